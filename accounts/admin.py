@@ -1,0 +1,208 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from accounts import services
+from accounts.audit import audit_record
+from accounts.models import AuditEvent, Domain, RoleAssignment, Tenant, User
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Record an audit event for every add, change and delete made by an operator."""
+
+    def save_model(self, request, obj, form, change):
+        # Password fields never reach the log, not even hashed.
+        changed = [name for name in form.changed_data if "password" not in name]
+        old = {name: str(form.initial.get(name, "")) for name in changed}
+        super().save_model(request, obj, form, change)
+        audit_record(
+            action=f"operator.{'change' if change else 'add'}",
+            tenant=getattr(obj, "tenant", None) if not isinstance(obj, Tenant) else obj,
+            actor=request.user,
+            request=request,
+            target=obj,
+            old=old if change else {},
+            new={name: str(form.cleaned_data.get(name, "")) for name in changed},
+        )
+
+    def delete_model(self, request, obj):
+        tenant = getattr(obj, "tenant", None) if not isinstance(obj, Tenant) else None
+        label, pk, kind = str(obj), obj.pk, obj._meta.label_lower
+        super().delete_model(request, obj)
+        audit_record(
+            action="operator.delete",
+            tenant=tenant,
+            actor=request.user,
+            request=request,
+            target_type=kind,
+            target_id=pk,
+            target_label=label,
+        )
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+    fields = ["name", "is_initial", "is_default", "is_verified"]
+
+
+@admin.register(Tenant)
+class TenantAdmin(AuditedAdmin):
+    list_display = ["name", "country", "status", "created_at"]
+    list_filter = ["status", "country"]
+    search_fields = ["name", "domain__name"]
+    readonly_fields = ["status", "created_at"]
+    inlines = [DomainInline]
+    actions = ["suspend", "reactivate"]
+
+    @admin.action(description=_("Suspend the selected organizations"))
+    def suspend(self, request, queryset):
+        for tenant in queryset:
+            services.tenant_set_status(
+                tenant=tenant,
+                status=Tenant.Status.SUSPENDED,
+                acting_user=request.user,
+                request=request,
+            )
+        self.message_user(request, _("Suspended."), messages.SUCCESS)
+
+    @admin.action(description=_("Reactivate the selected organizations"))
+    def reactivate(self, request, queryset):
+        for tenant in queryset:
+            services.tenant_set_status(
+                tenant=tenant,
+                status=Tenant.Status.ACTIVE,
+                acting_user=request.user,
+                request=request,
+            )
+        self.message_user(request, _("Reactivated."), messages.SUCCESS)
+
+
+@admin.register(Domain)
+class DomainAdmin(AuditedAdmin):
+    list_display = ["name", "tenant", "is_initial", "is_default", "is_verified"]
+    list_filter = ["is_verified", "is_default"]
+    search_fields = ["name", "tenant__name"]
+    list_select_related = ["tenant"]
+    autocomplete_fields = ["tenant"]
+
+
+class PortalUserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ["username", "tenant", "display_name"]
+
+
+class PortalUserChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    fk_name = "user"
+    extra = 0
+    fields = ["role", "tenant", "assigned_at"]
+    readonly_fields = ["assigned_at"]
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+    form = PortalUserChangeForm
+    add_form = PortalUserCreationForm
+    list_display = ["username", "display_name", "tenant", "is_sign_in_blocked", "is_staff"]
+    list_filter = ["is_staff", "is_sign_in_blocked", "tenant__status"]
+    search_fields = ["username", "display_name"]
+    list_select_related = ["tenant"]
+    ordering = ["username"]
+    autocomplete_fields = ["tenant"]
+    inlines = [RoleAssignmentInline]
+    filter_horizontal = []
+    fieldsets = [
+        (None, {"fields": ["tenant", "username", "password"]}),
+        (
+            _("Profile"),
+            {
+                "fields": [
+                    "display_name",
+                    "first_name",
+                    "last_name",
+                    "job_title",
+                    "department",
+                    "office",
+                    "business_phone",
+                    "usage_location",
+                    "preferred_language",
+                ]
+            },
+        ),
+        (
+            _("Status"),
+            {
+                "fields": [
+                    "is_active",
+                    "is_sign_in_blocked",
+                    "must_change_password",
+                    "deleted_at",
+                    "is_staff",
+                    "is_superuser",
+                    "last_login",
+                    "date_joined",
+                ]
+            },
+        ),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": [
+                    "tenant",
+                    "username",
+                    "display_name",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ],
+            },
+        )
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(AuditedAdmin):
+    list_display = ["user", "role", "tenant", "assigned_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "tenant__name"]
+    list_select_related = ["user", "tenant"]
+    autocomplete_fields = ["user", "tenant"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "tenant", "actor_label", "action", "target_label", "ip_address"]
+    list_filter = ["action", "created_at"]
+    search_fields = ["actor_label", "target_label", "action"]
+    list_select_related = ["tenant"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,66 @@
+"""Sign-in lockout: failure counters per sign-in name and client, in the cache.
+
+The counters live in the shared cache (Redis in production), so every app node
+sees the same count. A client is identified by ``client_ip``, which trusts
+``X-Forwarded-For`` only as far as ``PORTAL_TRUSTED_PROXIES`` says.
+"""
+
+import hashlib
+import ipaddress
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+def client_ip(request):
+    """Return the client's IP address as seen by the last trusted proxy.
+
+    With ``PORTAL_TRUSTED_PROXIES = n`` the n-th address from the right of
+    X-Forwarded-For is the client (each trusted proxy appends the address it saw);
+    everything left of it was written by the client and is ignored. With 0 the
+    header is not read at all.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    hops = settings.PORTAL_TRUSTED_PROXIES
+    if hops > 0:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= hops:
+            remote = forwarded[-hops]
+    try:
+        return str(ipaddress.ip_address(remote))
+    except ValueError:
+        return None
+
+
+def _key(username, ip):
+    digest = hashlib.sha256(f"{username.strip().lower()}\0{ip}".encode()).hexdigest()
+    return f"signin-failures:{digest}"
+
+
+def is_locked_out(username, ip):
+    return cache.get(_key(username, ip), 0) >= settings.PORTAL_LOCKOUT_ATTEMPTS
+
+
+def record_failure(username, ip):
+    """Count one failed attempt; return True when this failure locks the pair."""
+    key = _key(username, ip)
+    # add() only sets a missing key, so the window starts at the first failure.
+    cache.add(key, 0, timeout=settings.PORTAL_LOCKOUT_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=settings.PORTAL_LOCKOUT_SECONDS)
+        count = 1
+    if count == settings.PORTAL_LOCKOUT_ATTEMPTS:
+        # Restart the clock: the lockout lasts its full time from the last failure.
+        cache.touch(key, timeout=settings.PORTAL_LOCKOUT_SECONDS)
+        return True
+    return False
+
+
+def reset(username, ip):
+    cache.delete(_key(username, ip))

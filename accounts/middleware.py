@@ -1,0 +1,57 @@
+"""Request middleware: the tenant of the signed-in user, and session lifetimes."""
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+from django.urls import reverse
+
+SIGNED_IN_AT = "portal_signed_in_at"
+LAST_SEEN = "portal_last_seen"
+# Refresh the idle clock at most this often, so a busy page does not write the
+# session on every request.
+_LAST_SEEN_GRANULARITY = 60
+
+
+class TenantMiddleware:
+    """Set ``request.tenant`` and end sessions that are idle or too old.
+
+    ``request.tenant`` is the signed-in user's tenant, or None for anonymous
+    visitors and operators. It is the only source of the tenant for views.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.tenant = None
+        user = request.user
+        if user.is_authenticated:
+            now = int(time.time())
+            signed_in_at = request.session.get(SIGNED_IN_AT, 0)
+            last_seen = request.session.get(LAST_SEEN, 0)
+            if (
+                now - signed_in_at > settings.PORTAL_SESSION_MAX_SECONDS
+                or now - last_seen > settings.PORTAL_SESSION_IDLE_SECONDS
+            ):
+                logout(request)
+                return redirect_to_login(request.get_full_path())
+            if now - last_seen >= _LAST_SEEN_GRANULARITY:
+                request.session[LAST_SEEN] = now
+            request.tenant = user.tenant
+            if user.must_change_password and request.path not in _password_change_paths():
+                return redirect("accounts:password_change")
+        return self.get_response(request)
+
+
+def _password_change_paths():
+    return {reverse("accounts:password_change"), reverse("accounts:signout")}
+
+
+def start_session_clock(request):
+    """Mark the session as signed in now (called right after login)."""
+    now = int(time.time())
+    request.session[SIGNED_IN_AT] = now
+    request.session[LAST_SEEN] = now

@@ -1,0 +1,374 @@
+"""The shared model: tenants, their domains, users, role assignments, the audit log."""
+
+import unicodedata
+
+import idna
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from accounts.roles import ROLE_CHOICES
+
+
+def default_country():
+    return settings.PORTAL_DEFAULT_COUNTRY
+
+
+class TenantQuerySet(models.QuerySet):
+    def for_tenant(self, tenant):
+        """Return only the rows of ``tenant``; ``None`` (no tenant) matches nothing."""
+        if tenant is None:
+            return self.none()
+        return self.filter(tenant=tenant)
+
+
+class TenantOwnedModel(models.Model):
+    """A row that belongs to exactly one tenant; read it through ``.for_tenant()``."""
+
+    tenant = models.ForeignKey(
+        "accounts.Tenant", on_delete=models.PROTECT, verbose_name=_("organization")
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Tenant(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+
+    name = models.CharField(_("organization name"), max_length=200)
+    country = CountryField(_("country or region"), default=default_country)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    technical_contact_email = models.EmailField(_("technical contact email"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_active(self):
+        return self.status == self.Status.ACTIVE
+
+
+def normalize_domain(name):
+    """Return ``name`` lower-cased and IDNA-encoded, or raise ValidationError."""
+    name = (name or "").strip().rstrip(".").lower()
+    if not name:
+        raise ValidationError(_("Enter a domain name."), code="required")
+    try:
+        ascii_name = idna.encode(name, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        raise ValidationError(
+            _("%(domain)s is not a valid domain name."), code="invalid", params={"domain": name}
+        ) from None
+    labels = ascii_name.split(".")
+    if len(labels) < 2 or len(ascii_name) > 253 or labels[-1].isdigit():
+        raise ValidationError(
+            _("%(domain)s is not a valid domain name."), code="invalid", params={"domain": name}
+        )
+    return ascii_name
+
+
+class Domain(TenantOwnedModel):
+    name = models.CharField(
+        _("domain name"),
+        max_length=253,
+        unique=True,
+        help_text=_("Stored lower-case, internationalized names in their ASCII (IDNA) form."),
+    )
+    is_initial = models.BooleanField(_("initial domain"), default=False)
+    is_default = models.BooleanField(_("default domain"), default=False)
+    is_verified = models.BooleanField(_("verified"), default=False)
+    created_at = models.DateTimeField(_("added"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant"],
+                condition=models.Q(is_default=True),
+                name="accounts_domain_one_default_per_tenant",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        self.name = normalize_domain(self.name)
+
+
+class UserQuerySet(TenantQuerySet):
+    def active(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    use_in_migrations = True
+
+    def _create_user(self, username, password, **extra_fields):
+        user = self.model(username=self.normalize_username(username), **extra_fields)
+        user.set_password(password)
+        user.full_clean()
+        user.save(using=self._db)
+        return user
+
+    @classmethod
+    def normalize_username(cls, username):
+        """Return the sign-in name NFKC-normalized, trimmed and lower-cased."""
+        return unicodedata.normalize("NFKC", username or "").strip().lower()
+
+    def create_user(self, username, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(username, password, **extra_fields)
+
+    def create_superuser(self, username, password=None, **extra_fields):
+        """Create a platform operator: staff, superuser, and of no tenant."""
+        extra_fields.update(is_staff=True, is_superuser=True, tenant=None)
+        return self._create_user(username, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in: a tenant's user, or (without tenant) a platform operator."""
+
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name=_("organization"),
+        help_text=_("Empty only for platform operators."),
+    )
+    username = models.CharField(
+        _("sign-in name"),
+        max_length=254,
+        unique=True,
+        help_text=_("The name used to sign in, such as anna@contoso.example."),
+    )
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    display_name = models.CharField(_("display name"), max_length=256)
+    job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    department = models.CharField(_("department"), max_length=150, blank=True)
+    office = models.CharField(_("office"), max_length=150, blank=True)
+    business_phone = models.CharField(_("business phone"), max_length=40, blank=True)
+    usage_location = CountryField(_("usage location"), blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
+    is_sign_in_blocked = models.BooleanField(_("sign-in blocked"), default=False)
+    must_change_password = models.BooleanField(_("must change password"), default=False)
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    is_staff = models.BooleanField(
+        _("operator"),
+        default=False,
+        help_text=_("May sign in to the operators' site. Only for users without organization."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS = ["display_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["display_name", "username"]
+        permissions = [
+            ("view_admin_center", _("Can open the admin center")),
+            ("reset_password", _("Can reset other users' passwords")),
+        ]
+        indexes = [
+            models.Index(Lower("display_name"), "tenant", name="accounts_user_tenant_name"),
+        ]
+
+    def __str__(self):
+        return self.display_name or self.username
+
+    def clean(self):
+        super().clean()
+        self.username = UserManager.normalize_username(self.username)
+        if not self.display_name:
+            self.display_name = (
+                f"{self.first_name} {self.last_name}".strip() or self.username.split("@")[0]
+            )
+        if self.tenant_id is None:
+            return
+        if self.is_staff or self.is_superuser:
+            raise ValidationError(
+                {"is_staff": _("Operators belong to no organization.")}, code="operator_tenant"
+            )
+        local, sep, domain = self.username.rpartition("@")
+        if not sep or not local:
+            raise ValidationError(
+                {"username": _("Enter a sign-in name such as name@domain.")}, code="invalid"
+            )
+        if not Domain.objects.filter(tenant_id=self.tenant_id, name=domain).exists():
+            raise ValidationError(
+                {"username": _("The domain %(domain)s is not one of this organization's domains.")},
+                code="foreign_domain",
+                params={"domain": domain},
+            )
+
+    @property
+    def is_deleted(self):
+        return self.deleted_at is not None
+
+    @property
+    def initials(self):
+        parts = [p for p in (self.first_name, self.last_name) if p] or self.display_name.split()
+        return "".join(p[0] for p in parts[:2]).upper() or self.username[:1].upper()
+
+    @property
+    def can_sign_in(self):
+        """Return whether this account may hold a session right now."""
+        if not self.is_active or self.is_sign_in_blocked or self.deleted_at is not None:
+            return False
+        return self.tenant_id is None or self.tenant.is_active
+
+    @property
+    def role_codes(self):
+        """Return the codes of this user's roles (cached on the instance)."""
+        if not hasattr(self, "_role_codes"):
+            if self.pk is None:
+                self._role_codes = frozenset()
+            else:
+                self._role_codes = frozenset(self.role_assignments.values_list("role", flat=True))
+        return self._role_codes
+
+    @property
+    def is_admin(self):
+        """Return whether the user holds any admin role."""
+        return bool(self.role_codes)
+
+    def forget_roles(self):
+        """Drop the cached roles and permissions after a role change."""
+        self.__dict__.pop("_role_codes", None)
+        self.__dict__.pop("_portal_perm_cache", None)
+
+
+class RoleAssignment(TenantOwnedModel):
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("user")
+    )
+    role = models.CharField(_("role"), max_length=40, choices=ROLE_CHOICES)
+    assigned_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
+    assigned_at = models.DateTimeField(_("assigned"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="accounts_role_once_per_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.get_role_display()}"
+
+    def clean(self):
+        if self.user_id and self.tenant_id and self.user.tenant_id != self.tenant_id:
+            raise ValidationError(
+                _("A role can only be given to a user of the same organization."),
+                code="foreign_user",
+            )
+
+
+class AuditEventQuerySet(TenantQuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Audit events are append-only.")
+
+    def delete(self):
+        raise TypeError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """One recorded change or sign-in event. Rows are only ever inserted."""
+
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organization"),
+    )
+    actor = models.ForeignKey(
+        User,
+        # No constraint and no cascade: an event keeps naming a purged actor.
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+        db_constraint=False,
+    )
+    actor_label = models.CharField(_("actor name"), max_length=254, blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    target_type = models.CharField(_("target type"), max_length=64, blank=True)
+    target_id = models.CharField(_("target id"), max_length=64, blank=True)
+    target_label = models.CharField(_("target"), max_length=254, blank=True)
+    old_values = models.JSONField(_("old values"), default=dict, blank=True)
+    new_values = models.JSONField(_("new values"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    created_at = models.DateTimeField(_("time (UTC)"), default=timezone.now, db_index=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="accounts_audit_tenant_time")
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.target_label}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise TypeError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("accounts:auditevent_detail", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Audit events are append-only.")

@@ -1,0 +1,169 @@
+"""The admin roles, as data, and the one rule for who may reset whose password.
+
+A role grants a set of Django permissions (``app_label.codename``); the
+authentication backend in ``accounts.backends`` hands a user the union of the
+permissions of their roles, so views use ``PermissionRequiredMixin`` and
+templates ``perms`` as anywhere in Django. Later areas add their permissions to
+the roles here.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+ADMIN_CENTER = "accounts.view_admin_center"
+VIEW_USERS = "accounts.view_user"
+ADD_USERS = "accounts.add_user"
+CHANGE_USERS = "accounts.change_user"
+DELETE_USERS = "accounts.delete_user"
+RESET_PASSWORDS = "accounts.reset_password"
+VIEW_ROLES = "accounts.view_roleassignment"
+ASSIGN_ROLES = "accounts.change_roleassignment"
+VIEW_AUDIT = "accounts.view_auditevent"
+VIEW_TENANT = "accounts.view_tenant"
+CHANGE_TENANT = "accounts.change_tenant"
+VIEW_DOMAINS = "accounts.view_domain"
+CHANGE_DOMAINS = "accounts.change_domain"
+
+GLOBAL_ADMIN = "global_admin"
+GLOBAL_READER = "global_reader"
+USER_ADMIN = "user_admin"
+HELPDESK_ADMIN = "helpdesk_admin"
+GROUPS_ADMIN = "groups_admin"
+BILLING_ADMIN = "billing_admin"
+SERVICE_SUPPORT_ADMIN = "service_support_admin"
+REPORTS_READER = "reports_reader"
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    name: str
+    description: str
+    permissions: frozenset
+    # Privileged roles can only be given by a Global admin.
+    privileged: bool = False
+
+
+_READ_ALL = frozenset({ADMIN_CENTER, VIEW_USERS, VIEW_ROLES, VIEW_AUDIT, VIEW_TENANT, VIEW_DOMAINS})
+
+ROLES = {
+    role.code: role
+    for role in [
+        Role(
+            GLOBAL_ADMIN,
+            _("Global admin"),
+            _("Full access to every admin feature, and the only role that manages other admins."),
+            _READ_ALL
+            | {
+                ADD_USERS,
+                CHANGE_USERS,
+                DELETE_USERS,
+                RESET_PASSWORDS,
+                ASSIGN_ROLES,
+                CHANGE_TENANT,
+                CHANGE_DOMAINS,
+            },
+            privileged=True,
+        ),
+        Role(
+            GLOBAL_READER,
+            _("Global reader"),
+            _("Sees everything a Global admin sees, and changes nothing."),
+            _READ_ALL,
+            privileged=True,
+        ),
+        Role(
+            USER_ADMIN,
+            _("User admin"),
+            _("Adds, edits and deletes users and resets passwords of non-privileged users."),
+            frozenset(
+                {ADMIN_CENTER, VIEW_USERS, ADD_USERS, CHANGE_USERS, DELETE_USERS, VIEW_ROLES}
+                | {RESET_PASSWORDS}
+            ),
+            privileged=True,
+        ),
+        Role(
+            HELPDESK_ADMIN,
+            _("Helpdesk admin"),
+            _("Resets passwords of users without a role and of other Helpdesk admins."),
+            frozenset({ADMIN_CENTER, VIEW_USERS, RESET_PASSWORDS}),
+        ),
+        Role(
+            GROUPS_ADMIN,
+            _("Groups admin"),
+            _("Creates and manages groups and their members."),
+            frozenset({ADMIN_CENTER, VIEW_USERS}),
+        ),
+        Role(
+            BILLING_ADMIN,
+            _("Billing admin"),
+            _("Buys and cancels subscriptions, manages licenses, invoices and payment methods."),
+            frozenset({ADMIN_CENTER}),
+            privileged=True,
+        ),
+        Role(
+            SERVICE_SUPPORT_ADMIN,
+            _("Service support admin"),
+            _("Opens support requests and reads service health and the message center."),
+            frozenset({ADMIN_CENTER}),
+        ),
+        Role(
+            REPORTS_READER,
+            _("Reports reader"),
+            _("Reads usage reports."),
+            frozenset({ADMIN_CENTER}),
+        ),
+    ]
+}
+
+ROLE_CHOICES = [(role.code, role.name) for role in ROLES.values()]
+
+# Who may reset the password of a holder of each role. A user without a role is
+# ``None`` here. A target with several roles is protected by all of them.
+_RESETTABLE_BY = {
+    None: {GLOBAL_ADMIN, USER_ADMIN, HELPDESK_ADMIN},
+    HELPDESK_ADMIN: {GLOBAL_ADMIN, USER_ADMIN, HELPDESK_ADMIN},
+    REPORTS_READER: {GLOBAL_ADMIN, USER_ADMIN, HELPDESK_ADMIN},
+    GROUPS_ADMIN: {GLOBAL_ADMIN, USER_ADMIN},
+    USER_ADMIN: {GLOBAL_ADMIN, USER_ADMIN},
+}
+_ONLY_GLOBAL_ADMIN = {GLOBAL_ADMIN}
+
+
+def permissions_for_roles(role_codes):
+    """Return the union of the permissions granted by ``role_codes``."""
+    perms = set()
+    for code in role_codes:
+        role = ROLES.get(code)
+        if role is not None:
+            perms |= role.permissions
+    return frozenset(perms)
+
+
+def can_reset_password(actor, target):
+    """Return whether ``actor`` may reset ``target``'s password.
+
+    The same right lets the actor see ``target``'s security info (masked) and
+    clear it. Nobody resets their own password this way, and nobody reaches
+    across organizations.
+    """
+    if actor is None or target is None or not actor.is_authenticated:
+        return False
+    if actor.pk == target.pk or actor.tenant_id is None or actor.tenant_id != target.tenant_id:
+        return False
+    actor_roles = set(actor.role_codes)
+    if not actor_roles:
+        return False
+    target_roles = target.role_codes or {None}
+    return all(actor_roles & _RESETTABLE_BY.get(role, _ONLY_GLOBAL_ADMIN) for role in target_roles)
+
+
+def can_assign_role(actor, role_code):
+    """Return whether ``actor`` may give or take away ``role_code``."""
+    role = ROLES.get(role_code)
+    if role is None or actor is None or not actor.is_authenticated:
+        return False
+    if GLOBAL_ADMIN in actor.role_codes:
+        return True
+    return not role.privileged and actor.has_perm(ASSIGN_ROLES)

@@ -1,0 +1,62 @@
+"""Reads on the shared model. Every read takes the tenant."""
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.audit import ACTION_LABELS
+from accounts.models import AuditEvent, RoleAssignment, User
+
+
+def home_counts(*, tenant):
+    """Return the counts shown on Home: users and admins (not deleted)."""
+    users = User.objects.for_tenant(tenant).active()
+    return {
+        "users": users.count(),
+        "admins": RoleAssignment.objects.for_tenant(tenant)
+        .filter(user__deleted_at__isnull=True)
+        .values("user")
+        .distinct()
+        .count(),
+        "blocked": users.filter(is_sign_in_blocked=True).count(),
+    }
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    actor = django_filters.CharFilter(
+        field_name="actor_label",
+        lookup_expr="istartswith",
+        label=_("Actor"),
+        help_text=_("Sign-in name, or its beginning."),
+    )
+    action = django_filters.ChoiceFilter(
+        choices=sorted(ACTION_LABELS.items(), key=lambda kv: str(kv[1])),
+        label=_("Action"),
+        empty_label=_("All actions"),
+    )
+    date_from = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label=_("To"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ["actor", "action", "date_from", "date_to"]
+
+
+def audit_event_list(*, tenant, params=None):
+    """Return the tenant's audit events, newest first, filtered by ``params``.
+
+    Also returns the bound filter (for its form and errors).
+    """
+    queryset = AuditEvent.objects.for_tenant(tenant).order_by("-created_at", "-id")
+    event_filter = AuditEventFilter(params or None, queryset=queryset)
+    return event_filter.qs, event_filter

@@ -1,0 +1,130 @@
+"""Sign-in: password step, optional second step, lockout and audit in one place."""
+
+import time
+
+from django.contrib.auth import authenticate, login, logout
+from django.utils.translation import gettext_lazy as _
+from django_otp import user_has_device
+
+from accounts import lockout
+from accounts.audit import audit_record
+from accounts.middleware import start_session_clock
+from accounts.models import User
+
+PENDING = "portal_signin_pending"
+# How long the second step may take after the password was accepted.
+PENDING_SECONDS = 5 * 60
+
+FAILED = _(
+    "That sign-in name and password don't match an account that can sign in here. "
+    "Check them and try again."
+)
+LOCKED = _("Too many failed attempts. Wait 15 minutes and try again, or ask your administrator.")
+
+
+class SignInError(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def _known_user(username):
+    return (
+        User.objects.filter(username=User.objects.normalize_username(username))
+        .select_related("tenant")
+        .first()
+    )
+
+
+def _fail(request, username, action):
+    """Count a failure, audit it, and raise the generic error."""
+    ip = lockout.client_ip(request)
+    locked = lockout.record_failure(username, ip)
+    known = _known_user(username)
+    tenant = known.tenant if known is not None else None
+    audit_record(
+        action=action,
+        tenant=tenant,
+        request=request,
+        target=known,
+        target_type="" if known else "accounts.user",
+        target_label=username[:254],
+    )
+    if locked:
+        audit_record(
+            action="signin.lockout",
+            tenant=tenant,
+            request=request,
+            target=known,
+            target_type="" if known else "accounts.user",
+            target_label=username[:254],
+        )
+    raise SignInError(LOCKED if locked else FAILED)
+
+
+def signin_password(request, *, username, password):
+    """Check the password step and return the user, or raise SignInError.
+
+    Every failure (unknown name, wrong password, blocked or deleted account,
+    suspended organization) gives the same message, so nobody learns which
+    accounts exist.
+    """
+    ip = lockout.client_ip(request)
+    if lockout.is_locked_out(username, ip):
+        raise SignInError(LOCKED)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        _fail(request, username, "signin.failure")
+    return user
+
+
+def needs_second_step(user):
+    return user_has_device(user, confirmed=True)
+
+
+def signin_begin_second_step(request, user):
+    """Remember who passed the password step, for the second step only."""
+    request.session.cycle_key()
+    request.session[PENDING] = {
+        "user": user.pk,
+        "backend": user.backend,
+        "at": int(time.time()),
+    }
+
+
+def pending_user(request):
+    """Return the user waiting for the second step, or None when expired."""
+    pending = request.session.get(PENDING)
+    if not pending or time.time() - pending["at"] > PENDING_SECONDS:
+        return None
+    user = User.objects.select_related("tenant").filter(pk=pending["user"]).first()
+    if user is None or not user.can_sign_in:
+        return None
+    user.backend = pending["backend"]
+    return user
+
+
+def signin_second_step_failed(request, user):
+    _fail(request, user.username, "signin.mfa_failure")
+
+
+def signin_complete(request, user):
+    """Log ``user`` in (with ``user.otp_device`` if the second step was passed)."""
+    request.session.pop(PENDING, None)
+    login(request, user)  # a new session key; django-otp records the device
+    start_session_clock(request)
+    lockout.reset(user.username, lockout.client_ip(request))
+    audit_record(
+        action="signin.success",
+        actor=user,
+        request=request,
+        target=user,
+        new={"second_factor": bool(getattr(user, "otp_device", None))},
+    )
+
+
+def signout(request):
+    user = request.user
+    if user.is_authenticated:
+        audit_record(action="signout", actor=user, request=request, target=user)
+    logout(request)

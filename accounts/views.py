@@ -1,0 +1,248 @@
+import csv
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import DetailView, FormView, TemplateView
+from django_otp.forms import OTPTokenForm
+
+from accounts import selectors, services, signin
+from accounts.audit import action_label
+from accounts.forms import PortalPasswordChangeForm, SignInForm
+from accounts.mixins import TenantScopedMixin
+from accounts.models import AuditEvent
+from accounts.roles import ADMIN_CENTER, ROLES, VIEW_AUDIT
+
+
+def _landing_url(request, user):
+    next_url = request.POST.get("next") or request.GET.get("next")
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    if user.tenant_id is None and user.is_staff:
+        return reverse("admin:index")
+    return reverse("accounts:home")
+
+
+@method_decorator([sensitive_post_parameters("password"), never_cache], name="dispatch")
+class SignInView(FormView):
+    form_class = SignInForm
+    template_name = "registration/signin.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.method == "GET":
+            return redirect(_landing_url(request, request.user))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("next", self.request.GET.get("next", ""))
+        return super().get_context_data(**kwargs)
+
+    def form_valid(self, form):
+        try:
+            user = signin.signin_password(
+                self.request,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+            )
+        except signin.SignInError as error:
+            form.add_error(None, error.message)
+            return self.form_invalid(form)
+        if signin.needs_second_step(user):
+            signin.signin_begin_second_step(self.request, user)
+            verify = reverse("accounts:signin_verify")
+            next_url = self.request.POST.get("next")
+            return redirect(f"{verify}?{urlencode({'next': next_url})}" if next_url else verify)
+        signin.signin_complete(self.request, user)
+        return redirect(_landing_url(self.request, user))
+
+
+@method_decorator(never_cache, name="dispatch")
+class SignInVerifyView(View):
+    template_name = "registration/signin_verify.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.user = signin.pending_user(request)
+        if self.user is None:
+            messages.info(request, _("Sign in again to continue."))
+            return redirect("accounts:signin")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        return self.render(OTPTokenForm(self.user, request))
+
+    def post(self, request):
+        form = OTPTokenForm(self.user, request, data=request.POST)
+        if form.is_valid():
+            signin.signin_complete(request, self.user)
+            return redirect(_landing_url(request, self.user))
+        if "otp_challenge" not in request.POST:  # asking for a code is no failure
+            try:
+                signin.signin_second_step_failed(request, self.user)
+            except signin.SignInError as error:
+                if error.message == signin.LOCKED:
+                    request.session.pop(signin.PENDING, None)
+                    messages.error(request, error.message)
+                    return redirect("accounts:signin")
+        return self.render(form)
+
+    def render(self, form):
+        form.fields["otp_device"].label = _("Verification method")
+        form.fields["otp_token"].label = _("Code")
+        form.fields["otp_token"].widget.attrs.update(
+            {"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        )
+        return render(
+            self.request,
+            self.template_name,
+            {"form": form, "next": self.request.GET.get("next", ""), "pending_user": self.user},
+        )
+
+
+class SignOutView(View):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        signin.signout(request)
+        messages.success(request, _("You have signed out."))
+        return redirect("accounts:signin")
+
+
+class HomeView(TenantScopedMixin, TemplateView):
+    permission_required = ADMIN_CENTER
+    template_name = "accounts/home.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and user.tenant_id is None:
+            return redirect("admin:index")
+        if user.is_authenticated and not user.has_perm(ADMIN_CENTER):
+            # People without an admin role have no admin center, only their account.
+            return redirect("accounts:my_account")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["counts"] = selectors.home_counts(tenant=self.request.tenant)
+        context["roles"] = [ROLES[code] for code in sorted(self.request.user.role_codes)]
+        return context
+
+
+class MyAccountView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/my_account.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["roles"] = [ROLES[code] for code in sorted(self.request.user.role_codes)]
+        return context
+
+
+@method_decorator(sensitive_post_parameters(), name="dispatch")
+class PasswordChangeView(LoginRequiredMixin, FormView):
+    form_class = PortalPasswordChangeForm
+    template_name = "accounts/password_change.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        services.password_change(
+            user=self.request.user,
+            new_password=form.cleaned_data["new_password1"],
+            request=self.request,
+        )
+        update_session_auth_hash(self.request, self.request.user)
+        messages.success(self.request, _("Your password has been changed."))
+        return redirect("accounts:my_account")
+
+
+class AuditEventListView(TenantScopedMixin, TemplateView):
+    permission_required = VIEW_AUDIT
+    template_name = "accounts/auditevent_list.html"
+    paginate_by = 50
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        events, event_filter = selectors.audit_event_list(
+            tenant=self.request.tenant, params=self.request.GET
+        )
+        page = Paginator(events, self.paginate_by).get_page(self.request.GET.get("page"))
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            filter=event_filter, page_obj=page, events=page.object_list, query=query.urlencode()
+        )
+        return context
+
+
+class AuditEventDetailView(TenantScopedMixin, DetailView):
+    permission_required = VIEW_AUDIT
+    model = AuditEvent
+    template_name = "accounts/auditevent_detail.html"
+    context_object_name = "event"
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+class AuditEventExportView(TenantScopedMixin, View):
+    permission_required = VIEW_AUDIT
+
+    def get(self, request):
+        events, _filter = selectors.audit_event_list(tenant=request.tenant, params=request.GET)
+        writer = csv.writer(_Echo())
+        header = [
+            _("Time (UTC)"),
+            _("Actor"),
+            _("Action"),
+            _("Action code"),
+            _("Target type"),
+            _("Target id"),
+            _("Target"),
+            _("Old values"),
+            _("New values"),
+            _("IP address"),
+            _("User agent"),
+        ]
+
+        def rows():
+            yield writer.writerow(header)
+            for event in events.iterator(chunk_size=2000):
+                yield writer.writerow(
+                    [
+                        event.created_at.isoformat(),
+                        event.actor_label,
+                        action_label(event.action),
+                        event.action,
+                        event.target_type,
+                        event.target_id,
+                        _csv_safe(event.target_label),
+                        _csv_safe(str(event.old_values)),
+                        _csv_safe(str(event.new_values)),
+                        event.ip_address or "",
+                        _csv_safe(event.user_agent),
+                    ]
+                )
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
+        return response
+
+
+def _csv_safe(value):
+    """Defuse spreadsheet formulas in user-supplied text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

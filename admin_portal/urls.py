@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from admin_portal import views
+
+handler403 = "admin_portal.views.permission_denied"
+handler404 = "admin_portal.views.page_not_found"
+handler500 = "admin_portal.views.server_error"
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("operators/", admin.site.urls),
+    path("", include("accounts.urls")),
+]
