@@ -218,7 +218,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
+# collectstatic target for production; in development static files come from the finders.
+STATIC_ROOT = env("STATIC_ROOT") or (None if DEBUG else str(BASE_DIR / "var" / "static"))
+WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

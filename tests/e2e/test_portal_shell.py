@@ -1,0 +1,116 @@
+"""End to end in Chromium: sign in, the shell and nav per role, sign out."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
+from tests.factories import PASSWORD, make_tenant, make_user
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+@pytest.fixture
+def contoso():
+    tenant = make_tenant("Contoso", "contoso.example")
+    admin = make_user(tenant, "admin", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
+    helpdesk = make_user(tenant, "helpdesk", roles=[HELPDESK_ADMIN], display_name="Hal Desk")
+    user = make_user(tenant, "user", display_name="Ula User")
+    return tenant, admin, helpdesk, user
+
+
+def nav_labels(page):
+    return [label.strip() for label in page.locator("nav.sidebar a").all_inner_texts()]
+
+
+def test_global_admin_signs_in_sees_home_opens_audit_log_and_signs_out(
+    page, live_server, sign_in, shot, contoso
+):
+    tenant, admin, _, _ = contoso
+    sign_in(admin.username, PASSWORD)
+
+    expect(page).to_have_url(f"{live_server.url}/")
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    expect(page.get_by_test_id("org-name")).to_have_text("Contoso")
+    expect(page.get_by_test_id("count-users")).to_have_text("3")
+    expect(page.get_by_test_id("count-admins")).to_have_text("2")
+    assert nav_labels(page) == ["Home", "Audit log"]
+    expect(page.locator('nav.sidebar a[aria-current="page"]')).to_have_text("Home")
+    shot("global-admin-home")
+
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    expect(page.locator('nav.sidebar a[aria-current="page"]')).to_have_text("Audit log")
+    expect(page.get_by_role("cell", name="Signed in")).to_be_visible()
+    shot("global-admin-audit-log")
+
+    page.get_by_role("cell", name="Signed in").first.locator("xpath=..").get_by_role(
+        "link"
+    ).click()
+    expect(page.get_by_role("heading", name="Signed in")).to_be_visible()
+
+    page.get_by_label("Account menu of Megan Bowen").click()
+    shot("global-admin-user-menu")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/signin/$"))
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+
+    page.goto(f"{live_server.url}/audit/")
+    expect(page).to_have_url(re.compile(r"/signin/\?next=/audit/$"))
+
+
+def test_helpdesk_admin_sees_fewer_nav_items_and_gets_403_on_audit_log(
+    page, live_server, sign_in, shot, contoso
+):
+    _, _, helpdesk, _ = contoso
+    sign_in(helpdesk.username, PASSWORD)
+
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    assert nav_labels(page) == ["Home"]
+    shot("helpdesk-admin-home")
+
+    response = page.goto(f"{live_server.url}/audit/")
+    assert response.status == 403
+    expect(page.get_by_role("heading", name="You don't have access to this page")).to_be_visible()
+    shot("helpdesk-admin-403")
+
+
+def test_user_without_role_lands_on_my_account_and_never_the_admin_center(
+    page, live_server, sign_in, shot, contoso
+):
+    _, _, _, user = contoso
+    sign_in(user.username, PASSWORD)
+
+    expect(page).to_have_url(f"{live_server.url}/account/")
+    expect(page.get_by_role("heading", name="My account")).to_be_visible()
+    expect(page.locator(".properties").get_by_text(user.username)).to_be_visible()
+    assert "Home" not in nav_labels(page)
+    assert "My account" in nav_labels(page)
+    shot("user-my-account")
+
+    response = page.goto(f"{live_server.url}/audit/")
+    assert response.status == 403
+
+
+def test_wrong_password_shows_one_generic_error(page, live_server, sign_in, shot, contoso):
+    sign_in("admin@contoso.example", "not-the-password")
+    expect(page.get_by_role("alert")).to_contain_text("don't match an account")
+    shot("signin-error")
+    sign_in("nobody@contoso.example", "not-the-password")
+    expect(page.get_by_role("alert")).to_contain_text("don't match an account")
+
+
+def test_narrow_screen_folds_the_nav_behind_the_menu_button(
+    page, live_server, sign_in, shot, contoso
+):
+    page.set_viewport_size({"width": 390, "height": 800})
+    _, admin, _, _ = contoso
+    sign_in(admin.username, PASSWORD)
+    sidebar = page.locator("nav.sidebar")
+    expect(sidebar).to_be_hidden()
+    page.locator("label.nav-toggle-label").click()
+    expect(sidebar).to_be_visible()
+    shot("narrow-nav-open")
+    sidebar.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
