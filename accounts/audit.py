@@ -60,6 +60,9 @@ ACTION_LABELS = {
     "tenant.create": _("Organization created"),
     "tenant.suspend": _("Organization suspended"),
     "tenant.reactivate": _("Organization reactivated"),
+    "operator.add": _("Operator added a record"),
+    "operator.change": _("Operator changed a record"),
+    "operator.delete": _("Operator deleted a record"),
 }
 
 

@@ -11,6 +11,8 @@ import ipaddress
 from django.conf import settings
 from django.core.cache import cache
 
+from accounts.models import User
+
 
 def client_ip(request):
     """Return the client's IP address as seen by the last trusted proxy.
@@ -31,13 +33,22 @@ def client_ip(request):
         if len(forwarded) >= hops:
             remote = forwarded[-hops]
     try:
-        return str(ipaddress.ip_address(remote))
+        address = ipaddress.ip_address(remote)
     except ValueError:
         return None
+    if address.version == 6:
+        # A zone id ("fe80::1%eth0") is no part of the address, and the database's
+        # inet type rejects it; a dual-stack socket reports an IPv4 client as
+        # ::ffff:a.b.c.d, which is the same client as a.b.c.d.
+        address = address.ipv4_mapped or ipaddress.IPv6Address(int(address))
+    return str(address)
 
 
 def _key(username, ip):
-    digest = hashlib.sha256(f"{username.strip().lower()}\0{ip}".encode()).hexdigest()
+    # Normalize exactly as sign-in does, so every spelling that signs in to one
+    # account (case, full-width forms) counts against the same lock.
+    name = User.objects.normalize_username(username)
+    digest = hashlib.sha256(f"{name}\0{ip}".encode()).hexdigest()
     return f"signin-failures:{digest}"
 
 

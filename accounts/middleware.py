@@ -3,7 +3,7 @@
 import time
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -28,7 +28,16 @@ class TenantMiddleware:
     def __call__(self, request):
         request.tenant = None
         user = request.user
+        if not user.is_authenticated and SESSION_KEY in request.session:
+            # The backend refused the session's user (blocked, deleted, organization
+            # suspended): end the session for good, so that lifting the block later
+            # does not bring it back.
+            request.session.flush()
         if user.is_authenticated:
+            if SIGNED_IN_AT not in request.session:
+                # Signed in by Django's login() outside accounts.signin (such as a
+                # test client's force_login): the clock starts now, not in 1970.
+                start_session_clock(request)
             now = int(time.time())
             signed_in_at = request.session.get(SIGNED_IN_AT, 0)
             last_seen = request.session.get(LAST_SEEN, 0)
@@ -37,6 +46,10 @@ class TenantMiddleware:
                 or now - last_seen > settings.PORTAL_SESSION_IDLE_SECONDS
             ):
                 logout(request)
+                if request.path in _signin_paths():
+                    # Signing in or out needs no session: let the page do its job,
+                    # rather than send them to sign in and then on to /signout/ (405).
+                    return self.get_response(request)
                 return redirect_to_login(request.get_full_path())
             if now - last_seen >= _LAST_SEEN_GRANULARITY:
                 request.session[LAST_SEEN] = now
@@ -44,6 +57,10 @@ class TenantMiddleware:
             if user.must_change_password and request.path not in _password_change_paths():
                 return redirect("accounts:password_change")
         return self.get_response(request)
+
+
+def _signin_paths():
+    return {reverse("accounts:signin"), reverse("accounts:signout")}
 
 
 def _password_change_paths():

@@ -1,11 +1,16 @@
 """The shared model: tenants, their domains, users, role assignments, the audit log."""
 
+import contextlib
 import unicodedata
 
 import idna
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
-from django.contrib.auth.models import PermissionsMixin
+from django.contrib.auth.models import (
+    PermissionsMixin,
+    _user_has_module_perms,
+    _user_has_perm,
+)
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
@@ -79,7 +84,9 @@ def normalize_domain(name):
     if not name:
         raise ValidationError(_("Enter a domain name."), code="required")
     try:
-        ascii_name = idna.encode(name, uts46=True).decode("ascii")
+        # UTS 46 maps other full stops (U+3002, U+FF0E, U+FF61) to ".", so a
+        # trailing one only shows after encoding: strip it again.
+        ascii_name = idna.encode(name, uts46=True).decode("ascii").rstrip(".")
     except idna.IDNAError:
         raise ValidationError(
             _("%(domain)s is not a valid domain name."), code="invalid", params={"domain": name}
@@ -120,7 +127,10 @@ class Domain(TenantOwnedModel):
         return self.name
 
     def clean(self):
-        self.name = normalize_domain(self.name)
+        try:
+            self.name = normalize_domain(self.name)
+        except ValidationError as error:
+            raise ValidationError({"name": error}) from None
 
 
 class UserQuerySet(TenantQuerySet):
@@ -140,8 +150,19 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
 
     @classmethod
     def normalize_username(cls, username):
-        """Return the sign-in name NFKC-normalized, trimmed and lower-cased."""
-        return unicodedata.normalize("NFKC", username or "").strip().lower()
+        """Return the sign-in name NFKC-normalized, trimmed and lower-cased.
+
+        The domain part is put in its ASCII (IDNA) form, as domains are stored,
+        so anna@bücher.example and anna@xn--bcher-kva.example are one name.
+        """
+        username = unicodedata.normalize("NFKC", username or "").strip().lower()
+        local, sep, domain = username.rpartition("@")
+        if sep and domain and not domain.isascii():
+            # On failure it stays as typed; clean() rejects it as no domain of the tenant.
+            with contextlib.suppress(ValidationError):
+                domain = normalize_domain(domain)
+            username = f"{local}@{domain}"
+        return username
 
     def create_user(self, username, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", False)
@@ -214,29 +235,50 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.display_name or self.username
 
-    def clean(self):
-        super().clean()
+    def clean_fields(self, exclude=None):
+        # The display name may be left empty and is derived from the name, so
+        # derive it before the fields are checked for blanks.
         self.username = UserManager.normalize_username(self.username)
         if not self.display_name:
             self.display_name = (
                 f"{self.first_name} {self.last_name}".strip() or self.username.split("@")[0]
             )
+        super().clean_fields(exclude=exclude)
+
+    def clean(self):
+        super().clean()
+        self.username = UserManager.normalize_username(self.username)
         if self.tenant_id is None:
             return
-        if self.is_staff or self.is_superuser:
+        operator_flags = [name for name in ("is_staff", "is_superuser") if getattr(self, name)]
+        if operator_flags:
             raise ValidationError(
-                {"is_staff": _("Operators belong to no organization.")}, code="operator_tenant"
+                {
+                    name: ValidationError(
+                        _("Operators belong to no organization."), code="operator_tenant"
+                    )
+                    for name in operator_flags
+                }
             )
         local, sep, domain = self.username.rpartition("@")
         if not sep or not local:
             raise ValidationError(
-                {"username": _("Enter a sign-in name such as name@domain.")}, code="invalid"
+                {
+                    "username": ValidationError(
+                        _("Enter a sign-in name such as name@domain."), code="invalid"
+                    )
+                }
             )
         if not Domain.objects.filter(tenant_id=self.tenant_id, name=domain).exists():
+            # A dict of bare messages would drop code and params: wrap each error.
             raise ValidationError(
-                {"username": _("The domain %(domain)s is not one of this organization's domains.")},
-                code="foreign_domain",
-                params={"domain": domain},
+                {
+                    "username": ValidationError(
+                        _("The domain %(domain)s is not one of this organization's domains."),
+                        code="foreign_domain",
+                        params={"domain": domain},
+                    )
+                }
             )
 
     @property
@@ -274,6 +316,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Drop the cached roles and permissions after a role change."""
         self.__dict__.pop("_role_codes", None)
         self.__dict__.pop("_portal_perm_cache", None)
+
+    def has_perm(self, perm, obj=None):
+        # Django answers True for any active superuser before asking the backends;
+        # a tenant's user gets only what their roles grant, whatever the flag says.
+        if self.tenant_id is not None:
+            return self.is_active and _user_has_perm(self, perm, obj)
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label):
+        if self.tenant_id is not None:
+            return self.is_active and _user_has_module_perms(self, app_label)
+        return super().has_module_perms(app_label)
 
 
 class RoleAssignment(TenantOwnedModel):

@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import ACTION_LABELS
@@ -10,16 +11,20 @@ from accounts.models import AuditEvent, RoleAssignment, User
 
 def home_counts(*, tenant):
     """Return the counts shown on Home: users and admins (not deleted)."""
-    users = User.objects.for_tenant(tenant).active()
-    return {
-        "users": users.count(),
-        "admins": RoleAssignment.objects.for_tenant(tenant)
+    # One scan of the tenant's users for both of their counts.
+    counts = (
+        User.objects.for_tenant(tenant)
+        .active()
+        .aggregate(users=Count("pk"), blocked=Count("pk", filter=Q(is_sign_in_blocked=True)))
+    )
+    counts["admins"] = (
+        RoleAssignment.objects.for_tenant(tenant)
         .filter(user__deleted_at__isnull=True)
         .values("user")
         .distinct()
-        .count(),
-        "blocked": users.filter(is_sign_in_blocked=True).count(),
-    }
+        .count()
+    )
+    return counts
 
 
 class AuditEventFilter(django_filters.FilterSet):

@@ -113,6 +113,12 @@ def _check_role_change(*, tenant, user, role, acting_user):
         raise ValidationError(
             _("A role can only be given to a user of the same organization."), code="foreign_user"
         )
+    if acting_user is not None and acting_user.tenant_id not in (None, tenant.pk):
+        # can_assign_role() looks at the actor's own roles; they count in their tenant only.
+        raise ValidationError(
+            _("Roles can only be changed by an admin of the same organization."),
+            code="foreign_actor",
+        )
     if acting_user is not None and not can_assign_role(acting_user, role):
         raise ValidationError(
             _("Only a Global admin can change the %(role)s role."),

@@ -19,7 +19,7 @@ FAILED = _(
     "That sign-in name and password don't match an account that can sign in here. "
     "Check them and try again."
 )
-LOCKED = _("Too many failed attempts. Wait 15 minutes and try again, or ask your administrator.")
+LOCKED = _("Too many failed attempts. Wait a while and try again, or ask your administrator.")
 
 
 class SignInError(Exception):
@@ -59,7 +59,9 @@ def _fail(request, username, action):
             target_type="" if known else "accounts.user",
             target_label=username[:254],
         )
-    raise SignInError(LOCKED if locked else FAILED)
+    # Not only ``locked``: failures that race past the limit (parallel requests)
+    # must be told the pair is locked too, and the second step must end for them.
+    raise SignInError(LOCKED if lockout.is_locked_out(username, ip) else FAILED)
 
 
 def signin_password(request, *, username, password):
@@ -93,12 +95,14 @@ def signin_begin_second_step(request, user):
 
 
 def pending_user(request):
-    """Return the user waiting for the second step, or None when expired."""
+    """Return the user waiting for the second step, or None when expired or locked."""
     pending = request.session.get(PENDING)
     if not pending or time.time() - pending["at"] > PENDING_SECONDS:
         return None
     user = User.objects.select_related("tenant").filter(pk=pending["user"]).first()
     if user is None or not user.can_sign_in:
+        return None
+    if lockout.is_locked_out(user.username, lockout.client_ip(request)):
         return None
     user.backend = pending["backend"]
     return user

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
+from accounts import signin
+
 
 class OperatorsSite(OTPAdminSite):
     """Admin site for platform operators: staff users of no tenant, verified by OTP.
@@ -24,6 +26,13 @@ class OperatorsSite(OTPAdminSite):
 
     def has_permission(self, request):
         return super().has_permission(request) and request.user.tenant_id is None
+
+    def logout(self, request, extra_context=None):
+        """Sign out through the portal, so that it is audited like any other sign-out."""
+        if request.method == "POST":
+            signin.signout(request)
+            return redirect("accounts:signin")
+        return super().logout(request, extra_context)
 
     def login(self, request, extra_context=None):
         user = request.user

@@ -120,10 +120,13 @@ def build_nav(user, path, menu=None):
     """Return the entries of ``menu`` that ``user`` may open, marking the current one.
 
     Without ``menu``: the admin center's menu for admins, else the self-service one.
+    Anonymous visitors get no navigation.
 
     The current entry is the one whose URL is the longest prefix of ``path``, so
     /users/deleted/ marks "Deleted users", not "Active users".
     """
+    if not user.is_authenticated:
+        return []  # e.g. the 404 page seen before signing in
     if menu is None:
         menu = MENU if user.has_perm(roles.ADMIN_CENTER) else SELF_SERVICE_MENU
     entries = _visible(user, menu)

@@ -27,7 +27,7 @@ def nav_labels(page):
 def test_global_admin_signs_in_sees_home_opens_audit_log_and_signs_out(
     page, live_server, sign_in, shot, contoso
 ):
-    tenant, admin, _, _ = contoso
+    _, admin, _, _ = contoso
     sign_in(admin.username, PASSWORD)
 
     expect(page).to_have_url(f"{live_server.url}/")
@@ -45,9 +45,7 @@ def test_global_admin_signs_in_sees_home_opens_audit_log_and_signs_out(
     expect(page.get_by_role("cell", name="Signed in")).to_be_visible()
     shot("global-admin-audit-log")
 
-    page.get_by_role("cell", name="Signed in").first.locator("xpath=..").get_by_role(
-        "link"
-    ).click()
+    page.get_by_role("cell", name="Signed in").first.locator("xpath=..").get_by_role("link").click()
     expect(page.get_by_role("heading", name="Signed in")).to_be_visible()
 
     page.get_by_label("Account menu of Megan Bowen").click()

@@ -1,0 +1,210 @@
+"""Requests per second of portal pages and sign-in, as ratios measured in one run.
+
+    .venv/bin/python bench/portal_bench.py [--users 10000] [--seconds 10]
+
+Creates (and afterwards drops) the PostgreSQL database ``portal_bench`` on
+127.0.0.1, seeds the demo tenant, starts gunicorn (2 workers) with production
+settings plus a baseline view, and measures with a keep-alive client on loopback:
+- Home and the audit log against a signed-in view rendering a small template
+  (budget: at least 0.5x);
+- sign-in (password step, Argon2) against the raw Argon2 verify rate of the same
+  number of processes (budget: at least 0.9x).
+Every loop is bounded in time; only 127.0.0.1 is contacted.
+"""
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+HOST, PORT = "127.0.0.1", 8799
+WORKERS = 2
+PASSWORD = "Contoso-Demo-2026"  # noqa: S105 (the demo password, printed by seed_demo)
+PG = "postgres://postgres@127.0.0.1:5432/portal_bench"
+
+
+def env():
+    return {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": HOST,
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": PG,
+        "REDIS_URL": "redis://127.0.0.1:6379/9",
+        "PORTAL_DEMO_PASSWORD": PASSWORD,
+        "PORTAL_LOCKOUT_ATTEMPTS": "1000000",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "PYTHONPATH": str(ROOT),
+        "STATIC_ROOT": str(Path(tempfile.gettempdir()) / "portal_bench_static"),
+    }
+
+
+def manage(*args):
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env(), check=True)
+
+
+class Client:
+    """A tiny keep-alive HTTP client with a cookie jar (no TLS, loopback only)."""
+
+    def __init__(self):
+        self.conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+        self.cookies = {}
+
+    def request(self, method, path, body=None):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if body is not None:
+            body = urlencode(body)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Referer"] = f"http://{HOST}:{PORT}/signin/"
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        return response.status, data
+
+    def sign_in(self, username):
+        self.cookies.clear()  # a new visitor each time, on the same connection
+        _, page = self.request("GET", "/signin/")
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        status, _ = self.request(
+            "POST",
+            "/signin/",
+            {"csrfmiddlewaretoken": token.decode(), "username": username, "password": PASSWORD},
+        )
+        return status
+
+
+def rate(make_client, action, seconds, threads):
+    """Run ``action(client)`` from ``threads`` threads for ``seconds``; return per second."""
+    counts = [0] * threads
+    deadline = time.monotonic() + seconds
+
+    def loop(n):
+        client = make_client()
+        while time.monotonic() < deadline:
+            status = action(client)
+            assert status in (200, 302), status
+            counts[n] += 1
+
+    workers = [threading.Thread(target=loop, args=(n,)) for n in range(threads)]
+    start = time.monotonic()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(counts) / (time.monotonic() - start)
+
+
+def _argon2_loop(seconds, queue):
+    import django
+
+    os.environ.update(env())
+    django.setup()
+    from django.contrib.auth.hashers import check_password, make_password
+
+    encoded = make_password(PASSWORD)
+    done, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        check_password(PASSWORD, encoded)
+        done += 1
+    queue.put(done / seconds)
+
+
+def raw_argon2_rate(seconds):
+    queue = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(target=_argon2_loop, args=(seconds, queue)) for _ in range(WORKERS)
+    ]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join()
+    return sum(queue.get() for _ in procs)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10000)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+
+    subprocess.run(["dropdb", "-h", HOST, "-U", "postgres", "--if-exists", "portal_bench"])
+    subprocess.run(["createdb", "-h", HOST, "-U", "postgres", "portal_bench"], check=True)
+    server = None
+    try:
+        manage("migrate", "-v0")
+        manage("seed_demo", "--users", str(args.users))
+        manage("collectstatic", "--no-input", "-v0")
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "admin_portal.wsgi",
+                "--bind",
+                f"{HOST}:{PORT}",
+                "--workers",
+                str(WORKERS),
+                "--no-control-socket",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env(),
+        )
+        for _ in range(100):
+            try:
+                if Client().request("GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+
+        def signed_in():
+            client = Client()
+            assert client.sign_in("admin@contoso.example") == 302
+            return client
+
+        def page(path):
+            return lambda client: client.request("GET", path)[0]
+
+        # Warm up both workers.
+        rate(signed_in, page("/"), 1, 4)
+        results = {}
+        for name, path in [("baseline", "/bench/baseline/"), ("home", "/"), ("audit", "/audit/")]:
+            results[name] = rate(signed_in, page(path), args.seconds, 4)
+        results["signin"] = rate(
+            Client, lambda client: client.sign_in("admin@contoso.example"), args.seconds, 4
+        )
+        server.terminate()
+        server.wait(10)
+        server = None
+        results["argon2"] = raw_argon2_rate(args.seconds)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(10)
+        subprocess.run(["dropdb", "-h", HOST, "-U", "postgres", "--if-exists", "portal_bench"])
+
+    print(f"users in tenant: {args.users + 9}, gunicorn workers: {WORKERS}")
+    for name, value in results.items():
+        print(f"{name:>10}: {value:8.1f} /s")
+    print(f"Home / baseline:      {results['home'] / results['baseline']:.2f}x (budget >= 0.5)")
+    print(f"Audit / baseline:     {results['audit'] / results['baseline']:.2f}x (budget >= 0.5)")
+    print(f"sign-in / raw Argon2: {results['signin'] / results['argon2']:.2f}x (budget >= 0.9)")
+
+
+if __name__ == "__main__":
+    main()

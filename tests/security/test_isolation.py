@@ -1,0 +1,166 @@
+"""Tenant isolation sweep: every URL that takes an object id hides other tenants' objects.
+
+The sweep walks the whole URLconf, so a new area's detail/edit/delete views are
+covered the moment they are routed. For each such route it needs to know how to
+make an object of the view's model for a tenant: add a factory to FACTORIES
+below when this test fails for your new model.
+"""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import IntConverter
+
+from accounts.audit import audit_record
+from accounts.models import AuditEvent, Domain, RoleAssignment, User
+from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
+from tests.factories import make_tenant, make_user
+from tests.helpers import assert_not_found, sign_in
+
+pytestmark = pytest.mark.django_db
+
+# Namespaces not swept: the operators' site is for operators only (no tenant), and
+# its own access rule is tested in tests/accounts/test_admin.py.
+SKIPPED_NAMESPACES = {"admin"}
+
+# Routes with an object id whose view has no ``model`` to look up. Each entry
+# must say why the route cannot leak another tenant's object.
+ALLOWED_WITHOUT_MODEL = {
+    # "area:route_name": "why it is safe",
+}
+
+
+def _make_domain(tenant, admin):
+    n = Domain.objects.count() + 1
+    return Domain.objects.create(tenant=tenant, name=f"isolation{n}-{tenant.pk}.example")
+
+
+def _make_role_assignment(tenant, admin):
+    return RoleAssignment.objects.create(
+        tenant=tenant, user=make_user(tenant), role=HELPDESK_ADMIN, assigned_by=admin
+    )
+
+
+# model -> callable(tenant, that tenant's Global admin) returning an object of the tenant.
+FACTORIES = {
+    AuditEvent: lambda tenant, admin: audit_record(
+        action="role.assign", tenant=tenant, actor=admin, target=admin, new={"role": "x"}
+    ),
+    User: lambda tenant, admin: make_user(tenant),
+    Domain: _make_domain,
+    RoleAssignment: _make_role_assignment,
+}
+
+
+def _is_object_id(name, converter):
+    return name == "pk" or name.endswith("_id") or isinstance(converter, IntConverter)
+
+
+def _id_params(pattern):
+    """Return the names of the route's parameters that carry an object id."""
+    converters = getattr(pattern.pattern, "converters", None) or {}
+    if converters:
+        return [name for name, conv in converters.items() if _is_object_id(name, conv)]
+    # A regex route: its named groups.
+    groups = pattern.pattern.regex.groupindex
+    return [name for name in groups if _is_object_id(name, None)]
+
+
+def _walk(patterns, namespaces=()):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in SKIPPED_NAMESPACES:
+                continue
+            inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            yield from _walk(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern):
+            yield namespaces, entry
+
+
+def object_routes():
+    """Yield (url name, id parameter names, model or None) for every route with an id."""
+    for namespaces, pattern in _walk(get_resolver().url_patterns):
+        params = _id_params(pattern)
+        if not params:
+            continue
+        assert pattern.name, f"a route with an object id has no name: {pattern.pattern}"
+        name = ":".join((*namespaces, pattern.name))
+        view_class = getattr(pattern.callback, "view_class", None)
+        model = getattr(view_class, "model", None)
+        yield name, params, model
+
+
+ROUTES = sorted(object_routes(), key=lambda route: route[0])
+
+
+def test_the_sweep_finds_routes_with_object_ids():
+    names = [name for name, _params, _model in ROUTES]
+    assert names, "no route with an object id found: the sweep would pass vacuously"
+    assert "accounts:auditevent_detail" in names
+
+
+def test_every_route_with_an_id_has_a_model_or_a_written_reason():
+    unexplained = [
+        name
+        for name, _params, model in ROUTES
+        if model is None and name not in ALLOWED_WITHOUT_MODEL
+    ]
+    assert not unexplained, (
+        "These routes take an object id but their view has no `model`: give the view a "
+        f"model, or add the route to ALLOWED_WITHOUT_MODEL with the reason: {unexplained}"
+    )
+    for name, reason in ALLOWED_WITHOUT_MODEL.items():
+        assert reason.strip(), f"{name} needs a reason in ALLOWED_WITHOUT_MODEL"
+
+
+def test_every_routed_model_has_a_factory():
+    missing = sorted(
+        {model._meta.label for _name, _params, model in ROUTES if model and model not in FACTORIES}
+    )
+    assert not missing, f"Add a factory for {missing} to FACTORIES in {__name__}"
+
+
+@pytest.fixture
+def two_tenants():
+    tenant_a, tenant_b = make_tenant(), make_tenant()
+    return {
+        "admin_a": make_user(tenant_a, roles=[GLOBAL_ADMIN]),
+        "admin_b": make_user(tenant_b, roles=[GLOBAL_ADMIN]),
+        "tenant_b": tenant_b,
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "model"),
+    [route for route in ROUTES if route[2] is not None],
+    ids=[route[0] for route in ROUTES if route[2] is not None],
+)
+def test_other_tenants_object_is_not_found(client, two_tenants, name, params, model):
+    assert len(params) == 1, f"{name}: only routes with one object id are swept, not {params}"
+    factory = FACTORIES.get(model)
+    assert factory is not None, f"Add a factory for {model._meta.label} to FACTORIES"
+    obj = factory(two_tenants["tenant_b"], two_tenants["admin_b"])
+    url = reverse(name, kwargs={params[0]: obj.pk})
+
+    sign_in(client, two_tenants["admin_a"])
+    foreign = client.get(url)
+    assert_not_found(foreign)
+    missing = client.get(reverse(name, kwargs={params[0]: _missing_pk(model)}))
+    assert_not_found(missing)
+    # Another tenant's object looks exactly like one that does not exist.
+    assert _without_csrf(foreign) == _without_csrf(missing)
+
+    client.logout()
+    sign_in(client, two_tenants["admin_b"])
+    assert client.get(url).status_code == 200
+
+
+def _without_csrf(response):
+    # The CSRF token is masked differently on every response.
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+
+
+def _missing_pk(model):
+    last = model._default_manager.order_by("-pk").values_list("pk", flat=True).first()
+    return (last or 0) + 1000
