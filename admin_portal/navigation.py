@@ -5,6 +5,7 @@ its permission; a group is shown when any of its children is. Areas add their
 items here, nowhere else.
 """
 
+import functools
 from dataclasses import dataclass, field
 
 from django.urls import NoReverseMatch, reverse
@@ -91,7 +92,12 @@ class NavEntry:
         return self.active or any(child.active for child in self.children)
 
 
+@functools.cache
 def _url(url_name):
+    """Return the URL of ``url_name``, or None when its area is not installed.
+
+    URL patterns are fixed for the life of the process, so each name is resolved once.
+    """
     try:
         return reverse(url_name)
     except NoReverseMatch:

@@ -1,3 +1,5 @@
+from datetime import UTC
+
 from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
@@ -29,3 +31,15 @@ def icon(name):
 def audit_action(code):
     """Return the human name of an audit action code."""
     return action_label(code)
+
+
+@register.filter
+def utc_timestamp(value):
+    """Return ``value`` as "YYYY-MM-DD HH:MM:SS" in UTC (the audit log's clock).
+
+    strftime on an aware datetime is many times cheaper than the |date filter,
+    which matters in tables of hundreds of rows.
+    """
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
