@@ -1,11 +1,15 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Domain, RoleAssignment, Tenant, User
+
+# Roles replace Django's groups: one way to grant permissions, not two.
+admin.site.unregister(Group)
 
 
 class AuditedAdmin(admin.ModelAdmin):

@@ -1,6 +1,9 @@
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+from django_otp import devices_for_user
+from django_otp.forms import OTPTokenForm
 
 
 class SignInForm(forms.Form):
@@ -24,3 +27,38 @@ class PortalPasswordChangeForm(PasswordChangeForm):
 
     def save(self, commit=True):
         raise NotImplementedError("Use accounts.services.password_change().")
+
+
+class SecondStepForm(OTPTokenForm):
+    """The second sign-in step: a code from one of the user's confirmed devices.
+
+    With a single device there is nothing to choose, so the choice is hidden.
+    """
+
+    otp_error_messages = {
+        **OTPTokenForm.otp_error_messages,
+        "token_required": _("Enter the code."),
+        "invalid_token": _("That code is not right. Check it and try again."),
+        "device_required": _("Choose a verification method."),
+        "n_failed_attempts": ngettext_lazy(
+            "That was %(failure_count)d wrong code. Wait a few seconds before the next try.",
+            "Those were %(failure_count)d wrong codes in a row. Wait a little before the next try.",
+            "failure_count",
+        ),
+    }
+
+    def __init__(self, user, request=None, *args, **kwargs):
+        super().__init__(user, request, *args, **kwargs)
+        device = self.fields["otp_device"]
+        device.label = _("Verification method")
+        device.choices = [choice for choice in device.choices if choice[0]]
+        if device.choices:
+            device.initial = device.choices[0][0]
+        if len(device.choices) == 1:
+            device.widget = forms.HiddenInput()
+        token = self.fields["otp_token"]
+        token.label = _("Code")
+        token.widget.attrs.update(
+            {"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        )
+        self.interactive = any(d.is_interactive() for d in devices_for_user(user, confirmed=True))

@@ -16,11 +16,10 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import DetailView, FormView, TemplateView
-from django_otp.forms import OTPTokenForm
 
 from accounts import selectors, services, signin
 from accounts.audit import action_label
-from accounts.forms import PortalPasswordChangeForm, SignInForm
+from accounts.forms import PortalPasswordChangeForm, SecondStepForm, SignInForm
 from accounts.mixins import TenantScopedMixin
 from accounts.models import AuditEvent
 from accounts.roles import ADMIN_CENTER, ROLES, VIEW_AUDIT
@@ -82,10 +81,10 @@ class SignInVerifyView(View):
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
-        return self.render(OTPTokenForm(self.user, request))
+        return self.render(SecondStepForm(self.user, request))
 
     def post(self, request):
-        form = OTPTokenForm(self.user, request, data=request.POST)
+        form = SecondStepForm(self.user, request, data=request.POST)
         if form.is_valid():
             signin.signin_complete(request, self.user)
             return redirect(_landing_url(request, self.user))
@@ -100,11 +99,6 @@ class SignInVerifyView(View):
         return self.render(form)
 
     def render(self, form):
-        form.fields["otp_device"].label = _("Verification method")
-        form.fields["otp_token"].label = _("Code")
-        form.fields["otp_token"].widget.attrs.update(
-            {"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
-        )
         return render(
             self.request,
             self.template_name,

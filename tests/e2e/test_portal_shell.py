@@ -112,3 +112,27 @@ def test_narrow_screen_folds_the_nav_behind_the_menu_button(
     shot("narrow-nav-open")
     sidebar.get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+
+
+def test_operator_passes_the_second_step_and_reaches_the_operators_site(page, live_server, shot):
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from tests.factories import make_operator
+
+    operator = make_operator("ops@platform.example")
+    device = StaticDevice.objects.create(user=operator, name="backup", confirmed=True)
+    device.token_set.create(token="12345678")
+
+    page.goto(f"{live_server.url}/operators/")
+    expect(page).to_have_url(re.compile(r"/signin/\?next=%2Foperators%2F$"))
+    page.get_by_label("Sign-in name").fill(operator.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", name="Verify your identity")).to_be_visible()
+    shot("second-step")
+    page.get_by_label("Code").fill("12345678")
+    page.get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(f"{live_server.url}/operators/")
+    expect(page.get_by_role("link", name="Organizations")).to_be_visible()
+    shot("operators-site")
