@@ -107,25 +107,19 @@ class TenantAdmin(AuditedAdmin):
 
     @admin.action(description=_("Suspend the selected organizations"))
     def suspend(self, request, queryset):
-        for tenant in queryset:
-            services.tenant_set_status(
-                tenant=tenant,
-                status=Tenant.Status.SUSPENDED,
-                acting_user=request.user,
-                request=request,
-            )
+        self._set_status(request, queryset, Tenant.Status.SUSPENDED)
         self.message_user(request, _("Suspended."), messages.SUCCESS)
 
     @admin.action(description=_("Reactivate the selected organizations"))
     def reactivate(self, request, queryset):
+        self._set_status(request, queryset, Tenant.Status.ACTIVE)
+        self.message_user(request, _("Reactivated."), messages.SUCCESS)
+
+    def _set_status(self, request, queryset, status):
         for tenant in queryset:
             services.tenant_set_status(
-                tenant=tenant,
-                status=Tenant.Status.ACTIVE,
-                acting_user=request.user,
-                request=request,
+                tenant=tenant, status=status, acting_user=request.user, request=request
             )
-        self.message_user(request, _("Reactivated."), messages.SUCCESS)
 
 
 @admin.register(Domain)
