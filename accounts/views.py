@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -23,6 +24,8 @@ from accounts.forms import PortalPasswordChangeForm, SecondStepForm, SignInForm
 from accounts.mixins import TenantScopedMixin
 from accounts.models import AuditEvent
 from accounts.roles import ADMIN_CENTER, ROLES, VIEW_AUDIT
+from admin_portal.tables import Column, render_header, render_rows
+from admin_portal.templatetags.portal import utc_timestamp
 
 
 def _landing_url(request, user):
@@ -163,6 +166,20 @@ class PasswordChangeView(LoginRequiredMixin, FormView):
         return redirect("accounts:my_account")
 
 
+AUDIT_COLUMNS = [
+    Column(
+        _lazy("Time (UTC)"),
+        lambda event: utc_timestamp(event.created_at),
+        # Relative to /audit/: no URL reversal per row.
+        link=lambda event: f"{event.pk}/",
+    ),
+    Column(_lazy("Actor"), lambda event: event.actor_label),
+    Column(_lazy("Action"), lambda event: action_label(event.action)),
+    Column(_lazy("Target"), lambda event: event.target_label),
+    Column(_lazy("IP address"), lambda event: event.ip_address),
+]
+
+
 class AuditEventListView(TenantScopedMixin, TemplateView):
     permission_required = VIEW_AUDIT
     template_name = "accounts/auditevent_list.html"
@@ -173,11 +190,25 @@ class AuditEventListView(TenantScopedMixin, TemplateView):
         events, event_filter = selectors.audit_event_list(
             tenant=self.request.tenant, params=self.request.GET
         )
+        # Only what the table shows: the values and user agent stay in the database.
+        events = events.only(
+            "id", "created_at", "actor_label", "action", "target_label", "ip_address"
+        )
         page = Paginator(events, self.paginate_by).get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(
-            filter=event_filter, page_obj=page, events=page.object_list, query=query.urlencode()
+            filter=event_filter,
+            page_obj=page,
+            query=query.urlencode(),
+            header=render_header(AUDIT_COLUMNS),
+            rows=render_rows(
+                AUDIT_COLUMNS,
+                page.object_list,
+                empty_text=_("No events match these filters.")
+                if query
+                else _("Nothing has been recorded yet."),
+            ),
         )
         return context
 

@@ -273,3 +273,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.security": {"level": "WARNING"}},
 }
+
+FORM_RENDERER = "admin_portal.form_renderer.PortalFormRenderer"
