@@ -200,6 +200,7 @@ class AuditEventListView(TenantScopedMixin, TemplateView):
         context.update(
             filter=event_filter,
             page_obj=page,
+            events=page.object_list,
             query=query.urlencode(),
             header=render_header(AUDIT_COLUMNS),
             rows=render_rows(
