@@ -5,6 +5,11 @@ import shutil
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Timing is not what property tests check, and a loaded CI machine is slow at times.
+hypothesis_settings.register_profile("portal", deadline=None)
+hypothesis_settings.load_profile("portal")
 
 
 def pytest_configure(config):

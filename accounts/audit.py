@@ -63,6 +63,18 @@ ACTION_LABELS = {
     "operator.add": _("Operator added a record"),
     "operator.change": _("Operator changed a record"),
     "operator.delete": _("Operator deleted a record"),
+    "security_info.phone.add": _("Mobile phone added"),
+    "security_info.phone.change": _("Mobile phone changed"),
+    "security_info.phone.delete": _("Mobile phone removed"),
+    "security_info.email.add": _("Alternate email added"),
+    "security_info.email.change": _("Alternate email changed"),
+    "security_info.email.delete": _("Alternate email removed"),
+    "security_info.app.add": _("Authenticator app added"),
+    "security_info.app.delete": _("Authenticator app removed"),
+    "security_info.backup_codes.generate": _("Backup codes created"),
+    "security_info.backup_codes.delete": _("Backup codes removed"),
+    "security_info.default.change": _("Default sign-in method changed"),
+    "security_info.reregistration.require": _("Re-registration of security info required"),
 }
 
 

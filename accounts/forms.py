@@ -37,6 +37,10 @@ class SecondStepForm(OTPTokenForm):
 
     otp_error_messages = {
         **OTPTokenForm.otp_error_messages,
+        # The method's own words ("We sent a code to +31 6 ••••••78.", "We couldn't
+        # send the code. Try again later."), without django-otp's technical prefixes.
+        "challenge_message": "{0}",
+        "challenge_exception": "{0}",
         "token_required": _("Enter the code."),
         "invalid_token": _("That code is not right. Check it and try again."),
         "device_required": _("Choose a verification method."),
@@ -53,7 +57,9 @@ class SecondStepForm(OTPTokenForm):
         device.label = _("Verification method")
         device.choices = [choice for choice in device.choices if choice[0]]
         if device.choices:
-            device.initial = device.choices[0][0]
+            ids = [value for value, _label in device.choices]
+            # The user's default method first, else the first one.
+            device.initial = user.default_otp_device if user.default_otp_device in ids else ids[0]
         if len(device.choices) == 1:
             device.widget = forms.HiddenInput()
         token = self.fields["otp_token"]

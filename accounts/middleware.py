@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 SIGNED_IN_AT = "portal_signed_in_at"
 LAST_SEEN = "portal_last_seen"
@@ -56,11 +56,40 @@ class TenantMiddleware:
             request.tenant = user.tenant
             if user.must_change_password and request.path not in _password_change_paths():
                 return redirect("accounts:password_change")
+            if (
+                user.must_register_methods or _second_factor_missing(request)
+            ) and not _is_mfa_setup_path(request.path):
+                # The organization requires admins to use a second factor: no admin
+                # page until this session is verified with one (or one is registered).
+                return redirect("security_info:index")
         return self.get_response(request)
 
 
 def _signin_paths():
     return {reverse("accounts:signin"), reverse("accounts:signout")}
+
+
+def _second_factor_missing(request):
+    tenant = request.tenant
+    user = request.user
+    return (
+        tenant is not None
+        and tenant.require_mfa_for_admins
+        and user.is_admin
+        and not user.is_verified()
+    )
+
+
+def _is_mfa_setup_path(path):
+    try:
+        setup = reverse("security_info:index")
+    except NoReverseMatch:  # security info not installed: nothing to set up with
+        return True
+    return (
+        path.startswith(setup)
+        or path in _password_change_paths()
+        or path == reverse("accounts:my_account")
+    )
 
 
 def _password_change_paths():

@@ -63,6 +63,14 @@ class Tenant(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
     )
+    require_mfa_for_admins = models.BooleanField(
+        _("require a second factor for admins"),
+        default=True,
+        help_text=_(
+            "Admins must register a mobile phone or an authenticator app before they "
+            "can open the admin center."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     class Meta:
@@ -206,6 +214,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_sign_in_blocked = models.BooleanField(_("sign-in blocked"), default=False)
     must_change_password = models.BooleanField(_("must change password"), default=False)
+    must_register_methods = models.BooleanField(
+        _("must register security info"),
+        default=False,
+        help_text=_("Set by an admin: at the next sign-in the user registers a method again."),
+    )
+    default_otp_device = models.CharField(
+        _("default sign-in method"),
+        max_length=100,
+        blank=True,
+        help_text=_("The verification method offered first at sign-in (a device id)."),
+    )
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
     is_staff = models.BooleanField(
         _("operator"),

@@ -91,6 +91,12 @@ class SignInVerifyView(View):
         if form.is_valid():
             signin.signin_complete(request, self.user)
             return redirect(_landing_url(request, self.user))
+        if "otp_challenge" in request.POST:
+            # "We sent a code to …" is news, not an error: show it as such.
+            sent = form.errors.as_data().get("__all__", [])
+            if sent and all(error.code == "challenge_message" for error in sent):
+                messages.info(request, sent[0].messages[0])
+                return redirect(request.get_full_path())
         if "otp_challenge" not in request.POST:  # asking for a code is no failure
             try:
                 signin.signin_second_step_failed(request, self.user)

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "security_info",
+    "users",
     "django_countries",
     "django_filters",
     "admin_portal.apps.AdminPortalConfig",
@@ -208,6 +210,21 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Admin portal <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# SMS (security_info.sms): console | locmem | file | http, like Django's email backends.
+SMS_BACKEND = env("SMS_BACKEND", "console")
+SMS_FILE_PATH = env("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
+SMS_HTTP_URL = env("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", "")
+SMS_HTTP_TIMEOUT = float(env("SMS_HTTP_TIMEOUT", "5"))
+# Country calling codes SMS may be sent to (toll-fraud guard); empty allows all.
+SMS_ALLOWED_CALLING_CODES = [
+    int(c) for c in env_list("SMS_ALLOWED_CALLING_CODES", ["31", "32", "33", "49", "44", "1"])
+]
+# Alternate email: check that the domain can receive mail (needs DNS; off by default).
+SECURITY_INFO_EMAIL_CHECK_DELIVERABILITY = env_bool(
+    "SECURITY_INFO_EMAIL_CHECK_DELIVERABILITY", False
+)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]

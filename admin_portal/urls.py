@@ -11,5 +11,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("operators/", admin.site.urls),
+    path("security-info/", include("security_info.urls")),
+    path("users/", include("users.urls")),
     path("", include("accounts.urls")),
 ]

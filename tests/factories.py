@@ -9,6 +9,8 @@ _seq = itertools.count(1)
 
 
 def make_tenant(name=None, domain=None, **fields):
+    # Most tests are not about the second-factor policy; those that are turn it on.
+    fields.setdefault("require_mfa_for_admins", False)
     n = next(_seq)
     tenant = Tenant.objects.create(name=name or f"Org {n}", **fields)
     Domain.objects.create(

@@ -54,3 +54,111 @@ def sidebar(response):
     content = response.content.decode()
     start = content.index('<nav class="sidebar"')
     return content[start : content.index("</nav>", start)]
+
+
+# --- Security info -------------------------------------------------------------
+# Imported where used: the accounts tests import this module too, and must not
+# depend on the security_info app.
+
+
+class Clock:
+    """A settable ``timezone.now``: install it with ``Clock.install(monkeypatch)``."""
+
+    def __init__(self, now):
+        self.now = now
+
+    @classmethod
+    def install(cls, monkeypatch):
+        from django.utils import timezone
+
+        clock = cls(timezone.now())
+        monkeypatch.setattr(timezone, "now", lambda: clock.now)
+        return clock
+
+    def advance(self, **delta):
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def code_in(text):
+    """Return the 6-digit code in a message's text, or fail."""
+    import re
+
+    found = re.findall(r"\b(\d{6})\b", text)
+    assert found, f"no 6-digit code in {text!r}"
+    return found[-1]
+
+
+def last_sms_code(to=None):
+    """Return the code in the last SMS (to ``to``, if given) of security_info.sms.outbox."""
+    from security_info import sms
+
+    messages = [m for m in sms.outbox if to is None or m.to == to]
+    assert messages, f"no SMS sent{f' to {to}' if to else ''}"
+    return code_in(messages[-1].body)
+
+
+def last_mail_code(to=None):
+    """Return the code in the last email (to ``to``, if given) of django.core.mail.outbox."""
+    from django.core import mail
+
+    messages = [m for m in mail.outbox if to is None or to in m.to]
+    assert messages, f"no email sent{f' to {to}' if to else ''}"
+    return code_in(messages[-1].body)
+
+
+def reauthenticate(client, seconds_ago=0):
+    """Mark ``client``'s session as re-authenticated ``seconds_ago`` (for security info)."""
+    from security_info.views import REAUTH_AT
+
+    session = client.session
+    session[REAUTH_AT] = int(time.time()) - seconds_ago
+    session.save()
+    return client
+
+
+def make_phone(user, number="+31612345678", *, confirmed=True):
+    """Give ``user`` a mobile phone (verified unless ``confirmed=False``), without codes."""
+    from django.utils import timezone
+
+    from security_info.models import PhoneDevice
+
+    return PhoneDevice.objects.create(
+        user=user,
+        name="Mobile phone",
+        number=number,
+        confirmed=confirmed,
+        verified_at=timezone.now() if confirmed else None,
+    )
+
+
+def make_alt_email(user, email="someone@example.org", *, confirmed=True):
+    """Give ``user`` an alternate email (verified unless ``confirmed=False``), without codes."""
+    from django.utils import timezone
+
+    from security_info.models import AltEmailDevice
+
+    return AltEmailDevice.all_objects.create(
+        user=user,
+        name="Alternate email",
+        email=email,
+        confirmed=confirmed,
+        verified_at=timezone.now() if confirmed else None,
+    )
+
+
+def make_app(user, name="Authenticator app", *, confirmed=True):
+    """Give ``user`` an authenticator app (a TOTP device)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name=name, confirmed=confirmed)
+
+
+def totp_code(device):
+    """Return the code an authenticator app with ``device``'s key shows now."""
+    from django_otp.oath import TOTP
+
+    token = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
+    return f"{token:0{device.digits}d}"

@@ -1,0 +1,134 @@
+"""Sending verification codes by SMS and email, within the sending limits.
+
+Limits are counted in the shared cache, so every app node sees the same counts:
+at most 3 SMS to one number per 10 minutes and 10 SMS per user per day (the
+same for email codes per address and user). A send that fails at the gateway
+leaves no usable code behind.
+"""
+
+import contextlib
+import hashlib
+import logging
+import smtplib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from security_info import sms
+
+logger = logging.getLogger(__name__)
+
+PER_TARGET_LIMIT = 3
+PER_TARGET_SECONDS = 10 * 60
+PER_USER_LIMIT = 10
+PER_USER_SECONDS = 24 * 60 * 60
+
+
+class Purpose(models.TextChoices):
+    VERIFY = "verify", gettext_lazy("verify this method")
+    SIGN_IN = "sign_in", gettext_lazy("sign in")
+    RECOVERY = "recovery", gettext_lazy("reset your password")
+
+
+class DeliveryError(Exception):
+    """The code was not sent; ``message`` says why, in words for the user."""
+
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _key(kind, value):
+    return f"code-sends:{kind}:{hashlib.sha256(str(value).encode()).hexdigest()}"
+
+
+def _count(key, seconds):
+    """Add one to the counter ``key`` and return the new count."""
+    cache.add(key, 0, timeout=seconds)  # the window starts at the first send
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired in between
+        cache.set(key, 1, timeout=seconds)
+        return 1
+
+
+def _reserve(kind, target, user):
+    """Count one send to ``target`` for ``user``, or raise DeliveryError over a limit.
+
+    Count first, then compare: incr is atomic, so of many parallel requests no
+    more than the limit get through (a get-then-incr would let them all pass).
+    """
+    counted = []
+    for key, seconds, limit in (
+        (_key(kind, target), PER_TARGET_SECONDS, PER_TARGET_LIMIT),
+        (_key(f"{kind}-user", user.pk), PER_USER_SECONDS, PER_USER_LIMIT),
+    ):
+        counted.append(key)
+        if _count(key, seconds) > limit:
+            # Nothing is sent, so nothing is used up.
+            for used in counted:
+                with contextlib.suppress(ValueError):
+                    cache.decr(used)
+            raise DeliveryError(
+                _(
+                    "You've asked for too many codes. Wait a few minutes and try again; "
+                    "use the last code you received if it hasn't expired."
+                ),
+                "limit",
+            )
+
+
+def _calling_code_allowed(number):
+    allowed = settings.SMS_ALLOWED_CALLING_CODES
+    return not allowed or any(number.startswith(f"+{code}") for code in allowed)
+
+
+def _code_text(code, purpose):
+    return _(
+        "%(code)s is your %(product)s code to %(purpose)s. It expires in 10 minutes. "
+        "Don't share it with anyone."
+    ) % {"code": code, "product": settings.PORTAL_PRODUCT_NAME, "purpose": Purpose(purpose).label}
+
+
+def send_phone_code(device, *, purpose):
+    """Issue a new code for ``device`` and send it by SMS."""
+    if not _calling_code_allowed(device.number):
+        raise DeliveryError(
+            _("Text messages can't be sent to numbers in this country."), "country_not_allowed"
+        )
+    _reserve("sms", device.number, device.user)
+    code = device.issue_code()
+    try:
+        sms.send_sms(device.number, _code_text(code, purpose))
+    except sms.SMSDeliveryError:
+        logger.warning("SMS code to device %s could not be sent", device.pk)
+        device.token = None
+        device.save(update_fields=["token"])
+        raise DeliveryError(
+            _("We couldn't send the code. Try again later."), "gateway_failed"
+        ) from None
+
+
+def send_email_code(device, *, purpose):
+    """Issue a new code for ``device`` and send it by email to its address."""
+    _reserve("email", device.email.lower(), device.user)
+    code = device.issue_code()
+    try:
+        send_mail(
+            _("Your %(product)s code") % {"product": settings.PORTAL_PRODUCT_NAME},
+            _code_text(code, purpose),
+            None,
+            [device.email],
+        )
+    except (smtplib.SMTPException, OSError):
+        logger.warning("Email code to device %s could not be sent", device.pk)
+        device.token = None
+        device.save(update_fields=["token"])
+        raise DeliveryError(
+            _("We couldn't send the code. Try again later."), "gateway_failed"
+        ) from None

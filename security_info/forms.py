@@ -1,0 +1,65 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import SecondStepForm
+
+
+class PhoneForm(forms.Form):
+    number = forms.CharField(
+        label=_("Mobile phone number"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+        help_text=_(
+            "A number that can receive text messages, such as 06 12345678 or +31 6 12345678."
+        ),
+    )
+
+
+class AltEmailForm(forms.Form):
+    email = forms.CharField(
+        label=_("Alternate email address"),
+        max_length=320,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_(
+            "A personal address outside your organization, so it works even when your "
+            "work account doesn't."
+        ),
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text=_("The 6-digit code we sent. It expires after 10 minutes."),
+    )
+
+
+class AuthenticatorForm(CodeForm):
+    name = forms.CharField(
+        label=_("Name of the app or phone"),
+        max_length=64,
+        required=False,
+        help_text=_("Helps you tell your apps apart, for example “Phone, Authenticator”."),
+    )
+
+    field_order = ["code", "name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = _("The 6-digit code the app shows after scanning.")
+
+
+class ReauthForm(forms.Form):
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+
+class ReauthSecondStepForm(SecondStepForm):
+    """The code step of re-authentication: the sign-in's second step."""

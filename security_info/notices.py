@@ -1,0 +1,42 @@
+"""Notices about changes to a user's security info, sent to their alternate email."""
+
+import logging
+import smtplib
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from security_info.models import AltEmailDevice
+
+logger = logging.getLogger(__name__)
+
+
+def notify_security_change(user, *, change, also_to=()):
+    """Tell ``user`` by email that ``change`` happened to their security info.
+
+    Goes to their verified alternate email and to ``also_to`` (an address that
+    was just replaced, so its owner learns of the change too). A failed notice is
+    logged and never undoes the change.
+    """
+    recipients = {
+        device.email.lower()
+        for device in AltEmailDevice.all_objects.filter(user=user, confirmed=True)
+    }
+    recipients |= {address.lower() for address in also_to if address}
+    if not recipients:
+        return
+    body = render_to_string(
+        "security_info/email/change_notice.txt",
+        {
+            "user": user,
+            "change": change,
+            "product_name": settings.PORTAL_PRODUCT_NAME,
+            "security_info_url": f"{settings.PORTAL_BASE_URL}/security-info/",
+        },
+    )
+    try:
+        send_mail(_("Your security info was changed"), body, None, sorted(recipients))
+    except (smtplib.SMTPException, OSError):
+        logger.warning("Security notice for user %s could not be sent", user.pk)

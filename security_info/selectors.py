@@ -1,0 +1,96 @@
+"""Reads on security info: what a user has, and what is missing."""
+
+from django.utils.translation import gettext_lazy as _
+from django_otp import devices_for_user
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from security_info.models import AltEmailDevice, BackupCodeDevice, PhoneDevice
+
+
+def backup_code_device(*, user):
+    return BackupCodeDevice.objects.filter(user=user).first()
+
+
+def sign_in_methods(*, user):
+    """Return the user's confirmed sign-in factors (email is never one)."""
+    return list(devices_for_user(user, confirmed=True))
+
+
+def sign_in_method(*, user, persistent_id):
+    """Return the user's confirmed sign-in factor with ``persistent_id``, or None."""
+    for device in sign_in_methods(user=user):
+        if device.persistent_id == persistent_id:
+            return device
+    return None
+
+
+def security_info_overview(*, user):
+    """Return everything the Security info page shows about ``user``."""
+    phones = {d.confirmed: d for d in PhoneDevice.objects.filter(user=user)}
+    emails = {d.confirmed: d for d in AltEmailDevice.all_objects.filter(user=user)}
+    apps = list(TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id"))
+    backup = backup_code_device(user=user)
+    methods = sign_in_methods(user=user)
+    default = user.default_otp_device
+    if methods and default not in {m.persistent_id for m in methods}:
+        default = methods[0].persistent_id
+    is_admin = bool(user.tenant_id) and user.is_admin
+    missing_for_reset = []
+    if is_admin:
+        if True not in phones:
+            missing_for_reset.append("phone")
+        if True not in emails:
+            missing_for_reset.append("email")
+    return {
+        "phone": phones.get(True),
+        "phone_pending": phones.get(False),
+        "alt_email": emails.get(True),
+        "alt_email_pending": emails.get(False),
+        "apps": apps,
+        "backup": backup,
+        "backup_remaining": backup.remaining if backup else 0,
+        "sign_in_methods": methods,
+        "default_method": default,
+        "is_admin": is_admin,
+        "missing_for_reset": missing_for_reset,
+        "mfa_required": bool(is_admin and user.tenant.require_mfa_for_admins and not methods),
+    }
+
+
+def methods_for_admin(*, user):
+    """Return ``user``'s methods as an admin who may reset their password sees them.
+
+    Values are masked; each entry says whether there is something to remove.
+    """
+    from security_info.validators import mask_email, mask_phone
+
+    phone = PhoneDevice.objects.filter(user=user, confirmed=True).first()
+    email = AltEmailDevice.all_objects.filter(user=user, confirmed=True).first()
+    apps = TOTPDevice.objects.filter(user=user, confirmed=True).count()
+    backup = backup_code_device(user=user)
+    return [
+        {
+            "key": "phone",
+            "label": _("Mobile phone"),
+            "detail": mask_phone(phone.number) if phone else "",
+            "present": phone is not None,
+        },
+        {
+            "key": "email",
+            "label": _("Alternate email"),
+            "detail": mask_email(email.email) if email else "",
+            "present": email is not None,
+        },
+        {
+            "key": "apps",
+            "label": _("Authenticator apps"),
+            "detail": str(apps) if apps else "",
+            "present": bool(apps),
+        },
+        {
+            "key": "backup_codes",
+            "label": _("Backup codes"),
+            "detail": _("%(left)d left") % {"left": backup.remaining} if backup else "",
+            "present": backup is not None,
+        },
+    ]

@@ -1,0 +1,425 @@
+"""Writes on security info. Each service audits itself and sends the notice."""
+
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.audit import audit_record
+from security_info import delivery, validators
+from security_info.models import (
+    AltEmailDevice,
+    BackupCode,
+    BackupCodeDevice,
+    CodeCheck,
+    PhoneDevice,
+)
+from security_info.notices import notify_security_change
+
+MAX_AUTHENTICATOR_APPS = 5
+BACKUP_CODE_COUNT = 10
+
+
+def _code_error(result):
+    messages = {
+        CodeCheck.WRONG: (_("That code is not right. Check it and try again."), "wrong_code"),
+        CodeCheck.EXPIRED: (_("That code has expired. Ask for a new one."), "expired_code"),
+        CodeCheck.THROTTLED: (
+            _("Too many wrong codes in a row. Wait a few seconds and try again."),
+            "throttled",
+        ),
+        CodeCheck.BLOCKED: (
+            _("Too many wrong codes. Wait 10 minutes, then ask for a new code."),
+            "blocked",
+        ),
+    }
+    message, code = messages[result]
+    return ValidationError(message, code=code)
+
+
+@dataclass(frozen=True)
+class _Channel:
+    """What differs between the phone and the alternate email."""
+
+    model: type
+    field: str
+    kind: str  # audit action prefix: security_info.<kind>.*
+    send: object
+    mask: object
+
+
+PHONE = _Channel(PhoneDevice, "number", "phone", delivery.send_phone_code, validators.mask_phone)
+EMAIL = _Channel(AltEmailDevice, "email", "email", delivery.send_email_code, validators.mask_email)
+
+
+def _manager(channel):
+    return channel.model.all_objects if channel is EMAIL else channel.model.objects
+
+
+def verified_method(channel, user):
+    return _manager(channel).filter(user=user, confirmed=True).first()
+
+
+def pending_method(channel, user):
+    return _manager(channel).filter(user=user, confirmed=False).first()
+
+
+def _lock_user(user):
+    """Hold ``user``'s row until the transaction ends, so their writes run one at a time.
+
+    Without it, two parallel "send code" requests (a double click) each find no
+    pending row and each make one: two codes, and the one typed may be checked
+    against the other row. There is no pending row to lock yet, so lock the user.
+    """
+    # NO KEY UPDATE: blocks the same lock in another request, not the rows that
+    # merely point at the user (audit events, devices).
+    user_rows = get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk)
+    list(user_rows.values_list("pk"))
+
+
+@transaction.atomic
+def _method_start(channel, *, user, value):
+    """Put ``value`` up for verification and send it a code; nothing verified changes.
+
+    Raise ValidationError when the value is the verified one already, and
+    DeliveryError when no code could be sent (then the pending value is dropped).
+    """
+    _lock_user(user)
+    current = verified_method(channel, user)
+    if current is not None and getattr(current, channel.field).lower() == value.lower():
+        raise ValidationError(
+            _("This is already your verified %(method)s.")
+            % {"method": channel.model._meta.verbose_name},
+            code="unchanged",
+        )
+    pending = _manager(channel).select_for_update().filter(user=user, confirmed=False).first()
+    if pending is None:
+        pending = channel.model(user=user, name=str(channel.model._meta.verbose_name))
+    # The failure count stays with the pending row when the value changes: a new
+    # value or a new code does not buy more guesses.
+    setattr(pending, channel.field, value)
+    pending.confirmed = False
+    pending.save()
+    # A DeliveryError rolls this back: nothing pending without a code on its way.
+    channel.send(pending, purpose=delivery.Purpose.VERIFY)
+    return pending
+
+
+def _method_verify(channel, *, user, code, request=None):
+    """Verify the pending value with ``code``; on success it replaces the old one."""
+    with transaction.atomic():
+        # The user first, then the method, in every service: no deadlocks.
+        _lock_user(user)
+        pending = _manager(channel).select_for_update().filter(user=user, confirmed=False).first()
+        if pending is None:
+            raise ValidationError(_("There is nothing waiting for a code."), code="no_pending")
+        result = pending.check_code(code)
+        if result != CodeCheck.OK:
+            error = _code_error(result)
+        else:
+            error = None
+            old = verified_method(channel, user)
+            old_value = getattr(old, channel.field) if old else ""
+            was_default = old is not None and user.default_otp_device == old.persistent_id
+            if old is not None:
+                old.delete()
+            new_value = getattr(pending, channel.field)
+            pending.confirmed = True
+            pending.verified_at = timezone.now()
+            # The name is what the sign-in's second step offers to choose from.
+            pending.name = (
+                f"{channel.model._meta.verbose_name.capitalize()} {channel.mask(new_value)}"[:64]
+            )
+            pending.save()
+            if was_default:
+                # A changed phone stays the default sign-in method it was.
+                user.default_otp_device = pending.persistent_id
+                user.save(update_fields=["default_otp_device"])
+            if channel is PHONE:
+                _registered_sign_in_method(user)
+            audit_record(
+                action=f"security_info.{channel.kind}.{'change' if old else 'add'}",
+                actor=user,
+                request=request,
+                target=user,
+                old={channel.field: channel.mask(old_value)} if old else {},
+                new={channel.field: channel.mask(new_value)},
+            )
+    # Outside the transaction: a failed count update must persist, and a notice
+    # must not hold the row lock.
+    if error is not None:
+        raise error
+    change = _("%(method)s set to %(value)s") % {
+        "method": channel.model._meta.verbose_name.capitalize(),
+        "value": channel.mask(new_value),
+    }
+    notify_security_change(user, change=change, also_to=[old_value] if channel is EMAIL else [])
+    return pending
+
+
+@transaction.atomic
+def _method_delete(channel, *, user, request=None, acting_user=None):
+    """Delete the verified value and any pending one."""
+    _lock_user(user)
+    current = verified_method(channel, user)
+    deleted, _detail = _manager(channel).filter(user=user).delete()
+    if not deleted:
+        return
+    old_value = getattr(current, channel.field) if current else ""
+    audit_record(
+        action=f"security_info.{channel.kind}.delete",
+        tenant=user.tenant,
+        actor=acting_user or user,
+        request=request,
+        target=user,
+        old={channel.field: channel.mask(old_value)} if current else {},
+    )
+    if current is not None:
+        if str(user.default_otp_device) == current.persistent_id:
+            user.default_otp_device = ""
+            user.save(update_fields=["default_otp_device"])
+        change = _("%(method)s %(value)s removed") % {
+            "method": channel.model._meta.verbose_name.capitalize(),
+            "value": channel.mask(old_value),
+        }
+        transaction.on_commit(
+            lambda: notify_security_change(
+                user, change=change, also_to=[old_value] if channel is EMAIL else []
+            )
+        )
+
+
+def _registered_sign_in_method(user):
+    """A new sign-in method fulfils an admin's demand to register again."""
+    if user.must_register_methods:
+        user.must_register_methods = False
+        user.save(update_fields=["must_register_methods"])
+
+
+def phone_method_start(*, user, raw_number):
+    number = validators.parse_mobile_number(raw_number, region=user.tenant.country.code)
+    return _method_start(PHONE, user=user, value=number)
+
+
+def phone_method_resend(*, user):
+    return _resend(PHONE, user=user)
+
+
+def phone_method_verify(*, user, code, request=None):
+    return _method_verify(PHONE, user=user, code=code, request=request)
+
+
+def phone_method_delete(*, user, request=None, acting_user=None):
+    _method_delete(PHONE, user=user, request=request, acting_user=acting_user)
+
+
+def email_method_start(*, user, raw_email):
+    domains = list(user.tenant.domain_set.values_list("name", flat=True))
+    email = validators.normalize_alternate_email(
+        raw_email, tenant_domains=domains, sign_in_name=user.username
+    )
+    return _method_start(EMAIL, user=user, value=email)
+
+
+def email_method_resend(*, user):
+    return _resend(EMAIL, user=user)
+
+
+def email_method_verify(*, user, code, request=None):
+    return _method_verify(EMAIL, user=user, code=code, request=request)
+
+
+def email_method_delete(*, user, request=None, acting_user=None):
+    _method_delete(EMAIL, user=user, request=request, acting_user=acting_user)
+
+
+def _resend(channel, *, user):
+    with transaction.atomic():
+        pending = _manager(channel).select_for_update().filter(user=user, confirmed=False).first()
+        if pending is None:
+            raise ValidationError(_("There is nothing waiting for a code."), code="no_pending")
+        channel.send(pending, purpose=delivery.Purpose.VERIFY)
+    return pending
+
+
+@transaction.atomic
+def authenticator_start(*, user):
+    """Begin adding an authenticator app: a new unconfirmed TOTP key."""
+    _lock_user(user)
+    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).count()
+    if confirmed >= MAX_AUTHENTICATOR_APPS:
+        raise ValidationError(
+            _("You can have at most %(max)d authenticator apps. Delete one first."),
+            code="too_many",
+            params={"max": MAX_AUTHENTICATOR_APPS},
+        )
+    # Reuse the key being set up, so a reload or a wrong code keeps the scanned QR valid.
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if pending is not None:
+        return pending
+    return TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
+
+
+def authenticator_confirm(*, user, device_id, code, name="", request=None):
+    """Confirm the pending authenticator app with a code from it."""
+    with transaction.atomic():
+        device = (
+            TOTPDevice.objects.select_for_update()
+            .filter(user=user, pk=device_id, confirmed=False)
+            .first()
+        )
+        if device is None:
+            raise ValidationError(
+                _("This setup has expired. Start adding the app again."), code="no_pending"
+            )
+        if not device.verify_token("".join((code or "").split())):
+            ok = False
+        else:
+            ok = True
+            device.confirmed = True
+            device.name = (name or "").strip()[:64] or str(_("Authenticator app"))
+            device.save()
+            _registered_sign_in_method(user)
+            audit_record(
+                action="security_info.app.add",
+                actor=user,
+                request=request,
+                target=user,
+                new={"app": device.name},
+            )
+    if not ok:
+        raise ValidationError(
+            _("That code is not right. Enter the 6-digit code the app shows now."),
+            code="wrong_code",
+        )
+    notify_security_change(
+        user, change=_("Authenticator app %(name)s added") % {"name": device.name}
+    )
+    return device
+
+
+@transaction.atomic
+def authenticator_delete(*, user, device, request=None, acting_user=None):
+    _lock_user(user)
+    name = device.name
+    was_default = user.default_otp_device == device.persistent_id
+    device.delete()
+    if was_default:
+        user.default_otp_device = ""
+        user.save(update_fields=["default_otp_device"])
+    audit_record(
+        action="security_info.app.delete",
+        tenant=user.tenant,
+        actor=acting_user or user,
+        request=request,
+        target=user,
+        old={"app": name},
+    )
+    transaction.on_commit(
+        lambda: notify_security_change(
+            user, change=_("Authenticator app %(name)s removed") % {"name": name}
+        )
+    )
+
+
+def _new_backup_code():
+    raw = secrets.token_hex(5)  # 40 bits, shown as xxxxx-xxxxx
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+@transaction.atomic
+def backup_codes_generate(*, user, request=None):
+    """Replace the user's backup codes with 10 new ones; return them (shown once)."""
+    replaced = BackupCodeDevice.objects.filter(user=user).delete()[0] > 0
+    device = BackupCodeDevice.objects.create(user=user, name=_("Backup codes"), confirmed=True)
+    codes = [_new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
+    BackupCode.objects.bulk_create(
+        BackupCode(device=device, code_hash=BackupCode.hash(code)) for code in codes
+    )
+    audit_record(
+        action="security_info.backup_codes.generate",
+        actor=user,
+        request=request,
+        target=user,
+        new={"replaced_previous": replaced},
+    )
+    transaction.on_commit(
+        lambda: notify_security_change(user, change=_("New backup codes were created"))
+    )
+    return codes
+
+
+@transaction.atomic
+def default_method_set(*, user, device, request=None):
+    old = user.default_otp_device
+    if old == device.persistent_id:
+        return  # nothing changed: no audit event, no notice
+    user.default_otp_device = device.persistent_id
+    user.save(update_fields=["default_otp_device"])
+    audit_record(
+        action="security_info.default.change",
+        actor=user,
+        request=request,
+        target=user,
+        old={"default": old},
+        new={"default": device.persistent_id},
+    )
+    transaction.on_commit(
+        lambda: notify_security_change(
+            user,
+            change=_("Default sign-in method set to %(method)s") % {"method": device.name},
+        )
+    )
+
+
+# What an admin who may reset a user's password may remove from that user.
+ADMIN_REMOVABLE = ("phone", "email", "apps", "backup_codes")
+
+
+@transaction.atomic
+def method_remove_by_admin(*, user, method, acting_user, request=None):
+    """Remove one of ``user``'s methods on behalf of an admin (who must be allowed)."""
+    from accounts.roles import can_reset_password
+
+    if not can_reset_password(acting_user, user):
+        raise ValidationError(_("You may not change this user's methods."), code="forbidden")
+    if method == "phone":
+        _method_delete(PHONE, user=user, request=request, acting_user=acting_user)
+    elif method == "email":
+        _method_delete(EMAIL, user=user, request=request, acting_user=acting_user)
+    elif method == "apps":
+        for device in TOTPDevice.objects.filter(user=user):
+            authenticator_delete(user=user, device=device, request=request, acting_user=acting_user)
+    elif method == "backup_codes":
+        if BackupCodeDevice.objects.filter(user=user).delete()[0]:
+            audit_record(
+                action="security_info.backup_codes.delete",
+                tenant=user.tenant,
+                actor=acting_user,
+                request=request,
+                target=user,
+            )
+    else:
+        raise ValidationError(_("Unknown method."), code="unknown_method")
+
+
+@transaction.atomic
+def reregistration_require(*, user, acting_user, request=None):
+    """Remove all of ``user``'s methods; they register again at their next sign-in."""
+    for method in ADMIN_REMOVABLE:
+        method_remove_by_admin(user=user, method=method, acting_user=acting_user, request=request)
+    user.must_register_methods = True
+    user.save(update_fields=["must_register_methods"])
+    audit_record(
+        action="security_info.reregistration.require",
+        tenant=user.tenant,
+        actor=acting_user,
+        request=request,
+        target=user,
+        new={"must_register_methods": True},
+    )

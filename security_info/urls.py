@@ -1,0 +1,20 @@
+from django.urls import path
+
+from security_info import views
+
+app_name = "security_info"
+
+urlpatterns = [
+    path("", views.SecurityInfoView.as_view(), name="index"),
+    path("confirm/", views.ReauthView.as_view(), name="reauth"),
+    path("phone/", views.PhoneStartView.as_view(), name="phone_start"),
+    path("phone/verify/", views.PhoneVerifyView.as_view(), name="phone_verify"),
+    path("phone/delete/", views.PhoneDeleteView.as_view(), name="phone_delete"),
+    path("email/", views.EmailStartView.as_view(), name="email_start"),
+    path("email/verify/", views.EmailVerifyView.as_view(), name="email_verify"),
+    path("email/delete/", views.EmailDeleteView.as_view(), name="email_delete"),
+    path("app/add/", views.AuthenticatorAddView.as_view(), name="app_add"),
+    path("app/<int:pk>/delete/", views.AuthenticatorDeleteView.as_view(), name="app_delete"),
+    path("backup-codes/", views.BackupCodesView.as_view(), name="backup_codes"),
+    path("default/", views.DefaultMethodView.as_view(), name="default_method"),
+]

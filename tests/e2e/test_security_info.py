@@ -1,0 +1,117 @@
+"""End to end in Chromium: an admin keeps their security info, as the seed page describes."""
+
+import base64
+import re
+from pathlib import Path
+
+import pytest
+from django_otp.oath import totp
+from playwright.sync_api import expect
+
+from accounts.roles import GLOBAL_ADMIN
+from tests.factories import PASSWORD, make_tenant, make_user
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+@pytest.fixture
+def outboxes(settings, tmp_path):
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    return tmp_path
+
+
+def _last_code(folder):
+    files = sorted(Path(folder).glob("*"), key=lambda path: path.stat().st_mtime_ns)
+    assert files, f"nothing was sent to {folder}"
+    return re.findall(r"\b(\d{6})\b", files[-1].read_text())[-1]
+
+
+def _reauth(page):
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+
+
+def test_admin_registers_phone_email_and_app_then_changes_phone_and_deletes_app(
+    page, live_server, sign_in, shot, outboxes
+):
+    tenant = make_tenant("Contoso", "contoso.example", require_mfa_for_admins=True)
+    admin = make_user(tenant, "admin", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
+    sms, mail = outboxes / "sms", outboxes / "mail"
+
+    # The policy holds the admin at Security info until a second factor exists.
+    sign_in(admin.username, PASSWORD)
+    expect(page).to_have_url(f"{live_server.url}/security-info/")
+    expect(page.get_by_test_id("mfa-required")).to_be_visible()
+    expect(page.get_by_test_id("reset-readiness")).to_be_visible()
+    shot("security-info-empty")
+
+    # Mobile phone: a landline is refused at the field, then a mobile is verified.
+    page.get_by_role("link", name="Add mobile phone").click()
+    _reauth(page)
+    page.get_by_label("Mobile phone number").fill("020 123 4567")
+    page.get_by_role("button", name="Send code").click()
+    expect(page.locator(".field-error")).to_contain_text("landline")
+    shot("security-info-phone-error")
+    page.get_by_label("Mobile phone number").fill("06 12345678")
+    page.get_by_role("button", name="Send code").click()
+    expect(page.get_by_role("heading", name="Verify your mobile phone")).to_be_visible()
+    page.get_by_label("Code").fill("000000")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator(".field-error")).to_contain_text("not right")
+    page.wait_for_timeout(1100)  # the back-off after one wrong code
+    page.get_by_label("Code").fill(_last_code(sms))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_text("Your mobile phone is verified.")).to_be_visible()
+    expect(page.get_by_test_id("method-phone")).to_contain_text("+31 6 12345678")
+    expect(page.get_by_test_id("mfa-required")).to_have_count(0)
+
+    # Alternate email: the organization's own domain is refused, a personal one verified.
+    page.get_by_role("link", name="Add alternate email").click()
+    page.get_by_label("Alternate email address").fill("megan@contoso.example")
+    page.get_by_role("button", name="Send code").click()
+    expect(page.locator(".field-error")).to_contain_text("outside your organization")
+    page.get_by_label("Alternate email address").fill("megan@example.org")
+    page.get_by_role("button", name="Send code").click()
+    page.get_by_label("Code").fill(_last_code(mail))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_text("Your alternate email is verified.")).to_be_visible()
+    expect(page.get_by_test_id("reset-readiness")).to_have_count(0)
+
+    # Authenticator app, confirmed with a code computed from the key on the page.
+    page.get_by_role("link", name="Add authenticator app").click()
+    expect(page.locator(".qr svg")).to_be_visible()
+    shot("security-info-app-setup")
+    secret = page.get_by_test_id("totp-secret").inner_text().replace(" ", "")
+    code = f"{totp(base64.b32decode(secret)):06d}"
+    page.get_by_label("Code").fill(code)
+    page.get_by_label("Name of the app or phone").fill("Work phone")
+    page.get_by_role("button", name="Verify and add").click()
+    expect(page.get_by_test_id("method-app")).to_contain_text("Work phone")
+
+    # Change the phone: the old number stays until the new one is verified.
+    page.get_by_role("link", name="Change mobile phone").click()
+    page.get_by_label("Mobile phone number").fill("+31 6 8765 4321")
+    page.get_by_role("button", name="Send code").click()
+    page.goto(f"{live_server.url}/security-info/")
+    expect(page.get_by_test_id("method-phone")).to_contain_text("+31 6 12345678")
+    page.get_by_role("link", name="Enter code").click()
+    page.get_by_label("Code").fill(_last_code(sms))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_test_id("method-phone")).to_contain_text("+31 6 87654321")
+
+    # Delete the app.
+    page.get_by_role("link", name="Delete Work phone").click()
+    page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("The authenticator app was removed.")).to_be_visible()
+    expect(page.get_by_test_id("method-app")).to_have_count(0)
+    shot("security-info-done")
+
+    # Every change was told to the alternate email, and the admin center is open.
+    notices = [path.read_text() for path in mail.glob("*")]
+    assert sum("security info of your account" in text for text in notices) >= 3
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()

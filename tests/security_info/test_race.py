@@ -1,0 +1,116 @@
+"""Parallel submissions of one right code: exactly one of them uses it.
+
+Needs PostgreSQL: the row locks (SELECT ... FOR UPDATE) and the conditional
+UPDATE are what make verification atomic, and SQLite has neither the locks nor
+real concurrent writers.
+"""
+
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+from django.test import override_settings
+
+from accounts.models import User
+from security_info import services, sms
+from security_info.models import BackupCodeDevice, PhoneDevice
+from tests.factories import make_tenant, make_user
+from tests.helpers import make_phone
+
+PARALLEL = 20
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL row locks (run with DATABASE_URL=postgres://...)",
+    ),
+]
+
+
+def _at_once(work):
+    """Run ``work`` in PARALLEL threads released together; return their results."""
+    barrier = threading.Barrier(PARALLEL)
+    results = [None] * PARALLEL
+
+    def run(index):
+        try:
+            barrier.wait(timeout=30)
+            results[index] = work()
+        except Exception as error:
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(PARALLEL)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def test_one_phone_code_submitted_twenty_times_at_once_verifies_once():
+    user = make_user(make_tenant())
+    pending = make_phone(user, confirmed=False)
+    code = pending.issue_code()
+
+    def verify():
+        # Each request loads the user afresh, as a request would.
+        return services.phone_method_verify(user=User.objects.get(pk=user.pk), code=code)
+
+    results = _at_once(verify)
+
+    verified = [r for r in results if isinstance(r, PhoneDevice)]
+    refused = [r for r in results if isinstance(r, ValidationError)]
+    assert len(verified) == 1, results
+    assert len(refused) == PARALLEL - 1, results
+    assert {e.code for e in refused} <= {"no_pending", "wrong_code", "throttled"}
+    [phone] = PhoneDevice.objects.filter(user=user)
+    assert phone.confirmed and phone.pk == pending.pk
+
+
+def test_one_backup_code_submitted_twenty_times_at_once_works_once():
+    user = make_user(make_tenant())
+    codes = services.backup_codes_generate(user=user)
+    device_id = BackupCodeDevice.objects.get(user=user).pk
+    # Loaded before the start: every request passes the back-off check, so only
+    # the conditional UPDATE stands between them.
+    devices = [BackupCodeDevice.objects.get(pk=device_id) for _ in range(PARALLEL)]
+    connections.close_all()
+    slots = iter(devices)
+    lock = threading.Lock()
+
+    def verify():
+        with lock:
+            device = next(slots)
+        return device.verify_token(codes[0])
+
+    results = _at_once(verify)
+
+    assert results.count(True) == 1, results
+    assert results.count(False) == PARALLEL - 1, results
+    assert BackupCodeDevice.objects.get(pk=device_id).remaining == 9
+
+
+@override_settings(SMS_BACKEND="locmem", SMS_ALLOWED_CALLING_CODES=[31])
+def test_double_clicked_send_code_leaves_one_pending_number():
+    # Two pending rows would each get a code, and the one the user types might be
+    # checked against the other row.
+    user = make_user(make_tenant())
+    sms.outbox.clear()
+
+    def start():
+        return services.phone_method_start(
+            user=User.objects.get(pk=user.pk), raw_number="0612345678"
+        )
+
+    results = _at_once(start)
+
+    assert [r for r in results if isinstance(r, Exception) and r.code != "limit"] == []
+    [pending] = PhoneDevice.objects.filter(user=user)
+    assert not pending.confirmed
+    assert sms.outbox[-1].body.startswith(pending.token)
+    sms.outbox.clear()

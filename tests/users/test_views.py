@@ -1,0 +1,144 @@
+"""A user's page: account, masked authentication methods for those allowed, activity."""
+
+import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import AuditEvent
+from accounts.roles import BILLING_ADMIN, GLOBAL_ADMIN, HELPDESK_ADMIN, USER_ADMIN
+from security_info.models import AltEmailDevice, PhoneDevice
+from tests.factories import make_tenant, make_user
+from tests.helpers import assert_forbidden, assert_not_found, assert_redirects_to_signin, sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tenant():
+    return make_tenant()
+
+
+@pytest.fixture
+def person(tenant):
+    user = make_user(tenant, display_name="Pat Person")
+    PhoneDevice.objects.create(user=user, name="Phone", number="+31612345678", confirmed=True)
+    AltEmailDevice.all_objects.create(
+        user=user, name="Email", email="pat@example.org", confirmed=True
+    )
+    TOTPDevice.objects.create(user=user, name="App", confirmed=True)
+    return user
+
+
+def url(user):
+    return f"/users/{user.pk}/"
+
+
+def test_helpdesk_admin_sees_a_users_methods_masked(client, tenant, person):
+    sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
+    response = client.get(url(person))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-testid="user-methods"' in page
+    assert "+31 6 ••••••78" in page
+    assert "p•••@example.org" in page
+    assert "+31612345678" not in page and "pat@example.org" not in page
+
+
+def test_helpdesk_admin_does_not_see_the_methods_of_a_global_admin(client, tenant):
+    target = make_user(tenant, roles=[GLOBAL_ADMIN])
+    sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
+    response = client.get(url(target))
+    assert response.status_code == 200
+    assert b'data-testid="user-methods"' not in response.content
+
+
+def test_helpdesk_admin_cannot_remove_a_global_admins_method(client, tenant):
+    target = make_user(tenant, roles=[GLOBAL_ADMIN])
+    PhoneDevice.objects.create(user=target, name="Phone", number="+31612345678", confirmed=True)
+    sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
+    assert_forbidden(client.post(url(target), {"action": "phone"}))
+    assert PhoneDevice.objects.filter(user=target).exists()
+
+
+def test_role_without_user_access_gets_403(client, tenant, person):
+    sign_in(client, make_user(tenant, roles=[BILLING_ADMIN]))
+    assert_forbidden(client.get(url(person)))
+
+
+def test_anonymous_is_sent_to_sign_in(client, person):
+    assert_redirects_to_signin(client.get(url(person)), url(person))
+
+
+def test_other_tenants_user_is_not_found(client, person):
+    sign_in(client, make_user(make_tenant(), roles=[GLOBAL_ADMIN]))
+    assert_not_found(client.get(url(person)))
+    assert_not_found(client.post(url(person), {"action": "phone"}))
+    assert PhoneDevice.objects.filter(user=person).exists()
+
+
+def test_user_admin_removes_a_lost_phone_with_an_audit_event(client, tenant, person):
+    admin = make_user(tenant, roles=[USER_ADMIN])
+    sign_in(client, admin)
+    response = client.post(url(person), {"action": "phone"}, follow=True)
+    assert "The method was removed." in response.content.decode()
+    assert not PhoneDevice.objects.filter(user=person).exists()
+    event = AuditEvent.objects.get(action="security_info.phone.delete")
+    assert event.actor_id == admin.pk and event.target_id == str(person.pk)
+    assert event.old_values == {"number": "+31 6 ••••••78"}
+
+
+def test_unknown_action_changes_nothing(client, tenant, person):
+    sign_in(client, make_user(tenant, roles=[USER_ADMIN]))
+    response = client.post(url(person), {"action": "everything"}, follow=True)
+    assert "Choose what to remove." in response.content.decode()
+    assert PhoneDevice.objects.filter(user=person).exists()
+
+
+def test_required_reregistration_clears_methods_and_holds_the_user_at_security_info(
+    client, tenant, person
+):
+    sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
+    client.post(url(person), {"action": "reregister"})
+    person.refresh_from_db()
+    assert person.must_register_methods
+    assert not PhoneDevice.objects.filter(user=person).exists()
+    assert not TOTPDevice.objects.filter(user=person).exists()
+    assert not AltEmailDevice.all_objects.filter(user=person).exists()
+    assert AuditEvent.objects.filter(action="security_info.reregistration.require").count() == 1
+
+    client.logout()
+    sign_in(client, person)
+    assert client.get("/account/password/").status_code == 200
+    response = client.get("/")
+    assert response.url in ("/security-info/", "/account/")
+    page = client.get("/security-info/").content.decode()
+    assert 'data-testid="must-register"' in page
+
+
+def test_activity_lists_events_about_the_user(client, tenant, person):
+    admin = make_user(tenant, roles=[USER_ADMIN])
+    sign_in(client, admin)
+    client.post(url(person), {"action": "email"})
+    page = client.get(url(person)).content.decode()
+    assert "Alternate email removed" in page
+
+
+def test_users_page_stays_within_the_query_budget(
+    client, tenant, person, django_assert_max_num_queries
+):
+    sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
+    client.get(url(person))
+    with django_assert_max_num_queries(12):
+        assert client.get(url(person)).status_code == 200
+
+
+def test_registering_a_sign_in_method_again_lifts_the_demand(client, tenant, person):
+    from security_info import services
+    from tests.helpers import totp_code
+
+    sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
+    client.post(url(person), {"action": "reregister"})
+    person.refresh_from_db()
+    device = services.authenticator_start(user=person)
+    services.authenticator_confirm(user=person, device_id=device.pk, code=totp_code(device))
+    person.refresh_from_db()
+    assert not person.must_register_methods
