@@ -728,3 +728,14 @@ def test_alternate_email_is_not_offered_at_sign_in(client, admin):
 def test_services_module_is_what_the_views_use():
     # The views call the services by reference: a renamed service breaks here first.
     assert callable(services.phone_method_start)
+
+
+def test_security_info_page_stays_within_the_query_budget(
+    client, admin, django_assert_max_num_queries
+):
+    make_phone(admin, MOBILE)
+    make_app(admin)
+    sign_in(client, admin)
+    client.get("/security-info/")
+    with django_assert_max_num_queries(12):
+        assert client.get("/security-info/").status_code == 200
