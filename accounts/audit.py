@@ -75,6 +75,11 @@ ACTION_LABELS = {
     "security_info.backup_codes.delete": _("Backup codes removed"),
     "security_info.default.change": _("Default sign-in method changed"),
     "security_info.reregistration.require": _("Re-registration of security info required"),
+    "password_reset.start": _("Self-service password reset started"),
+    "password_reset.gate_passed": _("Self-service password reset: check passed"),
+    "password_reset.too_many_codes": _("Self-service password reset stopped: too many wrong codes"),
+    "password_reset.blocked": _("Self-service password reset blocked for the day"),
+    "password.reset_self": _("Reset own password with security info"),
 }
 
 

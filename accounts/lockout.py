@@ -48,8 +48,22 @@ def _key(username, ip):
     # Normalize exactly as sign-in does, so every spelling that signs in to one
     # account (case, full-width forms) counts against the same lock.
     name = User.objects.normalize_username(username)
-    digest = hashlib.sha256(f"{name}\0{ip}".encode()).hexdigest()
+    # The name's generation is part of the key: clear_all() bumps it to drop the
+    # counters of every client at once, without knowing their addresses.
+    generation = cache.get(_generation_key(name), 0)
+    digest = hashlib.sha256(f"{name}\0{ip}\0{generation}".encode()).hexdigest()
     return f"signin-failures:{digest}"
+
+
+def _generation_key(name):
+    return f"signin-failures-gen:{hashlib.sha256(name.encode()).hexdigest()}"
+
+
+def clear_all(username):
+    """Lift every sign-in lockout of ``username``, from any client (after a reset)."""
+    key = _generation_key(User.objects.normalize_username(username))
+    cache.add(key, 0, timeout=None)
+    cache.incr(key)
 
 
 def is_locked_out(username, ip):

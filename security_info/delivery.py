@@ -132,3 +132,39 @@ def send_email_code(device, *, purpose):
         raise DeliveryError(
             _("We couldn't send the code. Try again later."), "gateway_failed"
         ) from None
+
+
+def deliver_code(device, code, *, purpose):
+    """Send ``code`` (made by the caller, such as a reset flow) to a phone or email method.
+
+    Same limits and failure handling as the method's own codes; the method's own
+    pending code is left alone.
+    """
+    if hasattr(device, "number"):
+        if not _calling_code_allowed(device.number):
+            raise DeliveryError(
+                _("Text messages can't be sent to numbers in this country."),
+                "country_not_allowed",
+            )
+        _reserve("sms", device.number, device.user)
+        try:
+            sms.send_sms(device.number, _code_text(code, purpose))
+        except sms.SMSDeliveryError:
+            logger.warning("SMS code to device %s could not be sent", device.pk)
+            raise DeliveryError(
+                _("We couldn't send the code. Try again later."), "gateway_failed"
+            ) from None
+        return
+    _reserve("email", device.email.lower(), device.user)
+    try:
+        send_mail(
+            _("Your %(product)s code") % {"product": settings.PORTAL_PRODUCT_NAME},
+            _code_text(code, purpose),
+            None,
+            [device.email],
+        )
+    except (smtplib.SMTPException, OSError):
+        logger.warning("Email code to device %s could not be sent", device.pk)
+        raise DeliveryError(
+            _("We couldn't send the code. Try again later."), "gateway_failed"
+        ) from None

@@ -40,3 +40,20 @@ def notify_security_change(user, *, change, also_to=()):
         send_mail(_("Your security info was changed"), body, None, sorted(recipients))
     except (smtplib.SMTPException, OSError):
         logger.warning("Security notice for user %s could not be sent", user.pk)
+
+
+def notify_admins_of_self_reset(user, admin_addresses):
+    """Tell the organization's Global admins that an admin reset their own password."""
+    body = _(
+        "%(name)s (%(account)s), an admin of your organization, reset their own password "
+        "with their security info. If that wasn't expected, check their account in the "
+        "admin center: %(url)s"
+    ) % {
+        "name": user.display_name,
+        "account": user.username,
+        "url": f"{settings.PORTAL_BASE_URL}/users/{user.pk}/",
+    }
+    try:
+        send_mail(_("An admin reset their own password"), body, None, sorted(set(admin_addresses)))
+    except (smtplib.SMTPException, OSError):
+        logger.warning("Self-reset notice about user %s could not be sent", user.pk)
