@@ -240,3 +240,16 @@ def test_for_tenant_returns_only_that_tenants_rows():
     make_user(other)
     assert list(User.objects.for_tenant(tenant)) == [mine]
     assert list(Domain.objects.for_tenant(tenant)) == list(tenant.domain_set.all())
+
+
+def test_passwords_are_between_12_and_128_characters():
+    from django.contrib.auth import password_validation
+    from django.core.exceptions import ValidationError as Invalid
+
+    with pytest.raises(Invalid) as short:
+        password_validation.validate_password("Sh0rt-pass")
+    assert "at least 12" in str(short.value)
+    with pytest.raises(Invalid) as long:
+        password_validation.validate_password("x-Y" * 43)
+    assert "at most 128" in str(long.value)
+    password_validation.validate_password("a long enough passphrase here")
