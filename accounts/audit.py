@@ -80,6 +80,8 @@ ACTION_LABELS = {
     "password_reset.too_many_codes": _("Self-service password reset stopped: too many wrong codes"),
     "password_reset.blocked": _("Self-service password reset blocked for the day"),
     "password.reset_self": _("Reset own password with security info"),
+    "security_info.temporary_pass.issue": _("Temporary access pass issued"),
+    "security_info.temporary_pass.use": _("Signed in with a temporary access pass"),
 }
 
 

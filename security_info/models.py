@@ -14,6 +14,7 @@ replaces the old one) only when the right code is entered.
 import hmac
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -226,3 +227,69 @@ class BackupCode(models.Model):
     @staticmethod
     def hash(code):
         return _hash_backup_code(code)
+
+
+class TemporaryPassManager(DeviceManager):
+    def devices_for_user(self, user, confirmed=None):
+        # Only a pass that can still be used is offered at sign-in.
+        return (
+            super()
+            .devices_for_user(user, confirmed=confirmed)
+            .filter(used_at__isnull=True, valid_until__gt=timezone.now())
+        )
+
+
+class TemporaryPassDevice(Device):
+    """A one-time pass an admin issues to someone who lost every method.
+
+    It stands in for the second factor once, before ``valid_until``; the pass
+    itself is stored only as a keyed hash.
+    """
+
+    pass_hash = models.CharField(max_length=64)
+    valid_until = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    objects = TemporaryPassManager()
+
+    class Meta:
+        verbose_name = _("temporary access pass")
+        verbose_name_plural = _("temporary access passes")
+
+    def verify_token(self, token):
+        now = timezone.now()
+        candidate = self.hash(token or "")
+        if self.used_at is not None or now >= self.valid_until:
+            return False
+        if not hmac.compare_digest(candidate, self.pass_hash):
+            return False
+        # One UPDATE with "not used yet" in its WHERE: the pass works once.
+        used = (
+            type(self)._default_manager.filter(pk=self.pk, used_at__isnull=True).update(used_at=now)
+        )
+        if used:
+            # Sign-in reaches a pass only through django-otp's device API, so the
+            # consequences of its use are recorded here: the user goes straight
+            # to Security info to register new methods.
+            from accounts.audit import audit_record
+
+            type(self.user)._default_manager.filter(pk=self.user_id).update(
+                must_register_methods=True
+            )
+            audit_record(
+                action="security_info.temporary_pass.use",
+                tenant=self.user.tenant,
+                actor=self.user,
+                target=self.user,
+            )
+        return bool(used)
+
+    @staticmethod
+    def hash(token):
+        normalized = "".join(ch for ch in token.lower() if ch.isalnum())
+        return salted_hmac(
+            "security_info.temporary_pass", normalized, algorithm="sha256"
+        ).hexdigest()

@@ -423,3 +423,54 @@ def reregistration_require(*, user, acting_user, request=None):
         target=user,
         new={"must_register_methods": True},
     )
+
+
+TEMPORARY_PASS_HOURS = range(1, 9)
+
+
+@transaction.atomic
+def temporary_pass_issue(*, user, acting_user, hours, request=None):
+    """Issue a one-time pass for ``user`` valid for ``hours``; return it (shown once).
+
+    Whoever may reset the user's password may issue one, but only a Global admin
+    issues one to an admin. A new pass replaces any earlier one.
+    """
+    from datetime import timedelta
+
+    from accounts.roles import GLOBAL_ADMIN, can_reset_password
+    from security_info.models import TemporaryPassDevice
+
+    if not can_reset_password(acting_user, user) or (
+        user.is_admin and GLOBAL_ADMIN not in acting_user.role_codes
+    ):
+        raise ValidationError(
+            _("You may not issue a temporary access pass to this user."), code="forbidden"
+        )
+    if hours not in TEMPORARY_PASS_HOURS:
+        raise ValidationError(_("A pass is valid for 1 to 8 hours."), code="invalid_hours")
+    TemporaryPassDevice.objects.filter(user=user).delete()
+    token = "-".join(secrets.token_hex(2) for _ in range(4))  # 64 bits, e.g. 1a2b-3c4d-...
+    device = TemporaryPassDevice.objects.create(
+        user=user,
+        name=_("Temporary access pass"),
+        confirmed=True,
+        pass_hash=TemporaryPassDevice.hash(token),
+        valid_until=timezone.now() + timedelta(hours=hours),
+        issued_by=acting_user,
+    )
+    audit_record(
+        action="security_info.temporary_pass.issue",
+        tenant=user.tenant,
+        actor=acting_user,
+        request=request,
+        target=user,
+        new={"valid_until": device.valid_until.isoformat()},
+    )
+    transaction.on_commit(
+        lambda: notify_security_change(
+            user,
+            change=_("A temporary access pass was issued, valid for %(hours)d hours")
+            % {"hours": hours},
+        )
+    )
+    return token
