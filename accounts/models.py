@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -226,6 +227,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("The verification method offered first at sign-in (a device id)."),
     )
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    session_epoch = models.PositiveIntegerField(
+        _("session generation"),
+        default=0,
+        editable=False,
+        help_text=_("Raised to end every session of the user at once."),
+    )
     is_staff = models.BooleanField(
         _("operator"),
         default=False,
@@ -299,6 +306,21 @@ class User(AbstractBaseUser, PermissionsMixin):
                     )
                 }
             )
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django keeps the hash of the password in the session and compares it on
+        # every request; mixing in the epoch lets one UPDATE end every session of
+        # the user without touching the password. Epoch 0 gives Django's own hash,
+        # so adding the field signed nobody out. get_session_auth_fallback_hash()
+        # calls this with each of SECRET_KEY_FALLBACKS.
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "accounts.models.User.get_session_auth_hash",
+            f"{self.password}\0{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_deleted(self):

@@ -1,13 +1,18 @@
 """Writes on the shared model. Each service runs in a transaction and audits itself."""
 
+import secrets
+
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
+from accounts import lockout
 from accounts.audit import audit_record
 from accounts.models import Domain, RoleAssignment, Tenant, User, normalize_domain
-from accounts.roles import GLOBAL_ADMIN, ROLES, can_assign_role
+from accounts.roles import GLOBAL_ADMIN, ROLES, can_assign_role, can_reset_password
 
 
 @transaction.atomic
@@ -181,3 +186,118 @@ def password_change(*, user, new_password, request=None):
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
     audit_record(action="password.change", actor=user, request=request, target=user)
+
+
+# --- Sessions and passwords set by others ---------------------------------------
+
+# No 0/O, 1/l/I: a generated password is read off a screen or paper and typed.
+_UNAMBIGUOUS_CHARACTERS = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+GENERATED_PASSWORD_LENGTH = 16
+
+
+def password_generate(*, length=GENERATED_PASSWORD_LENGTH):
+    """Return a random password from an alphabet without look-alike characters."""
+    return "".join(secrets.choice(_UNAMBIGUOUS_CHARACTERS) for _index in range(length))
+
+
+def _session_epoch_bump(user):
+    """End every session of ``user``: their stored session hash no longer matches."""
+    # F(): two admins ending sessions at once must both count.
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+
+
+def _check_same_tenant(*, tenant, user):
+    if tenant is None or user.tenant_id != tenant.pk:
+        raise ValidationError(_("That user is not in this organization."), code="foreign_user")
+
+
+@transaction.atomic
+def user_sessions_end(*, tenant, user, acting_user, request=None):
+    """Sign ``user`` out of every session, on every device.
+
+    Allowed to the user themselves and to whoever may reset their password.
+    """
+    _check_same_tenant(tenant=tenant, user=user)
+    if (
+        acting_user is not None
+        and acting_user.pk != user.pk
+        and not can_reset_password(acting_user, user)
+    ):
+        raise ValidationError(_("You can't sign this user out."), code="forbidden")
+    old_epoch = user.session_epoch
+    _session_epoch_bump(user)
+    audit_record(
+        action="user.sessions_end",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=user,
+        old={"session_epoch": old_epoch},
+        new={"session_epoch": user.session_epoch},
+    )
+
+
+def password_reset_denied(*, tenant, acting_user, user=None, target_id="", request=None):
+    """Record a refused attempt to reset someone's password.
+
+    Not atomic on purpose: the event must outlive the error that follows it.
+    """
+    audit_record(
+        action="password.reset_denied",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=user,
+        target_type="accounts.user",
+        target_id=target_id,
+    )
+
+
+@sensitive_variables("password", "new_password")
+def password_reset_by_admin(
+    *, tenant, user, acting_user, new_password=None, require_change=True, request=None
+):
+    """Set a new password for ``user`` on behalf of an admin, and return it.
+
+    With no ``new_password`` a strong one is generated. The user's sessions
+    end and their sign-in lockouts are lifted. Raise ValidationError with code
+    "forbidden" (after recording the attempt) unless ``acting_user`` may reset
+    this user's password, or the validators' errors for a weak password.
+    The password is never stored in the clear, nor written to the audit log.
+    """
+    _check_same_tenant(tenant=tenant, user=user)
+    if not can_reset_password(acting_user, user):
+        password_reset_denied(tenant=tenant, acting_user=acting_user, user=user, request=request)
+        raise ValidationError(_("You can't reset this user's password."), code="forbidden")
+    generated = new_password is None
+    old_must_change = user.must_change_password
+    password = password_generate() if generated else new_password
+    password_validation.validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.must_change_password = require_change
+        user.save(update_fields=["password", "must_change_password"])
+        _session_epoch_bump(user)
+        audit_record(
+            action="password.reset_by_admin",
+            tenant=tenant,
+            actor=acting_user,
+            request=request,
+            target=user,
+            old={"must_change_password": old_must_change},
+            new={"generated": generated, "must_change_password": require_change},
+        )
+    # The user may have locked themselves out before calling the helpdesk.
+    lockout.clear_all(user.username)
+    return password
+
+
+@transaction.atomic
+def password_change_ending_other_sessions(*, user, new_password, request=None):
+    """Set the user's own new password and end their other sessions.
+
+    The caller keeps the current session with ``update_session_auth_hash()``.
+    """
+    password_change(user=user, new_password=new_password, request=request)
+    _session_epoch_bump(user)

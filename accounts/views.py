@@ -162,11 +162,12 @@ class PasswordChangeView(LoginRequiredMixin, FormView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def form_valid(self, form):
-        services.password_change(
+        services.password_change_ending_other_sessions(
             user=self.request.user,
             new_password=form.cleaned_data["new_password1"],
             request=self.request,
         )
+        # Every other session of the user has ended; this one carries on.
         update_session_auth_hash(self.request, self.request.user)
         messages.success(self.request, _("Your password has been changed."))
         return redirect("accounts:my_account")

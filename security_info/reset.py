@@ -185,6 +185,9 @@ def check(request, *, code):
             )
     elif user is not None and state["code"] and time.time() < state["code_until"]:
         ok = hmac.compare_digest(state["code"], _code_hash(state, code))
+        # The session is no lock: of parallel requests with the right code, only the
+        # one that claims it first in the shared cache passes.
+        ok = ok and cache.add(f"password-reset-code-used:{state['code']}", 1, CODE_SECONDS)
     if not ok:
         state["wrong"] += 1
         if state["wrong"] >= MAX_WRONG_CODES:
@@ -199,7 +202,8 @@ def check(request, *, code):
             return CheckResult.ENDED
         _save(request, state)
         return CheckResult.WRONG
-    state["passed"].append(state["kind"])
+    if state["kind"] not in state["passed"]:  # each gate a different method
+        state["passed"].append(state["kind"])
     state["kind"], state["code"], state["wrong"] = None, None, 0
     _save(request, state)
     audit_record(

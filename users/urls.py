@@ -6,4 +6,9 @@ app_name = "users"
 
 urlpatterns = [
     path("<int:pk>/", views.UserDetailView.as_view(), name="user_detail"),
+    path(
+        "<int:pk>/reset-password/",
+        views.UserPasswordResetView.as_view(),
+        name="user_password_reset",
+    ),
 ]

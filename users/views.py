@@ -1,15 +1,20 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.generic import DetailView
 
+from accounts import services as account_services
 from accounts.mixins import TenantScopedMixin
 from accounts.models import User
 from accounts.roles import ROLES, VIEW_USERS, can_reset_password
 from security_info import selectors as security_info_selectors
 from security_info import services as security_info_services
 from users import selectors
+from users.forms import UserPasswordResetForm
 
 
 class UserDetailView(TenantScopedMixin, DetailView):
@@ -24,6 +29,7 @@ class UserDetailView(TenantScopedMixin, DetailView):
         context = super().get_context_data(**kwargs)
         person, actor = self.object, self.request.user
         context["roles"] = [ROLES[code] for code in sorted(person.role_codes)]
+        # One rule for the methods, the password and the sessions of this user.
         context["can_manage_methods"] = can_reset_password(actor, person)
         if context["can_manage_methods"]:
             context["methods"] = security_info_selectors.methods_for_admin(user=person)
@@ -31,13 +37,21 @@ class UserDetailView(TenantScopedMixin, DetailView):
         return context
 
     def post(self, request, *args, **kwargs):
-        """Remove one of the user's methods, or make them register again."""
+        """Remove one of the user's methods, make them register again, or sign them out."""
         person = self.get_object()
         if not can_reset_password(request.user, person):
             # Not allowed to see this user's methods: as if the section did not exist.
             raise PermissionDenied
         action = request.POST.get("action", "")
-        if action == "reregister":
+        if action == "signout_all":
+            account_services.user_sessions_end(
+                tenant=request.tenant, user=person, acting_user=request.user, request=request
+            )
+            messages.success(
+                request,
+                _("%(name)s was signed out of all sessions.") % {"name": person.display_name},
+            )
+        elif action == "reregister":
             security_info_services.reregistration_require(
                 user=person, acting_user=request.user, request=request
             )
@@ -54,3 +68,73 @@ class UserDetailView(TenantScopedMixin, DetailView):
         else:
             messages.error(request, _("Choose what to remove."))
         return redirect("users:user_detail", pk=person.pk)
+
+
+@method_decorator([sensitive_post_parameters("password"), never_cache], name="dispatch")
+class UserPasswordResetView(TenantScopedMixin, DetailView):
+    """Reset a user's password for them (the helpdesk's job).
+
+    A generated password is shown once, on the answer to the POST: it is never
+    stored, and the answer is not cached.
+    """
+
+    permission_required = VIEW_USERS
+    model = User
+    template_name = "users/user_password_reset.html"
+    done_template_name = "users/user_password_reset_done.html"
+    context_object_name = "person"
+
+    def handle_no_permission(self):
+        request = self.request
+        if request.method == "POST" and request.user.is_authenticated:
+            # Refused before the user is looked up, so only the id asked for is known.
+            account_services.password_reset_denied(
+                tenant=request.tenant,
+                acting_user=request.user,
+                target_id=str(self.kwargs["pk"]),
+                request=request,
+            )
+        return super().handle_no_permission()
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        if not can_reset_password(request.user, self.object):
+            raise PermissionDenied
+        return self.render_to_response(self.get_context_data(form=UserPasswordResetForm()))
+
+    @method_decorator(sensitive_variables("password"))
+    def post(self, request, *args, **kwargs):
+        self.object = person = self.get_object()
+        if not can_reset_password(request.user, person):
+            account_services.password_reset_denied(
+                tenant=request.tenant, acting_user=request.user, user=person, request=request
+            )
+            raise PermissionDenied
+        form = UserPasswordResetForm(request.POST)
+        if form.is_valid():
+            try:
+                password = account_services.password_reset_by_admin(
+                    tenant=request.tenant,
+                    user=person,
+                    acting_user=request.user,
+                    new_password=form.new_password,
+                    require_change=form.cleaned_data["require_change"],
+                    request=request,
+                )
+            except ValidationError as error:
+                if getattr(error, "code", None) == "forbidden":  # roles changed meanwhile
+                    raise PermissionDenied from None
+                # The password validators' messages, at the field they are about.
+                form.add_error("password", error)
+            else:
+                return self.response_class(
+                    request=request,
+                    template=[self.done_template_name],
+                    context=self.get_context_data(
+                        password=password,
+                        generated=form.new_password is None,
+                        require_change=form.cleaned_data["require_change"],
+                    ),
+                    using=self.template_engine,
+                )
+        return self.render_to_response(self.get_context_data(form=form))

@@ -114,3 +114,40 @@ def test_double_clicked_send_code_leaves_one_pending_number():
     assert not pending.confirmed
     assert sms.outbox[-1].body.startswith(pending.token)
     sms.outbox.clear()
+
+
+@override_settings(SMS_BACKEND="locmem")
+def test_one_reset_code_submitted_twenty_times_at_once_passes_the_gate_once():
+    from django.core import mail
+    from django.test import Client
+
+    from tests.helpers import last_mail_code, make_alt_email
+
+    user = make_user(make_tenant())
+    make_alt_email(user, "me@example.org")
+    first = Client()
+    first.post("/password/reset/", {"username": user.username})
+    code = last_mail_code()
+    assert mail.outbox
+    clients = []
+    for _ in range(PARALLEL):
+        client = Client()
+        client.cookies = first.cookies  # the same browser session
+        clients.append(client)
+    slots = iter(clients)
+    lock = threading.Lock()
+
+    def submit():
+        with lock:
+            client = next(slots)
+        response = client.post("/password/reset/verify/", {"code": code})
+        return getattr(response, "url", None)
+
+    results = _at_once(submit)
+
+    # Requests that load the session after the winner saved it are simply sent on;
+    # the gate itself is passed exactly once.
+    from accounts.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="password_reset.gate_passed").count() == 1, results
+    assert not any(isinstance(result, Exception) for result in results), results

@@ -219,3 +219,19 @@ def test_weak_new_password_is_refused_with_the_reason(client, tenant):
 
 def test_signin_page_links_to_the_reset(client):
     assert 'href="/password/reset/"' in client.get("/signin/").content.decode()
+
+
+def test_a_code_passes_once_even_when_two_requests_hold_the_same_flow(client, tenant):
+    # Two requests that loaded the session before either saved it hold the same
+    # flow state; the shared cache lets only the first of them pass the gate.
+    user = make_user(tenant)
+    make_alt_email(user)
+    start(client, user.username)
+    code = last_mail_code()
+    twin = Client()
+    twin.get("/signin/")  # a session of its own
+    session = twin.session
+    session[reset.SESSION_KEY] = client.session[reset.SESSION_KEY]
+    session.save()
+    assert verify(client, code).url == "/password/reset/new/"
+    assert verify(twin, code).status_code == 200  # refused
