@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -10,7 +11,7 @@ from django.views.generic import DetailView
 from accounts import services as account_services
 from accounts.mixins import TenantScopedMixin
 from accounts.models import User
-from accounts.roles import ROLES, VIEW_USERS, can_reset_password
+from accounts.roles import GLOBAL_ADMIN, ROLES, VIEW_USERS, can_reset_password
 from security_info import selectors as security_info_selectors
 from security_info import services as security_info_services
 from users import selectors
@@ -33,6 +34,8 @@ class UserDetailView(TenantScopedMixin, DetailView):
         context["can_manage_methods"] = can_reset_password(actor, person)
         if context["can_manage_methods"]:
             context["methods"] = security_info_selectors.methods_for_admin(user=person)
+            context["can_issue_pass"] = not person.is_admin or GLOBAL_ADMIN in actor.role_codes
+            context["pass_hours"] = security_info_services.TEMPORARY_PASS_HOURS
         context["activity"] = selectors.user_activity(tenant=self.request.tenant, user=person)
         return context
 
@@ -60,6 +63,8 @@ class UserDetailView(TenantScopedMixin, DetailView):
                 _("%(name)s must register their security info again at the next sign-in.")
                 % {"name": person.display_name},
             )
+        elif action == "temporary_pass":
+            return self.issue_temporary_pass(request, person)
         elif action in security_info_services.ADMIN_REMOVABLE:
             security_info_services.method_remove_by_admin(
                 user=person, method=action, acting_user=request.user, request=request
@@ -68,6 +73,27 @@ class UserDetailView(TenantScopedMixin, DetailView):
         else:
             messages.error(request, _("Choose what to remove."))
         return redirect("users:user_detail", pk=person.pk)
+
+    def issue_temporary_pass(self, request, person):
+        try:
+            hours = int(request.POST.get("hours", ""))
+        except ValueError:
+            hours = 0
+        try:
+            token = security_info_services.temporary_pass_issue(
+                user=person, acting_user=request.user, hours=hours, request=request
+            )
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            return redirect("users:user_detail", pk=person.pk)
+        # Shown once, here; never stored in the clear, never cached.
+        response = render(
+            request,
+            "users/temporary_pass_done.html",
+            {"person": person, "token": token, "hours": hours},
+        )
+        add_never_cache_headers(response)
+        return response
 
 
 @method_decorator([sensitive_post_parameters("password"), never_cache], name="dispatch")

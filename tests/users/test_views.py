@@ -142,3 +142,32 @@ def test_registering_a_sign_in_method_again_lifts_the_demand(client, tenant, per
     services.authenticator_confirm(user=person, device_id=device.pk, code=totp_code(device))
     person.refresh_from_db()
     assert not person.must_register_methods
+
+
+def test_helpdesk_issues_a_temporary_pass_shown_once(client, tenant, person):
+    from security_info.models import TemporaryPassDevice
+
+    sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
+    response = client.post(url(person), {"action": "temporary_pass", "hours": "4"})
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    token = response.context["token"]
+    assert TemporaryPassDevice.objects.get(user=person).verify_token(token)
+    assert token not in client.get(url(person)).content.decode()
+
+
+def test_helpdesk_cannot_issue_a_pass_to_an_admin(client, tenant):
+    from security_info.models import TemporaryPassDevice
+
+    target = make_user(tenant, roles=[HELPDESK_ADMIN])
+    sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
+    assert b"Issue temporary access pass" not in client.get(url(target)).content
+    response = client.post(url(target), {"action": "temporary_pass", "hours": "1"}, follow=True)
+    assert "may not issue" in response.content.decode()
+    assert not TemporaryPassDevice.objects.filter(user=target).exists()
+
+
+def test_temporary_pass_with_bad_hours_is_refused(client, tenant, person):
+    sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
+    response = client.post(url(person), {"action": "temporary_pass", "hours": "99"}, follow=True)
+    assert "1 to 8 hours" in response.content.decode()
