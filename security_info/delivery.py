@@ -95,43 +95,57 @@ def _code_text(code, purpose):
     ) % {"code": code, "product": settings.PORTAL_PRODUCT_NAME, "purpose": Purpose(purpose).label}
 
 
-def send_phone_code(device, *, purpose):
-    """Issue a new code for ``device`` and send it by SMS."""
-    if not _calling_code_allowed(device.number):
-        raise DeliveryError(
-            _("Text messages can't be sent to numbers in this country."), "country_not_allowed"
-        )
-    _reserve("sms", device.number, device.user)
-    code = device.issue_code()
+def _prepare(device):
+    """Check where the code may go and count the send, before any code exists."""
+    if hasattr(device, "number"):
+        if not _calling_code_allowed(device.number):
+            raise DeliveryError(
+                _("Text messages can't be sent to numbers in this country."),
+                "country_not_allowed",
+            )
+        _reserve("sms", device.number, device.user)
+    else:
+        _reserve("email", device.email.lower(), device.user)
+
+
+def _transmit(device, code, purpose):
+    """Send ``code`` by SMS or email; raise DeliveryError when the gateway fails."""
     try:
-        sms.send_sms(device.number, _code_text(code, purpose))
-    except sms.SMSDeliveryError:
-        logger.warning("SMS code to device %s could not be sent", device.pk)
-        device.token = None
-        device.save(update_fields=["token"])
+        if hasattr(device, "number"):
+            sms.send_sms(device.number, _code_text(code, purpose))
+        else:
+            send_mail(
+                _("Your %(product)s code") % {"product": settings.PORTAL_PRODUCT_NAME},
+                _code_text(code, purpose),
+                None,
+                [device.email],
+            )
+    except (sms.SMSDeliveryError, smtplib.SMTPException, OSError):
+        logger.warning("Code to device %s could not be sent", device.pk)
         raise DeliveryError(
             _("We couldn't send the code. Try again later."), "gateway_failed"
         ) from None
+
+
+def _send_method_code(device, purpose):
+    _prepare(device)
+    code = device.issue_code()
+    try:
+        _transmit(device, code, purpose)
+    except DeliveryError:
+        device.token = None  # a code that never arrived must not work either
+        device.save(update_fields=["token"])
+        raise
+
+
+def send_phone_code(device, *, purpose):
+    """Issue a new code for the phone ``device`` and send it by SMS."""
+    _send_method_code(device, purpose)
 
 
 def send_email_code(device, *, purpose):
-    """Issue a new code for ``device`` and send it by email to its address."""
-    _reserve("email", device.email.lower(), device.user)
-    code = device.issue_code()
-    try:
-        send_mail(
-            _("Your %(product)s code") % {"product": settings.PORTAL_PRODUCT_NAME},
-            _code_text(code, purpose),
-            None,
-            [device.email],
-        )
-    except (smtplib.SMTPException, OSError):
-        logger.warning("Email code to device %s could not be sent", device.pk)
-        device.token = None
-        device.save(update_fields=["token"])
-        raise DeliveryError(
-            _("We couldn't send the code. Try again later."), "gateway_failed"
-        ) from None
+    """Issue a new code for the email ``device`` and send it by email."""
+    _send_method_code(device, purpose)
 
 
 def deliver_code(device, code, *, purpose):
@@ -140,31 +154,5 @@ def deliver_code(device, code, *, purpose):
     Same limits and failure handling as the method's own codes; the method's own
     pending code is left alone.
     """
-    if hasattr(device, "number"):
-        if not _calling_code_allowed(device.number):
-            raise DeliveryError(
-                _("Text messages can't be sent to numbers in this country."),
-                "country_not_allowed",
-            )
-        _reserve("sms", device.number, device.user)
-        try:
-            sms.send_sms(device.number, _code_text(code, purpose))
-        except sms.SMSDeliveryError:
-            logger.warning("SMS code to device %s could not be sent", device.pk)
-            raise DeliveryError(
-                _("We couldn't send the code. Try again later."), "gateway_failed"
-            ) from None
-        return
-    _reserve("email", device.email.lower(), device.user)
-    try:
-        send_mail(
-            _("Your %(product)s code") % {"product": settings.PORTAL_PRODUCT_NAME},
-            _code_text(code, purpose),
-            None,
-            [device.email],
-        )
-    except (smtplib.SMTPException, OSError):
-        logger.warning("Email code to device %s could not be sent", device.pk)
-        raise DeliveryError(
-            _("We couldn't send the code. Try again later."), "gateway_failed"
-        ) from None
+    _prepare(device)
+    _transmit(device, code, purpose)

@@ -162,3 +162,12 @@ def totp_code(device):
 
     token = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
     return f"{token:0{device.digits}d}"
+
+
+def last_file_code(folder):
+    """Return the last 6-digit code in the newest file of ``folder`` (file SMS/email backends)."""
+    from pathlib import Path
+
+    files = sorted(Path(folder).glob("*"), key=lambda path: path.stat().st_mtime_ns)
+    assert files, f"nothing was sent to {folder}"
+    return code_in(files[-1].read_text())

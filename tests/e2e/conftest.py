@@ -25,3 +25,13 @@ def sign_in(page, live_server):
         page.get_by_role("button", name="Sign in").click()
 
     return do
+
+
+@pytest.fixture
+def outboxes(settings, tmp_path):
+    """Send SMS and email to files under tmp_path (sms/ and mail/), as a person reads them."""
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    return tmp_path

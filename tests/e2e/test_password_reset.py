@@ -1,33 +1,15 @@
 """End to end in Chromium: an admin who forgot the password gets back in through two gates."""
 
-import re
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from accounts.roles import GLOBAL_ADMIN
 from tests.factories import make_tenant, make_user
-from tests.helpers import make_alt_email, make_phone
+from tests.helpers import last_file_code, make_alt_email, make_phone
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 NEW_PASSWORD = "Remembered-it-this-time-7"
-
-
-@pytest.fixture
-def outboxes(settings, tmp_path):
-    settings.SMS_BACKEND = "file"
-    settings.SMS_FILE_PATH = str(tmp_path / "sms")
-    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
-    return tmp_path
-
-
-def _last_code(folder):
-    files = sorted(Path(folder).glob("*"), key=lambda path: path.stat().st_mtime_ns)
-    assert files, f"nothing was sent to {folder}"
-    return re.findall(r"\b(\d{6})\b", files[-1].read_text())[-1]
 
 
 def test_admin_resets_own_password_through_email_and_sms_then_signs_in(
@@ -44,14 +26,14 @@ def test_admin_resets_own_password_through_email_and_sms_then_signs_in(
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_test_id("reset-generic")).to_be_visible()
     shot("reset-first-gate")
-    page.get_by_label("Code").fill(_last_code(outboxes / "mail"))
+    page.get_by_label("Code").fill(last_file_code(outboxes / "mail"))
     page.get_by_role("button", name="Verify").click()
 
     expect(page.get_by_role("heading", name="One more check")).to_be_visible()
     expect(page.get_by_text("Text a code to +31 6 ••••••78")).to_be_visible()
     shot("reset-choose-second-gate")
     page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Code").fill(_last_code(outboxes / "sms"))
+    page.get_by_label("Code").fill(last_file_code(outboxes / "sms"))
     page.get_by_role("button", name="Verify").click()
 
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
@@ -71,7 +53,7 @@ def test_admin_resets_own_password_through_email_and_sms_then_signs_in(
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Send me a code").click()
     expect(page.get_by_text("We sent a code to +31 6 ••••••78.")).to_be_visible()
-    page.get_by_label("Code").fill(_last_code(outboxes / "sms"))
+    page.get_by_label("Code").fill(last_file_code(outboxes / "sms"))
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("heading", name="Home")).to_be_visible()
     shot("reset-back-in")

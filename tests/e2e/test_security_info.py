@@ -1,8 +1,6 @@
 """End to end in Chromium: an admin keeps their security info, as the seed page describes."""
 
 import base64
-import re
-from pathlib import Path
 
 import pytest
 from django_otp.oath import totp
@@ -10,23 +8,9 @@ from playwright.sync_api import expect
 
 from accounts.roles import GLOBAL_ADMIN
 from tests.factories import PASSWORD, make_tenant, make_user
+from tests.helpers import last_file_code
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-
-@pytest.fixture
-def outboxes(settings, tmp_path):
-    settings.SMS_BACKEND = "file"
-    settings.SMS_FILE_PATH = str(tmp_path / "sms")
-    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
-    return tmp_path
-
-
-def _last_code(folder):
-    files = sorted(Path(folder).glob("*"), key=lambda path: path.stat().st_mtime_ns)
-    assert files, f"nothing was sent to {folder}"
-    return re.findall(r"\b(\d{6})\b", files[-1].read_text())[-1]
 
 
 def _reauth(page):
@@ -63,7 +47,7 @@ def test_admin_registers_phone_email_and_app_then_changes_phone_and_deletes_app(
     page.get_by_role("button", name="Verify").click()
     expect(page.locator(".field-error")).to_contain_text("not right")
     page.wait_for_timeout(1100)  # the back-off after one wrong code
-    page.get_by_label("Code").fill(_last_code(sms))
+    page.get_by_label("Code").fill(last_file_code(sms))
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_text("Your mobile phone is verified.")).to_be_visible()
     expect(page.get_by_test_id("method-phone")).to_contain_text("+31 6 12345678")
@@ -76,7 +60,7 @@ def test_admin_registers_phone_email_and_app_then_changes_phone_and_deletes_app(
     expect(page.locator(".field-error")).to_contain_text("outside your organization")
     page.get_by_label("Alternate email address").fill("megan@example.org")
     page.get_by_role("button", name="Send code").click()
-    page.get_by_label("Code").fill(_last_code(mail))
+    page.get_by_label("Code").fill(last_file_code(mail))
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_text("Your alternate email is verified.")).to_be_visible()
     expect(page.get_by_test_id("reset-readiness")).to_have_count(0)
@@ -99,7 +83,7 @@ def test_admin_registers_phone_email_and_app_then_changes_phone_and_deletes_app(
     page.goto(f"{live_server.url}/security-info/")
     expect(page.get_by_test_id("method-phone")).to_contain_text("+31 6 12345678")
     page.get_by_role("link", name="Enter code").click()
-    page.get_by_label("Code").fill(_last_code(sms))
+    page.get_by_label("Code").fill(last_file_code(sms))
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_test_id("method-phone")).to_contain_text("+31 6 87654321")
 
