@@ -9,7 +9,7 @@ from django.test import Client
 
 from accounts.models import AuditEvent
 from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
-from security_info import reset, sms
+from security_info import reset
 from tests.factories import PASSWORD, make_tenant, make_user
 from tests.helpers import (
     last_mail_code,
@@ -24,14 +24,6 @@ from tests.helpers import (
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "a-brand-new-Passphrase-9"
-
-
-@pytest.fixture(autouse=True)
-def _locmem_sms(settings):
-    settings.SMS_BACKEND = "locmem"
-    sms.outbox.clear()
-    yield
-    sms.outbox.clear()
 
 
 @pytest.fixture

@@ -45,16 +45,6 @@ class FailingGateway:
         raise SMSDeliveryError("The SMS gateway answered HTTP 503.")
 
 
-@pytest.fixture(autouse=True)
-def _outboxes(settings):
-    settings.SMS_BACKEND = "locmem"
-    settings.SMS_ALLOWED_CALLING_CODES = [1, 31, 32, 33, 44, 49]
-    settings.SECURITY_INFO_EMAIL_CHECK_DELIVERABILITY = False
-    sms.outbox.clear()
-    yield
-    sms.outbox.clear()
-
-
 @pytest.fixture
 def tenant():
     return make_tenant(domain="contoso.example")

@@ -1,0 +1,14 @@
+import pytest
+
+from security_info import sms
+
+
+@pytest.fixture(autouse=True)
+def _outboxes(settings):
+    """Keep text messages in security_info.sms.outbox, with the usual calling codes."""
+    settings.SMS_BACKEND = "locmem"
+    settings.SMS_ALLOWED_CALLING_CODES = [1, 31, 32, 33, 44, 49]
+    settings.SECURITY_INFO_EMAIL_CHECK_DELIVERABILITY = False
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
