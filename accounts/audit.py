@@ -63,6 +63,7 @@ ACTION_LABELS = {
     "tenant.create": _("Organization created"),
     "tenant.suspend": _("Organization suspended"),
     "tenant.reactivate": _("Organization reactivated"),
+    "tenant.security.change": _("Security settings changed"),
     "operator.add": _("Operator added a record"),
     "operator.change": _("Operator changed a record"),
     "operator.delete": _("Operator deleted a record"),
@@ -85,6 +86,7 @@ ACTION_LABELS = {
     "password.reset_self": _("Reset own password with security info"),
     "security_info.temporary_pass.issue": _("Temporary access pass issued"),
     "security_info.temporary_pass.use": _("Signed in with a temporary access pass"),
+    "security_info.temporary_pass.expire": _("Temporary access pass expired unused"),
 }
 
 

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django_otp import devices_for_user
@@ -24,6 +25,20 @@ class SignInForm(forms.Form):
 
 class PortalPasswordChangeForm(PasswordChangeForm):
     """Django's password change form; the save goes through the service."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        password = cleaned_data.get("new_password2")
+        # An expired or admin-set password must really be replaced, not typed again.
+        if password and not self.has_error("new_password2") and self.user.check_password(password):
+            self.add_error(
+                "new_password2",
+                ValidationError(
+                    _("Choose a password different from your current one."),
+                    code="password_unchanged",
+                ),
+            )
+        return cleaned_data
 
     def save(self, commit=True):
         raise NotImplementedError("Use accounts.services.password_change().")

@@ -54,7 +54,9 @@ class TenantMiddleware:
             if now - last_seen >= _LAST_SEEN_GRANULARITY:
                 request.session[LAST_SEEN] = now
             request.tenant = user.tenant
-            if user.must_change_password and request.path not in _password_change_paths():
+            if (
+                user.must_change_password or user.password_expired
+            ) and request.path not in _password_change_paths():
                 return redirect("accounts:password_change")
             if (
                 user.must_register_methods or _second_factor_missing(request)

@@ -2,6 +2,7 @@
 
 import contextlib
 import unicodedata
+from datetime import timedelta
 
 import idna
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.contrib.auth.models import (
     _user_has_perm,
 )
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -70,6 +72,25 @@ class Tenant(models.Model):
         help_text=_(
             "Admins must register a mobile phone or an authenticator app before they "
             "can open the admin center."
+        ),
+    )
+    reset_gates_for_users = models.PositiveSmallIntegerField(
+        _("verification steps for users' self-service password reset"),
+        choices=[(1, _("One")), (2, _("Two"))],
+        default=1,
+        help_text=_(
+            "How many different verified methods a user without an admin role must prove "
+            "to reset their own password. Admins always need two."
+        ),
+    )
+    password_expiry_days = models.PositiveSmallIntegerField(
+        _("password expiry (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(14), MaxValueValidator(730)],
+        help_text=_(
+            "Empty: passwords never expire, as current guidance advises. Otherwise "
+            "everyone must choose a new password this many days after the last one."
         ),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
@@ -152,7 +173,7 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
 
     def _create_user(self, username, password, **extra_fields):
         user = self.model(username=self.normalize_username(username), **extra_fields)
-        user.set_password(password)
+        user.set_new_password(password)
         user.full_clean()
         user.save(using=self._db)
         return user
@@ -227,6 +248,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("The verification method offered first at sign-in (a device id)."),
     )
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    password_changed_at = models.DateTimeField(
+        _("password changed"), null=True, blank=True, editable=False
+    )
     session_epoch = models.PositiveIntegerField(
         _("session generation"),
         default=0,
@@ -321,6 +345,24 @@ class User(AbstractBaseUser, PermissionsMixin):
             secret=secret,
             algorithm="sha256",
         ).hexdigest()
+
+    def set_new_password(self, raw_password):
+        """Set a password chosen now, which restarts the expiry clock.
+
+        ``set_password`` alone is also called when a stored hash is upgraded at
+        sign-in; that is not a new password and must not extend its life.
+        """
+        self.set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    @property
+    def password_expired(self):
+        """Return whether the organization's password expiry has passed for this user."""
+        days = self.tenant.password_expiry_days if self.tenant_id is not None else None
+        if not days:
+            return False
+        changed = self.password_changed_at or self.date_joined
+        return timezone.now() - changed >= timedelta(days=days)
 
     @property
     def is_deleted(self):

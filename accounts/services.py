@@ -62,7 +62,7 @@ def tenant_create(
     domain_obj.save()
     admin = User(tenant=tenant, username=username, display_name=admin_display_name or local.title())
     password_validation.validate_password(admin_password, admin)
-    admin.set_password(admin_password)
+    admin.set_new_password(admin_password)
     admin.full_clean()
     try:
         admin.save()
@@ -182,9 +182,9 @@ def role_remove(*, tenant, user, role, acting_user, request=None):
 @transaction.atomic
 def password_change(*, user, new_password, request=None):
     """Set the user's own new password (already validated by the form)."""
-    user.set_password(new_password)
+    user.set_new_password(new_password)
     user.must_change_password = False
-    user.save(update_fields=["password", "must_change_password"])
+    user.save(update_fields=["password", "password_changed_at", "must_change_password"])
     audit_record(action="password.change", actor=user, request=request, target=user)
 
 
@@ -275,9 +275,9 @@ def password_reset_by_admin(
     password = password_generate() if generated else new_password
     password_validation.validate_password(password, user)
     with transaction.atomic():
-        user.set_password(password)
+        user.set_new_password(password)
         user.must_change_password = require_change
-        user.save(update_fields=["password", "must_change_password"])
+        user.save(update_fields=["password", "password_changed_at", "must_change_password"])
         _session_epoch_bump(user)
         audit_record(
             action="password.reset_by_admin",

@@ -66,7 +66,11 @@ MENU = (
             ),
         ),
     ),
-    MenuItem(_("Settings"), "org_settings:index", "settings", roles.VIEW_TENANT),
+    MenuGroup(
+        _("Settings"),
+        "settings",
+        (MenuItem(_("Security & privacy"), "org_settings:security", "shield", roles.VIEW_TENANT),),
+    ),
     MenuItem(_("Audit log"), "accounts:auditevent_list", "log", roles.VIEW_AUDIT),
 )
 

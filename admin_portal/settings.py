@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "security_info",
     "users",
+    "org_settings",
     "django_countries",
     "django_filters",
     "admin_portal.apps.AdminPortalConfig",

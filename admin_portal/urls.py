@@ -13,6 +13,7 @@ urlpatterns = [
     path("operators/", admin.site.urls),
     path("security-info/", include("security_info.urls")),
     path("users/", include("users.urls")),
+    path("settings/", include("org_settings.urls")),
     path("password/reset/", include("security_info.reset_urls")),
     path("", include("accounts.urls")),
 ]

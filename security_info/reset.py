@@ -60,7 +60,8 @@ def _methods(user):
 
 
 def _gates_needed(user):
-    return 2 if user.is_admin else 1
+    # Admins always prove two methods; the organization chooses for everyone else.
+    return 2 if user.is_admin else user.tenant.reset_gates_for_users
 
 
 def _count_attempt(user):
@@ -261,9 +262,9 @@ def passed_user(request):
 @transaction.atomic
 def complete(request, *, user, new_password):
     """Set the new password after every gate; end sessions, clear lockouts, tell people."""
-    user.set_password(new_password)  # a new hash ends every session of the user
+    user.set_new_password(new_password)  # a new hash ends every session of the user
     user.must_change_password = False
-    user.save(update_fields=["password", "must_change_password"])
+    user.save(update_fields=["password", "password_changed_at", "must_change_password"])
     lockout.clear_all(user.username)
     cache.delete(_attempts_key(user))
     audit_record(action="password.reset_self", tenant=user.tenant, request=request, target=user)

@@ -474,3 +474,30 @@ def temporary_pass_issue(*, user, acting_user, hours, request=None):
         )
     )
     return token
+
+
+def temporary_passes_expire(*, now=None):
+    """Delete the passes whose time is up; record each one that was never used.
+
+    Return the number of unused passes that expired. Meant to run at least daily
+    (``manage.py expire_temporary_passes``); an expired pass is refused at sign-in
+    whether or not this has run.
+    """
+    from security_info.models import TemporaryPassDevice
+
+    now = now or timezone.now()
+    due = TemporaryPassDevice.objects.filter(valid_until__lte=now).select_related("user__tenant")
+    expired = 0
+    # At most one pass per user exists, so this loop is bounded by recent issues.
+    for device in due.iterator():
+        with transaction.atomic():
+            deleted, _counts = TemporaryPassDevice.objects.filter(pk=device.pk).delete()
+            if deleted and device.used_at is None:
+                audit_record(
+                    action="security_info.temporary_pass.expire",
+                    tenant=device.user.tenant,
+                    target=device.user,
+                    old={"valid_until": device.valid_until.isoformat()},
+                )
+                expired += 1
+    return expired

@@ -57,3 +57,34 @@ def test_admin_resets_own_password_through_email_and_sms_then_signs_in(
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("heading", name="Home")).to_be_visible()
     shot("reset-back-in")
+
+
+def test_user_resets_own_password_with_one_sms_code_then_signs_in(
+    page, live_server, shot, outboxes
+):
+    tenant = make_tenant("Contoso", "contoso.example")
+    user = make_user(tenant, "adele", display_name="Adele Vance")
+    make_phone(user, "+31612345679")
+
+    page.goto(f"{live_server.url}/password/reset/")
+    page.get_by_label("Sign-in name").fill(user.username)
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_test_id("reset-generic")).to_be_visible()
+    page.get_by_label("Code").fill(last_file_code(outboxes / "sms"))
+    page.get_by_role("button", name="Verify").click()
+
+    # One gate is enough for someone without an admin role.
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    page.locator("#id_new_password1").fill(NEW_PASSWORD)
+    page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Reset password").click()
+    expect(page.get_by_text("Your password was reset.")).to_be_visible()
+    shot("reset-user-done")
+
+    page.get_by_label("Sign-in name").fill(user.username)
+    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Send me a code").click()
+    page.get_by_label("Code").fill(last_file_code(outboxes / "sms"))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("heading", name="My account")).to_be_visible()

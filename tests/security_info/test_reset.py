@@ -227,3 +227,34 @@ def test_a_code_passes_once_even_when_two_requests_hold_the_same_flow(client, te
     session.save()
     assert verify(client, code).url == "/password/reset/new/"
     assert verify(twin, code).status_code == 200  # refused
+
+
+def test_organization_can_require_two_gates_for_users(client, tenant):
+    tenant.reset_gates_for_users = 2
+    tenant.save()
+    one_method = make_user(tenant)
+    make_alt_email(one_method, "one@example.org")
+    # With one method the account looks like any other, and no code goes out.
+    start(client, one_method.username)
+    assert mail.outbox == []
+
+    two_methods = make_user(tenant)
+    make_alt_email(two_methods, "two@example.org")
+    make_phone(two_methods, "+31612345679")
+    browser = Client()
+    start(browser, two_methods.username)
+    assert verify(browser, last_mail_code()).url == "/password/reset/next/"
+    browser.post("/password/reset/next/", {"method": "phone"})
+    assert verify(browser, last_sms_code()).url == "/password/reset/new/"
+    assert new_password(browser).url == "/signin/"
+    assert authenticate(None, username=two_methods.username, password=NEW_PASSWORD)
+
+
+def test_one_gate_setting_never_lowers_the_two_gates_of_an_admin(client, tenant):
+    assert tenant.reset_gates_for_users == 1
+    admin = make_user(tenant, roles=[HELPDESK_ADMIN])
+    make_alt_email(admin, "desk@example.org")
+    make_phone(admin, "+31612345678")
+    start(client, admin.username)
+    assert verify(client, last_mail_code()).url == "/password/reset/next/"
+    assert new_password(client).url == "/password/reset/"

@@ -89,3 +89,27 @@ def test_issuing_is_audited_and_a_new_pass_replaces_the_old(tenant):
     assert TemporaryPassDevice.objects.filter(user=target).count() == 1
     assert not TemporaryPassDevice.objects.get(user=target).verify_token(first)
     assert AuditEvent.objects.filter(action="security_info.temporary_pass.issue").count() == 2
+
+
+def test_expiry_job_audits_unused_passes_and_removes_spent_ones(tenant):
+    import io
+
+    from django.core.management import call_command
+
+    issuer = make_user(tenant, roles=[HELPDESK_ADMIN])
+    unused, used, current = make_user(tenant), make_user(tenant), make_user(tenant)
+    for user in (unused, used, current):
+        services.temporary_pass_issue(user=user, acting_user=issuer, hours=1)
+    past = timezone.now() - timedelta(minutes=1)
+    TemporaryPassDevice.objects.filter(user__in=[unused, used]).update(valid_until=past)
+    TemporaryPassDevice.objects.filter(user=used).update(used_at=past - timedelta(minutes=5))
+
+    call_command("expire_temporary_passes", stdout=io.StringIO())
+
+    assert list(TemporaryPassDevice.objects.values_list("user", flat=True)) == [current.pk]
+    expired = AuditEvent.objects.filter(action="security_info.temporary_pass.expire")
+    assert [(event.target_id, event.tenant_id) for event in expired] == [
+        (str(unused.pk), tenant.pk)
+    ]
+    # A second run finds nothing more to record.
+    assert services.temporary_passes_expire() == 0

@@ -245,7 +245,7 @@ class Command(BaseCommand):
                     usage_location=tenant.country.code,
                 )
                 password_validation.validate_password(password, user)
-                user.set_password(password)
+                user.set_new_password(password)
                 user.full_clean()
                 user.save()
             elif user.tenant_id != tenant.pk:
@@ -262,8 +262,8 @@ class Command(BaseCommand):
         # rewriting every hash with a new salt.
         if not user.check_password(password):
             password_validation.validate_password(password, user)
-            user.set_password(password)
-            changed.append("password")
+            user.set_new_password(password)
+            changed += ["password", "password_changed_at"]
         for field, value in [
             ("is_active", True),
             ("is_sign_in_blocked", False),

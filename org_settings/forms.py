@@ -1,0 +1,91 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+PASSWORD_EXPIRY_MIN_DAYS = 14
+PASSWORD_EXPIRY_MAX_DAYS = 730
+
+
+class SecuritySettingsForm(forms.Form):
+    """The organization's sign-in and recovery policy.
+
+    The form checks the shape of the answers; the service applies them.
+    """
+
+    NEVER = "never"
+    AFTER = "after"
+
+    require_mfa_for_admins = forms.BooleanField(
+        label=_("Require a second verification step for admins"),
+        required=False,
+        help_text=_(
+            "Admins must register a mobile phone or an authenticator app, and verify with "
+            "it at every sign-in, before they can open the admin center."
+        ),
+    )
+    reset_gates_for_users = forms.TypedChoiceField(
+        label=_("Verification steps when users reset their own password"),
+        choices=[
+            (1, _("One: a code to one verified method")),
+            (2, _("Two: codes to two different verified methods")),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "For people without an admin role. Admins always need two steps, whatever "
+            "is chosen here."
+        ),
+    )
+    password_expiry = forms.ChoiceField(
+        label=_("Password expiry"),
+        choices=[
+            (NEVER, _("Passwords never expire (recommended)")),
+            (AFTER, _("Passwords expire after a number of days")),
+        ],
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Forced regular changes lead to weaker, predictable passwords. Current "
+            "guidance is to change a password only when there is a reason to."
+        ),
+    )
+    password_expiry_days = forms.IntegerField(
+        label=_("Days before a password expires"),
+        required=False,
+        min_value=PASSWORD_EXPIRY_MIN_DAYS,
+        max_value=PASSWORD_EXPIRY_MAX_DAYS,
+        help_text=_(
+            "From %(min)d to %(max)d. When a password is older, its owner must choose a "
+            "new one at the next sign-in."
+        )
+        % {"min": PASSWORD_EXPIRY_MIN_DAYS, "max": PASSWORD_EXPIRY_MAX_DAYS},
+    )
+
+    @classmethod
+    def initial_for(cls, tenant):
+        """Return the form's initial data from ``tenant``'s current policy."""
+        days = tenant.password_expiry_days
+        return {
+            "require_mfa_for_admins": tenant.require_mfa_for_admins,
+            "reset_gates_for_users": tenant.reset_gates_for_users,
+            "password_expiry": cls.AFTER if days else cls.NEVER,
+            "password_expiry_days": days,
+        }
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("password_expiry") == self.AFTER:
+            if cleaned_data.get("password_expiry_days") is None and not self.has_error(
+                "password_expiry_days"
+            ):
+                self.add_error(
+                    "password_expiry_days",
+                    forms.ValidationError(
+                        _("Enter the number of days, from %(min)d to %(max)d."),
+                        code="required",
+                        params={"min": PASSWORD_EXPIRY_MIN_DAYS, "max": PASSWORD_EXPIRY_MAX_DAYS},
+                    ),
+                )
+        else:
+            # The days only count when passwords expire; a stale number is not an error.
+            cleaned_data["password_expiry_days"] = None
+            self.errors.pop("password_expiry_days", None)
+        return cleaned_data
