@@ -58,6 +58,8 @@ ACTION_LABELS = {
     "password.reset_by_admin": _("Password reset by an admin"),
     "password.reset_denied": _("Password reset refused"),
     "user.sessions_end": _("Signed out of all sessions"),
+    "user.block": _("Sign-in blocked"),
+    "user.unblock": _("Sign-in allowed again"),
     "role.assign": _("Role assigned"),
     "role.remove": _("Role removed"),
     "tenant.create": _("Organization created"),

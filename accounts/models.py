@@ -280,6 +280,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
         indexes = [
             models.Index(Lower("display_name"), "tenant", name="accounts_user_tenant_name"),
+            # The users list: one tenant's users in name or sign-in name order.
+            models.Index("tenant", Lower("display_name"), "id", name="accounts_user_list_name"),
+            models.Index("tenant", "username", name="accounts_user_list_username"),
         ]
 
     def __str__(self):

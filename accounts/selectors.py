@@ -20,12 +20,16 @@ def home_counts(*, tenant):
     """
     if tenant is None:
         return {"users": 0, "blocked": 0, "admins": 0}
-    key = f"home-counts:{tenant.pk}"
+    key = home_counts_key(tenant)
     counts = cache.get(key)
     if counts is None:
         counts = _count_home(tenant)
         cache.set(key, counts, HOME_COUNTS_SECONDS)
     return counts
+
+
+def home_counts_key(tenant):
+    return f"home-counts:{tenant.pk}"
 
 
 def _count_home(tenant):

@@ -149,6 +149,7 @@ def role_assign(*, tenant, user, role, acting_user, request=None):
             new={"role": role},
         )
     user.forget_roles()
+    home_counts_forget(tenant=tenant)
     return assignment
 
 
@@ -177,6 +178,7 @@ def role_remove(*, tenant, user, role, acting_user, request=None):
             old={"role": role},
         )
     user.forget_roles()
+    home_counts_forget(tenant=tenant)
 
 
 @transaction.atomic
@@ -198,6 +200,15 @@ GENERATED_PASSWORD_LENGTH = 16
 def password_generate(*, length=GENERATED_PASSWORD_LENGTH):
     """Return a random password from an alphabet without look-alike characters."""
     return "".join(secrets.choice(_UNAMBIGUOUS_CHARACTERS) for _index in range(length))
+
+
+def home_counts_forget(*, tenant):
+    """Drop the cached Home counts (and users list total) after users change."""
+    from django.core.cache import cache
+
+    from accounts.selectors import home_counts_key
+
+    cache.delete(home_counts_key(tenant))
 
 
 def _session_epoch_bump(user):

@@ -94,3 +94,20 @@ def methods_for_admin(*, user):
             "present": backup is not None,
         },
     ]
+
+
+def user_ids_by_alternate_email(*, tenant, text, prefix=False, limit=500):
+    """Return ids of ``tenant``'s users whose verified alternate email holds ``text``.
+
+    ``text`` is matched lower-cased, at the start with ``prefix``, anywhere
+    otherwise. At most ``limit`` ids: a search box, not an export.
+    """
+    from django.db.models.functions import Lower
+
+    lookup = "email_lower__startswith" if prefix else "email_lower__contains"
+    return list(
+        AltEmailDevice.all_objects.filter(user__tenant=tenant, confirmed=True)
+        .alias(email_lower=Lower("email"))
+        .filter(**{lookup: text.lower()})
+        .values_list("user_id", flat=True)[:limit]
+    )

@@ -5,6 +5,9 @@ from users import views
 app_name = "users"
 
 urlpatterns = [
+    path("", views.UserListView.as_view(), name="user_list"),
+    path("export/", views.UserExportView.as_view(), name="user_export"),
+    path("bulk/", views.UserBulkView.as_view(), name="user_bulk"),
     path("<int:pk>/", views.UserDetailView.as_view(), name="user_detail"),
     path(
         "<int:pk>/reset-password/",

@@ -1,21 +1,363 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
+from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.generic import DetailView
+from django.views.generic import DetailView, TemplateView
 
 from accounts import services as account_services
 from accounts.mixins import TenantScopedMixin
 from accounts.models import User
-from accounts.roles import GLOBAL_ADMIN, ROLES, VIEW_USERS, can_reset_password
+from accounts.roles import (
+    CHANGE_USERS,
+    GLOBAL_ADMIN,
+    RESET_PASSWORDS,
+    ROLES,
+    VIEW_USERS,
+    can_reset_password,
+)
+from admin_portal.csv_export import streaming_csv_response
 from security_info import selectors as security_info_selectors
 from security_info import services as security_info_services
-from users import selectors
+from users import selectors, services
 from users.forms import UserPasswordResetForm
+
+# The list's columns: sort key (None: not sortable) and heading.
+LIST_COLUMNS = [
+    ("name", _lazy("Display name")),
+    ("username", _lazy("Sign-in name")),
+    ("roles", _lazy("Roles")),
+    ("status", _lazy("Sign-in status")),
+]
+
+
+def _page_size(params):
+    try:
+        size = int(params.get("per_page", ""))
+    except ValueError:
+        return selectors.PAGE_SIZES[0]
+    return size if size in selectors.PAGE_SIZES else selectors.PAGE_SIZES[0]
+
+
+def _list_query(params, *drop):
+    """Return the list's query string without ``drop`` (for links that change them)."""
+    query = params.copy()
+    for name in drop:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def _sort_headers(user_filter, params):
+    """Return the ``<th>`` cells: each heading links to sorting by it, then reversed."""
+    current = user_filter.sort_key
+    base = _list_query(params, "sort", "page")
+    cells = [
+        format_html(
+            '<th scope="col" class="select-cell">'
+            '<input type="checkbox" data-select-all data-js-only hidden aria-label="{}"></th>',
+            _("Select all users on this page"),
+        )
+    ]
+    for key, label in LIST_COLUMNS:
+        if current == key:
+            aria, next_key, arrow = "ascending", f"-{key}", "▲"
+        elif current == f"-{key}":
+            aria, next_key, arrow = "descending", key, "▼"
+        else:
+            aria, next_key, arrow = None, key, ""
+        href = f"?{base}&sort={next_key}" if base else f"?sort={next_key}"
+        cells.append(
+            format_html(
+                '<th scope="col"{}><a href="{}">{}<span aria-hidden="true">{}</span></a></th>',
+                format_html(' aria-sort="{}"', aria) if aria else "",
+                href,
+                label,
+                arrow,
+            )
+        )
+    return format_html_join("", "{}", ((cell,) for cell in cells))
+
+
+def _user_rows(users, roles, *, empty_text):
+    """Return the table rows of ``users``, rendered in Python for speed."""
+    if not users:
+        return format_html(
+            '<tr><td colspan="{}" class="empty">{}</td></tr>', len(LIST_COLUMNS) + 1, empty_text
+        )
+    base = reverse("users:user_list")
+    blocked, allowed = _("Blocked"), _("Allowed")
+    select = _("Select %(name)s")
+    no_role = "—"
+    return format_html_join(
+        "",
+        '<tr><td class="select-cell"><input type="checkbox" name="ids" value="{}" form="bulk-form"'
+        ' data-row-select aria-label="{}"></td><td><a href="{}{}/">{}</a></td><td>{}</td>'
+        "<td>{}</td><td>{}</td></tr>",
+        (
+            (
+                user.pk,
+                select % {"name": user.display_name},
+                base,
+                user.pk,
+                user.display_name,
+                user.username,
+                ", ".join(roles.get(user.pk, ())) or no_role,
+                format_html('<span class="badge badge-warning">{}</span>', blocked)
+                if user.is_sign_in_blocked
+                else allowed,
+            )
+            for user in users
+        ),
+    )
+
+
+class UserListView(TenantScopedMixin, TemplateView):
+    """Active users: search, filters, sort and pages in the query string; bulk actions.
+
+    With htmx (live search) only the results are sent back; without JavaScript
+    the same URL is the whole page.
+    """
+
+    permission_required = VIEW_USERS
+    template_name = "users/user_list.html"
+    results_template_name = "users/inc/user_results.html"
+
+    def get_template_names(self):
+        if self.request.headers.get("HX-Request") and not self.request.headers.get(
+            "HX-History-Restore-Request"
+        ):
+            return [self.results_template_name]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tenant, params = self.request.tenant, self.request.GET
+        users, user_filter = selectors.user_list(tenant=tenant, params=params)
+        total = selectors.user_total(tenant=tenant, queryset=users, user_filter=user_filter)
+        paginator = Paginator(users, _page_size(params))
+        paginator.count = total  # known already: no second COUNT(*)
+        page = paginator.get_page(params.get("page"))
+        rows = list(page.object_list)
+        roles = selectors.roles_by_user(tenant=tenant, user_ids=[user.pk for user in rows])
+        actor = self.request.user
+        context.update(
+            filter=user_filter,
+            page_obj=page,
+            query=_list_query(params, "page"),
+            export_query=_list_query(params, "page", "per_page"),
+            per_page=paginator.per_page,
+            page_sizes=selectors.PAGE_SIZES,
+            header=_sort_headers(user_filter, params),
+            rows=_user_rows(
+                rows,
+                roles,
+                empty_text=_("No users match this search or these filters.")
+                if user_filter.narrowed
+                else _("There are no users yet."),
+            ),
+            can_change=actor.has_perm(CHANGE_USERS),
+            can_reset=actor.has_perm(RESET_PASSWORDS),
+        )
+        return context
+
+
+def _export_rows(tenant, users):
+    # Roles belong to few users: one query for all of them, then the users streamed.
+    roles = selectors.roles_by_user(tenant=tenant, user_ids=None)
+    blocked, allowed = _("Blocked"), _("Allowed")
+    for user in users.iterator(chunk_size=2000):
+        yield [
+            user.display_name,
+            user.username,
+            user.first_name,
+            user.last_name,
+            user.job_title,
+            user.department,
+            "; ".join(roles.get(user.pk, ())),
+            blocked if user.is_sign_in_blocked else allowed,
+            user.date_joined.date().isoformat(),
+        ]
+
+
+def _export_header():
+    return [
+        _("Display name"),
+        _("Sign-in name"),
+        _("First name"),
+        _("Last name"),
+        _("Job title"),
+        _("Department"),
+        _("Roles"),
+        _("Sign-in status"),
+        _("Created"),
+    ]
+
+
+_EXPORT_FIELDS = (
+    "id",
+    "display_name",
+    "username",
+    "first_name",
+    "last_name",
+    "job_title",
+    "department",
+    "is_sign_in_blocked",
+    "date_joined",
+)
+
+
+class UserExportView(TenantScopedMixin, View):
+    """Every user the list's search and filters select, as CSV, streamed."""
+
+    permission_required = VIEW_USERS
+
+    def get(self, request):
+        users, user_filter = selectors.user_list(tenant=request.tenant, params=request.GET)
+        if user_filter.is_bound and not user_filter.is_valid():
+            # Exporting would silently hand over everyone instead of the selection.
+            return HttpResponseBadRequest(
+                _("The filters are not valid. Correct them on the users page."),
+                content_type="text/plain; charset=utf-8",
+            )
+        return streaming_csv_response(
+            "users.csv",
+            _export_header(),
+            _export_rows(request.tenant, users.only(*_EXPORT_FIELDS)),
+        )
+
+
+@method_decorator(never_cache, name="dispatch")
+class UserBulkView(TenantScopedMixin, View):
+    """The list's actions on the selected users: block, unblock, reset password, export."""
+
+    permission_required = VIEW_USERS
+    confirm_reset_template = "users/user_bulk_reset.html"
+    reset_done_template = "users/user_bulk_reset_done.html"
+
+    def post(self, request):
+        action = request.POST.get("action", "")
+        back = self.back_url()
+        try:
+            ids = [int(value) for value in request.POST.getlist("ids")]
+        except ValueError:
+            raise Http404 from None
+        if not ids:
+            messages.error(request, _("Select at least one user first."))
+            return redirect(back)
+        try:
+            users = services.bulk_targets(tenant=request.tenant, user_ids=ids)
+        except ValidationError as error:
+            if error.code == "not_found":
+                raise Http404 from None
+            messages.error(request, error.messages[0])
+            return redirect(back)
+        if action in ("block", "unblock"):
+            return self.block(request, users, blocked=action == "block", back=back)
+        if action == "reset":
+            return self.reset(request, users, back=back)
+        if action == "export":
+            return streaming_csv_response(
+                "users-selected.csv",
+                _export_header(),
+                _export_rows(
+                    request.tenant,
+                    selectors.user_list(tenant=request.tenant)[0]
+                    .filter(pk__in=[user.pk for user in users])
+                    .only(*_EXPORT_FIELDS),
+                ),
+            )
+        messages.error(request, _("Choose an action."))
+        return redirect(back)
+
+    def back_url(self):
+        """Return the list with the search and filters the action was started from."""
+        # Parsed and encoded again: only a query string of our own list comes back.
+        query = QueryDict(self.request.POST.get("query", "")).urlencode()
+        base = reverse("users:user_list")
+        return f"{base}?{query}" if query else base
+
+    def block(self, request, users, *, blocked, back):
+        if not request.user.has_perm(CHANGE_USERS):
+            raise PermissionDenied
+        try:
+            changed = services.users_sign_in_block(
+                tenant=request.tenant,
+                acting_user=request.user,
+                users=users,
+                blocked=blocked,
+                request=request,
+            )
+        except ValidationError as error:
+            if error.code == "forbidden":
+                raise PermissionDenied(error.messages[0]) from None
+            raise
+        if blocked:
+            text = ngettext(
+                "Sign-in blocked for %(count)d user.",
+                "Sign-in blocked for %(count)d users.",
+                changed,
+            )
+        else:
+            text = ngettext(
+                "Sign-in allowed again for %(count)d user.",
+                "Sign-in allowed again for %(count)d users.",
+                changed,
+            )
+        messages.success(request, text % {"count": changed})
+        return redirect(back)
+
+    @method_decorator(sensitive_variables("passwords"))
+    def reset(self, request, users, *, back):
+        if not request.user.has_perm(RESET_PASSWORDS):
+            for user in users:
+                account_services.password_reset_denied(
+                    tenant=request.tenant, acting_user=request.user, user=user, request=request
+                )
+            raise PermissionDenied
+        if request.POST.get("confirm") != "yes":
+            allowed = [user for user in users if can_reset_password(request.user, user)]
+            refused = [user for user in users if user not in allowed]
+            return render(
+                request,
+                self.confirm_reset_template,
+                {
+                    "allowed": allowed,
+                    "refused": refused,
+                    "query": request.POST.get("query", ""),
+                    "back": back,
+                },
+            )
+        try:
+            passwords = services.users_password_reset(
+                tenant=request.tenant,
+                acting_user=request.user,
+                users=users,
+                require_change=request.POST.get("require_change") == "on",
+                request=request,
+            )
+        except ValidationError as error:
+            if error.code == "forbidden":
+                raise PermissionDenied(error.messages[0]) from None
+            raise
+        return render(
+            request,
+            self.reset_done_template,
+            {
+                "passwords": passwords,
+                "require_change": request.POST.get("require_change") == "on",
+                "back": back,
+            },
+        )
 
 
 class UserDetailView(TenantScopedMixin, DetailView):

@@ -1,0 +1,90 @@
+"""End to end in Chromium: find users, act on a selection, with and without JavaScript."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import User
+from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
+from tests.factories import PASSWORD, make_tenant, make_user
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+FIRST = ["Adele", "Alex", "Diego", "Grady", "Isaiah", "Johanna", "Lee", "Lidia", "Lynne", "Nestor"]
+LAST = ["Vance", "Wilber", "Siciliani", "Archie", "Langer", "Lorenz", "Gu", "Holloway"]
+
+
+@pytest.fixture
+def contoso():
+    tenant = make_tenant("Contoso", "contoso.example")
+    admin = make_user(tenant, "admin", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
+    make_user(tenant, "desk", roles=[HELPDESK_ADMIN], display_name="Patti Fernandez")
+    for n in range(62):
+        first, last = FIRST[n % len(FIRST)], LAST[n % len(LAST)]
+        make_user(tenant, f"{first}.{last}{n}".lower(), display_name=f"{first} {last} {n}")
+    return tenant, admin
+
+
+def rows(page):
+    return page.get_by_test_id("user-table").locator("tbody tr")
+
+
+def test_admin_searches_live_selects_users_blocks_and_resets_them(
+    page, live_server, sign_in, shot, contoso
+):
+    tenant, admin = contoso
+    sign_in(admin.username, PASSWORD)
+    page.locator("summary", has_text="Users").click()
+    page.get_by_role("link", name="Active users").click()
+    expect(page.get_by_role("heading", name="Active users")).to_be_visible()
+    expect(page.get_by_text("64 items")).to_be_visible()
+    expect(rows(page)).to_have_count(50)
+    reset = page.get_by_role("button", name="Reset password")
+    expect(reset).to_be_disabled()
+    shot("users-list")
+
+    # Live search: results change as one types, and the address can be shared.
+    page.get_by_label("Search", exact=True).fill("vance")
+    expect(rows(page)).to_have_count(8)
+    expect(page).to_have_url(re.compile(r"/users/\?q=vance"))
+    page.get_by_role("link", name="Display name").click()  # sort descending
+    expect(rows(page).first).to_contain_text("Lynne Vance 8")
+    shot("users-search")
+
+    page.get_by_label("Select Adele Vance 40").check()
+    page.get_by_label("Select Adele Vance 0").check()
+    expect(reset).to_be_enabled()
+    page.get_by_role("button", name="Block sign-in").click()
+    expect(page.get_by_text("Sign-in blocked for 2 users.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"q=vance"))  # back where the action started
+    assert User.objects.filter(is_sign_in_blocked=True).count() == 2
+
+    page.get_by_label("Sign-in status").select_option("blocked")
+    expect(rows(page)).to_have_count(2)
+    page.get_by_label("Select all users on this page").check()
+    reset.click()
+    expect(page.get_by_role("heading", name="Reset the passwords of 2 users")).to_be_visible()
+    page.get_by_role("button", name="Reset passwords").click()
+    expect(page.get_by_test_id("bulk-reset-result").locator("code.secret")).to_have_count(2)
+    expect(page.get_by_role("button", name="Copy").first).to_be_visible()
+    shot("users-bulk-reset-done")
+
+
+def test_list_works_without_javascript(browser, live_server, contoso):
+    tenant, admin = contoso
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/signin/")
+    page.get_by_label("Sign-in name").fill(admin.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live_server.url}/users/")
+    page.get_by_label("Search", exact=True).fill("lorenz")
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"q=lorenz"))
+    expect(rows(page)).to_have_count(8)
+    page.get_by_label("Select Johanna Lorenz 5").check()
+    page.get_by_role("button", name="Block sign-in").click()
+    expect(page.get_by_text("Sign-in blocked for 1 user.")).to_be_visible()
+    context.close()

@@ -1,0 +1,226 @@
+"""Active users: search, filters, sort, pages, totals, and the same answers for every role."""
+
+import pytest
+from django.core.cache import cache
+
+from accounts.roles import (
+    BILLING_ADMIN,
+    GLOBAL_ADMIN,
+    GLOBAL_READER,
+    GROUPS_ADMIN,
+    HELPDESK_ADMIN,
+    USER_ADMIN,
+)
+from tests.factories import make_tenant, make_user
+from tests.helpers import (
+    assert_forbidden,
+    assert_redirects_to_signin,
+    make_alt_email,
+    sidebar,
+    sign_in,
+)
+
+pytestmark = pytest.mark.django_db
+
+URL = "/users/"
+
+
+@pytest.fixture
+def tenant():
+    return make_tenant()
+
+
+@pytest.fixture
+def admin(tenant):
+    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
+
+
+def names(response):
+    """Return the display names in the list's rows, in order."""
+    import re
+
+    body = response.content.decode()
+    table = body[body.index("<tbody>") : body.index("</tbody>")]
+    return re.findall(r'<td><a href="/users/\d+/">([^<]*)</a></td>', table)
+
+
+def test_lists_active_users_with_roles_and_status(client, tenant, admin):
+    make_user(tenant, "adele", display_name="Adele Vance", is_sign_in_blocked=True)
+    make_user(tenant, "gone", display_name="Gone Person", deleted_at="2026-01-01T00:00Z")
+    make_user(make_tenant(), "stranger", display_name="Other Org")
+    sign_in(client, admin)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert names(response) == ["Adele Vance", "Megan Bowen"]
+    page = response.content.decode()
+    assert "Global admin" in page and "Blocked" in page
+    assert "2 items" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("ade", ["Adele Vance"]),  # contains, from 3 characters
+        ("vance", ["Adele Vance"]),
+        ("lee", ["Lee Gu"]),  # sign-in name
+        ("backup.mailbox", ["Lee Gu"]),  # alternate email
+        ("ga", []),  # under 3 characters: start of a name only
+        ("me", ["Megan Bowen"]),
+        ("  MEGAN   ", ["Megan Bowen"]),
+        ("zzz", []),
+    ],
+)
+def test_search_by_name_sign_in_name_and_alternate_email(client, tenant, admin, query, expected):
+    make_user(tenant, "adele", display_name="Adele Vance")
+    lee = make_user(tenant, "lee", display_name="Lee Gu")
+    make_alt_email(lee, "backup.mailbox@example.org")
+    sign_in(client, admin)
+    response = client.get(URL, {"q": query})
+    assert names(response) == expected
+    if not expected:
+        assert "No users match this search or these filters." in response.content.decode()
+
+
+def test_unverified_alternate_email_is_not_searched(client, tenant, admin):
+    lee = make_user(tenant, "lee", display_name="Lee Gu")
+    make_alt_email(lee, "hidden.box@example.org", confirmed=False)
+    sign_in(client, admin)
+    assert names(client.get(URL, {"q": "hidden.box"})) == []
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"status": "blocked"}, ["Blocked Bob"]),
+        ({"status": "allowed"}, ["Desk Dana", "Megan Bowen", "Plain Pat"]),
+        ({"role": "none"}, ["Blocked Bob", "Plain Pat"]),
+        ({"role": "any"}, ["Desk Dana", "Megan Bowen"]),
+        ({"role": HELPDESK_ADMIN}, ["Desk Dana"]),
+        ({"role": HELPDESK_ADMIN, "q": "meg"}, []),
+    ],
+)
+def test_filters(client, tenant, admin, params, expected):
+    make_user(tenant, "bob", display_name="Blocked Bob", is_sign_in_blocked=True)
+    make_user(tenant, "dana", display_name="Desk Dana", roles=[HELPDESK_ADMIN])
+    make_user(tenant, "pat", display_name="Plain Pat")
+    sign_in(client, admin)
+    response = client.get(URL, params)
+    assert names(response) == expected
+    assert f"{len(expected)} item" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("name", ["Anna A", "Bert B", "Megan Bowen"]),
+        ("-name", ["Megan Bowen", "Bert B", "Anna A"]),
+        ("username", ["Anna A", "Bert B", "Megan Bowen"]),
+        ("-username", ["Megan Bowen", "Bert B", "Anna A"]),
+        ("roles", ["Megan Bowen", "Anna A", "Bert B"]),
+        ("status", ["Anna A", "Megan Bowen", "Bert B"]),
+        ("-status", ["Bert B", "Megan Bowen", "Anna A"]),
+    ],
+)
+def test_sort_by_every_column(client, tenant, admin, sort, expected):
+    make_user(tenant, "anna", display_name="Anna A")
+    make_user(tenant, "bert", display_name="Bert B", is_sign_in_blocked=True)
+    sign_in(client, admin)
+    assert names(client.get(URL, {"sort": sort})) == expected
+
+
+def test_sort_heading_links_keep_the_search_and_reverse(client, tenant, admin):
+    sign_in(client, admin)
+    page = client.get(URL, {"q": "meg", "sort": "name", "page": "1"}).content.decode()
+    assert 'aria-sort="ascending"><a href="?q=meg&amp;sort=-name"' in page
+    assert '<a href="?q=meg&amp;sort=username"' in page
+
+
+def test_bad_sort_and_filter_values_are_reported_not_crashing(client, tenant, admin):
+    sign_in(client, admin)
+    response = client.get(URL, {"sort": "password", "status": "maybe", "per_page": "9999"})
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.content.decode()
+    assert names(response) == ["Megan Bowen"]
+
+
+def test_pages_of_50_100_or_200_with_a_total(client, tenant, admin):
+    for n in range(120):
+        make_user(tenant, f"u{n:03}", display_name=f"User {n:03}")
+    sign_in(client, admin)
+    first = client.get(URL)
+    assert len(names(first)) == 50
+    assert "121 items" in first.content.decode() and "Page 1 of 3" in first.content.decode()
+    last = client.get(URL, {"page": "3"})
+    assert names(last)[-1] == "User 119"
+    assert len(names(client.get(URL, {"per_page": "100"}))) == 100
+    assert len(names(client.get(URL, {"per_page": "200"}))) == 121
+    assert len(names(client.get(URL, {"per_page": "7"}))) == 50
+    # Pages beyond the end show the last page rather than an error.
+    assert names(client.get(URL, {"page": "99"})) == names(last)
+
+
+def test_unfiltered_total_is_cached_and_refreshed_after_a_change(client, tenant, admin):
+    from accounts import services
+
+    sign_in(client, admin)
+    assert "1 item" in client.get(URL).content.decode()
+    make_user(tenant, "new", display_name="New Person")  # outside any service: stays cached
+    assert "1 item" in client.get(URL).content.decode()
+    services.home_counts_forget(tenant=tenant)
+    assert "2 items" in client.get(URL).content.decode()
+    cache.clear()
+
+
+def test_htmx_request_gets_only_the_results(client, tenant, admin):
+    sign_in(client, admin)
+    response = client.get(URL, {"q": "meg"}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert "<table" in body and "<html" not in body and 'id="bulk-form"' in body
+    assert names(response) == ["Megan Bowen"]
+
+
+@pytest.mark.parametrize(
+    "role", [GLOBAL_ADMIN, GLOBAL_READER, USER_ADMIN, HELPDESK_ADMIN, GROUPS_ADMIN]
+)
+def test_roles_that_view_users_see_the_list(client, tenant, role):
+    sign_in(client, make_user(tenant, roles=[role]))
+    assert client.get(URL).status_code == 200
+    assert URL in sidebar(client.get("/"))
+
+
+@pytest.mark.parametrize("role", [BILLING_ADMIN, None])
+def test_others_get_403_and_no_nav_item(client, tenant, role):
+    sign_in(client, make_user(tenant, roles=[role] if role else []))
+    assert_forbidden(client.get(URL))
+    assert_forbidden(client.get(URL + "export/"))
+
+
+def test_actions_are_shown_by_permission(client, tenant):
+    sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
+    page = client.get(URL).content.decode()
+    assert 'value="block"' not in page and 'value="reset"' not in page
+    assert 'value="export"' in page
+    sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
+    page = client.get(URL).content.decode()
+    assert 'value="reset"' in page and 'value="block"' not in page
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    assert_redirects_to_signin(client.get(URL), URL)
+
+
+@pytest.mark.parametrize("rows", [10, 300])
+def test_query_count_does_not_grow_with_users(
+    client, tenant, admin, rows, django_assert_max_num_queries
+):
+    for n in range(rows):
+        make_user(
+            tenant, f"u{n}", display_name=f"User {n}", roles=[] if n % 7 else [HELPDESK_ADMIN]
+        )
+    sign_in(client, admin)
+    client.get(URL)  # warms the cached total
+    with django_assert_max_num_queries(8):
+        response = client.get(URL, {"per_page": "200"})
+    assert len(names(response)) == min(rows + 1, 200)
+    with django_assert_max_num_queries(9):
+        client.get(URL, {"q": "user", "role": "none", "sort": "-status"})
