@@ -33,7 +33,7 @@ def rows(page):
 def test_admin_searches_live_selects_users_blocks_and_resets_them(
     page, live_server, sign_in, shot, contoso
 ):
-    tenant, admin = contoso
+    _tenant, admin = contoso
     sign_in(admin.username, PASSWORD)
     page.locator("summary", has_text="Users").click()
     page.get_by_role("link", name="Active users").click()
@@ -72,7 +72,7 @@ def test_admin_searches_live_selects_users_blocks_and_resets_them(
 
 
 def test_list_works_without_javascript(browser, live_server, contoso):
-    tenant, admin = contoso
+    _tenant, admin = contoso
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{live_server.url}/signin/")
