@@ -8,11 +8,24 @@ page, so rows are built here and the template keeps the table's frame.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape as _escape
 
 from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeData, mark_safe
 
 EMPTY = "—"
+
+
+def esc(value):
+    """Return ``value`` as HTML-escaped text, unless it is already safe markup.
+
+    The same result as Django's ``conditional_escape``, without its lazy-string
+    wrapper: a list page escapes a few hundred cells, and that wrapper was a
+    third of the page's time.
+    """
+    if isinstance(value, SafeData):
+        return str(value)
+    return _escape(str(value), quote=True)
 
 
 @dataclass(frozen=True)
@@ -27,10 +40,10 @@ class Column:
 def _cell(column, obj):
     text = column.value(obj)
     if text is None or text == "":
-        return format_html("<td>{}</td>", EMPTY)
+        return f"<td>{EMPTY}</td>"
     if column.link is not None:
-        return format_html('<td><a href="{}">{}</a></td>', column.link(obj), text)
-    return format_html("<td>{}</td>", text)
+        return f'<td><a href="{esc(column.link(obj))}">{esc(text)}</a></td>'
+    return f"<td>{esc(text)}</td>"
 
 
 def render_rows(columns, objects, *, empty_text=""):
@@ -40,7 +53,7 @@ def render_rows(columns, objects, *, empty_text=""):
         return format_html(
             '<tr><td colspan="{}" class="empty">{}</td></tr>', len(columns), empty_text
         )
-    return mark_safe("".join(rows))  # noqa: S308 - every cell went through format_html
+    return mark_safe("".join(rows))  # noqa: S308 - every cell went through esc()
 
 
 def render_header(columns):

@@ -1,12 +1,12 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
@@ -27,6 +27,7 @@ from accounts.roles import (
     can_reset_password,
 )
 from admin_portal.csv_export import streaming_csv_response
+from admin_portal.tables import EMPTY, esc
 from security_info import selectors as security_info_selectors
 from security_info import services as security_info_services
 from users import selectors, services
@@ -94,31 +95,23 @@ def _user_rows(users, roles, *, empty_text):
         return format_html(
             '<tr><td colspan="{}" class="empty">{}</td></tr>', len(LIST_COLUMNS) + 1, empty_text
         )
-    base = reverse("users:user_list")
-    blocked, allowed = _("Blocked"), _("Allowed")
+    base = esc(reverse("users:user_list"))
+    blocked = f'<span class="badge badge-warning">{esc(_("Blocked"))}</span>'
+    allowed = esc(_("Allowed"))
     select = _("Select %(name)s")
-    no_role = "—"
-    return format_html_join(
-        "",
-        '<tr><td class="select-cell"><input type="checkbox" name="ids" value="{}" form="bulk-form"'
-        ' data-row-select aria-label="{}"></td><td><a href="{}{}/">{}</a></td><td>{}</td>'
-        "<td>{}</td><td>{}</td></tr>",
-        (
-            (
-                user.pk,
-                select % {"name": user.display_name},
-                base,
-                user.pk,
-                user.display_name,
-                user.username,
-                ", ".join(roles.get(user.pk, ())) or no_role,
-                format_html('<span class="badge badge-warning">{}</span>', blocked)
-                if user.is_sign_in_blocked
-                else allowed,
-            )
-            for user in users
-        ),
-    )
+    rows = []
+    for user in users:
+        name = esc(user.display_name)
+        label = esc(select % {"name": user.display_name})
+        user_roles = roles.get(user.pk)
+        rows.append(
+            f'<tr><td class="select-cell"><input type="checkbox" name="ids" value="{user.pk}"'
+            f' form="bulk-form" data-row-select aria-label="{label}">'
+            f'</td><td><a href="{base}{user.pk}/">{name}</a></td><td>{esc(user.username)}</td>'
+            f"<td>{esc(', '.join(user_roles)) if user_roles else EMPTY}</td>"
+            f"<td>{blocked if user.is_sign_in_blocked else allowed}</td></tr>"
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value went through esc()
 
 
 class UserListView(TenantScopedMixin, TemplateView):
@@ -143,10 +136,13 @@ class UserListView(TenantScopedMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         tenant, params = self.request.tenant, self.request.GET
         users, user_filter = selectors.user_list(tenant=tenant, params=params)
-        total = selectors.user_total(tenant=tenant, queryset=users, user_filter=user_filter)
-        paginator = Paginator(users, _page_size(params))
-        paginator.count = total  # known already: no second COUNT(*)
-        page = paginator.get_page(params.get("page"))
+        page = selectors.user_page(
+            tenant=tenant,
+            queryset=users,
+            user_filter=user_filter,
+            page=params.get("page"),
+            per_page=_page_size(params),
+        )
         rows = list(page.object_list)
         roles = selectors.roles_by_user(tenant=tenant, user_ids=[user.pk for user in rows])
         actor = self.request.user
@@ -155,7 +151,7 @@ class UserListView(TenantScopedMixin, TemplateView):
             page_obj=page,
             query=_list_query(params, "page"),
             export_query=_list_query(params, "page", "per_page"),
-            per_page=paginator.per_page,
+            per_page=page.paginator.per_page,
             page_sizes=selectors.PAGE_SIZES,
             header=_sort_headers(user_filter, params),
             rows=_user_rows(
@@ -229,6 +225,7 @@ class UserExportView(TenantScopedMixin, View):
                 _("The filters are not valid. Correct them on the users page."),
                 content_type="text/plain; charset=utf-8",
             )
+        users = users.order_by(*selectors.sort_expressions(user_filter.sort_key))
         return streaming_csv_response(
             "users.csv",
             _export_header(),
@@ -273,6 +270,7 @@ class UserBulkView(TenantScopedMixin, View):
                     request.tenant,
                     selectors.user_list(tenant=request.tenant)[0]
                     .filter(pk__in=[user.pk for user in users])
+                    .order_by(*selectors.sort_expressions(selectors.DEFAULT_SORT))
                     .only(*_EXPORT_FIELDS),
                 ),
             )

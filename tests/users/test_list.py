@@ -118,7 +118,9 @@ def test_filters(client, tenant, admin, params, expected):
         ("-username", ["Megan Bowen", "Bert B", "Anna A"]),
         ("roles", ["Megan Bowen", "Anna A", "Bert B"]),
         ("status", ["Anna A", "Megan Bowen", "Bert B"]),
-        ("-status", ["Bert B", "Megan Bowen", "Anna A"]),
+        # Yes/no columns: one side, then the other, each in name order.
+        ("-status", ["Bert B", "Anna A", "Megan Bowen"]),
+        ("-roles", ["Anna A", "Bert B", "Megan Bowen"]),
     ],
 )
 def test_sort_by_every_column(client, tenant, admin, sort, expected):
@@ -126,6 +128,20 @@ def test_sort_by_every_column(client, tenant, admin, sort, expected):
     make_user(tenant, "bert", display_name="Bert B", is_sign_in_blocked=True)
     sign_in(client, admin)
     assert names(client.get(URL, {"sort": sort})) == expected
+
+
+def test_yes_no_sorts_page_across_both_sides(client, tenant, admin):
+    for n in range(60):
+        make_user(tenant, f"u{n:02}", display_name=f"User {n:02}", is_sign_in_blocked=n < 55)
+    sign_in(client, admin)
+    first = names(client.get(URL, {"sort": "status"}))
+    second = names(client.get(URL, {"sort": "status", "page": "2"}))
+    assert first[:6] == ["Megan Bowen"] + [f"User {n}" for n in range(55, 60)]
+    assert first[6:] == [f"User {n:02}" for n in range(44)]
+    assert second == [f"User {n:02}" for n in range(44, 55)]
+    # Blocked first; a page past the end shows the last one.
+    last = names(client.get(URL, {"sort": "-status", "page": "9"}))
+    assert last == [f"User {n}" for n in range(50, 55)] + first[:6]
 
 
 def test_sort_heading_links_keep_the_search_and_reverse(client, tenant, admin):
