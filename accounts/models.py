@@ -167,6 +167,9 @@ class UserQuerySet(TenantQuerySet):
     def active(self):
         return self.filter(deleted_at__isnull=True)
 
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
@@ -248,6 +251,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("The verification method offered first at sign-in (a device id)."),
     )
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    deleted_username = models.CharField(
+        _("sign-in name before deletion"),
+        max_length=254,
+        blank=True,
+        help_text=_(
+            "A deleted user's sign-in name is freed for others; restoring asks for it back."
+        ),
+    )
     password_changed_at = models.DateTimeField(
         _("password changed"), null=True, blank=True, editable=False
     )

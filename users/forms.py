@@ -61,3 +61,18 @@ class UserPasswordResetForm(forms.Form):
         if self.cleaned_data["mode"] == self.TYPE:
             return self.cleaned_data["password"]
         return None
+
+
+class UserRestoreForm(forms.Form):
+    """The sign-in name a deleted user comes back with: their old one, or a new one."""
+
+    username = forms.CharField(
+        label=_("Sign-in name"),
+        max_length=254,
+        help_text=_("Their old sign-in name, unless someone has taken it since."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        self.tenant = tenant
+        super().__init__(*args, **kwargs)

@@ -296,3 +296,17 @@ def roles_by_user(*, tenant, user_ids):
     for user_id, code in assignments.order_by("role").values_list("user_id", "role"):
         result.setdefault(user_id, []).append(str(ROLES[code].name))
     return result
+
+
+def deleted_user_list(*, tenant, search=""):
+    """Return the tenant's deleted users, most recently deleted first, matching ``search``."""
+    from users.models import DeletedUser
+
+    users = DeletedUser.objects.for_tenant(tenant).only(
+        "id", "display_name", "deleted_username", "deleted_at", "tenant_id"
+    )
+    if search:
+        users = users.filter(
+            Q(display_name__icontains=search) | Q(deleted_username__icontains=search)
+        )
+    return users.order_by("-deleted_at", "-id")

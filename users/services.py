@@ -1,14 +1,24 @@
 """Writes of the Users area: on many users at once, each change audited per user."""
 
+import secrets
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from accounts import services as account_services
 from accounts.audit import audit_record
-from accounts.models import User
-from accounts.roles import CHANGE_USERS, RESET_PASSWORDS, can_reset_password
+from accounts.models import User, UserManager
+from accounts.roles import (
+    CHANGE_USERS,
+    DELETE_USERS,
+    GLOBAL_ADMIN,
+    RESET_PASSWORDS,
+    can_reset_password,
+)
 
 # One page of the list at most; a bulk action is not an import.
 BULK_MAX = 200
@@ -22,6 +32,11 @@ def can_manage(actor, target):
     on a Global admin or another privileged admin.
     """
     return actor.has_perm(CHANGE_USERS) and can_reset_password(actor, target)
+
+
+def can_delete(actor, target):
+    """Return whether ``actor`` may delete (and restore) ``target``."""
+    return actor.has_perm(DELETE_USERS) and can_reset_password(actor, target)
 
 
 def bulk_targets(*, tenant, user_ids):
@@ -64,6 +79,8 @@ def users_sign_in_block(*, tenant, acting_user, users, blocked, request=None):
             code="forbidden",
             params={"name": forbidden[0].display_name},
         )
+    if blocked:
+        _check_global_admin_kept(tenant=tenant, users=users)
     changed = [user for user in users if user.is_sign_in_blocked != blocked]
     User.objects.filter(pk__in=[user.pk for user in changed]).update(is_sign_in_blocked=blocked)
     for user in changed:
@@ -117,3 +134,159 @@ def users_password_reset(*, tenant, acting_user, users, require_change=True, req
             )
             passwords.append((user, password))
     return passwords
+
+
+RESTORE_DAYS = 30
+
+
+def _global_admins_left(*, tenant, excluding):
+    """Return how many active, unblocked Global admins remain without ``excluding``."""
+    return (
+        User.objects.for_tenant(tenant)
+        .active()
+        .filter(is_sign_in_blocked=False, role_assignments__role=GLOBAL_ADMIN)
+        .exclude(pk__in=[user.pk for user in excluding])
+        .distinct()
+        .count()
+    )
+
+
+def _check_global_admin_kept(*, tenant, users):
+    """Refuse a change that would leave the organization without a Global admin."""
+    if any(GLOBAL_ADMIN in user.role_codes for user in users) and not _global_admins_left(
+        tenant=tenant, excluding=users
+    ):
+        raise ValidationError(
+            _("An organization needs at least one Global admin who can sign in."),
+            code="last_global_admin",
+        )
+
+
+def _tombstone(user):
+    # Unique and never a valid sign-in name (no @): the real name is free for others.
+    return f"deleted.{user.pk}.{secrets.token_hex(6)}"
+
+
+@transaction.atomic
+def users_delete(*, tenant, acting_user, users, request=None):
+    """Delete ``users`` softly; return how many were deleted.
+
+    Sign-in stops at once and their sign-in names are freed; everything else
+    (roles, security info, history) is kept for a restore within
+    ``RESTORE_DAYS`` days. Raise ValidationError "forbidden" or
+    "last_global_admin" and delete nobody when one of them may not go.
+    """
+    forbidden = [user for user in users if not can_delete(acting_user, user)]
+    if forbidden:
+        raise ValidationError(
+            _("You can't delete %(name)s."),
+            code="forbidden",
+            params={"name": forbidden[0].display_name},
+        )
+    _check_global_admin_kept(tenant=tenant, users=users)
+    now = timezone.now()
+    for user in users:
+        old_username = user.username
+        user.deleted_username = old_username
+        user.username = _tombstone(user)
+        user.deleted_at = now
+        user.session_epoch += 1
+        user.save(update_fields=["username", "deleted_username", "deleted_at", "session_epoch"])
+        audit_record(
+            action="user.delete",
+            tenant=tenant,
+            actor=acting_user,
+            request=request,
+            target=user,
+            old={"username": old_username},
+            new={"deleted_at": now.isoformat()},
+        )
+    account_services.home_counts_forget(tenant=tenant)
+    return len(users)
+
+
+def restore_deadline(user):
+    """Return the moment after which ``user`` (deleted) can no longer be restored."""
+    return user.deleted_at + timedelta(days=RESTORE_DAYS)
+
+
+@sensitive_variables("password")
+def user_restore(*, tenant, acting_user, user, username, request=None):
+    """Bring a deleted user back as ``username``; return their new password (shown once).
+
+    The user gets a generated password to change at the next sign-in. Raise
+    ValidationError "forbidden", "expired", "name_taken" or the model's own
+    errors for a sign-in name outside the organization's domains.
+    """
+    if not acting_user.has_perm(DELETE_USERS) or not can_reset_password(acting_user, user):
+        raise ValidationError(
+            _("You can't restore %(name)s."), code="forbidden", params={"name": user}
+        )
+    if user.deleted_at is None or user.tenant_id != tenant.pk:
+        raise ValidationError(_("That user is not deleted."), code="not_deleted")
+    if timezone.now() >= restore_deadline(user):
+        raise ValidationError(
+            _("%(name)s was deleted more than %(days)d days ago and can no longer be restored."),
+            code="expired",
+            params={"name": user.display_name, "days": RESTORE_DAYS},
+        )
+    username = UserManager.normalize_username(username)
+    if User.objects.filter(username=username).exists():
+        raise ValidationError(
+            {
+                "username": ValidationError(
+                    _("%(username)s is taken. Choose another sign-in name."),
+                    code="name_taken",
+                    params={"username": username},
+                )
+            }
+        )
+    password = account_services.password_generate()
+    with transaction.atomic():
+        user.username = username
+        user.deleted_at = None
+        user.deleted_username = ""
+        user.must_change_password = True
+        user.set_new_password(password)
+        user.full_clean(exclude=["password"])
+        try:
+            user.save()
+        except IntegrityError:  # taken between the check and the save
+            raise ValidationError(
+                {
+                    "username": ValidationError(
+                        _("That sign-in name was just taken."), code="name_taken"
+                    )
+                }
+            ) from None
+        audit_record(
+            action="user.restore",
+            tenant=tenant,
+            actor=acting_user,
+            request=request,
+            target=user,
+            new={"username": username},
+        )
+    account_services.home_counts_forget(tenant=tenant)
+    return password
+
+
+def deleted_users_purge(*, now=None):
+    """Remove for good the users deleted more than ``RESTORE_DAYS`` days ago; return how many.
+
+    Their audit events stay, naming them by their recorded labels.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=RESTORE_DAYS)
+    purged = 0
+    due = User.objects.filter(deleted_at__lt=cutoff).select_related("tenant")
+    for user in due.iterator(chunk_size=500):
+        with transaction.atomic():
+            audit_record(
+                action="user.purge",
+                tenant=user.tenant,
+                target=user,
+                old={"username": user.deleted_username},
+            )
+            user.delete()
+        purged += 1
+    return purged

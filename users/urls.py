@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.UserListView.as_view(), name="user_list"),
     path("export/", views.UserExportView.as_view(), name="user_export"),
     path("bulk/", views.UserBulkView.as_view(), name="user_bulk"),
+    path("deleted/", views.DeletedUserListView.as_view(), name="user_deleted_list"),
+    path("deleted/<int:pk>/restore/", views.UserRestoreView.as_view(), name="user_restore"),
     path("<int:pk>/", views.UserDetailView.as_view(), name="user_detail"),
     path(
         "<int:pk>/reset-password/",

@@ -1,8 +1,12 @@
+import math
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
@@ -20,6 +24,7 @@ from accounts.mixins import TenantScopedMixin
 from accounts.models import User
 from accounts.roles import (
     CHANGE_USERS,
+    DELETE_USERS,
     GLOBAL_ADMIN,
     RESET_PASSWORDS,
     ROLES,
@@ -31,7 +36,8 @@ from admin_portal.tables import EMPTY, esc
 from security_info import selectors as security_info_selectors
 from security_info import services as security_info_services
 from users import selectors, services
-from users.forms import UserPasswordResetForm
+from users.forms import UserPasswordResetForm, UserRestoreForm
+from users.models import DeletedUser
 
 # The list's columns: sort key (None: not sortable) and heading.
 LIST_COLUMNS = [
@@ -163,6 +169,7 @@ class UserListView(TenantScopedMixin, TemplateView):
             ),
             can_change=actor.has_perm(CHANGE_USERS),
             can_reset=actor.has_perm(RESET_PASSWORDS),
+            can_delete=actor.has_perm(DELETE_USERS),
         )
         return context
 
@@ -239,6 +246,7 @@ class UserBulkView(TenantScopedMixin, View):
 
     permission_required = VIEW_USERS
     confirm_reset_template = "users/user_bulk_reset.html"
+    confirm_delete_template = "users/user_bulk_delete.html"
     reset_done_template = "users/user_bulk_reset_done.html"
 
     def post(self, request):
@@ -262,6 +270,8 @@ class UserBulkView(TenantScopedMixin, View):
             return self.block(request, users, blocked=action == "block", back=back)
         if action == "reset":
             return self.reset(request, users, back=back)
+        if action == "delete":
+            return self.delete(request, users, back=back)
         if action == "export":
             return streaming_csv_response(
                 "users-selected.csv",
@@ -278,11 +288,54 @@ class UserBulkView(TenantScopedMixin, View):
         return redirect(back)
 
     def back_url(self):
-        """Return the list with the search and filters the action was started from."""
+        """Return where the action was started: a user's page, or the list as it was."""
+        ids = self.request.POST.getlist("ids")
+        if self.request.POST.get("return_to") == "detail" and len(ids) == 1 and ids[0].isdigit():
+            return reverse("users:user_detail", args=[int(ids[0])])
         # Parsed and encoded again: only a query string of our own list comes back.
         query = QueryDict(self.request.POST.get("query", "")).urlencode()
         base = reverse("users:user_list")
         return f"{base}?{query}" if query else base
+
+    def delete(self, request, users, *, back):
+        if not request.user.has_perm(DELETE_USERS):
+            raise PermissionDenied
+        if request.POST.get("confirm") != "yes":
+            allowed = [user for user in users if services.can_delete(request.user, user)]
+            return render(
+                request,
+                self.confirm_delete_template,
+                {
+                    "allowed": allowed,
+                    "refused": [user for user in users if user not in allowed],
+                    "query": request.POST.get("query", ""),
+                    "back": back,
+                    "restore_days": services.RESTORE_DAYS,
+                },
+            )
+        try:
+            deleted = services.users_delete(
+                tenant=request.tenant, acting_user=request.user, users=users, request=request
+            )
+        except ValidationError as error:
+            if error.code == "forbidden":
+                raise PermissionDenied(error.messages[0]) from None
+            messages.error(request, error.messages[0])
+            return redirect(back)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d user was deleted. You can restore them from Deleted users "
+                "within %(days)d days.",
+                "%(count)d users were deleted. You can restore them from Deleted users "
+                "within %(days)d days.",
+                deleted,
+            )
+            % {"count": deleted, "days": services.RESTORE_DAYS},
+        )
+        # A deleted user's page is gone from the list: go back to the list.
+        query = QueryDict(request.POST.get("query", "")).urlencode()
+        return redirect(f"{reverse('users:user_list')}?{query}" if query else "users:user_list")
 
     def block(self, request, users, *, blocked, back):
         if not request.user.has_perm(CHANGE_USERS):
@@ -298,7 +351,8 @@ class UserBulkView(TenantScopedMixin, View):
         except ValidationError as error:
             if error.code == "forbidden":
                 raise PermissionDenied(error.messages[0]) from None
-            raise
+            messages.error(request, error.messages[0])
+            return redirect(back)
         if blocked:
             text = ngettext(
                 "Sign-in blocked for %(count)d user.",
@@ -372,6 +426,8 @@ class UserDetailView(TenantScopedMixin, DetailView):
         context["roles"] = [ROLES[code] for code in sorted(person.role_codes)]
         # One rule for the methods, the password and the sessions of this user.
         context["can_manage_methods"] = can_reset_password(actor, person)
+        context["can_manage"] = services.can_manage(actor, person)
+        context["can_delete"] = services.can_delete(actor, person)
         if context["can_manage_methods"]:
             context["methods"] = security_info_selectors.methods_for_admin(user=person)
             context["can_issue_pass"] = not person.is_admin or GLOBAL_ADMIN in actor.role_codes
@@ -450,6 +506,10 @@ class UserPasswordResetView(TenantScopedMixin, DetailView):
     done_template_name = "users/user_password_reset_done.html"
     context_object_name = "person"
 
+    def get_queryset(self):
+        # A deleted user gets a new password when restored, not before.
+        return super().get_queryset().active()
+
     def handle_no_permission(self):
         request = self.request
         if request.method == "POST" and request.user.is_authenticated:
@@ -502,5 +562,89 @@ class UserPasswordResetView(TenantScopedMixin, DetailView):
                         require_change=form.cleaned_data["require_change"],
                     ),
                     using=self.template_engine,
+                )
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class DeletedUserListView(TenantScopedMixin, TemplateView):
+    """Deleted users with the days left to restore them, newest first."""
+
+    permission_required = VIEW_USERS
+    template_name = "users/user_deleted_list.html"
+    paginate_by = 50
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        search = " ".join(self.request.GET.get("q", "").split())[: selectors.SEARCH_MAX_LENGTH]
+        users = selectors.deleted_user_list(tenant=self.request.tenant, search=search)
+        page = Paginator(users, self.paginate_by).get_page(self.request.GET.get("page"))
+        now = timezone.now()
+        for user in page.object_list:
+            user.restore_until = services.restore_deadline(user)
+            # Started days count: a user deleted a minute ago has 30 days left.
+            user.days_left = max(math.ceil((user.restore_until - now).total_seconds() / 86400), 0)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            page_obj=page,
+            deleted_users=page.object_list,
+            search=search,
+            query=query.urlencode(),
+            can_restore=self.request.user.has_perm(DELETE_USERS),
+            restore_days=services.RESTORE_DAYS,
+        )
+        return context
+
+
+@method_decorator(never_cache, name="dispatch")
+class UserRestoreView(TenantScopedMixin, DetailView):
+    """Restore a deleted user under their old (or a new) sign-in name."""
+
+    permission_required = DELETE_USERS
+    model = DeletedUser
+    template_name = "users/user_restore.html"
+    done_template_name = "users/user_restore_done.html"
+    context_object_name = "person"
+
+    def get_form(self, data=None):
+        return UserRestoreForm(
+            data, tenant=self.request.tenant, initial={"username": self.object.deleted_username}
+        )
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        if not services.can_delete(request.user, self.object):
+            raise PermissionDenied
+        return self.render_to_response(self.get_context_data(form=self.get_form()))
+
+    @method_decorator(sensitive_variables("password"))
+    def post(self, request, *args, **kwargs):
+        self.object = person = self.get_object()
+        if not services.can_delete(request.user, person):
+            raise PermissionDenied
+        form = self.get_form(request.POST)
+        if form.is_valid():
+            try:
+                password = services.user_restore(
+                    tenant=request.tenant,
+                    acting_user=request.user,
+                    user=person,
+                    username=form.cleaned_data["username"],
+                    request=request,
+                )
+            except ValidationError as error:
+                if getattr(error, "code", None) == "forbidden":
+                    raise PermissionDenied from None
+                if hasattr(error, "error_dict"):
+                    # Every field error here is about the sign-in name given.
+                    for field_errors in error.error_dict.values():
+                        form.add_error("username", field_errors)
+                else:
+                    form.add_error(None, error)
+            else:
+                return render(
+                    request,
+                    self.done_template_name,
+                    {"person": person, "password": password},
                 )
         return self.render_to_response(self.get_context_data(form=form))

@@ -88,3 +88,28 @@ def test_list_works_without_javascript(browser, live_server, contoso):
     page.get_by_role("button", name="Block sign-in").click()
     expect(page.get_by_text("Sign-in blocked for 1 user.")).to_be_visible()
     context.close()
+
+
+def test_admin_deletes_a_user_and_restores_them_from_deleted_users(
+    page, live_server, sign_in, shot, contoso
+):
+    _tenant, admin = contoso
+    sign_in(admin.username, PASSWORD)
+    page.goto(f"{live_server.url}/users/?q=lorenz")
+    page.get_by_label("Select Johanna Lorenz 5").check()
+    page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("heading", name="Delete 1 user")).to_be_visible()
+    shot("users-delete-confirm")
+    page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("1 user was deleted.")).to_be_visible()
+    expect(page.get_by_text("Johanna Lorenz 5")).to_have_count(0)
+
+    page.get_by_role("link", name="Deleted users").click()
+    expect(page.get_by_test_id("deleted-user-table")).to_contain_text("johanna.lorenz5@")
+    shot("users-deleted")
+    page.get_by_role("link", name="Restore Johanna Lorenz 5").click()
+    page.get_by_role("button", name="Restore").click()
+    expect(page.get_by_test_id("new-password")).to_be_visible()
+    shot("users-restored")
+    restored = User.objects.get(display_name="Johanna Lorenz 5")
+    assert restored.deleted_at is None and restored.must_change_password

@@ -18,6 +18,8 @@ from accounts.models import AuditEvent, Domain, RoleAssignment, User
 from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_not_found, sign_in
+from users.models import DeletedUser
+from users.services import users_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +39,12 @@ def _make_domain(tenant, admin):
     return Domain.objects.create(tenant=tenant, name=f"isolation{n}-{tenant.pk}.example")
 
 
+def _make_deleted_user(tenant, admin):
+    user = make_user(tenant)
+    users_delete(tenant=tenant, acting_user=admin, users=[user])
+    return DeletedUser.objects.get(pk=user.pk)
+
+
 def _make_role_assignment(tenant, admin):
     return RoleAssignment.objects.create(
         tenant=tenant, user=make_user(tenant), role=HELPDESK_ADMIN, assigned_by=admin
@@ -49,6 +57,7 @@ FACTORIES = {
         action="role.assign", tenant=tenant, actor=admin, target=admin, new={"role": "x"}
     ),
     User: lambda tenant, admin: make_user(tenant),
+    DeletedUser: _make_deleted_user,
     Domain: _make_domain,
     RoleAssignment: _make_role_assignment,
     TOTPDevice: lambda tenant, admin: TOTPDevice.objects.create(

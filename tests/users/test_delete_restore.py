@@ -1,0 +1,215 @@
+"""Delete (soft), Deleted users, restore within 30 days, purge; the last Global admin stays."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import AuditEvent, RoleAssignment, User
+from accounts.roles import GLOBAL_ADMIN, GLOBAL_READER, HELPDESK_ADMIN, USER_ADMIN
+from tests.factories import PASSWORD, make_tenant, make_user
+from tests.helpers import assert_forbidden, assert_not_found, make_phone, sidebar, sign_in
+from users import services
+
+pytestmark = pytest.mark.django_db
+
+BULK = "/users/bulk/"
+
+
+@pytest.fixture
+def tenant():
+    return make_tenant()
+
+
+@pytest.fixture
+def admin(tenant):
+    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
+
+
+def delete(client, users, confirm=True):
+    data = {"action": "delete", "ids": [u.pk for u in users]}
+    if confirm:
+        data["confirm"] = "yes"
+    return client.post(BULK, data)
+
+
+def test_delete_asks_first_then_stops_sign_in_and_frees_the_name(client, tenant, admin):
+    pat = make_user(tenant, "pat", display_name="Pat Person", roles=[HELPDESK_ADMIN])
+    make_phone(pat)
+    pat_browser = sign_in(Client(), pat)
+    sign_in(client, admin)
+
+    page = delete(client, [pat], confirm=False).content.decode()
+    assert "Delete 1 user" in page
+    assert User.objects.get(pk=pat.pk).deleted_at is None
+
+    response = delete(client, [pat])
+    assert response.url == "/users/"
+    pat.refresh_from_db()
+    assert pat.deleted_at is not None
+    assert pat.deleted_username == f"pat@{tenant.domain_set.get().name}"
+    assert "@" not in pat.username
+    assert pat_browser.get("/account/").status_code == 302
+    assert authenticate(None, username=pat.deleted_username, password=PASSWORD) is None
+    # Kept for a restore: roles and security info.
+    assert RoleAssignment.objects.filter(user=pat).exists()
+    assert pat.phonedevice_set.exists()
+    # The name is free for someone new.
+    make_user(tenant, "pat", display_name="Another Pat")
+    assert AuditEvent.objects.filter(action="user.delete", target_id=str(pat.pk)).exists()
+    listed = client.get("/users/").content.decode()
+    assert "Pat Person" not in listed and "1 user was deleted" in listed
+
+
+def test_deleted_users_list_shows_days_left_and_searches(client, tenant, admin):
+    pat, sam = make_user(tenant, "pat", display_name="Pat"), make_user(tenant, "sam")
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat, sam])
+    User.objects.filter(pk=sam.pk).update(deleted_at=timezone.now() - timedelta(days=12, hours=1))
+    sign_in(client, admin)
+    page = client.get("/users/deleted/").content.decode()
+    assert pat.deleted_username in page and "<td>30</td>" in page and "<td>18</td>" in page
+    assert f"/users/deleted/{pat.pk}/restore/" in page
+    searched = client.get("/users/deleted/", {"q": "sam@"}).content.decode()
+    assert "sam@" in searched and pat.deleted_username not in searched
+    assert "Deleted users" in sidebar(client.get("/"))
+
+
+def test_restore_brings_the_account_back_with_a_new_password(client, tenant, admin):
+    pat = make_user(tenant, "pat", display_name="Pat Person", roles=[HELPDESK_ADMIN])
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    sign_in(client, admin)
+    page = client.get(f"/users/deleted/{pat.pk}/restore/").content.decode()
+    assert f'value="{User.objects.get(pk=pat.pk).deleted_username}"' in page
+
+    response = client.post(
+        f"/users/deleted/{pat.pk}/restore/", {"username": f"pat@{tenant.domain_set.get().name}"}
+    )
+    assert response.status_code == 200
+    import re
+
+    password = re.search(r'data-testid="new-password">([^<]+)<', response.content.decode())[1]
+    pat.refresh_from_db()
+    assert pat.deleted_at is None and pat.must_change_password
+    assert authenticate(None, username=pat.username, password=password) == pat
+    assert pat.role_codes == {HELPDESK_ADMIN}
+    assert AuditEvent.objects.filter(action="user.restore").count() == 1
+
+
+def test_restore_asks_for_a_new_name_when_the_old_one_was_taken(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    old_name = pat.username
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    make_user(tenant, "pat")  # someone new took the name
+    sign_in(client, admin)
+    response = client.post(f"/users/deleted/{pat.pk}/restore/", {"username": old_name})
+    assert f"{old_name} is taken. Choose another sign-in name." in response.content.decode()
+    assert User.objects.get(pk=pat.pk).deleted_at is not None
+
+    foreign = client.post(
+        f"/users/deleted/{pat.pk}/restore/", {"username": "pat2@elsewhere.example"}
+    )
+    assert "not one of this organization" in foreign.content.decode()
+
+    domain = tenant.domain_set.get().name
+    client.post(f"/users/deleted/{pat.pk}/restore/", {"username": f"Pat.Two@{domain}"})
+    pat.refresh_from_db()
+    assert pat.deleted_at is None and pat.username == f"pat.two@{domain}"
+
+
+def test_restore_is_refused_after_30_days(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    User.objects.filter(pk=pat.pk).update(deleted_at=timezone.now() - timedelta(days=30))
+    sign_in(client, admin)
+    response = client.post(f"/users/deleted/{pat.pk}/restore/", {"username": "pat@x.example"})
+    assert "can no longer be restored" in response.content.decode()
+    assert User.objects.get(pk=pat.pk).deleted_at is not None
+
+
+def test_purge_removes_users_deleted_over_30_days_ago_and_keeps_history(tenant, admin):
+    old, recent = make_user(tenant, "old"), make_user(tenant, "recent")
+    services.users_delete(tenant=tenant, acting_user=admin, users=[old, recent])
+    User.objects.filter(pk=old.pk).update(deleted_at=timezone.now() - timedelta(days=31))
+    out = io.StringIO()
+    call_command("purge_deleted_users", stdout=out)
+    assert "1 deleted user(s)" in out.getvalue()
+    assert not User.objects.filter(pk=old.pk).exists()
+    assert User.objects.filter(pk=recent.pk).exists()
+    purge = AuditEvent.objects.get(action="user.purge")
+    assert purge.target_id == str(old.pk) and purge.old_values == {
+        "username": f"old@{tenant.domain_set.get().name}"
+    }
+    assert AuditEvent.objects.filter(action="user.delete", target_id=str(old.pk)).exists()
+
+
+def test_the_last_global_admin_can_be_neither_deleted_nor_blocked(tenant, admin):
+    other = make_user(tenant, "other", roles=[GLOBAL_ADMIN])
+    # Acting as the other Global admin, on the last one left who can sign in.
+    services.users_sign_in_block(tenant=tenant, acting_user=admin, users=[other], blocked=True)
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as blocked:
+        services.users_sign_in_block(tenant=tenant, acting_user=other, users=[admin], blocked=True)
+    assert blocked.value.code == "last_global_admin"
+    with pytest.raises(ValidationError) as deleted:
+        services.users_delete(tenant=tenant, acting_user=other, users=[admin])
+    assert deleted.value.code == "last_global_admin"
+    assert User.objects.get(pk=admin.pk).deleted_at is None
+
+
+def test_user_admin_cannot_delete_a_global_admin_or_themselves(client, tenant, admin):
+    user_admin = make_user(tenant, roles=[USER_ADMIN])
+    sign_in(client, user_admin)
+    page = delete(client, [admin], confirm=False).content.decode()
+    assert 'data-testid="bulk-delete-refused"' in page and "bulk-delete-form" not in page
+    assert_forbidden(delete(client, [admin]))
+    assert_forbidden(delete(client, [user_admin]))
+    assert User.objects.filter(deleted_at__isnull=False).count() == 0
+
+
+@pytest.mark.parametrize("role", [HELPDESK_ADMIN, GLOBAL_READER])
+def test_roles_without_delete_permission_cannot_delete_or_restore(client, tenant, admin, role):
+    pat = make_user(tenant, "pat")
+    gone = make_user(tenant, "gone")
+    services.users_delete(tenant=tenant, acting_user=admin, users=[gone])
+    sign_in(client, make_user(tenant, roles=[role]))
+    assert_forbidden(delete(client, [pat]))
+    assert_forbidden(client.get(f"/users/deleted/{gone.pk}/restore/"))
+    assert_forbidden(client.post(f"/users/deleted/{gone.pk}/restore/", {"username": "x@y.z"}))
+    page = client.get("/users/deleted/").content.decode()
+    assert "/restore/" not in page
+
+
+def test_restore_of_an_active_user_is_not_found(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    sign_in(client, admin)
+    assert_not_found(client.get(f"/users/deleted/{pat.pk}/restore/"))
+
+
+def test_block_and_delete_from_a_users_page_return_to_it(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    sign_in(client, admin)
+    page = client.get(f"/users/{pat.pk}/").content.decode()
+    assert 'value="block"' in page and 'value="delete"' in page
+    response = client.post(BULK, {"action": "block", "ids": [pat.pk], "return_to": "detail"})
+    assert response.url == f"/users/{pat.pk}/"
+    assert 'value="unblock"' in client.get(f"/users/{pat.pk}/").content.decode()
+
+
+def test_a_deleted_users_page_says_so(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    sign_in(client, admin)
+    page = client.get(f"/users/{pat.pk}/").content.decode()
+    assert 'data-testid="deleted-notice"' in page and 'value="block"' not in page
+
+
+def test_a_deleted_users_password_cannot_be_reset(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    sign_in(client, admin)
+    assert_not_found(client.get(f"/users/{pat.pk}/reset-password/"))
