@@ -41,7 +41,8 @@ class Role:
     name: str
     description: str
     permissions: frozenset
-    # Privileged roles can only be given by a Global admin.
+    # Privileged roles can only be given or taken away by a Global admin; a User
+    # admin manages the others.
     privileged: bool = False
 
 
@@ -76,12 +77,14 @@ ROLES = {
         Role(
             USER_ADMIN,
             _("User admin"),
-            _("Adds, edits and deletes users and resets passwords of non-privileged users."),
+            _(
+                "Adds, edits and deletes users, resets passwords of non-privileged users, "
+                "and gives or takes away the limited admin roles."
+            ),
             frozenset(
                 {ADMIN_CENTER, VIEW_USERS, ADD_USERS, CHANGE_USERS, DELETE_USERS, VIEW_ROLES}
-                | {RESET_PASSWORDS}
+                | {RESET_PASSWORDS, ASSIGN_ROLES}
             ),
-            privileged=True,
         ),
         Role(
             HELPDESK_ADMIN,
@@ -107,6 +110,7 @@ ROLES = {
             _("Service support admin"),
             _("Opens support requests and reads service health and the message center."),
             frozenset({ADMIN_CENTER}),
+            privileged=True,
         ),
         Role(
             REPORTS_READER,

@@ -1,6 +1,10 @@
+import re
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Domain, User
 
 
 class UserPasswordResetForm(forms.Form):
@@ -76,3 +80,76 @@ class UserRestoreForm(forms.Form):
     def __init__(self, *args, tenant, **kwargs):
         self.tenant = tenant
         super().__init__(*args, **kwargs)
+
+
+class UserProfileForm(forms.ModelForm):
+    """A user's profile as an admin edits it; the service checks and saves it."""
+
+    class Meta:
+        model = User
+        fields = [
+            "first_name",
+            "last_name",
+            "display_name",
+            "job_title",
+            "department",
+            "office",
+            "business_phone",
+            "usage_location",
+            "preferred_language",
+        ]
+        widgets = {"business_phone": forms.TextInput(attrs={"type": "tel"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["display_name"].required = True
+
+    def _post_clean(self):
+        # The model is checked (and saved) by users.services.user_update, with the
+        # permission rules; only the shape of the answers is checked here.
+        pass
+
+
+def domain_choices(tenant):
+    """Return the tenant's verified domains as choices, the default one first."""
+    domains = (
+        Domain.objects.for_tenant(tenant).filter(is_verified=True).order_by("-is_default", "name")
+    )
+    return [(domain.name, domain.name) for domain in domains]
+
+
+class SignInNameForm(forms.Form):
+    """A sign-in name as a local part and one of the organization's verified domains."""
+
+    local_part = forms.CharField(
+        label=_("Username"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    domain = forms.ChoiceField(label=_("Domain"))
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].choices = domain_choices(tenant)
+
+    def clean_local_part(self):
+        local = self.cleaned_data["local_part"].strip().lower()
+        if (
+            not re.fullmatch(r"[\w.+'-]+", local)
+            or local.startswith(".")
+            or local.endswith(".")
+            or ".." in local
+        ):
+            raise forms.ValidationError(
+                _("Use letters, digits and . - _ without spaces or @."), code="invalid"
+            )
+        return local
+
+    @property
+    def username(self):
+        return f"{self.cleaned_data['local_part']}@{self.cleaned_data['domain']}"
+
+    @classmethod
+    def initial_for(cls, username):
+        local, _sep, domain = username.rpartition("@")
+        return {"local_part": local, "domain": domain}

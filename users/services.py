@@ -290,3 +290,126 @@ def deleted_users_purge(*, now=None):
             user.delete()
         purged += 1
     return purged
+
+
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "display_name",
+    "job_title",
+    "department",
+    "office",
+    "business_phone",
+    "usage_location",
+    "preferred_language",
+)
+
+
+@transaction.atomic
+def user_update(*, tenant, acting_user, user, request=None, **changes):
+    """Change ``user``'s profile fields (``PROFILE_FIELDS``); return the names changed.
+
+    Raise ValidationError "forbidden" unless ``acting_user`` may manage the user,
+    or the model's errors for bad values.
+    """
+    if not can_manage(acting_user, user) or user.tenant_id != tenant.pk:
+        raise ValidationError(
+            _("You can't edit %(name)s."), code="forbidden", params={"name": user}
+        )
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"not profile fields: {sorted(unknown)}")
+    changed = [name for name, value in changes.items() if getattr(user, name) != value]
+    if not changed:
+        return []
+    old = {name: str(getattr(user, name)) for name in changed}
+    for name in changed:
+        setattr(user, name, changes[name])
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=changed)
+    audit_record(
+        action="user.change",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=user,
+        old=old,
+        new={name: str(getattr(user, name)) for name in changed},
+    )
+    return changed
+
+
+def username_available(username):
+    """Return whether nobody (in any organization) has the sign-in name ``username``."""
+    return not User.objects.filter(username=UserManager.normalize_username(username)).exists()
+
+
+@transaction.atomic
+def user_username_change(*, tenant, acting_user, user, username, request=None):
+    """Give ``user`` the sign-in name ``username`` (on one of the tenant's domains)."""
+    if not can_manage(acting_user, user) or user.tenant_id != tenant.pk:
+        raise ValidationError(
+            _("You can't change the sign-in name of %(name)s."),
+            code="forbidden",
+            params={"name": user},
+        )
+    username = UserManager.normalize_username(username)
+    if username == user.username:
+        return False
+    if not username_available(username):
+        raise ValidationError(
+            {
+                "username": ValidationError(
+                    _("%(username)s is taken. Choose another sign-in name."),
+                    code="name_taken",
+                    params={"username": username},
+                )
+            }
+        )
+    old = user.username
+    user.username = username
+    user.full_clean(exclude=["password"])
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["username"])
+    except IntegrityError:
+        raise ValidationError(
+            {"username": ValidationError(_("That sign-in name was just taken."), code="name_taken")}
+        ) from None
+    audit_record(
+        action="user.rename",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=user,
+        old={"username": old},
+        new={"username": username},
+    )
+    return True
+
+
+@transaction.atomic
+def user_roles_set(*, tenant, acting_user, user, roles, request=None):
+    """Make ``roles`` exactly ``user``'s roles; return ``(added, removed)`` role codes.
+
+    All or nothing: raise ValidationError "forbidden" when ``acting_user`` may not
+    change one of the roles involved, or the role rules' own errors (such as the
+    last Global admin), and change nothing.
+    """
+    from accounts.roles import ROLES, can_assign_role
+
+    wanted, held = set(roles), set(user.role_codes)
+    if wanted - set(ROLES):
+        raise ValidationError(_("Unknown role."), code="unknown_role")
+    added, removed = sorted(wanted - held), sorted(held - wanted)
+    if any(not can_assign_role(acting_user, code) for code in added + removed):
+        raise ValidationError(_("You can't change these roles."), code="forbidden")
+    for code in added:
+        account_services.role_assign(
+            tenant=tenant, user=user, role=code, acting_user=acting_user, request=request
+        )
+    for code in removed:
+        account_services.role_remove(
+            tenant=tenant, user=user, role=code, acting_user=acting_user, request=request
+        )
+    return added, removed

@@ -10,7 +10,11 @@ urlpatterns = [
     path("bulk/", views.UserBulkView.as_view(), name="user_bulk"),
     path("deleted/", views.DeletedUserListView.as_view(), name="user_deleted_list"),
     path("deleted/<int:pk>/restore/", views.UserRestoreView.as_view(), name="user_restore"),
+    path("check-name/", views.UsernameCheckView.as_view(), name="username_check"),
     path("<int:pk>/", views.UserDetailView.as_view(), name="user_detail"),
+    path("<int:pk>/edit/", views.UserEditView.as_view(), name="user_edit"),
+    path("<int:pk>/sign-in-name/", views.UserRenameView.as_view(), name="user_rename"),
+    path("<int:pk>/roles/", views.UserRolesView.as_view(), name="user_roles"),
     path(
         "<int:pk>/reset-password/",
         views.UserPasswordResetView.as_view(),

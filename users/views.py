@@ -23,12 +23,15 @@ from accounts import services as account_services
 from accounts.mixins import TenantScopedMixin
 from accounts.models import User
 from accounts.roles import (
+    ADD_USERS,
+    ASSIGN_ROLES,
     CHANGE_USERS,
     DELETE_USERS,
     GLOBAL_ADMIN,
     RESET_PASSWORDS,
     ROLES,
     VIEW_USERS,
+    can_assign_role,
     can_reset_password,
 )
 from admin_portal.csv_export import streaming_csv_response
@@ -36,7 +39,12 @@ from admin_portal.tables import EMPTY, esc
 from security_info import selectors as security_info_selectors
 from security_info import services as security_info_services
 from users import selectors, services
-from users.forms import UserPasswordResetForm, UserRestoreForm
+from users.forms import (
+    SignInNameForm,
+    UserPasswordResetForm,
+    UserProfileForm,
+    UserRestoreForm,
+)
 from users.models import DeletedUser
 
 # The list's columns: sort key (None: not sortable) and heading.
@@ -428,6 +436,7 @@ class UserDetailView(TenantScopedMixin, DetailView):
         context["can_manage_methods"] = can_reset_password(actor, person)
         context["can_manage"] = services.can_manage(actor, person)
         context["can_delete"] = services.can_delete(actor, person)
+        context["can_assign_roles"] = actor.has_perm(ASSIGN_ROLES)
         if context["can_manage_methods"]:
             context["methods"] = security_info_selectors.methods_for_admin(user=person)
             context["can_issue_pass"] = not person.is_admin or GLOBAL_ADMIN in actor.role_codes
@@ -648,3 +657,160 @@ class UserRestoreView(TenantScopedMixin, DetailView):
                     {"person": person, "password": password},
                 )
         return self.render_to_response(self.get_context_data(form=form))
+
+
+class _ManagedUserMixin(TenantScopedMixin):
+    """A form page about one active user whom the signed-in admin may manage."""
+
+    permission_required = CHANGE_USERS
+    model = User
+    context_object_name = "person"
+
+    def get_queryset(self):
+        return super().get_queryset().active()
+
+    def get_person(self):
+        person = self.get_object()
+        if not services.can_manage(self.request.user, person):
+            raise PermissionDenied
+        return person
+
+
+class UserEditView(_ManagedUserMixin, DetailView):
+    """Edit a user's profile."""
+
+    template_name = "users/user_edit.html"
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_person()
+        form = UserProfileForm(instance=self.object)
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def post(self, request, *args, **kwargs):
+        self.object = person = self.get_person()
+        form = UserProfileForm(request.POST, instance=person)
+        if form.is_valid():
+            try:
+                changed = services.user_update(
+                    tenant=request.tenant,
+                    acting_user=request.user,
+                    user=person,
+                    request=request,
+                    **{name: form.cleaned_data[name] for name in services.PROFILE_FIELDS},
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if changed:
+                    messages.success(request, _("The profile was saved."))
+                else:
+                    messages.info(request, _("Nothing changed."))
+                return redirect("users:user_detail", pk=person.pk)
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class UserRenameView(_ManagedUserMixin, DetailView):
+    """Change a user's sign-in name: a new local part and one of the verified domains."""
+
+    template_name = "users/user_rename.html"
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_person()
+        form = SignInNameForm(
+            tenant=request.tenant, initial=SignInNameForm.initial_for(self.object.username)
+        )
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def post(self, request, *args, **kwargs):
+        self.object = person = self.get_person()
+        form = SignInNameForm(request.POST, tenant=request.tenant)
+        if form.is_valid():
+            try:
+                changed = services.user_username_change(
+                    tenant=request.tenant,
+                    acting_user=request.user,
+                    user=person,
+                    username=form.username,
+                    request=request,
+                )
+            except ValidationError as error:
+                for field_errors in getattr(error, "error_dict", {"": error}).values():
+                    form.add_error("local_part", field_errors)
+            else:
+                if changed:
+                    messages.success(
+                        request,
+                        _("%(name)s now signs in as %(username)s.")
+                        % {"name": person.display_name, "username": person.username},
+                    )
+                return redirect("users:user_detail", pk=person.pk)
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class UserRolesView(TenantScopedMixin, DetailView):
+    """Give or take away a user's roles (only those the admin may assign)."""
+
+    permission_required = ASSIGN_ROLES
+    model = User
+    template_name = "users/user_roles.html"
+    context_object_name = "person"
+
+    def get_queryset(self):
+        return super().get_queryset().active()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        held = self.object.role_codes
+        actor = self.request.user
+        context["role_rows"] = [
+            {
+                "role": role,
+                "held": role.code in held,
+                "can_change": can_assign_role(actor, role.code),
+            }
+            for role in ROLES.values()
+        ]
+        return context
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.render_to_response(self.get_context_data())
+
+    def post(self, request, *args, **kwargs):
+        self.object = person = self.get_object()
+        try:
+            added, removed = services.user_roles_set(
+                tenant=request.tenant,
+                acting_user=request.user,
+                user=person,
+                roles=request.POST.getlist("roles"),
+                request=request,
+            )
+        except ValidationError as error:
+            if error.code == "forbidden":
+                raise PermissionDenied from None
+            if error.code == "unknown_role":
+                return HttpResponseBadRequest(error.messages[0], content_type="text/plain")
+            messages.error(request, error.messages[0])
+            return redirect("users:user_roles", pk=person.pk)
+        if added or removed:
+            messages.success(request, _("The roles were saved."))
+        return redirect("users:user_detail", pk=person.pk)
+
+
+class UsernameCheckView(TenantScopedMixin, View):
+    """Say whether a sign-in name is free (the add-user and rename forms ask live)."""
+
+    permission_required = VIEW_USERS
+
+    def get(self, request):
+        if not (request.user.has_perm(ADD_USERS) or request.user.has_perm(CHANGE_USERS)):
+            raise PermissionDenied
+        form = SignInNameForm(request.GET, tenant=request.tenant)
+        if not form.is_valid():
+            state, text = "invalid", _("Enter a username and choose a domain.")
+        elif services.username_available(form.username):
+            state, text = "free", _("%(username)s is available.") % {"username": form.username}
+        else:
+            state, text = "taken", _("%(username)s is taken.") % {"username": form.username}
+        return render(request, "users/inc/username_check.html", {"state": state, "text": text})

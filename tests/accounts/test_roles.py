@@ -198,11 +198,14 @@ def test_anonymous_missing_or_operator_actor_resets_nobody(people):
 
 def test_only_a_global_admin_assigns_privileged_roles(people):
     global_admin = people.actors[GLOBAL_ADMIN]
-    for code, role in roles.ROLES.items():
+    privileged = {code for code, role in roles.ROLES.items() if role.privileged}
+    assert privileged == {GLOBAL_ADMIN, GLOBAL_READER, BILLING_ADMIN, SERVICE_SUPPORT_ADMIN}
+    for code in roles.ROLES:
         assert can_assign_role(global_admin, code)
-        for actor_role in (USER_ADMIN, HELPDESK_ADMIN, GLOBAL_READER):
-            if role.privileged:
-                assert not can_assign_role(people.actors[actor_role], code), (actor_role, code)
+        # A User admin manages the limited roles; other roles assign nothing.
+        assert can_assign_role(people.actors[USER_ADMIN], code) == (code not in privileged)
+        for actor_role in (HELPDESK_ADMIN, GLOBAL_READER):
+            assert not can_assign_role(people.actors[actor_role], code), (actor_role, code)
     assert not can_assign_role(global_admin, "no_such_role")
     assert not can_assign_role(AnonymousUser(), HELPDESK_ADMIN)
 
@@ -237,6 +240,7 @@ EXPECTED_PERMISSIONS = {
         roles.DELETE_USERS,
         roles.VIEW_ROLES,
         roles.RESET_PASSWORDS,
+        roles.ASSIGN_ROLES,
     },
     HELPDESK_ADMIN: {roles.ADMIN_CENTER, roles.VIEW_USERS, roles.RESET_PASSWORDS},
     GROUPS_ADMIN: {roles.ADMIN_CENTER, roles.VIEW_USERS},

@@ -5,7 +5,16 @@ from django.core.exceptions import ValidationError
 
 from accounts import services
 from accounts.models import AuditEvent, Domain, RoleAssignment, Tenant, User
-from accounts.roles import GLOBAL_ADMIN, GLOBAL_READER, HELPDESK_ADMIN, USER_ADMIN
+from accounts.roles import (
+    BILLING_ADMIN,
+    GLOBAL_ADMIN,
+    GLOBAL_READER,
+    GROUPS_ADMIN,
+    HELPDESK_ADMIN,
+    REPORTS_READER,
+    SERVICE_SUPPORT_ADMIN,
+    USER_ADMIN,
+)
 from tests.factories import PASSWORD, make_operator, make_tenant, make_user
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +183,9 @@ def test_role_remove_of_a_role_not_held_writes_nothing(org):
     assert not AuditEvent.objects.filter(action="role.remove").exists()
 
 
-@pytest.mark.parametrize("role", [GLOBAL_ADMIN, GLOBAL_READER, USER_ADMIN])
+@pytest.mark.parametrize(
+    "role", [GLOBAL_ADMIN, GLOBAL_READER, BILLING_ADMIN, SERVICE_SUPPORT_ADMIN]
+)
 def test_user_admin_cannot_assign_privileged_roles(org, role):
     with pytest.raises(ValidationError) as caught:
         services.role_assign(
@@ -183,6 +194,14 @@ def test_user_admin_cannot_assign_privileged_roles(org, role):
     assert caught.value.code == "privileged_role"
     assert not RoleAssignment.objects.filter(user=org["user"]).exists()
     assert not AuditEvent.objects.filter(action="role.assign").exists()
+
+
+@pytest.mark.parametrize("role", [USER_ADMIN, HELPDESK_ADMIN, GROUPS_ADMIN, REPORTS_READER])
+def test_user_admin_assigns_the_limited_roles(org, role):
+    services.role_assign(
+        tenant=org["tenant"], user=org["user"], role=role, acting_user=org["user_admin"]
+    )
+    assert RoleAssignment.objects.filter(user=org["user"], role=role).exists()
 
 
 def test_helpdesk_admin_cannot_assign_roles(org):

@@ -1,0 +1,213 @@
+"""A user's page: edit profile, change sign-in name (live check), manage roles."""
+
+import pytest
+
+from accounts.models import AuditEvent, Domain, RoleAssignment, User
+from accounts.roles import (
+    BILLING_ADMIN,
+    GLOBAL_ADMIN,
+    GLOBAL_READER,
+    HELPDESK_ADMIN,
+    USER_ADMIN,
+)
+from tests.factories import make_tenant, make_user
+from tests.helpers import assert_forbidden, assert_not_found, sign_in
+from users import services
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tenant():
+    tenant = make_tenant()
+    Domain.objects.create(tenant=tenant, name=f"sales-{tenant.pk}.example", is_verified=True)
+    Domain.objects.create(tenant=tenant, name=f"pending-{tenant.pk}.example", is_verified=False)
+    return tenant
+
+
+@pytest.fixture
+def admin(tenant):
+    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
+
+
+def profile(**changes):
+    data = {
+        "first_name": "Pat",
+        "last_name": "Person",
+        "display_name": "Pat Person",
+        "job_title": "",
+        "department": "",
+        "office": "",
+        "business_phone": "",
+        "usage_location": "",
+        "preferred_language": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_edit_profile_saves_and_audits_old_and_new(client, tenant, admin):
+    pat = make_user(tenant, "pat", first_name="Pat", last_name="Person", display_name="Pat Person")
+    sign_in(client, admin)
+    assert 'name="job_title"' in client.get(f"/users/{pat.pk}/edit/").content.decode()
+    response = client.post(
+        f"/users/{pat.pk}/edit/", profile(job_title="Buyer", usage_location="NL")
+    )
+    assert response.url == f"/users/{pat.pk}/"
+    pat.refresh_from_db()
+    assert (pat.job_title, pat.usage_location.code) == ("Buyer", "NL")
+    event = AuditEvent.objects.get(action="user.change")
+    assert event.old_values == {"job_title": "", "usage_location": ""}
+    assert event.new_values == {"job_title": "Buyer", "usage_location": "NL"}
+
+
+def test_edit_profile_reports_bad_input_at_the_field(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    sign_in(client, admin)
+    response = client.post(
+        f"/users/{pat.pk}/edit/",
+        profile(display_name="", job_title="x" * 200, usage_location="XX"),
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "This field is required." in page
+    assert "Ensure this value has at most 150 characters" in page
+    assert "Select a valid choice." in page
+    assert not AuditEvent.objects.filter(action="user.change").exists()
+
+
+@pytest.mark.parametrize("role", [HELPDESK_ADMIN, GLOBAL_READER])
+def test_roles_without_change_users_cannot_edit(client, tenant, role):
+    pat = make_user(tenant, "pat")
+    sign_in(client, make_user(tenant, roles=[role]))
+    assert_forbidden(client.get(f"/users/{pat.pk}/edit/"))
+    assert_forbidden(client.post(f"/users/{pat.pk}/edit/", profile()))
+    assert_forbidden(client.get(f"/users/{pat.pk}/sign-in-name/"))
+
+
+def test_user_admin_cannot_edit_a_global_admin(client, tenant, admin):
+    sign_in(client, make_user(tenant, roles=[USER_ADMIN]))
+    assert_forbidden(client.post(f"/users/{admin.pk}/edit/", profile()))
+    assert_forbidden(
+        client.post(
+            f"/users/{admin.pk}/sign-in-name/",
+            {"local_part": "boss", "domain": tenant.domain_set.first().name},
+        )
+    )
+
+
+def test_rename_to_a_free_name_on_a_verified_domain(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    sign_in(client, admin)
+    page = client.get(f"/users/{pat.pk}/sign-in-name/").content.decode()
+    assert f"sales-{tenant.pk}.example" in page and f"pending-{tenant.pk}.example" not in page
+    response = client.post(
+        f"/users/{pat.pk}/sign-in-name/",
+        {"local_part": "Pat.Sales", "domain": f"sales-{tenant.pk}.example"},
+    )
+    assert response.url == f"/users/{pat.pk}/"
+    pat.refresh_from_db()
+    assert pat.username == f"pat.sales@sales-{tenant.pk}.example"
+    event = AuditEvent.objects.get(action="user.rename")
+    assert event.new_values == {"username": pat.username}
+
+
+@pytest.mark.parametrize(
+    ("local", "domain_kind", "message"),
+    [
+        ("megan", "initial", "is taken"),
+        ("pat", "unverified", "Select a valid choice."),
+        ("pat", "foreign", "Select a valid choice."),
+        ("two words", "initial", "without spaces or @"),
+        ("a@b", "initial", "without spaces or @"),
+        (".dot", "initial", "without spaces or @"),
+    ],
+)
+def test_rename_refuses_bad_or_taken_names(client, tenant, admin, local, domain_kind, message):
+    pat = make_user(tenant, "pat")
+    other = make_tenant()
+    domain = {
+        "initial": tenant.domain_set.get(is_initial=True).name,
+        "unverified": f"pending-{tenant.pk}.example",
+        "foreign": other.domain_set.get().name,
+    }[domain_kind]
+    sign_in(client, admin)
+    response = client.post(
+        f"/users/{pat.pk}/sign-in-name/", {"local_part": local, "domain": domain}
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert User.objects.get(pk=pat.pk).username == pat.username
+
+
+def test_live_check_says_free_taken_or_incomplete(client, tenant, admin):
+    sign_in(client, make_user(tenant, roles=[USER_ADMIN]))
+    domain = tenant.domain_set.get(is_initial=True).name
+    free = client.get("/users/check-name/", {"local_part": "new.person", "domain": domain})
+    assert "is available" in free.content.decode() and "<html" not in free.content.decode()
+    taken = client.get("/users/check-name/", {"local_part": "megan", "domain": domain})
+    assert f"megan@{domain} is taken." in taken.content.decode()
+    assert "Enter a username" in client.get("/users/check-name/").content.decode()
+
+
+def test_live_check_needs_a_role_that_adds_or_changes_users(client, tenant):
+    sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
+    assert_forbidden(client.get("/users/check-name/", {"local_part": "x", "domain": "y"}))
+
+
+def test_global_admin_gives_and_takes_roles(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    sign_in(client, admin)
+    page = client.get(f"/users/{pat.pk}/roles/").content.decode()
+    assert 'value="global_admin"' in page and "disabled" not in page
+    client.post(f"/users/{pat.pk}/roles/", {"roles": [HELPDESK_ADMIN, BILLING_ADMIN]})
+    assert User.objects.get(pk=pat.pk).role_codes == {HELPDESK_ADMIN, BILLING_ADMIN}
+    client.post(f"/users/{pat.pk}/roles/", {"roles": [BILLING_ADMIN]})
+    assert User.objects.get(pk=pat.pk).role_codes == {BILLING_ADMIN}
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
+    assert actions == ["role.assign", "role.assign", "role.remove"]
+
+
+def test_user_admin_changes_only_limited_roles(client, tenant):
+    pat = make_user(tenant, "pat", roles=[BILLING_ADMIN])
+    sign_in(client, make_user(tenant, roles=[USER_ADMIN]))
+    page = client.get(f"/users/{pat.pk}/roles/").content.decode()
+    assert 'value="billing_admin" id="role-billing_admin" checked disabled' in page
+    # The held privileged role is kept by a hidden field; a limited one is added.
+    client.post(f"/users/{pat.pk}/roles/", {"roles": [BILLING_ADMIN, HELPDESK_ADMIN]})
+    assert User.objects.get(pk=pat.pk).role_codes == {BILLING_ADMIN, HELPDESK_ADMIN}
+    # Crafted: dropping the privileged role is refused.
+    assert_forbidden(client.post(f"/users/{pat.pk}/roles/", {"roles": [HELPDESK_ADMIN]}))
+    assert_forbidden(
+        client.post(f"/users/{pat.pk}/roles/", {"roles": [BILLING_ADMIN, GLOBAL_ADMIN]})
+    )
+    assert User.objects.get(pk=pat.pk).role_codes == {BILLING_ADMIN, HELPDESK_ADMIN}
+
+
+def test_the_last_global_admin_keeps_the_role(client, tenant, admin):
+    sign_in(client, admin)
+    response = client.post(f"/users/{admin.pk}/roles/", {"roles": [USER_ADMIN]})
+    assert response.url == f"/users/{admin.pk}/roles/"
+    assert "at least one Global admin" in client.get(response.url).content.decode()
+    assert GLOBAL_ADMIN in User.objects.get(pk=admin.pk).role_codes
+    assert not RoleAssignment.objects.filter(user=admin, role=USER_ADMIN).exists()
+
+
+def test_unknown_role_is_a_bad_request(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    sign_in(client, admin)
+    assert client.post(f"/users/{pat.pk}/roles/", {"roles": ["emperor"]}).status_code == 400
+
+
+def test_helpdesk_cannot_open_roles(client, tenant):
+    pat = make_user(tenant, "pat")
+    sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
+    assert_forbidden(client.get(f"/users/{pat.pk}/roles/"))
+
+
+def test_deleted_users_cannot_be_edited(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    sign_in(client, admin)
+    assert_not_found(client.get(f"/users/{pat.pk}/edit/"))
+    assert_not_found(client.get(f"/users/{pat.pk}/roles/"))
