@@ -153,3 +153,88 @@ class SignInNameForm(forms.Form):
     def initial_for(cls, username):
         local, _sep, domain = username.rpartition("@")
         return {"local_part": local, "domain": domain}
+
+
+class UserAddBasicsForm(SignInNameForm, UserPasswordResetForm):
+    """Add user, step 1: names, sign-in name and the first password."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=256,
+        required=False,
+        help_text=_("Left empty: the first and last name."),
+    )
+
+    field_order = [
+        "first_name",
+        "last_name",
+        "display_name",
+        "local_part",
+        "domain",
+        "mode",
+        "password",
+        "require_change",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mode"].label = _("Password")
+        self.fields["password"].label = _("Type the password")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not cleaned_data.get("display_name"):
+            name = f"{cleaned_data.get('first_name', '')} {cleaned_data.get('last_name', '')}"
+            if not name.strip():
+                self.add_error(
+                    "display_name",
+                    forms.ValidationError(
+                        _("Enter a display name, or a first or last name."), code="required"
+                    ),
+                )
+            cleaned_data["display_name"] = name.strip()
+        password = cleaned_data.get("password")
+        if cleaned_data.get("mode") == self.TYPE and password and not self.has_error("password"):
+            # Checked now, against the names typed above, so that the review step
+            # never holds a password that will be refused.
+            candidate = User(
+                username=self.username if "local_part" in cleaned_data else "",
+                first_name=cleaned_data.get("first_name", ""),
+                last_name=cleaned_data.get("last_name", ""),
+                display_name=cleaned_data.get("display_name", ""),
+            )
+            try:
+                password_validation.validate_password(password, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned_data
+
+    @property
+    def username(self):
+        if "domain" not in self.cleaned_data:
+            return f"{self.cleaned_data['local_part']}@"
+        return super().username
+
+
+class UserAddDetailsForm(forms.Form):
+    """Add user, step 2: admin roles (only those the admin may give) and profile info."""
+
+    roles = forms.MultipleChoiceField(
+        label=_("Admin roles"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave all unticked for someone who needs no admin center."),
+    )
+
+    def __init__(self, *args, assignable_roles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = [(role.code, role.name) for role in assignable_roles]
+        self.fields.update(
+            forms.fields_for_model(
+                User,
+                fields=["job_title", "department", "office", "business_phone", "usage_location"],
+                widgets={"business_phone": forms.TextInput(attrs={"type": "tel"})},
+            )
+        )

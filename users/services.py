@@ -413,3 +413,94 @@ def user_roles_set(*, tenant, acting_user, user, roles, request=None):
             tenant=tenant, user=user, role=code, acting_user=acting_user, request=request
         )
     return added, removed
+
+
+@sensitive_variables("password", "generated")
+@transaction.atomic
+def user_create(
+    *,
+    tenant,
+    acting_user,
+    username,
+    display_name,
+    first_name="",
+    last_name="",
+    password=None,
+    password_hash=None,
+    require_change=True,
+    roles=(),
+    profile=None,
+    request=None,
+):
+    """Add a user to ``tenant``; return ``(user, generated password or None)``.
+
+    Give ``password`` (checked by the password validators), or ``password_hash``
+    (a typed password already checked and hashed by the add-user form), or
+    neither to have one generated. Raise ValidationError "forbidden" when
+    ``acting_user`` may not add users or give one of ``roles``, "name_taken"
+    when the sign-in name is in use, or the model's errors.
+    """
+    from django.contrib.auth import password_validation
+
+    from accounts.roles import ADD_USERS, can_assign_role
+
+    if not acting_user.has_perm(ADD_USERS) or acting_user.tenant_id != tenant.pk:
+        raise ValidationError(_("You can't add users."), code="forbidden")
+    if any(not can_assign_role(acting_user, code) for code in roles):
+        raise ValidationError(_("You can't give these roles."), code="forbidden")
+    username = UserManager.normalize_username(username)
+    if not username_available(username):
+        raise ValidationError(
+            {
+                "username": ValidationError(
+                    _("%(username)s is taken. Choose another sign-in name."),
+                    code="name_taken",
+                    params={"username": username},
+                )
+            }
+        )
+    user = User(
+        tenant=tenant,
+        username=username,
+        display_name=display_name,
+        first_name=first_name,
+        last_name=last_name,
+        must_change_password=require_change,
+        **(profile or {}),
+    )
+    generated = None
+    if password_hash is not None:
+        user.password = password_hash
+        user.password_changed_at = timezone.now()
+    else:
+        if password is None:
+            password = generated = account_services.password_generate()
+        password_validation.validate_password(password, user)
+        user.set_new_password(password)
+    user.full_clean()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"username": ValidationError(_("That sign-in name was just taken."), code="name_taken")}
+        ) from None
+    audit_record(
+        action="user.create",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=user,
+        new={
+            "username": username,
+            "display_name": user.display_name,
+            "password": "generated" if generated else "typed",
+            "must_change_password": require_change,
+        },
+    )
+    for code in roles:
+        account_services.role_assign(
+            tenant=tenant, user=user, role=code, acting_user=acting_user, request=request
+        )
+    account_services.home_counts_forget(tenant=tenant)
+    return user, generated
