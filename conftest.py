@@ -18,6 +18,9 @@ def pytest_configure(config):
     # Hashing dominates a suite that signs in hundreds of times; tests about
     # hashing read admin_portal.settings itself.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Background work runs at once, so a test sees its outcome; the thread runner
+    # has its own test.
+    settings.PORTAL_BACKGROUND_JOBS = "inline"
 
 
 @pytest.fixture(autouse=True)

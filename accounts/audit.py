@@ -64,6 +64,8 @@ ACTION_LABELS = {
     "user.rename": _("Sign-in name changed"),
     "user.create": _("User added"),
     "user.delete": _("User deleted"),
+    "users.import": _("Users added from a CSV file"),
+    "users.import_results": _("Passwords of imported users downloaded"),
     "user.restore": _("User restored"),
     "user.purge": _("Deleted user removed for good"),
     "role.assign": _("Role assigned"),

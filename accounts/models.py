@@ -237,6 +237,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     preferred_language = models.CharField(
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, blank=True
     )
+    contact_details = models.JSONField(
+        _("contact details"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Mobile phone, alternate email, fax and postal address as an admin gave them "
+            "(not verified; security info holds the verified ones)."
+        ),
+    )
     is_sign_in_blocked = models.BooleanField(_("sign-in blocked"), default=False)
     must_change_password = models.BooleanField(_("must change password"), default=False)
     must_register_methods = models.BooleanField(

@@ -66,6 +66,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 PORTAL_DEFAULT_COUNTRY = env("PORTAL_DEFAULT_COUNTRY", "NL")
 PORTAL_PRODUCT_NAME = env("PORTAL_PRODUCT_NAME", "Admin center")
+# "thread": background work (such as hashing the passwords of imported users) runs
+# in a thread of the web process; "inline": at once, in the request (tests).
+PORTAL_BACKGROUND_JOBS = env("PORTAL_BACKGROUND_JOBS", "thread")
+if PORTAL_BACKGROUND_JOBS not in ("thread", "inline"):
+    raise ImproperlyConfigured("PORTAL_BACKGROUND_JOBS must be 'thread' or 'inline'.")
 
 INSTALLED_APPS = [
     "accounts",

@@ -238,3 +238,16 @@ class UserAddDetailsForm(forms.Form):
                 widgets={"business_phone": forms.TextInput(attrs={"type": "tel"})},
             )
         )
+
+
+class UserImportForm(forms.Form):
+    """Bulk add: the CSV file to check."""
+
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Saved from Excel as CSV (comma or semicolon), UTF-8 or Windows encoding. "
+            "User Name and Display Name are required."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )

@@ -310,3 +310,10 @@ def deleted_user_list(*, tenant, search=""):
             Q(display_name__icontains=search) | Q(deleted_username__icontains=search)
         )
     return users.order_by("-deleted_at", "-id")
+
+
+def import_jobs(*, tenant):
+    """Return the tenant's CSV imports, newest first."""
+    from users.models import ImportJob
+
+    return ImportJob.objects.for_tenant(tenant).select_related("created_by")

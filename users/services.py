@@ -1,10 +1,14 @@
 """Writes of the Users area: on many users at once, each change audited per user."""
 
+import csv
+import io
+import os
 import secrets
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -504,3 +508,169 @@ def user_create(
         )
     account_services.home_counts_forget(tenant=tenant)
     return user, generated
+
+
+IMPORT_HASH_CHUNK = 200
+
+
+@sensitive_variables("passwords", "results")
+def users_import(*, tenant, acting_user, rows, file_name="", request=None):
+    """Create one user per checked CSV row, all or none; return ``(job, results CSV)``.
+
+    Every user gets a generated one-time password to change at the first
+    sign-in. The accounts exist when this returns; their passwords are hashed by
+    a background job (``import_passwords_set``) whose progress ``job`` records,
+    and until then they cannot sign in. The results CSV (sign-in names and
+    passwords) is returned once and stored nowhere.
+    """
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import AuditEvent
+    from accounts.roles import ADD_USERS
+    from admin_portal import jobs
+    from admin_portal.csv_export import csv_safe
+    from users.models import ImportJob
+
+    if not acting_user.has_perm(ADD_USERS) or acting_user.tenant_id != tenant.pk:
+        raise ValidationError(_("You can't add users."), code="forbidden")
+    if not rows:
+        raise ValidationError(_("The file holds no users."), code="empty")
+    names = [row.username for row in rows]
+    now = timezone.now()
+    unusable = make_password(None)  # until the background job sets the real hash
+    with transaction.atomic():
+        taken = sorted(User.objects.filter(username__in=names).values_list("username", flat=True))
+        if taken:
+            raise ValidationError(
+                _("Someone took these sign-in names since the file was checked: %(names)s"),
+                code="name_taken",
+                params={"names": ", ".join(taken[:10])},
+            )
+        users = [
+            User(
+                tenant=tenant,
+                username=row.username,
+                display_name=row.display_name,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                job_title=row.job_title,
+                department=row.department,
+                office=row.office,
+                business_phone=row.business_phone,
+                usage_location=row.usage_location,
+                contact_details={
+                    key: value
+                    for key, value in {
+                        "mobile_phone": row.mobile_phone,
+                        "alternate_email": row.alternate_email,
+                        **row.extra,
+                    }.items()
+                    if value
+                },
+                password=unusable,
+                must_change_password=True,
+                date_joined=now,
+            )
+            for row in rows
+        ]
+        try:
+            User.objects.bulk_create(users, batch_size=1000)
+        except IntegrityError:  # a name taken between the check and the insert
+            raise ValidationError(
+                _("Someone took one of these sign-in names just now. Check the file again."),
+                code="name_taken",
+            ) from None
+        job = ImportJob.objects.create(
+            tenant=tenant, created_by=acting_user, file_name=file_name[:255], total=len(users)
+        )
+        summary = audit_record(
+            action="users.import",
+            tenant=tenant,
+            actor=acting_user,
+            request=request,
+            target=job,
+            new={"users": len(users), "file": file_name[:255]},
+        )
+        AuditEvent.objects.bulk_create(
+            [
+                AuditEvent(
+                    tenant=tenant,
+                    actor=acting_user,
+                    actor_label=acting_user.username,
+                    action="user.create",
+                    target_type="accounts.user",
+                    target_id=str(user.pk),
+                    target_label=user.display_name[:254],
+                    new_values={"username": user.username, "import": job.pk},
+                    ip_address=summary.ip_address,
+                    user_agent=summary.user_agent,
+                    created_at=now,
+                )
+                for user in users
+            ],
+            batch_size=1000,
+        )
+        account_services.home_counts_forget(tenant=tenant)
+        passwords = [(user.pk, account_services.password_generate()) for user in users]
+        transaction.on_commit(lambda: jobs.start(import_passwords_set, job.pk, passwords))
+    header = [_("User Name"), _("Display Name"), _("Password")]
+    lines = [header] + [
+        [csv_safe(user.username), csv_safe(user.display_name), password]
+        for user, (_pk, password) in zip(users, passwords, strict=True)
+    ]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(lines)
+    return job, buffer.getvalue()
+
+
+@sensitive_variables("passwords")
+def import_passwords_set(job_id, passwords):
+    """Hash and set the imported users' one-time passwords, recording progress.
+
+    Runs in the background. The hashes are computed in parallel threads:
+    argon2-cffi releases the GIL while it hashes, so every core works.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.contrib.auth.hashers import make_password
+
+    from users.models import ImportJob
+
+    workers = max(os.cpu_count() or 1, 1)
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for start in range(0, len(passwords), IMPORT_HASH_CHUNK):
+                chunk = passwords[start : start + IMPORT_HASH_CHUNK]
+                hashes = list(pool.map(make_password, (password for _pk, password in chunk)))
+                now = timezone.now()
+                User.objects.bulk_update(
+                    [
+                        User(pk=pk, password=hashed, password_changed_at=now)
+                        for (pk, _password), hashed in zip(chunk, hashes, strict=True)
+                    ],
+                    ["password", "password_changed_at"],
+                )
+                ImportJob.objects.filter(pk=job_id).update(hashed=F("hashed") + len(chunk))
+    except Exception:
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, finished_at=timezone.now()
+        )
+        raise
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportJob.Status.DONE, finished_at=timezone.now()
+    )
+
+
+def import_results_downloaded(*, job, acting_user, request=None):
+    """Record that an import's one-time results were handed out (they never are again)."""
+    from users.models import ImportJob
+
+    ImportJob.objects.filter(pk=job.pk).update(results_downloaded=True)
+    job.results_downloaded = True
+    audit_record(
+        action="users.import_results",
+        tenant=job.tenant,
+        actor=acting_user,
+        request=request,
+        target=job,
+    )

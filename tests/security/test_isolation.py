@@ -18,7 +18,7 @@ from accounts.models import AuditEvent, Domain, RoleAssignment, User
 from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_not_found, sign_in
-from users.models import DeletedUser
+from users.models import DeletedUser, ImportJob
 from users.services import users_delete
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +58,9 @@ FACTORIES = {
     ),
     User: lambda tenant, admin: make_user(tenant),
     DeletedUser: _make_deleted_user,
+    ImportJob: lambda tenant, admin: ImportJob.objects.create(
+        tenant=tenant, created_by=admin, file_name="users.csv", total=0, status="done"
+    ),
     Domain: _make_domain,
     RoleAssignment: _make_role_assignment,
     TOTPDevice: lambda tenant, admin: TOTPDevice.objects.create(

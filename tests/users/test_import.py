@@ -1,0 +1,211 @@
+"""Bulk add from CSV: check every row, create all or none, passwords set in the background."""
+
+import csv
+import io
+import time
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import AuditEvent, User
+from accounts.roles import GLOBAL_ADMIN, GLOBAL_READER, HELPDESK_ADMIN
+from tests.factories import make_tenant, make_user
+from tests.helpers import assert_forbidden, sign_in
+from users.csv_import import TEMPLATE_HEADER
+from users.models import ImportJob
+
+pytestmark = pytest.mark.django_db
+
+URL = "/users/import/"
+
+
+@pytest.fixture
+def tenant():
+    return make_tenant()
+
+
+@pytest.fixture
+def domain(tenant):
+    return tenant.domain_set.get().name
+
+
+@pytest.fixture
+def admin(tenant):
+    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
+
+
+def csv_file(rows, *, delimiter=",", bom=False, name="users.csv"):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter)
+    writer.writerow(TEMPLATE_HEADER)
+    for row in rows:
+        writer.writerow([row.get(column, "") for column in TEMPLATE_HEADER])
+    data = buffer.getvalue().encode("utf-8")
+    return SimpleUploadedFile(name, (b"\xef\xbb\xbf" if bom else b"") + data, "text/csv")
+
+
+def person(domain, n, **extra):
+    return {
+        "User Name": f"person{n}@{domain}",
+        "Display Name": f"Person {n}",
+        "Department": "Sales",
+        **extra,
+    }
+
+
+def upload_and_confirm(client, file, django_capture_on_commit_callbacks):
+    checked = client.post(URL, {"file": file})
+    assert 'data-testid="import-checked"' in checked.content.decode(), checked.content.decode()[
+        :3000
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        return client.post(URL, {"action": "confirm"})
+
+
+def test_a_good_file_adds_every_user_and_hands_out_passwords_once(
+    client, admin, domain, django_capture_on_commit_callbacks
+):
+    sign_in(client, admin)
+    rows = [
+        person(domain, 1, **{"Mobile Phone": "06 12345678", "City": "Utrecht"}),
+        person(domain, 2, **{"Alternate email address": "p2@example.org"}),
+    ]
+    done = upload_and_confirm(client, csv_file(rows), django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    assert done.url == f"/users/import/{job.pk}/"
+    job.refresh_from_db()
+    assert (job.status, job.total, job.hashed) == ("done", 2, 2)
+
+    first = User.objects.get(username=f"person1@{domain}")
+    assert first.must_change_password and first.department == "Sales"
+    assert first.contact_details == {"mobile_phone": "+31612345678", "city": "Utrecht"}
+    page = client.get(done.url).content.decode()
+    assert "2 of 2 passwords set" in page and 'data-testid="download-results"' in page
+
+    results = client.get(f"/users/import/{job.pk}/results.csv")
+    lines = list(csv.reader(io.StringIO(results.content.decode("utf-8-sig"))))
+    assert lines[0] == ["User Name", "Display Name", "Password"]
+    passwords = {name: password for name, _display, password in lines[1:]}
+    assert authenticate(None, username=first.username, password=passwords[first.username]) == first
+    again = client.get(f"/users/import/{job.pk}/results.csv")
+    assert again["Content-Type"].startswith("text/html")
+    assert 'data-testid="results-gone"' in again.content.decode()
+
+    assert AuditEvent.objects.filter(action="user.create").count() == 2
+    assert AuditEvent.objects.filter(action="users.import").count() == 1
+    assert AuditEvent.objects.filter(action="users.import_results").count() == 1
+
+
+def test_errors_in_several_rows_are_all_reported_and_nothing_is_created(client, admin, domain):
+    sign_in(client, admin)
+    rows = [
+        person(domain, 1),
+        {"User Name": "bad@elsewhere.example", "Display Name": "Bad Domain"},
+        {"User Name": f"nameless@{domain}", "Display Name": ""},
+        person(domain, 4, **{"Mobile Phone": "12"}),
+        {"User Name": f"megan@{domain}", "Display Name": "Taken"},
+    ]
+    response = client.post(URL, {"file": csv_file(rows)})
+    page = response.content.decode()
+    assert 'data-testid="import-errors"' in page
+    for row in ("<td>3</td>", "<td>4</td>", "<td>5</td>", "<td>6</td>"):
+        assert row in page
+    assert "<td>2</td>" not in page
+    assert User.objects.count() == 1
+    report = client.get("/users/import/errors.csv").content.decode("utf-8-sig")
+    assert report.splitlines()[0] == "Row,Column,Reason" and len(report.splitlines()) >= 5
+    # Confirming without a checked file does nothing.
+    client.post(URL, {"action": "confirm"})
+    assert User.objects.count() == 1
+
+
+def test_semicolons_and_a_byte_order_mark_are_read(
+    client, admin, domain, django_capture_on_commit_callbacks
+):
+    sign_in(client, admin)
+    file = csv_file([person(domain, 1, **{"Display Name": "Zoë; Jansen"})], delimiter=";", bom=True)
+    upload_and_confirm(client, file, django_capture_on_commit_callbacks)
+    assert User.objects.get(username=f"person1@{domain}").display_name == "Zoë; Jansen"
+
+
+def test_a_name_taken_after_the_check_creates_nobody(client, tenant, admin, domain):
+    sign_in(client, admin)
+    client.post(URL, {"file": csv_file([person(domain, 1), person(domain, 2)])})
+    make_user(tenant, "person2")
+    response = client.post(URL, {"action": "confirm"})
+    assert response.url == URL
+    assert "Someone took these sign-in names" in client.get(URL).content.decode()
+    assert not User.objects.filter(username=f"person1@{domain}").exists()
+    assert not ImportJob.objects.exists()
+
+
+def test_the_checked_file_belongs_to_the_session_that_checked_it(client, tenant, admin, domain):
+    from django.test import Client
+
+    sign_in(client, admin)
+    client.post(URL, {"file": csv_file([person(domain, 1)])})
+    other = sign_in(Client(), make_user(tenant, roles=[GLOBAL_ADMIN]))
+    other.post(URL, {"action": "confirm"})
+    assert not User.objects.filter(username=f"person1@{domain}").exists()
+
+
+def test_the_results_belong_to_the_session_that_started_the_import(
+    client, tenant, admin, domain, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    sign_in(client, admin)
+    upload_and_confirm(client, csv_file([person(domain, 1)]), django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    other = sign_in(Client(), make_user(tenant, roles=[GLOBAL_ADMIN]))
+    response = other.get(f"/users/import/{job.pk}/results.csv")
+    assert 'data-testid="results-gone"' in response.content.decode()
+
+
+def test_ten_thousand_rows_are_added_in_one_go(
+    client, admin, domain, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    sign_in(client, admin)
+    file = csv_file([person(domain, n) for n in range(10_000)])
+    checked = client.post(URL, {"file": file})
+    assert "10,000 users are ready to add" in checked.content.decode()
+    # Bulk inserts and updates: far fewer queries than rows.
+    with django_assert_max_num_queries(1000), django_capture_on_commit_callbacks(execute=True):
+        client.post(URL, {"action": "confirm"})
+    assert User.objects.filter(department="Sales").count() == 10_000
+    assert ImportJob.objects.get().hashed == 10_000
+
+
+def test_template_download_has_the_header_and_a_bom(client, admin):
+    sign_in(client, admin)
+    response = client.get("/users/import/template.csv")
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeffUser Name,First Name,Last Name,Display Name,")
+
+
+@pytest.mark.parametrize("role", [HELPDESK_ADMIN, GLOBAL_READER])
+def test_roles_that_cannot_add_users_cannot_import(client, tenant, domain, role):
+    sign_in(client, make_user(tenant, roles=[role]))
+    assert_forbidden(client.get(URL))
+    assert_forbidden(client.post(URL, {"file": csv_file([person(domain, 1)])}))
+    assert_forbidden(client.get("/users/import/template.csv"))
+    assert not User.objects.filter(username=f"person1@{domain}").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_passwords_are_set_by_a_background_thread(settings, tenant, admin, domain):
+    from users import services
+    from users.csv_import import parse_users_csv
+
+    settings.PORTAL_BACKGROUND_JOBS = "thread"
+    result = parse_users_csv(csv_file([person(domain, n) for n in range(30)]).read(), tenant=tenant)
+    job, _results = services.users_import(tenant=tenant, acting_user=admin, rows=result.rows)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status != "hashing":
+            break
+        time.sleep(0.05)
+    assert (job.status, job.hashed) == ("done", 30)
+    assert not User.objects.filter(username__startswith="person", password__startswith="!").exists()
