@@ -123,6 +123,23 @@ ROLES = {
 
 ROLE_CHOICES = [(role.code, role.name) for role in ROLES.values()]
 
+# What each permission lets a role holder do, in the words of the Roles page.
+PERMISSION_LABELS = {
+    ADMIN_CENTER: _("Open the admin center"),
+    VIEW_USERS: _("See users"),
+    ADD_USERS: _("Add users"),
+    CHANGE_USERS: _("Edit users and block their sign-in"),
+    DELETE_USERS: _("Delete and restore users"),
+    RESET_PASSWORDS: _("Reset passwords"),
+    VIEW_ROLES: _("See who holds which role"),
+    ASSIGN_ROLES: _("Give and take away roles"),
+    VIEW_AUDIT: _("Read the audit log"),
+    VIEW_TENANT: _("Read the organization's settings"),
+    CHANGE_TENANT: _("Change the organization's settings"),
+    VIEW_DOMAINS: _("See domains"),
+    CHANGE_DOMAINS: _("Manage domains"),
+}
+
 # Who may reset the password of a holder of each role. A user without a role is
 # ``None`` here. A target with several roles is protected by all of them.
 _RESETTABLE_BY = {

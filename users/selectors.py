@@ -317,3 +317,42 @@ def import_jobs(*, tenant):
     from users.models import ImportJob
 
     return ImportJob.objects.for_tenant(tenant).select_related("created_by")
+
+
+ROLE_HOLDERS_SHOWN = 50
+
+
+def role_overview(*, tenant):
+    """Return every role with its active holders (the first ``ROLE_HOLDERS_SHOWN``) and count.
+
+    Admins are few: one query reads every assignment of the tenant.
+    """
+    holders = {code: [] for code in ROLES}
+    for assignment in (
+        RoleAssignment.objects.for_tenant(tenant)
+        .filter(user__deleted_at__isnull=True)
+        .select_related("user")
+        .only("role", "user__id", "user__display_name", "user__username", "user__tenant_id")
+        .order_by("user__display_name", "user__id")
+    ):
+        if assignment.role in holders:
+            holders[assignment.role].append(assignment.user)
+    return [
+        {
+            "role": role,
+            "holders": holders[role.code][:ROLE_HOLDERS_SHOWN],
+            "count": len(holders[role.code]),
+        }
+        for role in ROLES.values()
+    ]
+
+
+def global_admin_count(*, tenant):
+    """Return how many active users of ``tenant`` are Global admins."""
+    from accounts.roles import GLOBAL_ADMIN
+
+    return (
+        RoleAssignment.objects.for_tenant(tenant)
+        .filter(role=GLOBAL_ADMIN, user__deleted_at__isnull=True)
+        .count()
+    )

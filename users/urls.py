@@ -18,6 +18,7 @@ urlpatterns = [
     path("import/errors.csv", views.UserImportErrorsView.as_view(), name="import_errors"),
     path("import/<int:pk>/", views.ImportJobDetailView.as_view(), name="import_detail"),
     path("import/<int:pk>/results.csv", views.ImportResultsView.as_view(), name="import_results"),
+    path("roles/", views.RoleListView.as_view(), name="role_list"),
     path("check-name/", views.UsernameCheckView.as_view(), name="username_check"),
     path("<int:pk>/", views.UserDetailView.as_view(), name="user_detail"),
     path("<int:pk>/edit/", views.UserEditView.as_view(), name="user_edit"),

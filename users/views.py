@@ -24,15 +24,17 @@ from django.views.generic import DetailView, TemplateView
 
 from accounts import services as account_services
 from accounts.mixins import TenantScopedMixin
-from accounts.models import User
+from accounts.models import User, UserManager
 from accounts.roles import (
     ADD_USERS,
     ASSIGN_ROLES,
     CHANGE_USERS,
     DELETE_USERS,
     GLOBAL_ADMIN,
+    PERMISSION_LABELS,
     RESET_PASSWORDS,
     ROLES,
+    VIEW_ROLES,
     VIEW_USERS,
     can_assign_role,
     can_reset_password,
@@ -185,6 +187,9 @@ class UserListView(TenantScopedMixin, TemplateView):
             can_reset=actor.has_perm(RESET_PASSWORDS),
             can_delete=actor.has_perm(DELETE_USERS),
             can_add=actor.has_perm(ADD_USERS),
+            # Only Global admins can fix it, so only they are told.
+            only_one_global_admin=GLOBAL_ADMIN in actor.role_codes
+            and selectors.global_admin_count(tenant=tenant) == 1,
         )
         return context
 
@@ -1169,3 +1174,72 @@ class ImportResultsView(ImportJobDetailView):
         response = HttpResponse("\ufeff" + results, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="users-import-{job.pk}.csv"'
         return response
+
+
+class RoleListView(TenantScopedMixin, TemplateView):
+    """Roles: what each admin role may do and who holds it; give and take away."""
+
+    permission_required = VIEW_ROLES
+    template_name = "users/role_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        actor = self.request.user
+        overview = selectors.role_overview(tenant=self.request.tenant)
+        for entry in overview:
+            entry["permissions"] = [
+                PERMISSION_LABELS[perm]
+                for perm in sorted(entry["role"].permissions)
+                if perm in PERMISSION_LABELS
+            ]
+            entry["can_change"] = actor.has_perm(ASSIGN_ROLES) and can_assign_role(
+                actor, entry["role"].code
+            )
+        context["roles"] = overview
+        context["only_one_global_admin"] = (
+            next(e for e in overview if e["role"].code == GLOBAL_ADMIN)["count"] == 1
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        code = request.POST.get("role", "")
+        if code not in ROLES:
+            return HttpResponseBadRequest(_("Unknown role."), content_type="text/plain")
+        if not request.user.has_perm(ASSIGN_ROLES) or not can_assign_role(request.user, code):
+            raise PermissionDenied
+        action = request.POST.get("action")
+        users = User.objects.for_tenant(request.tenant).active()
+        if action == "assign":
+            username = UserManager.normalize_username(request.POST.get("username", ""))
+            person = users.filter(username=username).first()
+            if person is None:
+                messages.error(
+                    request,
+                    _("There is no user %(username)s in your organization.")
+                    % {"username": username or "—"},
+                )
+                return redirect("users:role_list")
+            service, text = account_services.role_assign, _("%(name)s is now %(role)s.")
+        elif action == "remove":
+            try:
+                person = users.get(pk=int(request.POST.get("user", "")))
+            except (ValueError, User.DoesNotExist):
+                raise Http404 from None
+            service, text = account_services.role_remove, _("%(name)s is no longer %(role)s.")
+        else:
+            return HttpResponseBadRequest(_("Unknown action."), content_type="text/plain")
+        try:
+            service(
+                tenant=request.tenant,
+                user=person,
+                role=code,
+                acting_user=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(
+                request, text % {"name": person.display_name, "role": ROLES[code].name}
+            )
+        return redirect("users:role_list")

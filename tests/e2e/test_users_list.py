@@ -113,3 +113,16 @@ def test_admin_deletes_a_user_and_restores_them_from_deleted_users(
     shot("users-restored")
     restored = User.objects.get(display_name="Johanna Lorenz 5")
     assert restored.deleted_at is None and restored.must_change_password
+
+
+def test_admin_gives_a_role_on_the_roles_page(page, live_server, sign_in, shot, contoso):
+    _tenant, admin = contoso
+    sign_in(admin.username, PASSWORD)
+    page.locator("summary", has_text="Users").click()
+    page.get_by_role("link", name="Roles").click()
+    expect(page.get_by_test_id("one-global-admin")).to_be_visible()
+    page.get_by_label("Give Reports reader to (sign-in name)").fill("lee.gu6@contoso.example")
+    page.get_by_test_id("role-reports_reader").get_by_role("button", name="Give role").click()
+    expect(page.get_by_text("Lee Gu 6 is now Reports reader.")).to_be_visible()
+    expect(page.get_by_test_id("role-reports_reader")).to_contain_text("1 holder")
+    shot("users-roles")

@@ -1,0 +1,126 @@
+"""Roles page: what each role may do, who holds it, give and take away within the rules."""
+
+import pytest
+
+from accounts.models import AuditEvent, User
+from accounts.roles import (
+    BILLING_ADMIN,
+    GLOBAL_ADMIN,
+    GROUPS_ADMIN,
+    HELPDESK_ADMIN,
+    USER_ADMIN,
+)
+from tests.factories import make_tenant, make_user
+from tests.helpers import assert_forbidden, assert_not_found, sidebar, sign_in
+
+pytestmark = pytest.mark.django_db
+
+URL = "/users/roles/"
+
+
+@pytest.fixture
+def tenant():
+    return make_tenant()
+
+
+@pytest.fixture
+def admin(tenant):
+    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
+
+
+def test_lists_every_role_with_its_holders_and_permissions(client, tenant, admin):
+    make_user(tenant, "desk", roles=[HELPDESK_ADMIN], display_name="Desk Dana")
+    make_user(
+        tenant,
+        "gone",
+        roles=[HELPDESK_ADMIN],
+        display_name="Gone Gus",
+        deleted_at="2026-01-01T00:00Z",
+    )
+    make_user(make_tenant(), "stranger", roles=[HELPDESK_ADMIN], display_name="Other Org")
+    sign_in(client, admin)
+    page = client.get(URL).content.decode()
+    for code in (GLOBAL_ADMIN, HELPDESK_ADMIN, BILLING_ADMIN, GROUPS_ADMIN):
+        assert f'data-testid="role-{code}"' in page
+    assert "Desk Dana" in page and "Gone Gus" not in page and "Other Org" not in page
+    assert "Reset passwords" in page
+    assert URL in sidebar(client.get("/"))
+
+
+def test_warns_when_there_is_only_one_global_admin(client, tenant, admin):
+    sign_in(client, admin)
+    assert 'data-testid="one-global-admin"' in client.get(URL).content.decode()
+    assert 'data-testid="one-global-admin"' in client.get("/users/").content.decode()
+    make_user(tenant, "second", roles=[GLOBAL_ADMIN])
+    assert 'data-testid="one-global-admin"' not in client.get(URL).content.decode()
+
+
+def test_global_admin_gives_and_takes_a_role(client, tenant, admin):
+    pat = make_user(tenant, "pat", display_name="Pat")
+    sign_in(client, admin)
+    response = client.post(
+        URL, {"action": "assign", "role": BILLING_ADMIN, "username": pat.username.upper()}
+    )
+    assert response.url == URL
+    assert "Pat is now Billing admin." in client.get(URL).content.decode()
+    assert User.objects.get(pk=pat.pk).role_codes == {BILLING_ADMIN}
+    client.post(URL, {"action": "remove", "role": BILLING_ADMIN, "user": pat.pk})
+    assert User.objects.get(pk=pat.pk).role_codes == set()
+    assert list(AuditEvent.objects.values_list("action", flat=True).order_by("id")) == [
+        "role.assign",
+        "role.remove",
+    ]
+
+
+def test_unknown_or_foreign_users_are_reported_not_assigned(client, tenant, admin):
+    stranger = make_user(make_tenant(), "stranger")
+    sign_in(client, admin)
+    client.post(URL, {"action": "assign", "role": HELPDESK_ADMIN, "username": stranger.username})
+    assert "There is no user" in client.get(URL).content.decode()
+    assert User.objects.get(pk=stranger.pk).role_codes == set()
+    assert_not_found(
+        client.post(URL, {"action": "remove", "role": HELPDESK_ADMIN, "user": stranger.pk})
+    )
+
+
+def test_the_last_global_admin_keeps_the_role(client, tenant, admin):
+    sign_in(client, admin)
+    client.post(URL, {"action": "remove", "role": GLOBAL_ADMIN, "user": admin.pk})
+    assert "at least one Global admin" in client.get(URL).content.decode()
+    assert GLOBAL_ADMIN in User.objects.get(pk=admin.pk).role_codes
+
+
+def test_user_admin_changes_only_the_limited_roles(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    sign_in(client, make_user(tenant, roles=[USER_ADMIN]))
+    page = client.get(URL).content.decode()
+    assert 'id="assign-helpdesk_admin"' in page and 'id="assign-global_admin"' not in page
+    client.post(URL, {"action": "assign", "role": GROUPS_ADMIN, "username": pat.username})
+    assert User.objects.get(pk=pat.pk).role_codes == {GROUPS_ADMIN}
+    assert_forbidden(
+        client.post(URL, {"action": "assign", "role": GLOBAL_ADMIN, "username": pat.username})
+    )
+    assert_forbidden(client.post(URL, {"action": "remove", "role": GLOBAL_ADMIN, "user": admin.pk}))
+    assert GLOBAL_ADMIN in User.objects.get(pk=admin.pk).role_codes
+
+
+def test_helpdesk_can_neither_see_nor_change_roles(client, tenant, admin):
+    sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
+    assert_forbidden(client.get(URL))
+    assert_forbidden(
+        client.post(URL, {"action": "assign", "role": HELPDESK_ADMIN, "username": "x"})
+    )
+
+
+def test_bad_role_or_action_is_a_bad_request(client, tenant, admin):
+    sign_in(client, admin)
+    assert client.post(URL, {"action": "assign", "role": "emperor"}).status_code == 400
+    assert client.post(URL, {"action": "crown", "role": HELPDESK_ADMIN}).status_code == 400
+
+
+def test_query_count_is_bounded(client, tenant, admin, django_assert_max_num_queries):
+    for n in range(40):
+        make_user(tenant, f"a{n}", roles=[HELPDESK_ADMIN if n % 2 else GROUPS_ADMIN])
+    sign_in(client, admin)
+    with django_assert_max_num_queries(8):
+        client.get(URL)
