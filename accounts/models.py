@@ -516,7 +516,13 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["tenant", "-created_at"], name="accounts_audit_tenant_time")
+            models.Index(fields=["tenant", "-created_at"], name="accounts_audit_tenant_time"),
+            # A user's Activity: what they did, and what was done to them.
+            models.Index(fields=["actor", "-created_at"], name="accounts_audit_actor_time"),
+            models.Index(
+                fields=["target_type", "target_id", "-created_at"],
+                name="accounts_audit_target_time",
+            ),
         ]
 
     def __str__(self):
