@@ -24,6 +24,26 @@ VIEW_TENANT = "accounts.view_tenant"
 CHANGE_TENANT = "accounts.change_tenant"
 VIEW_DOMAINS = "accounts.view_domain"
 CHANGE_DOMAINS = "accounts.change_domain"
+# Billing (the billing app's models; named here as data, accounts imports no other app).
+VIEW_SUBSCRIPTIONS = "billing.view_subscription"
+CHANGE_SUBSCRIPTIONS = "billing.change_subscription"
+VIEW_LICENSES = "billing.view_license"
+CHANGE_LICENSES = "billing.change_license"
+VIEW_INVOICES = "billing.view_invoice"
+VIEW_PAYMENT_METHODS = "billing.view_paymentmethod"
+CHANGE_PAYMENT_METHODS = "billing.change_paymentmethod"
+VIEW_BILLING_ACCOUNTS = "billing.view_billingaccount"
+CHANGE_BILLING_ACCOUNTS = "billing.change_billingaccount"
+
+_READ_BILLING = frozenset(
+    {VIEW_SUBSCRIPTIONS, VIEW_LICENSES, VIEW_INVOICES, VIEW_PAYMENT_METHODS, VIEW_BILLING_ACCOUNTS}
+)
+_CHANGE_BILLING = _READ_BILLING | {
+    CHANGE_SUBSCRIPTIONS,
+    CHANGE_LICENSES,
+    CHANGE_PAYMENT_METHODS,
+    CHANGE_BILLING_ACCOUNTS,
+}
 
 GLOBAL_ADMIN = "global_admin"
 GLOBAL_READER = "global_reader"
@@ -46,7 +66,10 @@ class Role:
     privileged: bool = False
 
 
-_READ_ALL = frozenset({ADMIN_CENTER, VIEW_USERS, VIEW_ROLES, VIEW_AUDIT, VIEW_TENANT, VIEW_DOMAINS})
+_READ_ALL = (
+    frozenset({ADMIN_CENTER, VIEW_USERS, VIEW_ROLES, VIEW_AUDIT, VIEW_TENANT, VIEW_DOMAINS})
+    | _READ_BILLING
+)
 
 ROLES = {
     role.code: role
@@ -64,7 +87,8 @@ ROLES = {
                 ASSIGN_ROLES,
                 CHANGE_TENANT,
                 CHANGE_DOMAINS,
-            },
+            }
+            | _CHANGE_BILLING,
             privileged=True,
         ),
         Role(
@@ -83,7 +107,7 @@ ROLES = {
             ),
             frozenset(
                 {ADMIN_CENTER, VIEW_USERS, ADD_USERS, CHANGE_USERS, DELETE_USERS, VIEW_ROLES}
-                | {RESET_PASSWORDS, ASSIGN_ROLES}
+                | {RESET_PASSWORDS, ASSIGN_ROLES, VIEW_LICENSES, CHANGE_LICENSES}
             ),
         ),
         Role(
@@ -102,7 +126,7 @@ ROLES = {
             BILLING_ADMIN,
             _("Billing admin"),
             _("Buys and cancels subscriptions, manages licenses, invoices and payment methods."),
-            frozenset({ADMIN_CENTER}),
+            frozenset({ADMIN_CENTER}) | _CHANGE_BILLING,
             privileged=True,
         ),
         Role(
@@ -138,6 +162,15 @@ PERMISSION_LABELS = {
     CHANGE_TENANT: _("Change the organization's settings"),
     VIEW_DOMAINS: _("See domains"),
     CHANGE_DOMAINS: _("Manage domains"),
+    VIEW_SUBSCRIPTIONS: _("See products and subscriptions"),
+    CHANGE_SUBSCRIPTIONS: _("Buy, resize and cancel subscriptions"),
+    VIEW_LICENSES: _("See who has which license"),
+    CHANGE_LICENSES: _("Assign and unassign licenses"),
+    VIEW_INVOICES: _("See bills and download invoices"),
+    VIEW_PAYMENT_METHODS: _("See payment methods"),
+    CHANGE_PAYMENT_METHODS: _("Add and remove payment methods"),
+    VIEW_BILLING_ACCOUNTS: _("See billing accounts"),
+    CHANGE_BILLING_ACCOUNTS: _("Change billing accounts"),
 }
 
 # Who may reset the password of a holder of each role. A user without a role is

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "security_info",
     "users",
     "org_settings",
+    "billing",
     "django_countries",
     "django_filters",
     "admin_portal.apps.AdminPortalConfig",

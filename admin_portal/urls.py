@@ -14,6 +14,7 @@ urlpatterns = [
     path("security-info/", include("security_info.urls")),
     path("users/", include("users.urls")),
     path("settings/", include("org_settings.urls")),
+    path("billing/", include("billing.urls")),
     path("password/reset/", include("security_info.reset_urls")),
     path("", include("accounts.urls")),
 ]

@@ -16,6 +16,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Domain, RoleAssignment, User
 from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
+from billing.models import Subscription
+from tests.billing.factories import make_subscription
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_not_found, sign_in
 from users.models import DeletedUser, ImportJob
@@ -58,6 +60,7 @@ FACTORIES = {
     ),
     User: lambda tenant, admin: make_user(tenant),
     DeletedUser: _make_deleted_user,
+    Subscription: lambda tenant, admin: make_subscription(tenant),
     ImportJob: lambda tenant, admin: ImportJob.objects.create(
         tenant=tenant, created_by=admin, file_name="users.csv", total=0, status="done"
     ),

@@ -1,0 +1,139 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import BillingAccount, Frequency, PaymentMethod, Product
+from billing.services import MAX_QUANTITY
+
+
+class BuyForm(forms.Form):
+    """Buy a product: how many licenses, billed how often, paid how."""
+
+    product = forms.ModelChoiceField(
+        label=_("Product"), queryset=Product.objects.filter(is_active=True), empty_label=None
+    )
+    quantity = forms.IntegerField(
+        label=_("Licenses"), min_value=1, max_value=MAX_QUANTITY, initial=1
+    )
+    frequency = forms.ChoiceField(
+        label=_("Billing frequency"),
+        choices=Frequency.choices,
+        widget=forms.RadioSelect,
+        initial=Frequency.MONTHLY,
+    )
+    payment_method = forms.ModelChoiceField(
+        label=_("Payment method"), queryset=PaymentMethod.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        methods = PaymentMethod.objects.for_tenant(tenant)
+        self.fields["payment_method"].queryset = methods
+        default = methods.filter(is_default=True).first()
+        if default:
+            self.fields["payment_method"].initial = default.pk
+
+    def clean(self):
+        cleaned_data = super().clean()
+        product, frequency = cleaned_data.get("product"), cleaned_data.get("frequency")
+        if product and frequency and frequency not in product.frequencies:
+            self.add_error(
+                "frequency",
+                forms.ValidationError(
+                    _("%(product)s is not sold with this billing frequency."),
+                    code="not_offered",
+                    params={"product": product.name},
+                ),
+            )
+        return cleaned_data
+
+
+class QuantityForm(forms.Form):
+    quantity = forms.IntegerField(label=_("Licenses"), min_value=1, max_value=MAX_QUANTITY)
+
+
+class NoEchoTextInput(forms.TextInput):
+    """A text input that never sends its value back: the card number is not echoed."""
+
+    def format_value(self, value):
+        return None
+
+
+class CardForm(forms.Form):
+    """A card to hand to the payment provider. The number is never stored."""
+
+    holder_name = forms.CharField(label=_("Name on card"), max_length=100)
+    number = forms.CharField(
+        label=_("Card number"),
+        max_length=30,
+        widget=NoEchoTextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
+    )
+    exp_month = forms.IntegerField(
+        label=_("Expiry month"),
+        min_value=1,
+        max_value=12,
+        widget=forms.NumberInput(attrs={"autocomplete": "cc-exp-month"}),
+    )
+    exp_year = forms.IntegerField(
+        label=_("Expiry year"),
+        min_value=2000,
+        max_value=2100,
+        widget=forms.NumberInput(attrs={"autocomplete": "cc-exp-year"}),
+    )
+    cvc = forms.CharField(
+        label=_("Security code"),
+        max_length=4,
+        widget=forms.PasswordInput(attrs={"autocomplete": "cc-csc", "inputmode": "numeric"}),
+    )
+
+
+class BillingAccountForm(forms.ModelForm):
+    notify_emails = forms.CharField(
+        label=_("Invoice recipients"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One email address per line. Empty: every Global admin and Billing admin."),
+    )
+
+    class Meta:
+        model = BillingAccount
+        fields = [
+            "sold_to_name",
+            "address_line1",
+            "address_line2",
+            "postal_code",
+            "city",
+            "country",
+            "vat_number",
+            "notify_emails",
+            "attach_pdf",
+            "language",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance and self.instance.notify_emails:
+            self.initial["notify_emails"] = "\n".join(self.instance.notify_emails)
+
+    def clean_notify_emails(self):
+        validator = forms.EmailField()
+        emails = []
+        for line in self.cleaned_data["notify_emails"].splitlines():
+            if line.strip():
+                emails.append(validator.clean(line.strip()).lower())
+        return emails
+
+    def clean(self):
+        cleaned_data = super().clean()
+        country, number = cleaned_data.get("country"), cleaned_data.get("vat_number")
+        if number:
+            from billing import vat
+
+            try:
+                cleaned_data["vat_number"] = vat.validate_vat_number(str(country or ""), number)
+            except forms.ValidationError as error:
+                self.add_error("vat_number", error)
+        return cleaned_data
+
+    def _post_clean(self):
+        # The service checks and saves the account.
+        pass

@@ -1,0 +1,71 @@
+"""Reads of the Billing area. Every read takes the tenant."""
+
+from django.db.models import Count, F, Q
+
+from billing.models import License, PaymentMethod, Product, Subscription
+
+
+def subscription_list(*, tenant):
+    """Return the tenant's subscriptions with ``assigned`` and ``available`` licenses."""
+    return (
+        Subscription.objects.for_tenant(tenant)
+        .select_related("product", "payment_method")
+        .annotate(assigned=Count("licenses"))
+        .annotate(available=F("quantity") - F("assigned"))
+        .order_by("status", "product__name", "id")
+    )
+
+
+def subscription_get(*, tenant, pk):
+    return subscription_list(tenant=tenant).get(pk=pk)
+
+
+def live_subscriptions(*, tenant):
+    return subscription_list(tenant=tenant).exclude(status=Subscription.Status.EXPIRED)
+
+
+def products_for_sale():
+    return Product.objects.filter(is_active=True)
+
+
+def license_holders(*, tenant, subscription):
+    """Return the users holding a license of ``subscription``, by name."""
+    return (
+        License.objects.for_tenant(tenant)
+        .filter(subscription=subscription)
+        .select_related("user")
+        .order_by("user__display_name", "user_id")
+    )
+
+
+def licensable_users(*, tenant, subscription, search="", limit=50):
+    """Return up to ``limit`` active users without a license of ``subscription``."""
+    from accounts.models import User
+
+    users = (
+        User.objects.for_tenant(tenant)
+        .active()
+        .exclude(licenses__subscription=subscription)
+        .only("id", "display_name", "username")
+        .order_by("display_name", "id")
+    )
+    search = " ".join(search.split()).lower()
+    if search:
+        users = users.filter(Q(display_name__icontains=search) | Q(username__icontains=search))
+    return users[:limit]
+
+
+def payment_methods(*, tenant):
+    return PaymentMethod.objects.for_tenant(tenant).annotate(
+        in_use=Count("subscriptions", filter=~Q(subscriptions__status="expired"))
+    )
+
+
+def licenses_of_user(*, tenant, user):
+    """Return ``user``'s licenses with their products (for the user's page)."""
+    return (
+        License.objects.for_tenant(tenant)
+        .filter(user=user)
+        .select_related("subscription__product")
+        .order_by("subscription__product__name")
+    )

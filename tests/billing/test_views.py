@@ -1,0 +1,240 @@
+"""Billing pages: each role sees what it may, every change goes through its rules."""
+
+from datetime import date
+
+import pytest
+
+from accounts.roles import (
+    BILLING_ADMIN,
+    GLOBAL_ADMIN,
+    GLOBAL_READER,
+    HELPDESK_ADMIN,
+    USER_ADMIN,
+)
+from billing.models import BillingAccount, License, PaymentMethod, Subscription
+from tests.billing.factories import make_invoice_method, make_product, make_subscription
+from tests.factories import make_tenant, make_user
+from tests.helpers import assert_forbidden, assert_not_found, sidebar, sign_in
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/billing/products/",
+    "/billing/licenses/",
+    "/billing/payment-methods/",
+    "/billing/accounts/",
+]
+
+
+@pytest.fixture
+def tenant():
+    return make_tenant()
+
+
+@pytest.fixture
+def billing_admin(tenant):
+    return make_user(tenant, "bill", roles=[BILLING_ADMIN], display_name="Bill Admin")
+
+
+@pytest.mark.parametrize("role", [GLOBAL_ADMIN, BILLING_ADMIN, GLOBAL_READER])
+def test_billing_roles_open_every_page_and_see_the_nav(client, tenant, role):
+    sign_in(client, make_user(tenant, roles=[role]))
+    for url in PAGES:
+        assert client.get(url).status_code == 200, url
+    nav = sidebar(client.get("/"))
+    assert "/billing/products/" in nav and "/billing/payment-methods/" in nav
+
+
+@pytest.mark.parametrize("role", [HELPDESK_ADMIN, None])
+def test_other_roles_get_403_and_no_billing_nav(client, tenant, role):
+    sign_in(client, make_user(tenant, roles=[role] if role else []))
+    for url in [*PAGES, "/billing/products/buy/", "/billing/payment-methods/add-card/"]:
+        assert_forbidden(client.get(url))
+    if role:
+        assert "/billing/" not in sidebar(client.get("/"))
+
+
+def test_user_admin_sees_licenses_only(client, tenant):
+    sign_in(client, make_user(tenant, roles=[USER_ADMIN]))
+    assert client.get("/billing/licenses/").status_code == 200
+    assert_forbidden(client.get("/billing/products/"))
+
+
+def test_buy_through_the_page(client, tenant, billing_admin):
+    product = make_product(name="Business Basic")
+    make_invoice_method(tenant)
+    sign_in(client, billing_admin)
+    page = client.get("/billing/products/buy/").content.decode()
+    assert "Business Basic" in page and "per license per month" in page
+    response = client.post(
+        "/billing/products/buy/",
+        {
+            "product": product.pk,
+            "quantity": "3",
+            "frequency": "monthly",
+            "payment_method": PaymentMethod.objects.get().pk,
+        },
+    )
+    subscription = Subscription.objects.get()
+    assert response.url == f"/billing/products/{subscription.pk}/"
+    listing = client.get("/billing/products/").content.decode()
+    assert "Business Basic" in listing and "You bought 3 licenses" in listing
+
+
+def test_buy_without_a_payment_method_points_to_adding_one(client, tenant, billing_admin):
+    make_product()
+    sign_in(client, billing_admin)
+    page = client.get("/billing/products/buy/").content.decode()
+    assert "Add a payment method first." in page and 'data-testid="buy-form"' not in page
+
+
+def test_bad_buy_input_is_reported(client, tenant, billing_admin):
+    product = make_product(offers_annual=False)
+    method = make_invoice_method(tenant)
+    sign_in(client, billing_admin)
+    response = client.post(
+        "/billing/products/buy/",
+        {
+            "product": product.pk,
+            "quantity": "0",
+            "frequency": "annual",
+            "payment_method": method.pk,
+        },
+    )
+    page = response.content.decode()
+    assert "greater than or equal to 1" in page and "not sold with this billing frequency" in page
+    assert not Subscription.objects.exists()
+
+
+def test_quantity_below_assigned_is_refused_with_how_many_to_unassign(
+    client, tenant, billing_admin
+):
+    subscription = make_subscription(tenant, quantity=3)
+    for user in [make_user(tenant) for _ in range(3)]:
+        License.objects.create(tenant=tenant, subscription=subscription, user=user)
+    sign_in(client, billing_admin)
+    response = client.post(
+        f"/billing/products/{subscription.pk}/", {"action": "quantity", "quantity": "1"}
+    )
+    assert "Unassign 2 before you go down to 1" in client.get(response.url).content.decode()
+    assert Subscription.objects.get().quantity == 3
+
+
+def test_reader_cannot_change_a_subscription(client, tenant):
+    subscription = make_subscription(tenant)
+    sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
+    page = client.get(f"/billing/products/{subscription.pk}/").content.decode()
+    assert 'data-testid="quantity-form"' not in page
+    assert_forbidden(client.post(f"/billing/products/{subscription.pk}/", {"action": "cancel"}))
+    assert Subscription.objects.get().status == "active"
+
+
+def test_assign_and_unassign_licenses_in_bulk(client, tenant, billing_admin):
+    subscription = make_subscription(tenant, quantity=2)
+    pat, sam, kim = (
+        make_user(tenant, name, display_name=name.title()) for name in ("pat", "sam", "kim")
+    )
+    sign_in(client, billing_admin)
+    page = client.get(f"/billing/licenses/{subscription.pk}/", {"q": "pa"}).content.decode()
+    assert "Pat" in page and "Sam" not in page
+    client.post(
+        f"/billing/licenses/{subscription.pk}/", {"action": "assign", "users": [pat.pk, sam.pk]}
+    )
+    assert License.objects.count() == 2
+    response = client.post(
+        f"/billing/licenses/{subscription.pk}/", {"action": "assign", "users": [kim.pk]}
+    )
+    assert "No licenses left — buy more." in client.get(response.url).content.decode()
+    client.post(f"/billing/licenses/{subscription.pk}/", {"action": "unassign", "users": [pat.pk]})
+    assert list(License.objects.values_list("user_id", flat=True)) == [sam.pk]
+
+
+def test_another_tenants_user_cannot_be_given_a_license(client, tenant, billing_admin):
+    subscription = make_subscription(tenant)
+    stranger = make_user(make_tenant())
+    sign_in(client, billing_admin)
+    assert_not_found(
+        client.post(
+            f"/billing/licenses/{subscription.pk}/", {"action": "assign", "users": [stranger.pk]}
+        )
+    )
+    assert not License.objects.exists()
+
+
+def test_add_a_card_and_see_a_decline(client, tenant, billing_admin):
+    sign_in(client, billing_admin)
+    year = str(date.today().year + 1)
+    declined = client.post(
+        "/billing/payment-methods/add-card/",
+        {
+            "holder_name": "Bill",
+            "number": "4000 0000 0000 0002",
+            "exp_month": "12",
+            "exp_year": year,
+            "cvc": "123",
+        },
+    )
+    assert "Your card was declined." in declined.content.decode()
+    assert "4000 0000 0000 0002" not in declined.content.decode()
+    bad = client.post(
+        "/billing/payment-methods/add-card/",
+        {
+            "holder_name": "Bill",
+            "number": "4242 4242 4242 4241",
+            "exp_month": "12",
+            "exp_year": year,
+            "cvc": "123",
+        },
+    )
+    assert bad.status_code == 200 and not PaymentMethod.objects.exists()
+    client.post(
+        "/billing/payment-methods/add-card/",
+        {
+            "holder_name": "Bill",
+            "number": "4242 4242 4242 4242",
+            "exp_month": "12",
+            "exp_year": year,
+            "cvc": "123",
+        },
+    )
+    method = PaymentMethod.objects.get()
+    assert (method.last4, method.is_default) == ("4242", True)
+    assert "Visa ending in 4242" in client.get("/billing/payment-methods/").content.decode()
+
+
+def test_invoice_method_default_and_remove(client, tenant, billing_admin):
+    sign_in(client, billing_admin)
+    client.post("/billing/payment-methods/", {"action": "add_invoice"})
+    invoice = PaymentMethod.objects.get()
+    subscription = make_subscription(tenant, payment_method=invoice)
+    response = client.post("/billing/payment-methods/", {"action": "remove", "method": invoice.pk})
+    assert "1 subscriptions pay with this method" in client.get(response.url).content.decode()
+    Subscription.objects.filter(pk=subscription.pk).update(status="expired")
+    client.post("/billing/payment-methods/", {"action": "remove", "method": invoice.pk})
+    assert not PaymentMethod.objects.exists()
+
+
+def test_billing_account_form_checks_the_vat_number(client, tenant, billing_admin):
+    sign_in(client, billing_admin)
+    data = {
+        "sold_to_name": "Contoso BV",
+        "address_line1": "Main 1",
+        "postal_code": "1234 AB",
+        "city": "Utrecht",
+        "country": "NL",
+        "vat_number": "NL123",
+        "notify_emails": "a@b.example\nnot an email",
+        "language": "en",
+    }
+    page = client.post("/billing/accounts/", data).content.decode()
+    assert "Enter a valid email address." in page
+    assert not BillingAccount.objects.exists()
+    data.update(vat_number="NL004495445B01", notify_emails="Finance@Contoso.example")
+    client.post("/billing/accounts/", data)
+    account = BillingAccount.objects.get()
+    assert account.notify_emails == ["finance@contoso.example"]
+
+
+def test_reader_cannot_change_the_billing_account(client, tenant):
+    sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
+    assert_forbidden(client.post("/billing/accounts/", {"sold_to_name": "X", "country": "NL"}))
