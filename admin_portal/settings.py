@@ -66,6 +66,18 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 PORTAL_DEFAULT_COUNTRY = env("PORTAL_DEFAULT_COUNTRY", "NL")
 PORTAL_PRODUCT_NAME = env("PORTAL_PRODUCT_NAME", "Admin center")
+# Billing: who sends the invoices, and the payment provider (a dotted path).
+BILLING_SELLER_NAME = env("BILLING_SELLER_NAME", "Admin Portal Services B.V.")
+BILLING_SELLER_ADDRESS = [
+    line.strip()
+    for line in env("BILLING_SELLER_ADDRESS", "Stationsplein 1|3511 ED Utrecht|Netherlands").split(
+        "|"
+    )
+    if line.strip()
+]
+BILLING_SELLER_VAT_NUMBER = env("BILLING_SELLER_VAT_NUMBER", "NL004495445B01")
+BILLING_SELLER_COUNTRY = env("BILLING_SELLER_COUNTRY", "NL")
+BILLING_PAYMENT_PROVIDER = env("BILLING_PAYMENT_PROVIDER", "billing.payments.FakePaymentProvider")
 # "thread": background work (such as hashing the passwords of imported users) runs
 # in a thread of the web process; "inline": at once, in the request (tests).
 PORTAL_BACKGROUND_JOBS = env("PORTAL_BACKGROUND_JOBS", "thread")

@@ -1,10 +1,14 @@
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
+from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import DetailView, FormView, TemplateView
 
@@ -16,13 +20,15 @@ from accounts.roles import (
     CHANGE_PAYMENT_METHODS,
     CHANGE_SUBSCRIPTIONS,
     VIEW_BILLING_ACCOUNTS,
+    VIEW_INVOICES,
     VIEW_LICENSES,
     VIEW_PAYMENT_METHODS,
     VIEW_SUBSCRIPTIONS,
 )
-from billing import selectors, services
+from admin_portal.csv_export import streaming_csv_response
+from billing import invoicing, pdf, selectors, services
 from billing.forms import BillingAccountForm, BuyForm, CardForm, QuantityForm
-from billing.models import BillingAccount, PaymentMethod, Subscription
+from billing.models import BillingAccount, Invoice, PaymentMethod, Subscription
 
 
 def _refuse_unless(request, permission):
@@ -384,3 +390,110 @@ class BillingAccountView(TenantScopedMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("The billing account was saved."))
         return redirect("billing:billingaccount_list")
+
+
+class InvoiceFilterForm(forms.Form):
+    date_from = forms.DateField(
+        label=_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        start, end = cleaned_data.get("date_from"), cleaned_data.get("date_to")
+        if start and end and start > end:
+            self.add_error(
+                "date_to", forms.ValidationError(_lazy("Choose a date after the start."))
+            )
+        return cleaned_data
+
+
+def _invoices(request):
+    form = InvoiceFilterForm(request.GET or None)
+    invoices = Invoice.objects.for_tenant(request.tenant)
+    if form.is_bound and form.is_valid():
+        if form.cleaned_data["date_from"]:
+            invoices = invoices.filter(issue_date__gte=form.cleaned_data["date_from"])
+        if form.cleaned_data["date_to"]:
+            invoices = invoices.filter(issue_date__lte=form.cleaned_data["date_to"])
+    return form, invoices.order_by("-issue_date", "-id")
+
+
+class InvoiceListView(TenantScopedMixin, TemplateView):
+    """Bills & payments: the invoices, filtered by date, with PDF and CSV."""
+
+    permission_required = VIEW_INVOICES
+    template_name = "billing/invoice_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form, invoices = _invoices(self.request)
+        page = Paginator(invoices, 50).get_page(self.request.GET.get("page"))
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(form=form, page_obj=page, invoices=page.object_list, query=query.urlencode())
+        return context
+
+
+class InvoiceExportView(TenantScopedMixin, View):
+    permission_required = VIEW_INVOICES
+
+    def get(self, request):
+        form, invoices = _invoices(request)
+        if form.is_bound and not form.is_valid():
+            return HttpResponseBadRequest(
+                _("The dates are not valid."), content_type="text/plain; charset=utf-8"
+            )
+        header = [
+            _("Number"),
+            _("Date"),
+            _("Due"),
+            _("Period"),
+            _("Subtotal"),
+            _("VAT"),
+            _("Total"),
+            _("Currency"),
+            _("Status"),
+        ]
+        rows = (
+            [
+                invoice.number,
+                invoice.issue_date.isoformat(),
+                invoice.due_date.isoformat(),
+                invoice.period,
+                invoice.subtotal,
+                invoice.vat_amount,
+                invoice.total,
+                invoice.currency,
+                invoice.get_status_display(),
+            ]
+            for invoice in invoices.iterator()
+        )
+        return streaming_csv_response("invoices.csv", header, rows)
+
+
+class InvoiceDetailView(TenantScopedMixin, DetailView):
+    permission_required = VIEW_INVOICES
+    model = Invoice
+    template_name = "billing/invoice_detail.html"
+    context_object_name = "invoice"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["lines"] = self.object.lines.order_by("occurred_on", "id")
+        context["seller"] = invoicing.seller()
+        return context
+
+
+class InvoicePdfView(TenantScopedMixin, DetailView):
+    permission_required = VIEW_INVOICES
+    model = Invoice
+
+    def get(self, request, *args, **kwargs):
+        invoice = self.get_object()
+        data = pdf.render_invoice_pdf(invoicing.invoice_document(invoice))
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
+        return response

@@ -278,3 +278,18 @@ def test_global_admin_changes_the_billing_account_with_a_checked_vat_number(tena
     )
     assert account.pk and account.vat_number == "NL004495445B01"
     assert AuditEvent.objects.filter(action="billing.account.change").exists()
+
+
+def test_seed_demo_adds_products_and_a_subscription_once(settings):
+    import io
+
+    from django.core.management import call_command
+
+    from billing.models import Product
+
+    settings.DEBUG = True
+    call_command("seed_demo", users=12, stdout=io.StringIO())
+    call_command("seed_demo", users=12, stdout=io.StringIO())
+    assert Product.objects.count() == 3
+    subscription = Subscription.objects.get()
+    assert subscription.product.sku == "business-basic" and subscription.licenses.count() == 10

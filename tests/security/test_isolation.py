@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Domain, RoleAssignment, User
 from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
-from billing.models import Subscription
+from billing.models import Invoice, Subscription
 from tests.billing.factories import make_subscription
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_not_found, sign_in
@@ -47,6 +47,27 @@ def _make_deleted_user(tenant, admin):
     return DeletedUser.objects.get(pk=user.pk)
 
 
+def _make_invoice(tenant, admin):
+    from datetime import date
+
+    from billing.invoicing import invoices_generate
+    from billing.models import Charge
+
+    subscription = make_subscription(tenant, start=date(2026, 4, 1))
+    Charge.objects.create(
+        tenant=tenant,
+        subscription=subscription,
+        kind=Charge.Kind.PURCHASE,
+        description="Purchase",
+        quantity=1,
+        unit_price=subscription.unit_term_price,
+        amount=subscription.unit_term_price,
+        occurred_on=date(2026, 4, 1),
+    )
+    [invoice] = invoices_generate(period="2026-04", today=date(2026, 5, 1))
+    return invoice
+
+
 def _make_role_assignment(tenant, admin):
     return RoleAssignment.objects.create(
         tenant=tenant, user=make_user(tenant), role=HELPDESK_ADMIN, assigned_by=admin
@@ -61,6 +82,7 @@ FACTORIES = {
     User: lambda tenant, admin: make_user(tenant),
     DeletedUser: _make_deleted_user,
     Subscription: lambda tenant, admin: make_subscription(tenant),
+    Invoice: _make_invoice,
     ImportJob: lambda tenant, admin: ImportJob.objects.create(
         tenant=tenant, created_by=admin, file_name="users.csv", total=0, status="done"
     ),

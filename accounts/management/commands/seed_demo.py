@@ -8,9 +8,11 @@ where the printed password signs them in.
 import os
 import unicodedata
 from dataclasses import dataclass
+from importlib import import_module
 from itertools import islice
 from operator import itemgetter
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
@@ -18,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections, transaction
 from django.utils import timezone
+from django.utils.module_loading import module_has_submodule
 
 from accounts.models import Domain, User
 from accounts.roles import (
@@ -198,9 +201,20 @@ class Command(BaseCommand):
                 tenant, created = self.ensure_tenant(password)
                 self.ensure_demo_accounts(tenant, password)
                 added = self.add_users(tenant, count)
+                self.seed_areas(tenant)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         self.report(tenant, created, added, password)
+
+    def seed_areas(self, tenant):
+        """Let each installed area add its demo data (its ``demo.seed(tenant=...)``).
+
+        The areas are found by module name, as the admin finds ``admin`` modules,
+        so this app imports none of them.
+        """
+        for app_config in apps.get_app_configs():
+            if module_has_submodule(app_config.module, "demo"):
+                import_module(f"{app_config.name}.demo").seed(tenant=tenant)
 
     def ensure_tenant(self, password):
         """Return the demo tenant and whether it was made now (with admin@ as Global admin)."""
