@@ -69,3 +69,21 @@ def licenses_of_user(*, tenant, user):
         .select_related("subscription__product")
         .order_by("subscription__product__name")
     )
+
+
+def product_names_by_user(*, tenant, user_ids):
+    """Return ``{user id: [product names]}`` for ``user_ids``, or everyone with None (one query)."""
+    result = {}
+    licenses = License.objects.for_tenant(tenant)
+    if user_ids is not None:
+        licenses = licenses.filter(user_id__in=user_ids)
+    for user_id, name in licenses.order_by("subscription__product__name").values_list(
+        "user_id", "subscription__product__name"
+    ):
+        result.setdefault(user_id, []).append(name)
+    return result
+
+
+def licensed_user_ids(*, tenant):
+    """Return a subquery of the ids of the tenant's users with any license."""
+    return License.objects.for_tenant(tenant).values("user_id")

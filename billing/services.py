@@ -392,3 +392,44 @@ def billing_account_update(*, tenant, acting_user, request=None, **fields):
         new={name: str(value) for name, value in fields.items()},
     )
     return account
+
+
+@transaction.atomic
+def user_licenses_set(*, tenant, acting_user, user, subscription_ids, request=None):
+    """Give ``user`` exactly the licenses of ``subscription_ids``; return (added, removed).
+
+    All or nothing: a product without a free license refuses the whole change.
+    """
+    _require(acting_user, tenant, CHANGE_LICENSES)
+    live = {
+        sub.pk: sub
+        for sub in Subscription.objects.for_tenant(tenant).exclude(
+            status=Subscription.Status.EXPIRED
+        )
+    }
+    wanted = set(subscription_ids)
+    if wanted - set(live):
+        raise ValidationError(_("Choose among your products."), code="unknown_subscription")
+    held = set(
+        License.objects.for_tenant(tenant)
+        .filter(user=user)
+        .values_list("subscription_id", flat=True)
+    )
+    added, removed = sorted(wanted - held), sorted(held - wanted)
+    for pk in added:
+        license_assign(
+            tenant=tenant,
+            acting_user=acting_user,
+            subscription=live[pk],
+            users=[user],
+            request=request,
+        )
+    for pk in removed:
+        license_unassign(
+            tenant=tenant,
+            acting_user=acting_user,
+            subscription=live[pk],
+            users=[user],
+            request=request,
+        )
+    return added, removed

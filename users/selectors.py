@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import AuditEvent, RoleAssignment, User
 from accounts.roles import ROLE_CHOICES, ROLES
 from accounts.selectors import home_counts
+from billing import selectors as billing_selectors
 from security_info import selectors as security_info_selectors
 
 # Searches shorter than this match at the start of a name only: a "contains"
@@ -82,6 +83,12 @@ class UserFilter(django_filters.FilterSet):
         empty_label=_("Everyone"),
         method="filter_role",
     )
+    license = django_filters.ChoiceFilter(
+        label=_("Licenses"),
+        choices=[("licensed", _("Licensed")), ("unlicensed", _("Unlicensed"))],
+        empty_label=_("Any"),
+        method="filter_license",
+    )
     sort = django_filters.ChoiceFilter(
         label=_("Sort by"),
         choices=_sort_choices,
@@ -92,7 +99,7 @@ class UserFilter(django_filters.FilterSet):
 
     class Meta:
         model = User
-        fields = ["q", "status", "role", "sort"]
+        fields = ["q", "status", "role", "license", "sort"]
 
     def __init__(self, data=None, *args, tenant, **kwargs):
         self.tenant = tenant
@@ -124,6 +131,12 @@ class UserFilter(django_filters.FilterSet):
         # Admins are few: a list of them is cheaper than a subquery per user.
         return queryset.filter(pk__in=holders.values("user_id"))
 
+    def filter_license(self, queryset, name, value):
+        holders = billing_selectors.licensed_user_ids(tenant=self.tenant)
+        if value == "licensed":
+            return queryset.filter(pk__in=holders)
+        return queryset.exclude(pk__in=holders)
+
     def order(self, queryset, name, value):
         return queryset  # applied by user_list() after filtering, with a default
 
@@ -143,7 +156,7 @@ class UserFilter(django_filters.FilterSet):
         if not self.is_bound or not self.is_valid():
             return set()
         data = self.form.cleaned_data
-        return {name for name in ("q", "status", "role") if data.get(name)}
+        return {name for name in ("q", "status", "role", "license") if data.get(name)}
 
 
 def user_list(*, tenant, params=None):

@@ -4,7 +4,7 @@ import secrets
 from django.contrib import messages
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
@@ -28,12 +28,14 @@ from accounts.models import User, UserManager
 from accounts.roles import (
     ADD_USERS,
     ASSIGN_ROLES,
+    CHANGE_LICENSES,
     CHANGE_USERS,
     DELETE_USERS,
     GLOBAL_ADMIN,
     PERMISSION_LABELS,
     RESET_PASSWORDS,
     ROLES,
+    VIEW_LICENSES,
     VIEW_ROLES,
     VIEW_USERS,
     can_assign_role,
@@ -41,6 +43,8 @@ from accounts.roles import (
 )
 from admin_portal.csv_export import streaming_csv_response
 from admin_portal.tables import EMPTY, esc
+from billing import selectors as billing_selectors
+from billing import services as billing_services
 from security_info import selectors as security_info_selectors
 from security_info import services as security_info_services
 from users import csv_import, selectors, services
@@ -60,6 +64,7 @@ LIST_COLUMNS = [
     ("name", _lazy("Display name")),
     ("username", _lazy("Sign-in name")),
     ("roles", _lazy("Roles")),
+    (None, _lazy("Licenses")),
     ("status", _lazy("Sign-in status")),
 ]
 
@@ -92,6 +97,9 @@ def _sort_headers(user_filter, params):
         )
     ]
     for key, label in LIST_COLUMNS:
+        if key is None:  # not sortable
+            cells.append(format_html('<th scope="col">{}</th>', label))
+            continue
         if current == key:
             aria, next_key, arrow = "ascending", f"-{key}", "▲"
         elif current == f"-{key}":
@@ -111,7 +119,7 @@ def _sort_headers(user_filter, params):
     return format_html_join("", "{}", ((cell,) for cell in cells))
 
 
-def _user_rows(users, roles, *, empty_text):
+def _user_rows(users, roles, licenses, *, empty_text):
     """Return the table rows of ``users``, rendered in Python for speed."""
     if not users:
         return format_html(
@@ -126,11 +134,13 @@ def _user_rows(users, roles, *, empty_text):
         name = esc(user.display_name)
         label = esc(select % {"name": user.display_name})
         user_roles = roles.get(user.pk)
+        user_licenses = licenses.get(user.pk)
         rows.append(
             f'<tr><td class="select-cell"><input type="checkbox" name="ids" value="{user.pk}"'
             f' form="bulk-form" data-row-select aria-label="{label}">'
             f'</td><td><a href="{base}{user.pk}/">{name}</a></td><td>{esc(user.username)}</td>'
             f"<td>{esc(', '.join(user_roles)) if user_roles else EMPTY}</td>"
+            f"<td>{esc(', '.join(user_licenses)) if user_licenses else EMPTY}</td>"
             f"<td>{blocked if user.is_sign_in_blocked else allowed}</td></tr>"
         )
     return mark_safe("".join(rows))  # noqa: S308 - every value went through esc()
@@ -166,7 +176,9 @@ class UserListView(TenantScopedMixin, TemplateView):
             per_page=_page_size(params),
         )
         rows = list(page.object_list)
-        roles = selectors.roles_by_user(tenant=tenant, user_ids=[user.pk for user in rows])
+        ids = [user.pk for user in rows]
+        roles = selectors.roles_by_user(tenant=tenant, user_ids=ids)
+        licenses = billing_selectors.product_names_by_user(tenant=tenant, user_ids=ids)
         actor = self.request.user
         context.update(
             filter=user_filter,
@@ -179,6 +191,7 @@ class UserListView(TenantScopedMixin, TemplateView):
             rows=_user_rows(
                 rows,
                 roles,
+                licenses,
                 empty_text=_("No users match this search or these filters.")
                 if user_filter.narrowed
                 else _("There are no users yet."),
@@ -187,6 +200,9 @@ class UserListView(TenantScopedMixin, TemplateView):
             can_reset=actor.has_perm(RESET_PASSWORDS),
             can_delete=actor.has_perm(DELETE_USERS),
             can_add=actor.has_perm(ADD_USERS),
+            license_subscriptions=billing_selectors.live_subscriptions(tenant=tenant)
+            if actor.has_perm(CHANGE_LICENSES)
+            else (),
             # Only Global admins can fix it, so only they are told.
             only_one_global_admin=GLOBAL_ADMIN in actor.role_codes
             and selectors.global_admin_count(tenant=tenant) == 1,
@@ -197,6 +213,7 @@ class UserListView(TenantScopedMixin, TemplateView):
 def _export_rows(tenant, users):
     # Roles belong to few users: one query for all of them, then the users streamed.
     roles = selectors.roles_by_user(tenant=tenant, user_ids=None)
+    licenses = billing_selectors.product_names_by_user(tenant=tenant, user_ids=None)
     blocked, allowed = _("Blocked"), _("Allowed")
     for user in users.iterator(chunk_size=2000):
         yield [
@@ -207,6 +224,7 @@ def _export_rows(tenant, users):
             user.job_title,
             user.department,
             "; ".join(roles.get(user.pk, ())),
+            "; ".join(licenses.get(user.pk, ())),
             blocked if user.is_sign_in_blocked else allowed,
             user.date_joined.date().isoformat(),
         ]
@@ -221,6 +239,7 @@ def _export_header():
         _("Job title"),
         _("Department"),
         _("Roles"),
+        _("Licenses"),
         _("Sign-in status"),
         _("Created"),
     ]
@@ -292,6 +311,8 @@ class UserBulkView(TenantScopedMixin, View):
             return self.reset(request, users, back=back)
         if action == "delete":
             return self.delete(request, users, back=back)
+        if action in ("assign_license", "unassign_license"):
+            return self.licenses(request, users, assign=action == "assign_license", back=back)
         if action == "export":
             return streaming_csv_response(
                 "users-selected.csv",
@@ -316,6 +337,46 @@ class UserBulkView(TenantScopedMixin, View):
         query = QueryDict(self.request.POST.get("query", "")).urlencode()
         base = reverse("users:user_list")
         return f"{base}?{query}" if query else base
+
+    def licenses(self, request, users, *, assign, back):
+        if not request.user.has_perm(CHANGE_LICENSES):
+            raise PermissionDenied
+        try:
+            subscription = billing_selectors.live_subscriptions(tenant=request.tenant).get(
+                pk=int(request.POST.get("subscription", ""))
+            )
+        except (ValueError, ObjectDoesNotExist):
+            messages.error(request, _("Choose a product first."))
+            return redirect(back)
+        service = billing_services.license_assign if assign else billing_services.license_unassign
+        try:
+            count = service(
+                tenant=request.tenant,
+                acting_user=request.user,
+                subscription=subscription,
+                users=users,
+                request=request,
+            )
+        except ValidationError as error:
+            if error.code == "forbidden":
+                raise PermissionDenied from None
+            messages.error(request, error.messages[0])
+            return redirect(back)
+        text = (
+            ngettext(
+                "%(product)s assigned to %(count)d user.",
+                "%(product)s assigned to %(count)d users.",
+                count,
+            )
+            if assign
+            else ngettext(
+                "%(product)s taken away from %(count)d user.",
+                "%(product)s taken away from %(count)d users.",
+                count,
+            )
+        )
+        messages.success(request, text % {"product": subscription.product.name, "count": count})
+        return redirect(back)
 
     def delete(self, request, users, *, back):
         if not request.user.has_perm(DELETE_USERS):
@@ -432,6 +493,21 @@ class UserBulkView(TenantScopedMixin, View):
         )
 
 
+def _license_context(request, person):
+    """Return the Licenses section of a user's page: each product, held or not."""
+    held = {
+        lic.subscription_id
+        for lic in billing_selectors.licenses_of_user(tenant=request.tenant, user=person)
+    }
+    return {
+        "license_rows": [
+            {"subscription": sub, "held": sub.pk in held}
+            for sub in billing_selectors.live_subscriptions(tenant=request.tenant)
+        ],
+        "can_change_licenses": request.user.has_perm(CHANGE_LICENSES) and not person.deleted_at,
+    }
+
+
 class UserDetailView(TenantScopedMixin, DetailView):
     """A user's page: account, authentication methods (when allowed), activity."""
 
@@ -449,6 +525,20 @@ class UserDetailView(TenantScopedMixin, DetailView):
         context["can_manage"] = services.can_manage(actor, person)
         context["can_delete"] = services.can_delete(actor, person)
         context["can_assign_roles"] = actor.has_perm(ASSIGN_ROLES)
+        if actor.has_perm(VIEW_LICENSES):
+            held = {
+                lic.subscription_id
+                for lic in billing_selectors.licenses_of_user(
+                    tenant=self.request.tenant, user=person
+                )
+            }
+            context["license_rows"] = [
+                {"subscription": sub, "held": sub.pk in held}
+                for sub in billing_selectors.live_subscriptions(tenant=self.request.tenant)
+            ]
+            context["can_change_licenses"] = (
+                actor.has_perm(CHANGE_LICENSES) and not person.deleted_at
+            )
         if context["can_manage_methods"]:
             context["methods"] = security_info_selectors.methods_for_admin(user=person)
             context["can_issue_pass"] = not person.is_admin or GLOBAL_ADMIN in actor.role_codes
@@ -807,6 +897,48 @@ class UserRolesView(TenantScopedMixin, DetailView):
             return redirect("users:user_roles", pk=person.pk)
         if added or removed:
             messages.success(request, _("The roles were saved."))
+        return redirect("users:user_detail", pk=person.pk)
+
+
+class UserLicensesView(TenantScopedMixin, DetailView):
+    """Set the licenses of one user (also the Licenses section of their page)."""
+
+    permission_required = CHANGE_LICENSES
+    model = User
+    template_name = "users/user_licenses.html"
+    context_object_name = "person"
+
+    def get_queryset(self):
+        return super().get_queryset().active()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(_license_context(self.request, self.object))
+        return context
+
+    def post(self, request, *args, **kwargs):
+        person = self.get_object()
+        try:
+            wanted = [int(value) for value in request.POST.getlist("subscriptions")]
+        except ValueError:
+            raise Http404 from None
+        try:
+            added, removed = billing_services.user_licenses_set(
+                tenant=request.tenant,
+                acting_user=request.user,
+                user=person,
+                subscription_ids=wanted,
+                request=request,
+            )
+        except ValidationError as error:
+            if error.code == "forbidden":
+                raise PermissionDenied from None
+            if error.code == "unknown_subscription":
+                raise Http404 from None
+            messages.error(request, error.messages[0])
+        else:
+            if added or removed:
+                messages.success(request, _("The licenses were saved."))
         return redirect("users:user_detail", pk=person.pk)
 
 

@@ -23,8 +23,13 @@ def make_product(**fields):
 
 
 def make_invoice_method(tenant, **fields):
+    """Return the tenant's pay-by-invoice method, adding it (as default if first) when missing."""
+    existing = PaymentMethod.objects.filter(tenant=tenant, kind=PaymentMethod.Kind.INVOICE).first()
+    if existing:
+        return existing
+    is_default = not PaymentMethod.objects.filter(tenant=tenant).exists()
     return PaymentMethod.objects.create(
-        tenant=tenant, kind=PaymentMethod.Kind.INVOICE, is_default=True, **fields
+        tenant=tenant, kind=PaymentMethod.Kind.INVOICE, is_default=is_default, **fields
     )
 
 

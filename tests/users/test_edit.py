@@ -211,3 +211,41 @@ def test_deleted_users_cannot_be_edited(client, tenant, admin):
     sign_in(client, admin)
     assert_not_found(client.get(f"/users/{pat.pk}/edit/"))
     assert_not_found(client.get(f"/users/{pat.pk}/roles/"))
+
+
+def test_licenses_on_a_users_page(client, tenant, admin):
+    from billing.models import License
+    from tests.billing.factories import make_product, make_subscription
+
+    basic = make_subscription(tenant, make_product(name="Basic"), quantity=1)
+    premium = make_subscription(tenant, make_product(name="Premium"), quantity=1)
+    pat, sam = make_user(tenant, "pat"), make_user(tenant, "sam")
+    sign_in(client, admin)
+    page = client.get(f"/users/{pat.pk}/").content.decode()
+    assert 'data-testid="user-licenses"' in page and "Basic" in page and "Premium" in page
+    client.post(f"/users/{pat.pk}/licenses/", {"subscriptions": [basic.pk, premium.pk]})
+    assert set(License.objects.filter(user=pat).values_list("subscription_id", flat=True)) == {
+        basic.pk,
+        premium.pk,
+    }
+    # The last Basic license is taken: Sam's change is refused as a whole.
+    response = client.post(f"/users/{sam.pk}/licenses/", {"subscriptions": [basic.pk]})
+    assert "No licenses left" in client.get(response.url).content.decode()
+    client.post(f"/users/{pat.pk}/licenses/", {"subscriptions": [premium.pk]})
+    assert list(License.objects.filter(user=pat).values_list("subscription_id", flat=True)) == [
+        premium.pk
+    ]
+    other = make_subscription(make_tenant(), quantity=1)
+    assert_not_found(client.post(f"/users/{pat.pk}/licenses/", {"subscriptions": [other.pk]}))
+
+
+def test_helpdesk_cannot_change_licenses(client, tenant):
+    from tests.billing.factories import make_subscription
+
+    subscription = make_subscription(tenant)
+    pat = make_user(tenant, "pat")
+    sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
+    assert 'data-testid="user-licenses"' not in client.get(f"/users/{pat.pk}/").content.decode()
+    assert_forbidden(
+        client.post(f"/users/{pat.pk}/licenses/", {"subscriptions": [subscription.pk]})
+    )
