@@ -228,9 +228,26 @@ class UserAddDetailsForm(forms.Form):
         help_text=_("Leave all unticked for someone who needs no admin center."),
     )
 
-    def __init__(self, *args, assignable_roles, **kwargs):
+    licenses = forms.MultipleChoiceField(
+        label=_("Licenses"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The products this person may use."),
+    )
+
+    def __init__(self, *args, assignable_roles, subscriptions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["roles"].choices = [(role.code, role.name) for role in assignable_roles]
+        self.fields["licenses"].choices = [
+            (
+                str(subscription.pk),
+                _("%(product)s (%(free)d free)")
+                % {"product": subscription.product.name, "free": subscription.available},
+            )
+            for subscription in subscriptions
+        ]
+        if not subscriptions:
+            del self.fields["licenses"]
         self.fields.update(
             forms.fields_for_model(
                 User,

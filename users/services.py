@@ -23,6 +23,7 @@ from accounts.roles import (
     RESET_PASSWORDS,
     can_reset_password,
 )
+from billing import services as billing_services
 
 # One page of the list at most; a bulk action is not an import.
 BULK_MAX = 200
@@ -433,10 +434,14 @@ def user_create(
     password_hash=None,
     require_change=True,
     roles=(),
+    subscriptions=(),
     profile=None,
     request=None,
 ):
     """Add a user to ``tenant``; return ``(user, generated password or None)``.
+
+    ``subscriptions`` are the products whose licenses the user gets at once; with
+    no license left on one of them, nobody is created.
 
     Give ``password`` (checked by the password validators), or ``password_hash``
     (a typed password already checked and hashed by the add-user form), or
@@ -505,6 +510,14 @@ def user_create(
     for code in roles:
         account_services.role_assign(
             tenant=tenant, user=user, role=code, acting_user=acting_user, request=request
+        )
+    for subscription in subscriptions:
+        billing_services.license_assign(
+            tenant=tenant,
+            acting_user=acting_user,
+            subscription=subscription,
+            users=[user],
+            request=request,
         )
     account_services.home_counts_forget(tenant=tenant)
     return user, generated

@@ -963,7 +963,7 @@ class UsernameCheckView(TenantScopedMixin, View):
 WIZARD_KEY = "users_add"
 WIZARD_STEPS = [
     ("users:user_add", _lazy("Basics")),
-    ("users:user_add_details", _lazy("Roles and profile")),
+    ("users:user_add_details", _lazy("Licenses, roles and profile")),
     ("users:user_add_review", _lazy("Review and finish")),
 ]
 
@@ -1000,6 +1000,12 @@ class _UserAddStep(TenantScopedMixin, TemplateView):
 
     def assignable_roles(self):
         return [role for role in ROLES.values() if can_assign_role(self.request.user, role.code)]
+
+    def subscriptions(self):
+        """Return the products whose licenses this admin may hand out here."""
+        if not self.request.user.has_perm(CHANGE_LICENSES):
+            return []
+        return list(billing_selectors.live_subscriptions(tenant=self.request.tenant))
 
 
 class UserAddView(_UserAddStep):
@@ -1060,15 +1066,25 @@ class UserAddDetailsView(_UserAddStep):
 
     def get(self, request, *args, **kwargs):
         form = UserAddDetailsForm(
-            assignable_roles=self.assignable_roles(), initial=self.wizard().get("details")
+            assignable_roles=self.assignable_roles(),
+            subscriptions=self.subscriptions(),
+            initial=self.wizard().get("details"),
         )
         return self.render_to_response(self.get_context_data(form=form))
 
     def post(self, request, *args, **kwargs):
-        form = UserAddDetailsForm(request.POST, assignable_roles=self.assignable_roles())
+        form = UserAddDetailsForm(
+            request.POST,
+            assignable_roles=self.assignable_roles(),
+            subscriptions=self.subscriptions(),
+        )
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
-        details = {**form.cleaned_data, "usage_location": str(form.cleaned_data["usage_location"])}
+        details = {
+            **form.cleaned_data,
+            "usage_location": str(form.cleaned_data["usage_location"]),
+            "licenses": [int(pk) for pk in form.cleaned_data.get("licenses", [])],
+        }
         self.save_wizard(details=details)
         return redirect("users:user_add_review")
 
@@ -1096,6 +1112,9 @@ class UserAddReviewView(_UserAddStep):
             details=details,
             username=f"{basics['local_part']}@{basics['domain']}",
             role_names=[ROLES[code].name for code in details["roles"] if code in ROLES],
+            license_names=[
+                sub.product.name for sub in self.subscriptions() if sub.pk in details["licenses"]
+            ],
         )
         return context
 
@@ -1117,6 +1136,9 @@ class UserAddReviewView(_UserAddStep):
                 password_hash=basics["password_hash"],
                 require_change=basics["require_change"],
                 roles=details["roles"],
+                subscriptions=[
+                    sub for sub in self.subscriptions() if sub.pk in details["licenses"]
+                ],
                 profile=profile,
                 request=request,
             )

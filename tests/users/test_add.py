@@ -168,3 +168,27 @@ def test_only_the_own_organizations_domains_are_offered(client, admin, domain):
     sign_in(client, admin)
     page = client.get("/users/add/").content.decode()
     assert domain in page and other.domain_set.get().name not in page
+
+
+def test_the_wizard_hands_out_licenses_and_refuses_when_none_are_left(
+    client, tenant, admin, domain
+):
+    from billing.models import License
+    from tests.billing.factories import make_product, make_subscription
+
+    subscription = make_subscription(tenant, make_product(name="Basic"), quantity=1)
+    sign_in(client, admin)
+    client.post("/users/add/", basics(domain))
+    page = client.get("/users/add/details/").content.decode()
+    assert "Basic (1 free)" in page
+    client.post("/users/add/details/", details(licenses=[subscription.pk]))
+    assert "Basic" in client.get("/users/add/review/").content.decode()
+    client.post("/users/add/review/")
+    adele = User.objects.get(username=f"adele@{domain}")
+    assert License.objects.filter(user=adele, subscription=subscription).exists()
+
+    client.post("/users/add/", basics(domain, local_part="alex"))
+    client.post("/users/add/details/", details(licenses=[subscription.pk]))
+    response = client.post("/users/add/review/")
+    assert "No licenses left" in response.content.decode()
+    assert not User.objects.filter(username=f"alex@{domain}").exists()
