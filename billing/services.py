@@ -433,3 +433,27 @@ def user_licenses_set(*, tenant, acting_user, user, subscription_ids, request=No
             request=request,
         )
     return added, removed
+
+
+@transaction.atomic
+def subscription_payment_method_change(
+    *, tenant, acting_user, subscription, payment_method, request=None
+):
+    """Pay ``subscription`` with another of the organization's payment methods."""
+    _require(acting_user, tenant, CHANGE_SUBSCRIPTIONS)
+    if payment_method.tenant_id != tenant.pk:
+        raise ValidationError(_("Choose one of your payment methods."), code="payment_method")
+    locked = _locked(tenant, subscription)
+    old = str(locked.payment_method or "")
+    locked.payment_method = payment_method
+    locked.save(update_fields=["payment_method"])
+    subscription.payment_method = payment_method
+    audit_record(
+        action="billing.subscription.payment_method",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=locked,
+        old={"payment_method": old},
+        new={"payment_method": str(payment_method)},
+    )

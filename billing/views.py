@@ -162,6 +162,21 @@ class SubscriptionDetailView(TenantScopedMixin, DetailView):
                     _("Cancelled. Your licenses stay until %(date)s.")
                     % {"date": subscription.term_end.isoformat()},
                 )
+            elif action == "payment_method":
+                try:
+                    method = PaymentMethod.objects.for_tenant(request.tenant).get(
+                        pk=int(request.POST.get("payment_method", ""))
+                    )
+                except (ValueError, PaymentMethod.DoesNotExist):
+                    raise Http404 from None
+                services.subscription_payment_method_change(
+                    tenant=request.tenant,
+                    acting_user=request.user,
+                    subscription=subscription,
+                    payment_method=method,
+                    request=request,
+                )
+                messages.success(request, _("%(method)s now pays for it.") % {"method": method})
             elif action == "reactivate":
                 services.subscription_reactivate(
                     tenant=request.tenant,

@@ -238,3 +238,36 @@ def test_billing_account_form_checks_the_vat_number(client, tenant, billing_admi
 def test_reader_cannot_change_the_billing_account(client, tenant):
     sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
     assert_forbidden(client.post("/billing/accounts/", {"sold_to_name": "X", "country": "NL"}))
+
+
+def test_change_the_payment_method_then_remove_the_old_one(client, tenant, billing_admin):
+    subscription = make_subscription(tenant)
+    old = subscription.payment_method
+    sign_in(client, billing_admin)
+    year = str(date.today().year + 1)
+    client.post(
+        "/billing/payment-methods/add-card/",
+        {
+            "holder_name": "Bill",
+            "number": "5555555555554444",
+            "exp_month": "12",
+            "exp_year": year,
+            "cvc": "123",
+        },
+    )
+    card = PaymentMethod.objects.get(kind="card")
+    client.post(
+        f"/billing/products/{subscription.pk}/",
+        {"action": "payment_method", "payment_method": card.pk},
+    )
+    assert Subscription.objects.get().payment_method == card
+    client.post("/billing/payment-methods/", {"action": "remove", "method": old.pk})
+    assert list(PaymentMethod.objects.values_list("pk", flat=True)) == [card.pk]
+    assert PaymentMethod.objects.get().is_default
+    foreign = make_invoice_method(make_tenant())
+    assert_not_found(
+        client.post(
+            f"/billing/products/{subscription.pk}/",
+            {"action": "payment_method", "payment_method": foreign.pk},
+        )
+    )
