@@ -68,6 +68,7 @@ ACTION_LABELS = {
     "billing.account.change": _("Billing account changed"),
     "billing.invoice.create": _("Invoice made"),
     "billing.invoice.payment_failed": _("Invoice payment failed"),
+    "billing.invoice.pay": _("Invoice paid"),
     "billing.license.assign": _("License assigned"),
     "billing.license.unassign": _("License unassigned"),
     "billing.payment_method.add": _("Payment method added"),

@@ -323,3 +323,37 @@ def _expire(subscription):
                 bcc=holders,
             ).send()
         )
+
+
+@transaction.atomic
+def invoice_pay(*, tenant, acting_user, invoice, payment_method, request=None):
+    """Pay a due or overdue invoice now with one of the organization's cards."""
+    from accounts.roles import CHANGE_PAYMENT_METHODS
+
+    if not acting_user.has_perm(CHANGE_PAYMENT_METHODS) or acting_user.tenant_id != tenant.pk:
+        raise ValidationError(_("You can't pay invoices."), code="forbidden")
+    locked = Invoice.objects.for_tenant(tenant).select_for_update().get(pk=invoice.pk)
+    if locked.status == Invoice.Status.PAID:
+        raise ValidationError(_("This invoice is paid already."), code="paid")
+    if payment_method.tenant_id != tenant.pk or payment_method.kind != PaymentMethod.Kind.CARD:
+        raise ValidationError(_("Choose one of your cards."), code="payment_method")
+    try:
+        charge = payments.get_provider().charge(
+            token=payment_method.provider_token,
+            amount=locked.total,
+            currency=locked.currency,
+            description=locked.number,
+        )
+    except payments.PaymentDeclined as declined:
+        raise ValidationError(str(declined.message), code="declined") from None
+    locked.status, locked.paid_at = Invoice.Status.PAID, timezone.now()
+    locked.save(update_fields=["status", "paid_at"])
+    invoice.status, invoice.paid_at = locked.status, locked.paid_at
+    audit_record(
+        action="billing.invoice.pay",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=locked,
+        new={"charge": charge.id, "method": str(payment_method)},
+    )

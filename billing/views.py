@@ -499,7 +499,36 @@ class InvoiceDetailView(TenantScopedMixin, DetailView):
         context = super().get_context_data(**kwargs)
         context["lines"] = self.object.lines.order_by("occurred_on", "id")
         context["seller"] = invoicing.seller()
+        if self.object.status != Invoice.Status.PAID and self.request.user.has_perm(
+            CHANGE_PAYMENT_METHODS
+        ):
+            context["cards"] = PaymentMethod.objects.for_tenant(self.request.tenant).filter(
+                kind=PaymentMethod.Kind.CARD
+            )
         return context
+
+    def post(self, request, *args, **kwargs):
+        _refuse_unless(request, CHANGE_PAYMENT_METHODS)
+        invoice = self.get_object()
+        try:
+            method = PaymentMethod.objects.for_tenant(request.tenant).get(
+                pk=int(request.POST.get("payment_method", ""))
+            )
+        except (ValueError, PaymentMethod.DoesNotExist):
+            raise Http404 from None
+        try:
+            invoicing.invoice_pay(
+                tenant=request.tenant,
+                acting_user=request.user,
+                invoice=invoice,
+                payment_method=method,
+                request=request,
+            )
+        except ValidationError as error:
+            _report(request, error)
+        else:
+            messages.success(request, _("Invoice %(number)s is paid.") % {"number": invoice.number})
+        return redirect(invoice)
 
 
 class InvoicePdfView(TenantScopedMixin, DetailView):

@@ -202,3 +202,36 @@ def test_readers_see_bills(client, tenant, billing_admin, role):
 def test_helpdesk_gets_403_on_bills(client, tenant):
     sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
     assert_forbidden(client.get("/billing/bills/"))
+
+
+def test_a_due_invoice_is_paid_from_its_page(client, tenant, billing_admin):
+    buy(tenant, billing_admin)
+    [invoice] = invoicing.invoices_generate(period="2026-04", today=date(2026, 5, 1))
+    assert invoice.status == "due"
+    sign_in(client, billing_admin)
+    page = client.get(f"/billing/bills/{invoice.pk}/").content.decode()
+    assert "Pay by bank transfer" in page
+    card = services.payment_method_add_card(
+        tenant=tenant,
+        acting_user=billing_admin,
+        number="4242424242424242",
+        exp_month=12,
+        exp_year=date.today().year + 2,
+        cvc="123",
+        holder_name="Bill",
+    )
+    response = client.post(f"/billing/bills/{invoice.pk}/", {"payment_method": card.pk})
+    assert "is paid." in client.get(response.url).content.decode()
+    assert Invoice.objects.get(pk=invoice.pk).status == "paid"
+    again = client.post(f"/billing/bills/{invoice.pk}/", {"payment_method": card.pk})
+    assert "paid already" in client.get(again.url).content.decode()
+
+
+def test_a_reader_cannot_pay(client, tenant, billing_admin):
+    buy(tenant, billing_admin)
+    [invoice] = invoicing.invoices_generate(period="2026-04", today=date(2026, 5, 1))
+    sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
+    assert (
+        'data-testid="pay-form"' not in client.get(f"/billing/bills/{invoice.pk}/").content.decode()
+    )
+    assert_forbidden(client.post(f"/billing/bills/{invoice.pk}/", {"payment_method": 1}))
