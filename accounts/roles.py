@@ -35,6 +35,13 @@ CHANGE_PAYMENT_METHODS = "billing.change_paymentmethod"
 VIEW_BILLING_ACCOUNTS = "billing.view_billingaccount"
 CHANGE_BILLING_ACCOUNTS = "billing.change_billingaccount"
 
+# Groups (the groups app's model).
+VIEW_GROUPS = "groups.view_group"
+ADD_GROUPS = "groups.add_group"
+CHANGE_GROUPS = "groups.change_group"
+DELETE_GROUPS = "groups.delete_group"
+_MANAGE_GROUPS = frozenset({VIEW_GROUPS, ADD_GROUPS, CHANGE_GROUPS, DELETE_GROUPS})
+
 _READ_BILLING = frozenset(
     {VIEW_SUBSCRIPTIONS, VIEW_LICENSES, VIEW_INVOICES, VIEW_PAYMENT_METHODS, VIEW_BILLING_ACCOUNTS}
 )
@@ -69,6 +76,7 @@ class Role:
 _READ_ALL = (
     frozenset({ADMIN_CENTER, VIEW_USERS, VIEW_ROLES, VIEW_AUDIT, VIEW_TENANT, VIEW_DOMAINS})
     | _READ_BILLING
+    | {VIEW_GROUPS}
 )
 
 ROLES = {
@@ -88,7 +96,8 @@ ROLES = {
                 CHANGE_TENANT,
                 CHANGE_DOMAINS,
             }
-            | _CHANGE_BILLING,
+            | _CHANGE_BILLING
+            | _MANAGE_GROUPS,
             privileged=True,
         ),
         Role(
@@ -108,19 +117,20 @@ ROLES = {
             frozenset(
                 {ADMIN_CENTER, VIEW_USERS, ADD_USERS, CHANGE_USERS, DELETE_USERS, VIEW_ROLES}
                 | {RESET_PASSWORDS, ASSIGN_ROLES, VIEW_LICENSES, CHANGE_LICENSES}
+                | _MANAGE_GROUPS
             ),
         ),
         Role(
             HELPDESK_ADMIN,
             _("Helpdesk admin"),
             _("Resets passwords of users without a role and of other Helpdesk admins."),
-            frozenset({ADMIN_CENTER, VIEW_USERS, RESET_PASSWORDS}),
+            frozenset({ADMIN_CENTER, VIEW_USERS, RESET_PASSWORDS, VIEW_GROUPS}),
         ),
         Role(
             GROUPS_ADMIN,
             _("Groups admin"),
             _("Creates and manages groups and their members."),
-            frozenset({ADMIN_CENTER, VIEW_USERS}),
+            frozenset({ADMIN_CENTER, VIEW_USERS}) | _MANAGE_GROUPS,
         ),
         Role(
             BILLING_ADMIN,
@@ -171,6 +181,10 @@ PERMISSION_LABELS = {
     CHANGE_PAYMENT_METHODS: _("Add and remove payment methods"),
     VIEW_BILLING_ACCOUNTS: _("See billing accounts"),
     CHANGE_BILLING_ACCOUNTS: _("Change billing accounts"),
+    VIEW_GROUPS: _("See groups and their members"),
+    ADD_GROUPS: _("Create groups"),
+    CHANGE_GROUPS: _("Edit groups and their members"),
+    DELETE_GROUPS: _("Delete and restore groups"),
 }
 
 # Who may reset the password of a holder of each role. A user without a role is

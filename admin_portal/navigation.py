@@ -40,7 +40,14 @@ MENU = (
             MenuItem(_("Roles"), "users:role_list", "shield", roles.VIEW_ROLES),
         ),
     ),
-    MenuItem(_("Groups"), "groups:group_list", "groups", "groups.view_group"),
+    MenuGroup(
+        _("Groups"),
+        "groups",
+        (
+            MenuItem(_("Active groups"), "groups:group_list", "groups", roles.VIEW_GROUPS),
+            MenuItem(_("Deleted groups"), "groups:group_deleted_list", "trash", roles.VIEW_GROUPS),
+        ),
+    ),
     MenuGroup(
         _("Billing"),
         "billing",

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "users",
     "org_settings",
     "billing",
+    "groups",
     "django_countries",
     "django_filters",
     "admin_portal.apps.AdminPortalConfig",

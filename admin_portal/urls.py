@@ -15,6 +15,7 @@ urlpatterns = [
     path("users/", include("users.urls")),
     path("settings/", include("org_settings.urls")),
     path("billing/", include("billing.urls")),
+    path("groups/", include("groups.urls")),
     path("password/reset/", include("security_info.reset_urls")),
     path("", include("accounts.urls")),
 ]

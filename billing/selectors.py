@@ -87,3 +87,12 @@ def product_names_by_user(*, tenant, user_ids):
 def licensed_user_ids(*, tenant):
     """Return a subquery of the ids of the tenant's users with any license."""
     return License.objects.for_tenant(tenant).values("user_id")
+
+
+def subscriptions_with_holding(*, tenant, user):
+    """Return the live subscriptions, each with ``held``: whether ``user`` has a license."""
+    from django.db.models import Exists, OuterRef
+
+    return live_subscriptions(tenant=tenant).annotate(
+        held=Exists(License.objects.filter(subscription=OuterRef("pk"), user=user))
+    )

@@ -21,6 +21,7 @@ from django_countries import countries
 
 from accounts.models import Domain, Tenant, User, UserManager
 from admin_portal.csv_export import csv_safe
+from groups import selectors as group_selectors
 from security_info.validators import normalize_alternate_email, parse_mobile_number
 
 # Big enough for any organization's first import, small enough to check in one request.
@@ -534,4 +535,8 @@ class _Checker:
                     username__in=names[start : start + NAMES_PER_QUERY]
                 ).values_list("username", "tenant_id", "deleted_at")
             )
+            # A group's address is taken as well: addresses are unique across both.
+            chunk = names[start : start + NAMES_PER_QUERY]
+            for address, tenant_id in group_selectors.group_addresses_in(chunk).items():
+                found.setdefault(address, (tenant_id, None))
         return found

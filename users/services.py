@@ -24,6 +24,7 @@ from accounts.roles import (
     can_reset_password,
 )
 from billing import services as billing_services
+from groups import selectors as group_selectors
 
 # One page of the list at most; a bulk action is not an import.
 BULK_MAX = 200
@@ -345,8 +346,8 @@ def user_update(*, tenant, acting_user, user, request=None, **changes):
 
 
 def username_available(username):
-    """Return whether nobody (in any organization) has the sign-in name ``username``."""
-    return not User.objects.filter(username=UserManager.normalize_username(username)).exists()
+    """Return whether no user or group (in any organization) has the address ``username``."""
+    return not group_selectors.address_in_use(username)
 
 
 @transaction.atomic
@@ -534,7 +535,8 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
     sign-in. The accounts exist when this returns; their passwords are hashed by
     a background job (``import_passwords_set``) whose progress ``job`` records,
     and until then they cannot sign in. The results CSV (sign-in names and
-    passwords) is returned once and stored nowhere.
+    passwords) is returned to the caller; the import page keeps it in the shared
+    cache for at most an hour, for one download by whoever started the import.
     """
     from django.contrib.auth.hashers import make_password
 
@@ -552,7 +554,10 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
     now = timezone.now()
     unusable = make_password(None)  # until the background job sets the real hash
     with transaction.atomic():
-        taken = sorted(User.objects.filter(username__in=names).values_list("username", flat=True))
+        taken = sorted(
+            set(User.objects.filter(username__in=names).values_list("username", flat=True))
+            | set(group_selectors.group_addresses_in(names))
+        )
         if taken:
             raise ValidationError(
                 _("Someone took these sign-in names since the file was checked: %(names)s"),

@@ -25,6 +25,7 @@ urlpatterns = [
     path("<int:pk>/sign-in-name/", views.UserRenameView.as_view(), name="user_rename"),
     path("<int:pk>/roles/", views.UserRolesView.as_view(), name="user_roles"),
     path("<int:pk>/licenses/", views.UserLicensesView.as_view(), name="user_licenses"),
+    path("<int:pk>/groups/", views.UserGroupsView.as_view(), name="user_groups"),
     path(
         "<int:pk>/reset-password/",
         views.UserPasswordResetView.as_view(),

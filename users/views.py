@@ -28,6 +28,7 @@ from accounts.models import User, UserManager
 from accounts.roles import (
     ADD_USERS,
     ASSIGN_ROLES,
+    CHANGE_GROUPS,
     CHANGE_LICENSES,
     CHANGE_USERS,
     DELETE_USERS,
@@ -35,6 +36,7 @@ from accounts.roles import (
     PERMISSION_LABELS,
     RESET_PASSWORDS,
     ROLES,
+    VIEW_GROUPS,
     VIEW_LICENSES,
     VIEW_ROLES,
     VIEW_USERS,
@@ -45,6 +47,8 @@ from admin_portal.csv_export import streaming_csv_response
 from admin_portal.tables import EMPTY, esc
 from billing import selectors as billing_selectors
 from billing import services as billing_services
+from groups import selectors as group_selectors
+from groups import services as group_services
 from security_info import selectors as security_info_selectors
 from security_info import services as security_info_services
 from users import csv_import, selectors, services
@@ -495,14 +499,12 @@ class UserBulkView(TenantScopedMixin, View):
 
 def _license_context(request, person):
     """Return the Licenses section of a user's page: each product, held or not."""
-    held = {
-        lic.subscription_id
-        for lic in billing_selectors.licenses_of_user(tenant=request.tenant, user=person)
-    }
     return {
         "license_rows": [
-            {"subscription": sub, "held": sub.pk in held}
-            for sub in billing_selectors.live_subscriptions(tenant=request.tenant)
+            {"subscription": sub, "held": sub.held}
+            for sub in billing_selectors.subscriptions_with_holding(
+                tenant=request.tenant, user=person
+            )
         ],
         "can_change_licenses": request.user.has_perm(CHANGE_LICENSES) and not person.deleted_at,
     }
@@ -526,19 +528,12 @@ class UserDetailView(TenantScopedMixin, DetailView):
         context["can_delete"] = services.can_delete(actor, person)
         context["can_assign_roles"] = actor.has_perm(ASSIGN_ROLES)
         if actor.has_perm(VIEW_LICENSES):
-            held = {
-                lic.subscription_id
-                for lic in billing_selectors.licenses_of_user(
-                    tenant=self.request.tenant, user=person
-                )
-            }
-            context["license_rows"] = [
-                {"subscription": sub, "held": sub.pk in held}
-                for sub in billing_selectors.live_subscriptions(tenant=self.request.tenant)
-            ]
-            context["can_change_licenses"] = (
-                actor.has_perm(CHANGE_LICENSES) and not person.deleted_at
+            context.update(_license_context(self.request, person))
+        if actor.has_perm(VIEW_GROUPS):
+            context["group_memberships"] = group_selectors.groups_of_user(
+                tenant=self.request.tenant, user=person
             )
+            context["can_change_groups"] = actor.has_perm(CHANGE_GROUPS) and not person.deleted_at
         if context["can_manage_methods"]:
             context["methods"] = security_info_selectors.methods_for_admin(user=person)
             context["can_issue_pass"] = not person.is_admin or GLOBAL_ADMIN in actor.role_codes
@@ -939,6 +934,72 @@ class UserLicensesView(TenantScopedMixin, DetailView):
         else:
             if added or removed:
                 messages.success(request, _("The licenses were saved."))
+        return redirect("users:user_detail", pk=person.pk)
+
+
+class UserGroupsView(TenantScopedMixin, DetailView):
+    """A user's groups: join one (by its address or name) or leave some."""
+
+    permission_required = CHANGE_GROUPS
+    model = User
+    template_name = "users/user_groups.html"
+    context_object_name = "person"
+
+    def get_queryset(self):
+        return super().get_queryset().active()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        search = self.request.GET.get("q", "")[:100]
+        context.update(
+            group_memberships=group_selectors.groups_of_user(
+                tenant=self.request.tenant, user=self.object
+            ),
+            search=search,
+            group_candidates=group_selectors.group_list(
+                tenant=self.request.tenant, params={"q": search}
+            )[0][:20]
+            if search
+            else (),
+            can_change_groups=True,
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        person = self.get_object()
+        role = request.POST.get("role", "member")
+        if role not in ("member", "owner"):
+            return HttpResponseBadRequest(_("Unknown role."), content_type="text/plain")
+        try:
+            ids = {int(value) for value in request.POST.getlist("groups")}
+        except ValueError:
+            raise Http404 from None
+        groups = list(group_selectors.group_list(tenant=request.tenant)[0].filter(pk__in=ids))
+        if len(groups) != len(ids):
+            raise Http404
+        adding = request.POST.get("action") == "join"
+        try:
+            for group in groups:
+                service = (
+                    group_services.group_people_add
+                    if adding
+                    else group_services.group_people_remove
+                )
+                service(
+                    tenant=request.tenant,
+                    acting_user=request.user,
+                    group=group,
+                    users=[person],
+                    role=role,
+                    request=request,
+                )
+        except ValidationError as error:
+            if error.code == "forbidden":
+                raise PermissionDenied from None
+            messages.error(request, error.messages[0])
+        else:
+            if groups:
+                messages.success(request, _("The groups were saved."))
         return redirect("users:user_detail", pk=person.pk)
 
 

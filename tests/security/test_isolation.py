@@ -11,12 +11,14 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Domain, RoleAssignment, User
 from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
 from billing.models import Invoice, Subscription
+from groups.models import DeletedGroup, Group
 from tests.billing.factories import make_subscription
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_not_found, sign_in
@@ -83,6 +85,10 @@ FACTORIES = {
     DeletedUser: _make_deleted_user,
     Subscription: lambda tenant, admin: make_subscription(tenant),
     Invoice: _make_invoice,
+    Group: lambda tenant, admin: Group.objects.create(tenant=tenant, kind="security", name="G"),
+    DeletedGroup: lambda tenant, admin: DeletedGroup.objects.create(
+        tenant=tenant, kind="security", name="Gone", deleted_at=timezone.now()
+    ),
     ImportJob: lambda tenant, admin: ImportJob.objects.create(
         tenant=tenant, created_by=admin, file_name="users.csv", total=0, status="done"
     ),

@@ -1,0 +1,150 @@
+"""Reads of the Groups area. Every read takes the tenant."""
+
+import django_filters
+from django import forms
+from django.db.models import Count, Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User, UserManager
+from groups.models import Group, Kind, Membership
+
+
+def address_in_use(email):
+    """Return whether ``email`` is a user's sign-in name or a group's address (anywhere)."""
+    email = UserManager.normalize_username(email)
+    return (
+        User.objects.filter(username=email).exists() or Group.objects.filter(email=email).exists()
+    )
+
+
+def _sort_choices():
+    labels = {"name": _("Name"), "kind": _("Type"), "email": _("Email"), "members": _("Members")}
+    return [pair for key, label in labels.items() for pair in ((key, label), (f"-{key}", label))]
+
+
+SORTS = {
+    "name": ("name_lower", "id"),
+    "kind": ("kind", "name_lower", "id"),
+    "email": ("email", "id"),
+    "members": ("member_count", "name_lower", "id"),
+}
+
+
+class GroupFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+        help_text=_("Name or email address."),
+    )
+    kind = django_filters.ChoiceFilter(label=_("Type"), choices=Kind.choices, empty_label=_("Any"))
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort by"),
+        choices=_sort_choices,
+        empty_label=None,
+        method="order",
+        widget=forms.HiddenInput,
+    )
+
+    class Meta:
+        model = Group
+        fields = ["q", "kind", "sort"]
+
+    def search(self, queryset, name, value):
+        text = " ".join(value.split()).lower()
+        if not text:
+            return queryset
+        return queryset.filter(Q(name_lower__contains=text) | Q(email__contains=text))
+
+    def order(self, queryset, name, value):
+        return queryset
+
+    @property
+    def sort_key(self):
+        value = self.form.cleaned_data.get("sort") if self.is_bound and self.is_valid() else ""
+        return value or "name"
+
+    @property
+    def narrowed(self):
+        if not self.is_bound or not self.is_valid():
+            return False
+        return bool(self.form.cleaned_data.get("q") or self.form.cleaned_data.get("kind"))
+
+
+def group_list(*, tenant, params=None):
+    """Return the tenant's active groups filtered and sorted by ``params``, and the filter."""
+    queryset = (
+        Group.objects.for_tenant(tenant)
+        .filter(deleted_at__isnull=True)
+        .alias(name_lower=Lower("name"))
+        .annotate(
+            member_count=Count(
+                "memberships",
+                filter=Q(
+                    memberships__role=Membership.Role.MEMBER,
+                    memberships__user__deleted_at__isnull=True,
+                ),
+            )
+        )
+    )
+    group_filter = GroupFilter(params or None, queryset=queryset)
+    key = group_filter.sort_key
+    columns = SORTS[key.lstrip("-")]
+    if key.startswith("-"):
+        columns = tuple(f"-{column}" for column in columns)
+    return group_filter.qs.order_by(*columns), group_filter
+
+
+def group_people(*, tenant, group, role):
+    """Return the active users who are ``role`` (member or owner) of ``group``, by name."""
+    return (
+        User.objects.for_tenant(tenant)
+        .active()
+        .filter(group_memberships__group=group, group_memberships__role=role)
+        .only("id", "display_name", "username")
+        .order_by("display_name", "id")
+    )
+
+
+def group_candidates(*, tenant, group, role, search="", limit=50):
+    """Return up to ``limit`` active users who are not yet ``role`` of ``group``."""
+    users = (
+        User.objects.for_tenant(tenant)
+        .active()
+        .exclude(group_memberships__group=group, group_memberships__role=role)
+        .only("id", "display_name", "username")
+        .order_by("display_name", "id")
+    )
+    search = " ".join(search.split())
+    if search:
+        users = users.filter(Q(display_name__icontains=search) | Q(username__icontains=search))
+    return users[:limit]
+
+
+def groups_of_user(*, tenant, user):
+    """Return ``user``'s memberships of active groups, with their groups."""
+    return (
+        Membership.objects.for_tenant(tenant)
+        .filter(user=user, group__deleted_at__isnull=True)
+        .select_related("group")
+        .order_by(Lower("group__name"), "role")
+    )
+
+
+def deleted_groups(*, tenant):
+    return (
+        Group.objects.for_tenant(tenant)
+        .filter(deleted_at__isnull=False)
+        .order_by("-deleted_at", "-id")
+    )
+
+
+def annotate_counts(queryset):
+    return queryset.annotate(owner_count=Count("memberships", filter=Q(memberships__role="owner")))
+
+
+def group_addresses_in(emails):
+    """Return ``{address: tenant id}`` of the groups that have one of ``emails``."""
+    return dict(Group.objects.filter(email__in=list(emails)).values_list("email", "tenant_id"))

@@ -1,0 +1,309 @@
+"""Writes of the Groups area: each checks the kind's rules and audits old and new values."""
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.audit import audit_record
+from accounts.models import Domain, UserManager
+from accounts.roles import ADD_GROUPS, CHANGE_GROUPS, DELETE_GROUPS
+from groups.models import (
+    KINDS_WITH_EMAIL,
+    KINDS_WITH_EXTERNAL_SENDERS,
+    KINDS_WITH_OWNERS_REQUIRED,
+    KINDS_WITH_PRIVACY,
+    Group,
+    Kind,
+    Membership,
+    Privacy,
+)
+from groups.selectors import address_in_use
+
+RESTORE_DAYS = 30
+
+
+def _require(acting_user, tenant, permission):
+    if not acting_user.has_perm(permission) or acting_user.tenant_id != tenant.pk:
+        raise ValidationError(_("You can't change groups."), code="forbidden")
+
+
+def _active_users(tenant, users):
+    users = list(users)
+    if any(user.tenant_id != tenant.pk or user.deleted_at is not None for user in users):
+        raise ValidationError(_("Choose active users of your organization."), code="foreign_user")
+    return users
+
+
+def group_address(*, tenant, local_part, domain):
+    """Return the address ``local_part@domain`` on one of the tenant's verified domains."""
+    local_part = (local_part or "").strip().lower()
+    if not local_part:
+        raise ValidationError({"email": _("Enter the part of the address before the @.")})
+    if not Domain.objects.for_tenant(tenant).filter(name=domain, is_verified=True).exists():
+        raise ValidationError({"email": _("Choose one of your organization's verified domains.")})
+    return UserManager.normalize_username(f"{local_part}@{domain}")
+
+
+def _check_fields(*, kind, email, privacy, allow_external_senders):
+    errors = {}
+    if kind not in Kind.values:
+        errors["kind"] = _("Choose a type.")
+    if kind in KINDS_WITH_EMAIL and not email:
+        errors["email"] = _("A group of this type needs an email address.")
+    if kind not in KINDS_WITH_EMAIL and email:
+        errors["email"] = _("A security group has no email address.")
+    if kind in KINDS_WITH_PRIVACY and privacy not in Privacy.values:
+        errors["privacy"] = _("Choose public or private.")
+    if kind not in KINDS_WITH_PRIVACY and privacy:
+        errors["privacy"] = _("Only team groups are public or private.")
+    if kind not in KINDS_WITH_EXTERNAL_SENDERS and allow_external_senders:
+        errors["allow_external_senders"] = _("Only distribution lists take mail from outside.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_address_free(email, *, group=None):
+    if email and (group is None or email != group.email) and address_in_use(email):
+        raise ValidationError(
+            {"email": _("%(email)s is in use by a user or a group.") % {"email": email}},
+            code="address_taken",
+        )
+
+
+@transaction.atomic
+def group_create(
+    *,
+    tenant,
+    acting_user,
+    kind,
+    name,
+    description="",
+    email="",
+    privacy="",
+    allow_external_senders=False,
+    owners=(),
+    members=(),
+    request=None,
+):
+    """Create a group of ``kind`` with its owners and members; return it."""
+    _require(acting_user, tenant, ADD_GROUPS)
+    _check_fields(
+        kind=kind, email=email, privacy=privacy, allow_external_senders=allow_external_senders
+    )
+    owners, members = _active_users(tenant, owners), _active_users(tenant, members)
+    if kind in KINDS_WITH_OWNERS_REQUIRED and not owners:
+        raise ValidationError({"owners": _("A team group needs at least one owner.")})
+    _check_address_free(email)
+    group = Group(
+        tenant=tenant,
+        kind=kind,
+        name=name.strip(),
+        description=description.strip(),
+        email=email,
+        privacy=privacy,
+        allow_external_senders=allow_external_senders,
+    )
+    group.full_clean()
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError:
+        raise ValidationError({"email": _("That address was just taken.")}) from None
+    Membership.objects.bulk_create(
+        [Membership(tenant=tenant, group=group, user=u, role=Membership.Role.OWNER) for u in owners]
+        + [
+            Membership(tenant=tenant, group=group, user=u, role=Membership.Role.MEMBER)
+            for u in members
+        ]
+    )
+    audit_record(
+        action="group.create",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=group,
+        new={
+            "kind": kind,
+            "name": group.name,
+            "email": email,
+            "owners": [u.username for u in owners],
+            "members": [u.username for u in members],
+        },
+    )
+    return group
+
+
+@transaction.atomic
+def group_update(*, tenant, acting_user, group, request=None, **changes):
+    """Change ``group``'s name, description, address, privacy or external senders."""
+    _require(acting_user, tenant, CHANGE_GROUPS)
+    allowed = {"name", "description", "email", "privacy", "allow_external_senders"}
+    if set(changes) - allowed:
+        raise TypeError(f"not group fields: {sorted(set(changes) - allowed)}")
+    values = {name: getattr(group, name) for name in allowed} | changes
+    _check_fields(
+        kind=group.kind,
+        email=values["email"],
+        privacy=values["privacy"],
+        allow_external_senders=values["allow_external_senders"],
+    )
+    _check_address_free(values["email"], group=group)
+    changed = [name for name in changes if getattr(group, name) != changes[name]]
+    if not changed:
+        return []
+    old = {name: getattr(group, name) for name in changed}
+    for name in changed:
+        setattr(group, name, changes[name])
+    group.full_clean()
+    try:
+        with transaction.atomic():
+            group.save(update_fields=changed)
+    except IntegrityError:
+        raise ValidationError({"email": _("That address was just taken.")}) from None
+    audit_record(
+        action="group.change",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=group,
+        old=old,
+        new={name: getattr(group, name) for name in changed},
+    )
+    return changed
+
+
+@transaction.atomic
+def group_people_add(*, tenant, acting_user, group, users, role, request=None):
+    """Make ``users`` ``role`` (member or owner) of ``group``; return how many were new."""
+    _require(acting_user, tenant, CHANGE_GROUPS)
+    users = _active_users(tenant, users)
+    Group.objects.select_for_update().get(pk=group.pk)
+    existing = set(
+        Membership.objects.filter(group=group, role=role).values_list("user_id", flat=True)
+    )
+    new = [user for user in users if user.pk not in existing]
+    Membership.objects.bulk_create(
+        [Membership(tenant=tenant, group=group, user=user, role=role) for user in new]
+    )
+    if new:
+        audit_record(
+            action=f"group.{role}.add",
+            tenant=tenant,
+            actor=acting_user,
+            request=request,
+            target=group,
+            new={"users": [user.username for user in new]},
+        )
+    return len(new)
+
+
+@transaction.atomic
+def group_people_remove(*, tenant, acting_user, group, users, role, request=None):
+    """Take ``users`` out of ``group``'s ``role``; a team group keeps one owner."""
+    _require(acting_user, tenant, CHANGE_GROUPS)
+    Group.objects.select_for_update().get(pk=group.pk)
+    ids = [user.pk for user in users]
+    if role == Membership.Role.OWNER and group.kind in KINDS_WITH_OWNERS_REQUIRED:
+        remaining = (
+            Membership.objects.filter(group=group, role=role, user__deleted_at__isnull=True)
+            .exclude(user_id__in=ids)
+            .count()
+        )
+        if not remaining:
+            raise ValidationError(
+                _("A team group keeps at least one owner. Add another owner first."),
+                code="last_owner",
+            )
+    removed = list(
+        Membership.objects.filter(group=group, role=role, user_id__in=ids).select_related("user")
+    )
+    Membership.objects.filter(pk__in=[m.pk for m in removed]).delete()
+    if removed:
+        audit_record(
+            action=f"group.{role}.remove",
+            tenant=tenant,
+            actor=acting_user,
+            request=request,
+            target=group,
+            old={"users": [m.user.username for m in removed]},
+        )
+    return len(removed)
+
+
+@transaction.atomic
+def groups_delete(*, tenant, acting_user, groups, request=None):
+    """Delete ``groups`` softly: their addresses are freed; restorable for 30 days."""
+    _require(acting_user, tenant, DELETE_GROUPS)
+    now = timezone.now()
+    for group in groups:
+        if group.tenant_id != tenant.pk or group.deleted_at is not None:
+            raise ValidationError(_("That group does not exist."), code="not_found")
+        group.deleted_email, group.email, group.deleted_at = group.email, "", now
+        group.save(update_fields=["deleted_email", "email", "deleted_at"])
+        audit_record(
+            action="group.delete",
+            tenant=tenant,
+            actor=acting_user,
+            request=request,
+            target=group,
+            old={"email": group.deleted_email},
+        )
+    return len(groups)
+
+
+def restore_deadline(group):
+    return group.deleted_at + timedelta(days=RESTORE_DAYS)
+
+
+@transaction.atomic
+def group_restore(*, tenant, acting_user, group, email=None, request=None):
+    """Bring a deleted group back, under its old address or ``email`` when that was taken."""
+    _require(acting_user, tenant, DELETE_GROUPS)
+    if group.deleted_at is None or group.tenant_id != tenant.pk:
+        raise ValidationError(_("That group is not deleted."), code="not_deleted")
+    if timezone.now() >= restore_deadline(group):
+        raise ValidationError(
+            _("This group was deleted more than %(days)d days ago and can no longer be restored.")
+            % {"days": RESTORE_DAYS},
+            code="expired",
+        )
+    address = UserManager.normalize_username(email) if email else group.deleted_email
+    if address and address_in_use(address):
+        raise ValidationError(
+            {
+                "email": _("%(email)s is in use by a user or a group. Choose another address.")
+                % {"email": address}
+            },
+            code="address_taken",
+        )
+    group.email, group.deleted_email, group.deleted_at = address, "", None
+    group.save(update_fields=["email", "deleted_email", "deleted_at"])
+    audit_record(
+        action="group.restore",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=group,
+        new={"email": address},
+    )
+    return group
+
+
+def deleted_groups_purge(*, now=None):
+    """Remove for good the groups deleted more than ``RESTORE_DAYS`` days ago."""
+    cutoff = (now or timezone.now()) - timedelta(days=RESTORE_DAYS)
+    purged = 0
+    for group in Group.objects.filter(deleted_at__lt=cutoff).select_related("tenant").iterator():
+        with transaction.atomic():
+            audit_record(
+                action="group.purge",
+                tenant=group.tenant,
+                target=group,
+                old={"email": group.deleted_email},
+            )
+            group.delete()
+        purged += 1
+    return purged
