@@ -149,8 +149,24 @@ class GroupDetailView(TenantScopedMixin, DetailView):
             .order_by("-created_at", "-id")[:20],
             general_form=context.get("general_form")
             or BasicsForm(initial={"name": group.name, "description": group.description}),
+            settings_form=context.get("settings_form") or self.settings_form(),
         )
         return context
+
+    def settings_form(self, data=None):
+        group = self.object
+        local, _sep, domain = group.email.rpartition("@")
+        return SettingsForm(
+            data,
+            kind=group.kind,
+            domains=domain_choices(self.request.tenant),
+            initial={
+                "local_part": local,
+                "domain": domain,
+                "privacy": group.privacy,
+                "allow_external_senders": group.allow_external_senders,
+            },
+        )
 
     def post(self, request, *args, **kwargs):
         if not request.user.has_perm(CHANGE_GROUPS):
@@ -170,6 +186,27 @@ class GroupDetailView(TenantScopedMixin, DetailView):
                     **form.cleaned_data,
                 )
                 messages.success(request, _("The group was saved."))
+            elif action == "settings":
+                form = self.settings_form(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(settings_form=form))
+                data = form.cleaned_data
+                changes = {
+                    "privacy": data.get("privacy", ""),
+                    "allow_external_senders": data.get("allow_external_senders", False),
+                }
+                if data.get("local_part"):
+                    changes["email"] = services.group_address(
+                        tenant=request.tenant, local_part=data["local_part"], domain=data["domain"]
+                    )
+                services.group_update(
+                    tenant=request.tenant,
+                    acting_user=request.user,
+                    group=group,
+                    request=request,
+                    **changes,
+                )
+                messages.success(request, _("The settings were saved."))
             elif action in ("add_member", "add_owner", "remove_member", "remove_owner"):
                 verb, role = action.split("_")
                 users = _users(request, request.POST.getlist("users"))

@@ -327,3 +327,34 @@ def test_helpdesk_sees_but_cannot_change_a_users_groups(client, tenant, admin):
     assert_forbidden(
         client.post(f"/users/{pat.pk}/groups/", {"action": "join", "groups": [group.pk]})
     )
+
+
+def test_settings_change_address_privacy_and_external_senders(client, tenant, admin, domain):
+    team = create(tenant, admin)
+    dist = create(tenant, admin, "distribution", name="News", email=f"news@{domain}")
+    make_user(tenant, "taken")
+    sign_in(client, admin)
+    client.post(
+        f"/groups/{team.pk}/",
+        {"action": "settings", "local_part": "sales-team", "domain": domain, "privacy": "public"},
+    )
+    team.refresh_from_db()
+    assert (team.email, team.privacy) == (f"sales-team@{domain}", "public")
+    response = client.post(
+        f"/groups/{team.pk}/",
+        {"action": "settings", "local_part": "taken", "domain": domain, "privacy": "public"},
+    )
+    assert "in use by a user or a group" in client.get(response.url).content.decode()
+    client.post(
+        f"/groups/{dist.pk}/",
+        {
+            "action": "settings",
+            "local_part": "news",
+            "domain": domain,
+            "allow_external_senders": "on",
+        },
+    )
+    dist.refresh_from_db()
+    assert dist.allow_external_senders
+    event = AuditEvent.objects.filter(action="group.change", target_id=str(dist.pk)).get()
+    assert event.old_values == {"allow_external_senders": False}
