@@ -72,6 +72,7 @@ ACTION_LABELS = {
     "group.owner.add": _("Group owners added"),
     "group.owner.remove": _("Group owners removed"),
     "group.delete": _("Group deleted"),
+    "group.rule": _("Group membership rule changed"),
     "group.restore": _("Group restored"),
     "group.purge": _("Deleted group removed for good"),
     "billing.account.change": _("Billing account changed"),

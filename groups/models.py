@@ -40,6 +40,16 @@ KINDS_WITH_EMAIL = {Kind.TEAM, Kind.DISTRIBUTION, Kind.MAIL_SECURITY, Kind.SHARE
 KINDS_WITH_PRIVACY = {Kind.TEAM}
 KINDS_WITH_EXTERNAL_SENDERS = {Kind.DISTRIBUTION}
 KINDS_WITH_OWNERS_REQUIRED = {Kind.TEAM}
+KINDS_WITH_DYNAMIC_MEMBERSHIP = {Kind.DISTRIBUTION, Kind.SECURITY}
+
+# The user properties a membership rule may look at, and how it compares.
+RULE_FIELDS = {
+    "department": _("Department"),
+    "office": _("Office"),
+    "usage_location": _("Usage location (country code)"),
+    "job_title": _("Job title"),
+}
+RULE_OPERATORS = {"equals": _("equals"), "startswith": _("starts with")}
 
 
 class Privacy(models.TextChoices):
@@ -55,6 +65,12 @@ class Group(TenantOwnedModel):
     privacy = models.CharField(_("privacy"), max_length=10, choices=Privacy.choices, blank=True)
     allow_external_senders = models.BooleanField(
         _("people outside the organization may send to it"), default=False
+    )
+    membership_rule = models.JSONField(
+        _("membership rule"),
+        null=True,
+        blank=True,
+        help_text=_("Members are the users whose property matches, kept in sync."),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
-from accounts.models import Domain, UserManager
+from accounts.models import Domain, User, UserManager
 from accounts.roles import ADD_GROUPS, CHANGE_GROUPS, DELETE_GROUPS
 from groups.models import (
     KINDS_WITH_EMAIL,
@@ -175,12 +175,20 @@ def group_update(*, tenant, acting_user, group, request=None, **changes):
     return changed
 
 
+def _refuse_hand_members(group, role):
+    if role == Membership.Role.MEMBER and group.membership_rule:
+        raise ValidationError(
+            _("This group's members follow its rule. Change the rule instead."), code="rule_members"
+        )
+
+
 @transaction.atomic
 def group_people_add(*, tenant, acting_user, group, users, role, request=None):
     """Make ``users`` ``role`` (member or owner) of ``group``; return how many were new."""
     _require(acting_user, tenant, CHANGE_GROUPS)
     users = _active_users(tenant, users)
     Group.objects.select_for_update().get(pk=group.pk)
+    _refuse_hand_members(group, role)
     existing = set(
         Membership.objects.filter(group=group, role=role).values_list("user_id", flat=True)
     )
@@ -205,6 +213,7 @@ def group_people_remove(*, tenant, acting_user, group, users, role, request=None
     """Take ``users`` out of ``group``'s ``role``; a team group keeps one owner."""
     _require(acting_user, tenant, CHANGE_GROUPS)
     Group.objects.select_for_update().get(pk=group.pk)
+    _refuse_hand_members(group, role)
     ids = [user.pk for user in users]
     if role == Membership.Role.OWNER and group.kind in KINDS_WITH_OWNERS_REQUIRED:
         remaining = (
@@ -307,3 +316,113 @@ def deleted_groups_purge(*, now=None):
             group.delete()
         purged += 1
     return purged
+
+
+# --- Dynamic membership ----------------------------------------------------------
+
+
+def rule_clean(rule):
+    """Return ``rule`` checked and normalized ({"field", "op", "value"}), or raise."""
+    from groups.models import RULE_FIELDS, RULE_OPERATORS
+
+    field, op = rule.get("field"), rule.get("op")
+    value = " ".join(str(rule.get("value", "")).split())
+    if field not in RULE_FIELDS or op not in RULE_OPERATORS or not value:
+        raise ValidationError(_("Choose a property, a comparison and a value."), code="rule")
+    if field == "usage_location":
+        value = value.upper()
+    return {"field": field, "op": op, "value": value}
+
+
+def rule_matches(*, tenant, rule):
+    """Return the tenant's active users that ``rule`` selects (case-insensitive)."""
+    lookup = "iexact" if rule["op"] == "equals" else "istartswith"
+    return (
+        User.objects.for_tenant(tenant)
+        .active()
+        .filter(**{f"{rule['field']}__{lookup}": rule["value"]})
+    )
+
+
+def _sync(group):
+    """Make ``group``'s members exactly the users its rule selects; return (added, removed)."""
+    wanted = set(
+        rule_matches(tenant=group.tenant, rule=group.membership_rule).values_list("pk", flat=True)
+    )
+    current = set(
+        Membership.objects.filter(group=group, role=Membership.Role.MEMBER).values_list(
+            "user_id", flat=True
+        )
+    )
+    added, removed = wanted - current, current - wanted
+    Membership.objects.bulk_create(
+        [
+            Membership(tenant=group.tenant, group=group, user_id=pk, role=Membership.Role.MEMBER)
+            for pk in sorted(added)
+        ]
+    )
+    Membership.objects.filter(
+        group=group, role=Membership.Role.MEMBER, user_id__in=removed
+    ).delete()
+    return added, removed
+
+
+@transaction.atomic
+def group_rule_set(*, tenant, acting_user, group, rule, request=None):
+    """Give ``group`` a membership rule (None: members are managed by hand) and sync it."""
+    from groups.models import KINDS_WITH_DYNAMIC_MEMBERSHIP
+
+    _require(acting_user, tenant, CHANGE_GROUPS)
+    if rule is not None:
+        if group.kind not in KINDS_WITH_DYNAMIC_MEMBERSHIP:
+            raise ValidationError(
+                _("Only distribution lists and security groups can have a membership rule."),
+                code="rule_kind",
+            )
+        rule = rule_clean(rule)
+    old = group.membership_rule
+    group.membership_rule = rule
+    group.save(update_fields=["membership_rule"])
+    added, removed = _sync(group) if rule else (set(), set())
+    audit_record(
+        action="group.rule",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=group,
+        old={"rule": old},
+        new={"rule": rule, "added": len(added), "removed": len(removed)},
+    )
+    return added, removed
+
+
+def dynamic_groups_sync_user(user):
+    """Bring ``user`` in or out of their tenant's rule-based groups after a change."""
+    if user.tenant_id is None:
+        return
+    groups = Group.objects.filter(
+        tenant_id=user.tenant_id, deleted_at__isnull=True, membership_rule__isnull=False
+    )
+    for group in groups:
+        rule = group.membership_rule
+        matches = (
+            user.deleted_at is None
+            and rule_matches(tenant=group.tenant, rule=rule).filter(pk=user.pk).exists()
+        )
+        member = Membership.objects.filter(
+            group=group, user=user, role=Membership.Role.MEMBER
+        ).exists()
+        if matches and not member:
+            Membership.objects.create(
+                tenant=group.tenant, group=group, user=user, role=Membership.Role.MEMBER
+            )
+        elif member and not matches:
+            Membership.objects.filter(group=group, user=user, role=Membership.Role.MEMBER).delete()
+
+
+def dynamic_groups_sync_tenant(tenant):
+    """Re-apply every rule-based group of ``tenant`` (after many users changed at once)."""
+    for group in Group.objects.filter(
+        tenant=tenant, deleted_at__isnull=True, membership_rule__isnull=False
+    ).select_related("tenant"):
+        _sync(group)

@@ -21,7 +21,16 @@ from accounts.roles import ADD_GROUPS, CHANGE_GROUPS, DELETE_GROUPS, VIEW_GROUPS
 from admin_portal.csv_export import streaming_csv_response
 from groups import selectors, services
 from groups.forms import BasicsForm, KindForm, SettingsForm, kind_help
-from groups.models import KINDS_WITH_OWNERS_REQUIRED, DeletedGroup, Group, Kind, Membership
+from groups.models import (
+    KINDS_WITH_DYNAMIC_MEMBERSHIP,
+    KINDS_WITH_OWNERS_REQUIRED,
+    RULE_FIELDS,
+    RULE_OPERATORS,
+    DeletedGroup,
+    Group,
+    Kind,
+    Membership,
+)
 from users.forms import domain_choices
 
 
@@ -150,7 +159,37 @@ class GroupDetailView(TenantScopedMixin, DetailView):
             general_form=context.get("general_form")
             or BasicsForm(initial={"name": group.name, "description": group.description}),
             settings_form=context.get("settings_form") or self.settings_form(),
+            dynamic_allowed=group.kind in KINDS_WITH_DYNAMIC_MEMBERSHIP,
+            rule_fields=RULE_FIELDS,
+            rule_operators=RULE_OPERATORS,
+            rule=group.membership_rule or {},
         )
+        preview = self.request.GET.get("preview_field")
+        if preview and context["dynamic_allowed"]:
+            try:
+                rule = services.rule_clean(
+                    {
+                        "field": preview,
+                        "op": self.request.GET.get("preview_op"),
+                        "value": self.request.GET.get("preview_value", ""),
+                    }
+                )
+            except ValidationError as error:
+                context["preview_error"] = error.messages[0]
+            else:
+                matches = services.rule_matches(tenant=tenant, rule=rule)
+                context.update(
+                    rule=rule,
+                    preview_count=matches.count(),
+                    preview_people=matches.only("id", "display_name", "username").order_by(
+                        "display_name", "id"
+                    )[:20],
+                )
+        if group.membership_rule and role == Membership.Role.MEMBER:
+            context["add_as"] = Membership.Role.OWNER
+            context["candidates"] = selectors.group_candidates(
+                tenant=tenant, group=group, role=Membership.Role.OWNER, search=search
+            )
         return context
 
     def settings_form(self, data=None):
@@ -207,6 +246,30 @@ class GroupDetailView(TenantScopedMixin, DetailView):
                     **changes,
                 )
                 messages.success(request, _("The settings were saved."))
+            elif action in ("rule_save", "rule_remove"):
+                rule = (
+                    {
+                        "field": request.POST.get("field"),
+                        "op": request.POST.get("op"),
+                        "value": request.POST.get("value", ""),
+                    }
+                    if action == "rule_save"
+                    else None
+                )
+                added, removed = services.group_rule_set(
+                    tenant=request.tenant,
+                    acting_user=request.user,
+                    group=group,
+                    rule=rule,
+                    request=request,
+                )
+                messages.success(
+                    request,
+                    _("The rule was saved: %(added)d added, %(removed)d removed.")
+                    % {"added": len(added), "removed": len(removed)}
+                    if rule
+                    else _("The rule was removed; members are now managed by hand."),
+                )
             elif action in ("add_member", "add_owner", "remove_member", "remove_owner"):
                 verb, role = action.split("_")
                 users = _users(request, request.POST.getlist("users"))

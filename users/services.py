@@ -25,6 +25,7 @@ from accounts.roles import (
 )
 from billing import services as billing_services
 from groups import selectors as group_selectors
+from groups import services as group_services
 
 # One page of the list at most; a bulk action is not an import.
 BULK_MAX = 200
@@ -265,6 +266,7 @@ def user_restore(*, tenant, acting_user, user, username, request=None):
                     )
                 }
             ) from None
+        group_services.dynamic_groups_sync_user(user)
         audit_record(
             action="user.restore",
             tenant=tenant,
@@ -333,6 +335,7 @@ def user_update(*, tenant, acting_user, user, request=None, **changes):
         setattr(user, name, changes[name])
     user.full_clean(exclude=["password"])
     user.save(update_fields=changed)
+    group_services.dynamic_groups_sync_user(user)
     audit_record(
         action="user.change",
         tenant=tenant,
@@ -512,6 +515,7 @@ def user_create(
         account_services.role_assign(
             tenant=tenant, user=user, role=code, acting_user=acting_user, request=request
         )
+    group_services.dynamic_groups_sync_user(user)
     for subscription in subscriptions:
         billing_services.license_assign(
             tenant=tenant,
@@ -629,6 +633,7 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
             batch_size=1000,
         )
         account_services.home_counts_forget(tenant=tenant)
+        group_services.dynamic_groups_sync_tenant(tenant)
         passwords = [(user.pk, account_services.password_generate()) for user in users]
         transaction.on_commit(lambda: jobs.start(import_passwords_set, job.pk, passwords))
     header = [_("User Name"), _("Display Name"), _("Password")]

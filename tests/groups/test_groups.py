@@ -358,3 +358,82 @@ def test_settings_change_address_privacy_and_external_senders(client, tenant, ad
     assert dist.allow_external_senders
     event = AuditEvent.objects.filter(action="group.change", target_id=str(dist.pk)).get()
     assert event.old_values == {"allow_external_senders": False}
+
+
+def test_a_membership_rule_is_previewed_saved_and_kept_in_sync(client, tenant, admin, domain):
+    group = create(tenant, admin, "security", name="Sales people")
+    ann = make_user(tenant, "ann", display_name="Ann", department="Sales")
+    make_user(tenant, "bob", display_name="Bob", department="Sales EMEA")
+    carl = make_user(tenant, "carl", display_name="Carl", department="Support")
+    sign_in(client, admin)
+    preview = client.get(
+        f"/groups/{group.pk}/",
+        {"preview_field": "department", "preview_op": "startswith", "preview_value": "sales"},
+    ).content.decode()
+    section = preview[preview.index('data-testid="rule-preview"') :]
+    section = section[: section.index("</div>")]
+    assert "2 users match." in section and "Ann" in section and "Carl" not in section
+    assert not Membership.objects.filter(group=group).exists()  # a preview saves nothing
+    client.post(
+        f"/groups/{group.pk}/",
+        {"action": "rule_save", "field": "department", "op": "equals", "value": "Sales"},
+    )
+    members = Membership.objects.filter(group=group, role="member")
+    assert list(members.values_list("user", flat=True)) == [ann.pk]
+    # A user's department changes: the group follows.
+    boss = make_user(tenant, "boss", roles=[GLOBAL_ADMIN])
+    user_services.user_update(tenant=tenant, acting_user=boss, user=carl, department="sales")
+    user_services.user_update(tenant=tenant, acting_user=boss, user=ann, department="Marketing")
+    assert list(members.values_list("user", flat=True)) == [carl.pk]
+    # Members follow the rule: not added by hand.
+    response = client.post(f"/groups/{group.pk}/", {"action": "add_member", "users": [ann.pk]})
+    assert "follow its rule" in client.get(response.url).content.decode()
+    client.post(f"/groups/{group.pk}/", {"action": "rule_remove"})
+    assert Group.objects.get(pk=group.pk).membership_rule is None
+    assert AuditEvent.objects.filter(action="group.rule").count() == 2
+
+
+def test_team_groups_have_no_rules(tenant, admin):
+    group = create(tenant, admin)
+    with pytest.raises(ValidationError) as caught:
+        services.group_rule_set(
+            tenant=tenant,
+            acting_user=admin,
+            group=group,
+            rule={"field": "department", "op": "equals", "value": "x"},
+        )
+    assert caught.value.code == "rule_kind"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"field": "password", "op": "equals", "value": "x"},
+        {"field": "department", "op": "regex", "value": "x"},
+        {"field": "department", "op": "equals", "value": "  "},
+    ],
+)
+def test_bad_rules_are_refused(tenant, admin, rule):
+    group = create(tenant, admin, "security", name="S")
+    with pytest.raises(ValidationError):
+        services.group_rule_set(tenant=tenant, acting_user=admin, group=group, rule=rule)
+
+
+def test_imported_users_join_rule_groups(tenant, admin, domain):
+    from users import services as users_services
+    from users.csv_import import UserRow
+
+    group = create(tenant, admin, "security", name="Sales people")
+    services.group_rule_set(
+        tenant=tenant,
+        acting_user=admin,
+        group=group,
+        rule={"field": "department", "op": "equals", "value": "Sales"},
+    )
+    boss = make_user(tenant, "boss", roles=[GLOBAL_ADMIN])
+    rows = [
+        UserRow(row=2, username=f"new{n}@{domain}", display_name=f"New {n}", department="Sales")
+        for n in range(3)
+    ]
+    users_services.users_import(tenant=tenant, acting_user=boss, rows=rows)
+    assert Membership.objects.filter(group=group, role="member").count() == 3
