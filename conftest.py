@@ -61,3 +61,7 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-quic",
         ],
     }
+
+
+# A local DNS server for the domain verification tests (unit and browser).
+from tests.dns_server import dns_server  # noqa: E402, F401

@@ -139,6 +139,19 @@ class Domain(TenantOwnedModel):
     is_initial = models.BooleanField(_("initial domain"), default=False)
     is_default = models.BooleanField(_("default domain"), default=False)
     is_verified = models.BooleanField(_("verified"), default=False)
+    verification_token = models.CharField(
+        _("verification token"),
+        max_length=64,
+        blank=True,
+        help_text=_("Proves ownership: a TXT record portal-verify=<token> on the domain."),
+    )
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    record_missing = models.BooleanField(
+        _("verification record missing"),
+        default=False,
+        help_text=_("Set when a re-check no longer finds the TXT record."),
+    )
     created_at = models.DateTimeField(_("added"), default=timezone.now, editable=False)
 
     class Meta:

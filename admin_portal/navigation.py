@@ -76,7 +76,11 @@ MENU = (
     MenuGroup(
         _("Settings"),
         "settings",
-        (MenuItem(_("Security & privacy"), "org_settings:security", "shield", roles.VIEW_TENANT),),
+        (
+            MenuItem(_("Org profile"), "org_settings:profile", "building", roles.VIEW_TENANT),
+            MenuItem(_("Domains"), "org_settings:domain_list", "grid", roles.VIEW_DOMAINS),
+            MenuItem(_("Security & privacy"), "org_settings:security", "shield", roles.VIEW_TENANT),
+        ),
     ),
     MenuItem(_("Audit log"), "accounts:auditevent_list", "log", roles.VIEW_AUDIT),
 )

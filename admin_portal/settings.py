@@ -66,6 +66,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 PORTAL_DEFAULT_COUNTRY = env("PORTAL_DEFAULT_COUNTRY", "NL")
 PORTAL_PRODUCT_NAME = env("PORTAL_PRODUCT_NAME", "Admin center")
+# Domain verification: which name servers answer TXT lookups (empty: the system's).
+PORTAL_DNS_NAMESERVERS = env("PORTAL_DNS_NAMESERVERS", "")
+PORTAL_DNS_PORT = env_int("PORTAL_DNS_PORT", 53)
+PORTAL_DNS_TIMEOUT = float(env("PORTAL_DNS_TIMEOUT", "3"))
+
 # Billing: who sends the invoices, and the payment provider (a dotted path).
 BILLING_SELLER_NAME = env("BILLING_SELLER_NAME", "Admin Portal Services B.V.")
 BILLING_SELLER_ADDRESS = [

@@ -148,3 +148,11 @@ def annotate_counts(queryset):
 def group_addresses_in(emails):
     """Return ``{address: tenant id}`` of the groups that have one of ``emails``."""
     return dict(Group.objects.filter(email__in=list(emails)).values_list("email", "tenant_id"))
+
+
+def groups_on_domain(domain_name):
+    """Return how many groups (deleted ones too, for their old address) use ``domain_name``."""
+    suffix = f"@{domain_name}"
+    return Group.objects.filter(
+        Q(email__endswith=suffix) | Q(deleted_email__endswith=suffix)
+    ).count()

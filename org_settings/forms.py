@@ -89,3 +89,32 @@ class SecuritySettingsForm(forms.Form):
             cleaned_data["password_expiry_days"] = None
             self.errors.pop("password_expiry_days", None)
         return cleaned_data
+
+
+class OrgProfileForm(forms.ModelForm):
+    """The organization's profile; the service checks and saves it."""
+
+    class Meta:
+        from accounts.models import Tenant
+
+        model = Tenant
+        fields = ["name", "address", "phone", "technical_contact_email", "preferred_language"]
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "phone": forms.TextInput(attrs={"type": "tel"}),
+        }
+        help_texts = {
+            "technical_contact_email": _("Receives service health messages."),
+        }
+
+    def _post_clean(self):
+        pass
+
+
+class DomainAddForm(forms.Form):
+    name = forms.CharField(
+        label=_("Domain name"),
+        max_length=253,
+        help_text=_("Such as contoso.com. You prove it is yours with a DNS record next."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )

@@ -1,9 +1,15 @@
 """Changes to the organization's settings; each one is audited with old and new values."""
 
+import secrets
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
-from accounts.models import Tenant
+from accounts.models import Domain, Tenant, User
+from org_settings import dns
 
 SECURITY_FIELDS = ("require_mfa_for_admins", "reset_gates_for_users", "password_expiry_days")
 
@@ -50,3 +56,181 @@ def tenant_security_update(
         new={name: new[name] for name in changed},
     )
     return changed
+
+
+# --- Org profile -------------------------------------------------------------------
+
+PROFILE_FIELDS = ("name", "address", "phone", "technical_contact_email", "preferred_language")
+
+
+@transaction.atomic
+def tenant_profile_update(*, tenant, acting_user, request=None, **changes):
+    """Change the organization's profile; the country is fixed after creation."""
+    if set(changes) - set(PROFILE_FIELDS):
+        raise TypeError(f"not profile fields: {sorted(set(changes) - set(PROFILE_FIELDS))}")
+    _require_change(acting_user, tenant)
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    changed = [name for name, value in changes.items() if getattr(locked, name) != value]
+    if not changed:
+        return []
+    old = {name: getattr(locked, name) for name in changed}
+    for name in changed:
+        setattr(locked, name, changes[name])
+    locked.full_clean()
+    locked.save(update_fields=changed)
+    for name in changed:
+        setattr(tenant, name, changes[name])
+    audit_record(
+        action="tenant.profile.change",
+        tenant=locked,
+        actor=acting_user,
+        request=request,
+        target=locked,
+        old=old,
+        new={name: changes[name] for name in changed},
+    )
+    return changed
+
+
+def _require_change(acting_user, tenant):
+    from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT
+
+    if not (acting_user.has_perm(CHANGE_TENANT) or acting_user.has_perm(CHANGE_DOMAINS)):
+        raise ValidationError(_("You can't change the organization's settings."), code="forbidden")
+    if acting_user.tenant_id != tenant.pk:
+        raise ValidationError(_("You can't change the organization's settings."), code="forbidden")
+
+
+# --- Domains -------------------------------------------------------------------------
+
+VERIFY_PREFIX = "portal-verify="
+
+
+@transaction.atomic
+def domain_add(*, tenant, acting_user, name, request=None):
+    """Add ``name`` to the organization, unverified, with a token to publish; return it."""
+    _require_change(acting_user, tenant)
+    domain = Domain(tenant=tenant, name=name, verification_token=secrets.token_urlsafe(18))
+    domain.full_clean()
+    domain.save()
+    audit_record(
+        action="domain.add", tenant=tenant, actor=acting_user, request=request, target=domain
+    )
+    return domain
+
+
+def domain_record(domain):
+    """Return the TXT record value the organization must publish for ``domain``."""
+    return f"{VERIFY_PREFIX}{domain.verification_token}"
+
+
+def _check(domain):
+    """Return None when the record is published, else the reason (a message)."""
+    try:
+        records = dns.txt_records(domain.name)
+    except dns.LookupFailed:
+        return _(
+            "The name servers of %(domain)s did not answer in time. Try again in a few minutes."
+        ) % {"domain": domain.name}
+    if domain_record(domain) in records:
+        return None
+    if any(record.startswith(VERIFY_PREFIX) for record in records):
+        return _(
+            "%(domain)s has a portal-verify record, but not this one. Check that you copied "
+            "the whole value."
+        ) % {"domain": domain.name}
+    return _(
+        "No portal-verify TXT record was found on %(domain)s. Changes to DNS can take up to "
+        "an hour to show; try again later."
+    ) % {"domain": domain.name}
+
+
+@transaction.atomic
+def domain_verify(*, tenant, acting_user, domain, request=None):
+    """Look up the domain's TXT record; mark it verified when the token is there."""
+    _require_change(acting_user, tenant)
+    problem = _check(domain)
+    now = timezone.now()
+    Domain.objects.filter(pk=domain.pk).update(checked_at=now)
+    if problem:
+        raise ValidationError(problem, code="not_verified")
+    domain.is_verified, domain.verified_at, domain.record_missing = True, now, False
+    domain.save(update_fields=["is_verified", "verified_at", "record_missing"])
+    audit_record(
+        action="domain.verify", tenant=tenant, actor=acting_user, request=request, target=domain
+    )
+
+
+@transaction.atomic
+def domain_set_default(*, tenant, acting_user, domain, request=None):
+    _require_change(acting_user, tenant)
+    if not domain.is_verified:
+        raise ValidationError(
+            _("Verify the domain before you make it the default."), code="unverified"
+        )
+    Domain.objects.for_tenant(tenant).filter(is_default=True).update(is_default=False)
+    Domain.objects.filter(pk=domain.pk).update(is_default=True)
+    domain.is_default = True
+    audit_record(
+        action="domain.default", tenant=tenant, actor=acting_user, request=request, target=domain
+    )
+
+
+def domain_usage(domain):
+    """Return how many users and groups use ``domain`` in their addresses."""
+    from groups.selectors import groups_on_domain
+
+    users = User.objects.filter(username__endswith=f"@{domain.name}").count()
+    return users, groups_on_domain(domain.name)
+
+
+@transaction.atomic
+def domain_remove(*, tenant, acting_user, domain, request=None):
+    """Remove a domain nobody uses; the initial and the default domain stay."""
+    _require_change(acting_user, tenant)
+    if domain.is_initial or domain.is_default:
+        raise ValidationError(
+            _("The initial and the default domain can't be removed."), code="protected"
+        )
+    users, groups = domain_usage(domain)
+    if users or groups:
+        raise ValidationError(
+            _(
+                "%(domain)s is in use by %(users)d users and %(groups)d groups. Change their "
+                "addresses first."
+            ),
+            code="in_use",
+            params={"domain": domain.name, "users": users, "groups": groups},
+        )
+    name = domain.name
+    domain.delete()
+    audit_record(
+        action="domain.remove",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target_type="accounts.domain",
+        target_label=name,
+    )
+
+
+def domains_recheck():
+    """Look up every verified, non-initial domain again; flag those whose record is gone.
+
+    Return how many were flagged now. A lookup that times out changes nothing.
+    """
+    flagged = 0
+    for domain in Domain.objects.filter(is_verified=True, is_initial=False).select_related(
+        "tenant"
+    ):
+        try:
+            present = domain_record(domain) in dns.txt_records(domain.name)
+        except dns.LookupFailed:
+            continue
+        Domain.objects.filter(pk=domain.pk).update(
+            checked_at=timezone.now(), record_missing=not present
+        )
+        if not present and not domain.record_missing:
+            flagged += 1
+            audit_record(action="domain.record_missing", tenant=domain.tenant, target=domain)
+    return flagged

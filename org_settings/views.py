@@ -1,13 +1,14 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.generic import FormView
+from django.views.generic import DetailView, FormView
 
 from accounts.mixins import TenantScopedMixin
-from accounts.roles import CHANGE_TENANT, VIEW_TENANT
+from accounts.models import Domain
+from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT, VIEW_DOMAINS, VIEW_TENANT
 from org_settings import services
-from org_settings.forms import SecuritySettingsForm
+from org_settings.forms import DomainAddForm, OrgProfileForm, SecuritySettingsForm
 
 
 class SecuritySettingsView(TenantScopedMixin, FormView):
@@ -50,3 +51,134 @@ class SecuritySettingsView(TenantScopedMixin, FormView):
         else:
             messages.info(self.request, _("Nothing changed."))
         return redirect("org_settings:security")
+
+
+class OrgProfileView(TenantScopedMixin, FormView):
+    """Settings > Org profile: read by readers, changed by a Global admin."""
+
+    permission_required = VIEW_TENANT
+    form_class = OrgProfileForm
+    template_name = "org_settings/profile.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.request.tenant}
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if not self.request.user.has_perm(CHANGE_TENANT):
+            for field in form.fields.values():
+                field.disabled = True
+        return form
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "can_change": self.request.user.has_perm(CHANGE_TENANT),
+        }
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm(CHANGE_TENANT):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            changed = services.tenant_profile_update(
+                tenant=self.request.tenant,
+                acting_user=self.request.user,
+                request=self.request,
+                **{name: form.cleaned_data[name] for name in services.PROFILE_FIELDS},
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request, _("The profile was saved.") if changed else _("Nothing changed.")
+        )
+        return redirect("org_settings:profile")
+
+
+class DomainListView(TenantScopedMixin, FormView):
+    """Settings > Domains: the organization's domains; add one."""
+
+    permission_required = VIEW_DOMAINS
+    form_class = DomainAddForm
+    template_name = "org_settings/domain_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["domains"] = Domain.objects.for_tenant(self.request.tenant).order_by(
+            "-is_default", "name"
+        )
+        context["can_change"] = self.request.user.has_perm(CHANGE_DOMAINS)
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm(CHANGE_DOMAINS):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            domain = services.domain_add(
+                tenant=self.request.tenant,
+                acting_user=self.request.user,
+                name=form.cleaned_data["name"],
+                request=self.request,
+            )
+        except ValidationError as error:
+            for messages_ in getattr(error, "message_dict", {"name": error.messages}).values():
+                form.add_error("name", messages_)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("%(domain)s was added. Publish its record to verify it.") % {"domain": domain},
+        )
+        return redirect("org_settings:domain_detail", pk=domain.pk)
+
+
+class DomainDetailView(TenantScopedMixin, DetailView):
+    """One domain: the TXT record to publish, Verify, make default, remove."""
+
+    permission_required = VIEW_DOMAINS
+    model = Domain
+    template_name = "org_settings/domain_detail.html"
+    context_object_name = "domain"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["record"] = services.domain_record(self.object)
+        context["users_count"], context["groups_count"] = services.domain_usage(self.object)
+        context["can_change"] = self.request.user.has_perm(CHANGE_DOMAINS)
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm(CHANGE_DOMAINS):
+            raise PermissionDenied
+        domain = self.get_object()
+        action = request.POST.get("action")
+        try:
+            if action == "verify":
+                services.domain_verify(
+                    tenant=request.tenant, acting_user=request.user, domain=domain, request=request
+                )
+                messages.success(request, _("%(domain)s is verified.") % {"domain": domain})
+            elif action == "default":
+                services.domain_set_default(
+                    tenant=request.tenant, acting_user=request.user, domain=domain, request=request
+                )
+                messages.success(request, _("%(domain)s is now the default.") % {"domain": domain})
+            elif action == "remove":
+                services.domain_remove(
+                    tenant=request.tenant, acting_user=request.user, domain=domain, request=request
+                )
+                messages.success(request, _("%(domain)s was removed.") % {"domain": domain})
+                return redirect("org_settings:domain_list")
+            else:
+                messages.error(request, _("Choose an action."))
+        except ValidationError as error:
+            if getattr(error, "code", None) == "forbidden":
+                raise PermissionDenied from None
+            for message in error.messages:
+                messages.error(request, message)
+        return redirect("org_settings:domain_detail", pk=domain.pk)
