@@ -101,6 +101,7 @@ ACTION_LABELS = {
     "tenant.reactivate": _("Organization reactivated"),
     "tenant.security.change": _("Security settings changed"),
     "tenant.profile.change": _("Organization profile changed"),
+    "tenant.release.change": _("Release preference changed"),
     "domain.add": _("Domain added"),
     "domain.verify": _("Domain verified"),
     "domain.default": _("Default domain changed"),

@@ -2,7 +2,6 @@
 
 import time
 
-from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
@@ -41,10 +40,8 @@ class TenantMiddleware:
             now = int(time.time())
             signed_in_at = request.session.get(SIGNED_IN_AT, 0)
             last_seen = request.session.get(LAST_SEEN, 0)
-            if (
-                now - signed_in_at > settings.PORTAL_SESSION_MAX_SECONDS
-                or now - last_seen > settings.PORTAL_SESSION_IDLE_SECONDS
-            ):
+            idle_limit, absolute_limit = user.session_limits
+            if now - signed_in_at > absolute_limit or now - last_seen > idle_limit:
                 logout(request)
                 if request.path in _signin_paths():
                     # Signing in or out needs no session: let the page do its job,

@@ -93,6 +93,30 @@ class Tenant(models.Model):
             "everyone must choose a new password this many days after the last one."
         ),
     )
+    session_idle_minutes = models.PositiveIntegerField(
+        _("sign out after inactivity (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+        help_text=_("Empty: the platform's setting."),
+    )
+    session_max_hours = models.PositiveIntegerField(
+        _("longest session (hours)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 30)],
+        help_text=_("Empty: the platform's setting."),
+    )
+    release_track = models.CharField(
+        _("release preference"),
+        max_length=20,
+        choices=[
+            ("standard", _("Standard release for everyone")),
+            ("early_all", _("Early release for everyone")),
+            ("early_selected", _("Early release for selected users")),
+        ],
+        default="standard",
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     class Meta:
@@ -260,6 +284,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         ),
     )
     is_sign_in_blocked = models.BooleanField(_("sign-in blocked"), default=False)
+    early_release = models.BooleanField(
+        _("early release"),
+        default=False,
+        help_text=_(
+            "Gets new features first when the organization chose early release for selected users."
+        ),
+    )
     must_change_password = models.BooleanField(_("must change password"), default=False)
     must_register_methods = models.BooleanField(
         _("must register security info"),
@@ -399,6 +430,17 @@ class User(AbstractBaseUser, PermissionsMixin):
             return False
         changed = self.password_changed_at or self.date_joined
         return timezone.now() - changed >= timedelta(days=days)
+
+    @property
+    def session_limits(self):
+        """Return (idle seconds, absolute seconds) for this user's sessions."""
+        idle, absolute = settings.PORTAL_SESSION_IDLE_SECONDS, settings.PORTAL_SESSION_MAX_SECONDS
+        if self.tenant_id is not None:
+            if self.tenant.session_idle_minutes:
+                idle = self.tenant.session_idle_minutes * 60
+            if self.tenant.session_max_hours:
+                absolute = self.tenant.session_max_hours * 3600
+        return idle, absolute
 
     @property
     def is_deleted(self):

@@ -59,6 +59,21 @@ class SecuritySettingsForm(forms.Form):
         % {"min": PASSWORD_EXPIRY_MIN_DAYS, "max": PASSWORD_EXPIRY_MAX_DAYS},
     )
 
+    session_idle_minutes = forms.IntegerField(
+        label=_("Sign out after this many minutes without activity"),
+        required=False,
+        min_value=5,
+        max_value=24 * 60,
+        help_text=_("From 5 to 1440. Empty: the platform's default."),
+    )
+    session_max_hours = forms.IntegerField(
+        label=_("Sign in again after this many hours at the latest"),
+        required=False,
+        min_value=1,
+        max_value=24 * 30,
+        help_text=_("From 1 to 720. Empty: the platform's default."),
+    )
+
     @classmethod
     def initial_for(cls, tenant):
         """Return the form's initial data from ``tenant``'s current policy."""
@@ -68,6 +83,8 @@ class SecuritySettingsForm(forms.Form):
             "reset_gates_for_users": tenant.reset_gates_for_users,
             "password_expiry": cls.AFTER if days else cls.NEVER,
             "password_expiry_days": days,
+            "session_idle_minutes": tenant.session_idle_minutes,
+            "session_max_hours": tenant.session_max_hours,
         }
 
     def clean(self):
@@ -109,6 +126,19 @@ class OrgProfileForm(forms.ModelForm):
 
     def _post_clean(self):
         pass
+
+
+class ReleaseForm(forms.Form):
+    release_track = forms.ChoiceField(
+        label=_("Who gets new features first"),
+        choices=[
+            ("standard", _("Standard release for everyone")),
+            ("early_all", _("Early release for everyone")),
+            ("early_selected", _("Early release for selected users")),
+        ],
+        widget=forms.RadioSelect,
+        help_text=_("Early release brings new features some weeks before everyone else."),
+    )
 
 
 class DomainAddForm(forms.Form):

@@ -11,7 +11,13 @@ from accounts.audit import audit_record
 from accounts.models import Domain, Tenant, User
 from org_settings import dns
 
-SECURITY_FIELDS = ("require_mfa_for_admins", "reset_gates_for_users", "password_expiry_days")
+SECURITY_FIELDS = (
+    "require_mfa_for_admins",
+    "reset_gates_for_users",
+    "password_expiry_days",
+    "session_idle_minutes",
+    "session_max_hours",
+)
 
 
 @transaction.atomic
@@ -22,6 +28,8 @@ def tenant_security_update(
     require_mfa_for_admins,
     reset_gates_for_users,
     password_expiry_days,
+    session_idle_minutes=None,
+    session_max_hours=None,
     request=None,
 ):
     """Set the organization's sign-in and recovery policy; return the changed fields.
@@ -34,6 +42,8 @@ def tenant_security_update(
         "require_mfa_for_admins": require_mfa_for_admins,
         "reset_gates_for_users": reset_gates_for_users,
         "password_expiry_days": password_expiry_days,
+        "session_idle_minutes": session_idle_minutes,
+        "session_max_hours": session_max_hours,
     }
     changed = [name for name in SECURITY_FIELDS if getattr(locked, name) != new[name]]
     if not changed:
@@ -234,3 +244,36 @@ def domains_recheck():
             flagged += 1
             audit_record(action="domain.record_missing", tenant=domain.tenant, target=domain)
     return flagged
+
+
+# --- Release preferences ---------------------------------------------------------------
+
+
+@transaction.atomic
+def release_preferences_set(*, tenant, acting_user, track, early_users=(), request=None):
+    """Choose who gets early releases: nobody, everyone, or ``early_users``."""
+    _require_change(acting_user, tenant)
+    if track not in ("standard", "early_all", "early_selected"):
+        raise ValidationError(_("Choose a release preference."), code="track")
+    users = list(early_users) if track == "early_selected" else []
+    if any(user.tenant_id != tenant.pk or user.deleted_at is not None for user in users):
+        raise ValidationError(_("Choose active users of your organization."), code="foreign_user")
+    old_track = tenant.release_track
+    old_users = sorted(
+        User.objects.for_tenant(tenant)
+        .filter(early_release=True)
+        .values_list("username", flat=True)
+    )
+    Tenant.objects.filter(pk=tenant.pk).update(release_track=track)
+    tenant.release_track = track
+    User.objects.for_tenant(tenant).filter(early_release=True).update(early_release=False)
+    User.objects.filter(pk__in=[user.pk for user in users]).update(early_release=True)
+    audit_record(
+        action="tenant.release.change",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=tenant,
+        old={"track": old_track, "users": old_users},
+        new={"track": track, "users": sorted(user.username for user in users)},
+    )

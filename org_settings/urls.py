@@ -9,4 +9,5 @@ urlpatterns = [
     path("domains/", views.DomainListView.as_view(), name="domain_list"),
     path("domains/<int:pk>/", views.DomainDetailView.as_view(), name="domain_detail"),
     path("security/", views.SecuritySettingsView.as_view(), name="security"),
+    path("releases/", views.ReleasePreferencesView.as_view(), name="releases"),
 ]

@@ -1,14 +1,15 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView
 
 from accounts.mixins import TenantScopedMixin
-from accounts.models import Domain
+from accounts.models import Domain, User
 from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT, VIEW_DOMAINS, VIEW_TENANT
 from org_settings import services
-from org_settings.forms import DomainAddForm, OrgProfileForm, SecuritySettingsForm
+from org_settings.forms import DomainAddForm, OrgProfileForm, ReleaseForm, SecuritySettingsForm
 
 
 class SecuritySettingsView(TenantScopedMixin, FormView):
@@ -182,3 +183,60 @@ class DomainDetailView(TenantScopedMixin, DetailView):
             for message in error.messages:
                 messages.error(request, message)
         return redirect("org_settings:domain_detail", pk=domain.pk)
+
+
+class ReleasePreferencesView(TenantScopedMixin, FormView):
+    """Settings > Release preferences: standard or early, for everyone or selected users."""
+
+    permission_required = VIEW_TENANT
+    form_class = ReleaseForm
+    template_name = "org_settings/releases.html"
+
+    def get_initial(self):
+        return {"release_track": self.request.tenant.release_track}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tenant = self.request.tenant
+        search = self.request.GET.get("q", "")[:100]
+        users = User.objects.for_tenant(tenant).active()
+        context.update(
+            can_change=self.request.user.has_perm(CHANGE_TENANT),
+            early_users=users.filter(early_release=True).order_by("display_name")[:200],
+            search=search,
+            candidates=users.filter(early_release=False, display_name__icontains=search).order_by(
+                "display_name"
+            )[:50]
+            if search
+            else (),
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm(CHANGE_TENANT):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        tenant = self.request.tenant
+        current = set(
+            User.objects.for_tenant(tenant).filter(early_release=True).values_list("pk", flat=True)
+        )
+        try:
+            add = {int(v) for v in self.request.POST.getlist("add")}
+            remove = {int(v) for v in self.request.POST.getlist("remove")}
+        except ValueError:
+            raise Http404 from None
+        wanted = (current | add) - remove
+        users = list(User.objects.for_tenant(tenant).active().filter(pk__in=wanted))
+        if add - {user.pk for user in users}:
+            raise Http404  # someone who is not an active user of this organization
+        services.release_preferences_set(
+            tenant=tenant,
+            acting_user=self.request.user,
+            track=form.cleaned_data["release_track"],
+            early_users=users,
+            request=self.request,
+        )
+        messages.success(self.request, _("Your release preferences were saved."))
+        return redirect("org_settings:releases")

@@ -5,7 +5,13 @@ import pytest
 from accounts.models import AuditEvent, Tenant
 from accounts.roles import GLOBAL_ADMIN, GLOBAL_READER, HELPDESK_ADMIN, USER_ADMIN
 from tests.factories import make_tenant, make_user
-from tests.helpers import assert_forbidden, assert_redirects_to_signin, sidebar, sign_in
+from tests.helpers import (
+    assert_forbidden,
+    assert_not_found,
+    assert_redirects_to_signin,
+    sidebar,
+    sign_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +144,65 @@ def test_a_change_touches_only_the_admins_own_organization(client, tenant):
 
 def test_anonymous_visitor_is_sent_to_sign_in(client):
     assert_redirects_to_signin(client.get(URL), URL)
+
+
+def test_session_limits_of_the_organization_apply(client, tenant):
+    import time
+
+    from accounts.middleware import LAST_SEEN
+
+    admin = make_user(tenant, roles=[GLOBAL_ADMIN])
+    sign_in(client, admin)
+    client.post(
+        URL,
+        form_data(require_mfa_for_admins=None, session_idle_minutes="10", session_max_hours="8"),
+    )
+    tenant.refresh_from_db()
+    assert (tenant.session_idle_minutes, tenant.session_max_hours) == (10, 8)
+    session = client.session
+    session[LAST_SEEN] = int(time.time()) - 11 * 60
+    session.save()
+    assert client.get("/").status_code == 302  # signed out after 10 idle minutes
+
+
+def test_bad_session_limits_are_refused(client, tenant):
+    sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
+    response = client.post(URL, form_data(session_idle_minutes="1", session_max_hours="9999"))
+    page = response.content.decode()
+    assert "greater than or equal to 5" in page and "less than or equal to 720" in page
+
+
+def test_release_preferences_for_selected_users(client, tenant):
+    from accounts.models import User
+
+    admin = make_user(tenant, roles=[GLOBAL_ADMIN])
+    pat, sam = (
+        make_user(tenant, "pat", display_name="Pat"),
+        make_user(tenant, "sam", display_name="Sam"),
+    )
+    sign_in(client, admin)
+    assert "Pat" in client.get("/settings/releases/", {"q": "pa"}).content.decode()
+    client.post("/settings/releases/", {"release_track": "early_selected", "add": [pat.pk, sam.pk]})
+    tenant.refresh_from_db()
+    assert tenant.release_track == "early_selected"
+    assert set(User.objects.filter(early_release=True).values_list("pk", flat=True)) == {
+        pat.pk,
+        sam.pk,
+    }
+    client.post("/settings/releases/", {"release_track": "early_selected", "remove": [sam.pk]})
+    assert list(User.objects.filter(early_release=True).values_list("pk", flat=True)) == [pat.pk]
+    client.post("/settings/releases/", {"release_track": "standard"})
+    assert not User.objects.filter(early_release=True).exists()
+    assert AuditEvent.objects.filter(action="tenant.release.change").count() == 3
+    stranger = make_user(make_tenant())
+    assert_not_found(
+        client.post(
+            "/settings/releases/", {"release_track": "early_selected", "add": [stranger.pk]}
+        )
+    )
+
+
+def test_readers_cannot_change_release_preferences(client, tenant):
+    sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
+    assert client.get("/settings/releases/").status_code == 200
+    assert_forbidden(client.post("/settings/releases/", {"release_track": "early_all"}))
