@@ -82,6 +82,14 @@ MENU = (
             MenuItem(_("Security & privacy"), "org_settings:security", "shield", roles.VIEW_TENANT),
         ),
     ),
+    MenuGroup(
+        _("Health"),
+        "health",
+        (
+            MenuItem(_("Service health"), "health:service_health", "health"),
+            MenuItem(_("Message center"), "health:message_center", "mail"),
+        ),
+    ),
     MenuItem(_("Audit log"), "accounts:auditevent_list", "log", roles.VIEW_AUDIT),
 )
 

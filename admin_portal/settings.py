@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "org_settings",
     "billing",
     "groups",
+    "health",
     "django_countries",
     "django_filters",
     "admin_portal.apps.AdminPortalConfig",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("settings/", include("org_settings.urls")),
     path("billing/", include("billing.urls")),
     path("groups/", include("groups.urls")),
+    path("health/", include("health.urls")),
     path("password/reset/", include("security_info.reset_urls")),
     path("", include("accounts.urls")),
 ]

@@ -37,7 +37,15 @@ def test_global_admin_signs_in_sees_home_opens_audit_log_and_signs_out(
     expect(page.get_by_test_id("org-name")).to_have_text("Contoso")
     expect(page.get_by_test_id("count-users")).to_have_text("3")
     expect(page.get_by_test_id("count-admins")).to_have_text("2")
-    assert nav_labels(page) == ["Home", "Users", "Groups", "Billing", "Settings", "Audit log"]
+    assert nav_labels(page) == [
+        "Home",
+        "Users",
+        "Groups",
+        "Billing",
+        "Settings",
+        "Health",
+        "Audit log",
+    ]
     expect(page.locator('nav.sidebar a[aria-current="page"]')).to_have_text("Home")
     shot("global-admin-home")
 
@@ -67,7 +75,7 @@ def test_helpdesk_admin_sees_fewer_nav_items_and_gets_403_on_audit_log(
     sign_in(helpdesk.username, PASSWORD)
 
     expect(page.get_by_role("heading", name="Home")).to_be_visible()
-    assert nav_labels(page) == ["Home", "Users", "Groups"]
+    assert nav_labels(page) == ["Home", "Users", "Groups", "Health"]
     shot("helpdesk-admin-home")
 
     response = page.goto(f"{live_server.url}/audit/")
