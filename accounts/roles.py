@@ -42,6 +42,11 @@ CHANGE_GROUPS = "groups.change_group"
 DELETE_GROUPS = "groups.delete_group"
 _MANAGE_GROUPS = frozenset({VIEW_GROUPS, ADD_GROUPS, CHANGE_GROUPS, DELETE_GROUPS})
 
+# Support (the support app's model).
+OPEN_SUPPORT_REQUESTS = "support.add_servicerequest"
+VIEW_SUPPORT_REQUESTS = "support.view_servicerequest"
+_SUPPORT = frozenset({OPEN_SUPPORT_REQUESTS, VIEW_SUPPORT_REQUESTS})
+
 _READ_BILLING = frozenset(
     {VIEW_SUBSCRIPTIONS, VIEW_LICENSES, VIEW_INVOICES, VIEW_PAYMENT_METHODS, VIEW_BILLING_ACCOUNTS}
 )
@@ -97,7 +102,8 @@ ROLES = {
                 CHANGE_DOMAINS,
             }
             | _CHANGE_BILLING
-            | _MANAGE_GROUPS,
+            | _MANAGE_GROUPS
+            | _SUPPORT,
             privileged=True,
         ),
         Role(
@@ -124,7 +130,7 @@ ROLES = {
             HELPDESK_ADMIN,
             _("Helpdesk admin"),
             _("Resets passwords of users without a role and of other Helpdesk admins."),
-            frozenset({ADMIN_CENTER, VIEW_USERS, RESET_PASSWORDS, VIEW_GROUPS}),
+            frozenset({ADMIN_CENTER, VIEW_USERS, RESET_PASSWORDS, VIEW_GROUPS}) | _SUPPORT,
         ),
         Role(
             GROUPS_ADMIN,
@@ -143,7 +149,7 @@ ROLES = {
             SERVICE_SUPPORT_ADMIN,
             _("Service support admin"),
             _("Opens support requests and reads service health and the message center."),
-            frozenset({ADMIN_CENTER}),
+            frozenset({ADMIN_CENTER}) | _SUPPORT,
             privileged=True,
         ),
         Role(
@@ -185,6 +191,8 @@ PERMISSION_LABELS = {
     ADD_GROUPS: _("Create groups"),
     CHANGE_GROUPS: _("Edit groups and their members"),
     DELETE_GROUPS: _("Delete and restore groups"),
+    OPEN_SUPPORT_REQUESTS: _("Open service requests"),
+    VIEW_SUPPORT_REQUESTS: _("Follow service requests"),
 }
 
 # Who may reset the password of a holder of each role. A user without a role is

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "billing",
     "groups",
     "health",
+    "support",
     "django_countries",
     "django_filters",
     "admin_portal.apps.AdminPortalConfig",

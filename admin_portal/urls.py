@@ -17,6 +17,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("groups/", include("groups.urls")),
     path("health/", include("health.urls")),
+    path("support/", include("support.urls")),
     path("password/reset/", include("security_info.reset_urls")),
     path("", include("accounts.urls")),
 ]

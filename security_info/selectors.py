@@ -111,3 +111,10 @@ def user_ids_by_alternate_email(*, tenant, text, prefix=False, limit=500):
         .filter(**{lookup: text.lower()})
         .values_list("user_id", flat=True)[:limit]
     )
+
+
+def verified_contact(*, user):
+    """Return ``(phone in E.164 or "", alternate email or "")`` from ``user``'s verified methods."""
+    phone = PhoneDevice.objects.filter(user=user, confirmed=True).first()
+    email = AltEmailDevice.all_objects.filter(user=user, confirmed=True).first()
+    return (phone.number if phone else "", email.email if email else "")

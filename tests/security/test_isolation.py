@@ -19,6 +19,7 @@ from accounts.models import AuditEvent, Domain, RoleAssignment, User
 from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
 from billing.models import Invoice, Subscription
 from groups.models import DeletedGroup, Group
+from support.models import ServiceRequest
 from tests.billing.factories import make_subscription
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_not_found, sign_in
@@ -87,6 +88,9 @@ FACTORIES = {
     DeletedUser: _make_deleted_user,
     Subscription: lambda tenant, admin: make_subscription(tenant),
     Invoice: _make_invoice,
+    ServiceRequest: lambda tenant, admin: ServiceRequest.objects.create(
+        tenant=tenant, title="T", description="D", severity="low", contact_email="a@b.example"
+    ),
     Group: lambda tenant, admin: Group.objects.create(tenant=tenant, kind="security", name="G"),
     DeletedGroup: lambda tenant, admin: DeletedGroup.objects.create(
         tenant=tenant, kind="security", name="Gone", deleted_at=timezone.now()
