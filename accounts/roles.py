@@ -47,6 +47,11 @@ OPEN_SUPPORT_REQUESTS = "support.add_servicerequest"
 VIEW_SUPPORT_REQUESTS = "support.view_servicerequest"
 _SUPPORT = frozenset({OPEN_SUPPORT_REQUESTS, VIEW_SUPPORT_REQUESTS})
 
+# Resources (the resources app's model).
+VIEW_RESOURCES = "resources.view_resource"
+CHANGE_RESOURCES = "resources.change_resource"
+_RESOURCES = frozenset({VIEW_RESOURCES, CHANGE_RESOURCES})
+
 _READ_BILLING = frozenset(
     {VIEW_SUBSCRIPTIONS, VIEW_LICENSES, VIEW_INVOICES, VIEW_PAYMENT_METHODS, VIEW_BILLING_ACCOUNTS}
 )
@@ -103,7 +108,8 @@ ROLES = {
             }
             | _CHANGE_BILLING
             | _MANAGE_GROUPS
-            | _SUPPORT,
+            | _SUPPORT
+            | _RESOURCES,
             privileged=True,
         ),
         Role(
@@ -124,6 +130,7 @@ ROLES = {
                 {ADMIN_CENTER, VIEW_USERS, ADD_USERS, CHANGE_USERS, DELETE_USERS, VIEW_ROLES}
                 | {RESET_PASSWORDS, ASSIGN_ROLES, VIEW_LICENSES, CHANGE_LICENSES}
                 | _MANAGE_GROUPS
+                | _RESOURCES
             ),
         ),
         Role(
@@ -193,6 +200,8 @@ PERMISSION_LABELS = {
     DELETE_GROUPS: _("Delete and restore groups"),
     OPEN_SUPPORT_REQUESTS: _("Open service requests"),
     VIEW_SUPPORT_REQUESTS: _("Follow service requests"),
+    VIEW_RESOURCES: _("See rooms and equipment"),
+    CHANGE_RESOURCES: _("Add, change and delete rooms and equipment"),
 }
 
 # Who may reset the password of a holder of each role. A user without a role is

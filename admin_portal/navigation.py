@@ -82,6 +82,7 @@ MENU = (
             MenuItem(_("Security & privacy"), "org_settings:security", "shield", roles.VIEW_TENANT),
         ),
     ),
+    MenuItem(_("Resources"), "resources:resource_list", "building", roles.VIEW_RESOURCES),
     MenuItem(_("Support"), "support:request_list", "help", roles.VIEW_SUPPORT_REQUESTS),
     MenuGroup(
         _("Health"),

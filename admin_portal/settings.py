@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "groups",
     "health",
     "support",
+    "resources",
     "django_countries",
     "django_filters",
     "admin_portal.apps.AdminPortalConfig",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("groups/", include("groups.urls")),
     path("health/", include("health.urls")),
     path("support/", include("support.urls")),
+    path("resources/", include("resources.urls")),
     path("password/reset/", include("security_info.reset_urls")),
     path("", include("accounts.urls")),
 ]

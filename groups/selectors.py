@@ -11,10 +11,14 @@ from groups.models import Group, Kind, Membership
 
 
 def address_in_use(email):
-    """Return whether ``email`` is a user's sign-in name or a group's address (anywhere)."""
+    """Return whether ``email`` is a user's, a group's or a resource's address (anywhere)."""
+    from resources.selectors import resource_address_exists
+
     email = UserManager.normalize_username(email)
     return (
-        User.objects.filter(username=email).exists() or Group.objects.filter(email=email).exists()
+        User.objects.filter(username=email).exists()
+        or Group.objects.filter(email=email).exists()
+        or resource_address_exists(email)
     )
 
 

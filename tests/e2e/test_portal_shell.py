@@ -43,6 +43,7 @@ def test_global_admin_signs_in_sees_home_opens_audit_log_and_signs_out(
         "Groups",
         "Billing",
         "Settings",
+        "Resources",
         "Support",
         "Health",
         "Audit log",

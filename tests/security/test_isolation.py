@@ -19,6 +19,7 @@ from accounts.models import AuditEvent, Domain, RoleAssignment, User
 from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
 from billing.models import Invoice, Subscription
 from groups.models import DeletedGroup, Group
+from resources.models import Resource
 from support.models import ServiceRequest
 from tests.billing.factories import make_subscription
 from tests.factories import make_tenant, make_user
@@ -88,6 +89,9 @@ FACTORIES = {
     DeletedUser: _make_deleted_user,
     Subscription: lambda tenant, admin: make_subscription(tenant),
     Invoice: _make_invoice,
+    Resource: lambda tenant, admin: Resource.objects.create(
+        tenant=tenant, kind="room", name="R", email=f"room-{tenant.pk}@x.example"
+    ),
     ServiceRequest: lambda tenant, admin: ServiceRequest.objects.create(
         tenant=tenant, title="T", description="D", severity="low", contact_email="a@b.example"
     ),

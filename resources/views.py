@@ -1,0 +1,97 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView, TemplateView
+
+from accounts.mixins import TenantScopedMixin
+from accounts.roles import CHANGE_RESOURCES, VIEW_RESOURCES
+from resources import services
+from resources.forms import ResourceForm
+from resources.models import Resource
+from users.forms import domain_choices
+
+
+class ResourceListView(TenantScopedMixin, TemplateView):
+    permission_required = VIEW_RESOURCES
+    template_name = "resources/resource_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["resources"] = Resource.objects.for_tenant(self.request.tenant)
+        context["can_change"] = self.request.user.has_perm(CHANGE_RESOURCES)
+        return context
+
+
+class _ResourceFormMixin:
+    template_name = "resources/resource_form.html"
+
+    def form(self, data=None, instance=None):
+        return ResourceForm(data, instance=instance, domains=domain_choices(self.request.tenant))
+
+    def save(self, request, form, resource=None):
+        if not form.is_valid():
+            return None
+        try:
+            return services.resource_save(
+                tenant=request.tenant,
+                acting_user=request.user,
+                resource=resource,
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            if getattr(error, "code", None) == "forbidden":
+                raise PermissionDenied from None
+            by_field = (
+                error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+            )
+            for field, errors in by_field.items():
+                form.add_error("local_part" if field == "email" else field, errors)
+            return None
+
+
+class ResourceAddView(_ResourceFormMixin, TenantScopedMixin, TemplateView):
+    permission_required = CHANGE_RESOURCES
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "form": kwargs.get("form") or self.form()}
+
+    def post(self, request, *args, **kwargs):
+        form = self.form(request.POST)
+        resource = self.save(request, form)
+        if resource is None:
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, _("%(name)s was added.") % {"name": resource.name})
+        return redirect("resources:resource_list")
+
+
+class ResourceEditView(_ResourceFormMixin, TenantScopedMixin, DetailView):
+    permission_required = VIEW_RESOURCES
+    model = Resource
+    context_object_name = "resource"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", self.form(instance=self.object))
+        context["can_change"] = self.request.user.has_perm(CHANGE_RESOURCES)
+        if not context["can_change"]:
+            for field in context["form"].fields.values():
+                field.disabled = True
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm(CHANGE_RESOURCES):
+            raise PermissionDenied
+        self.object = resource = self.get_object()
+        if request.POST.get("action") == "delete":
+            services.resource_delete(
+                tenant=request.tenant, acting_user=request.user, resource=resource, request=request
+            )
+            messages.success(request, _("%(name)s was deleted.") % {"name": resource.name})
+            return redirect("resources:resource_list")
+        form = self.form(request.POST, instance=resource)
+        if self.save(request, form, resource=resource) is None:
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, _("%(name)s was saved.") % {"name": resource.name})
+        return redirect("resources:resource_list")

@@ -1,0 +1,91 @@
+"""Resources: rooms and equipment with addresses unique across users, groups and resources."""
+
+import pytest
+
+from accounts.models import AuditEvent
+from accounts.roles import GLOBAL_ADMIN, GROUPS_ADMIN, HELPDESK_ADMIN, USER_ADMIN
+from resources.models import Resource
+from tests.factories import make_tenant, make_user
+from tests.helpers import assert_forbidden, assert_not_found, sidebar, sign_in
+from users import services as user_services
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tenant():
+    return make_tenant()
+
+
+@pytest.fixture
+def domain(tenant):
+    return tenant.domain_set.get().name
+
+
+def data(domain_name, **changes):
+    return {
+        "kind": "room",
+        "name": "Board room",
+        "local_part": "boardroom",
+        "domain": domain_name,
+        "capacity": "12",
+        "location": "Floor 3",
+        "booking_policy": "Book at most a week ahead.",
+    } | changes
+
+
+@pytest.mark.parametrize("role", [GLOBAL_ADMIN, USER_ADMIN])
+def test_admins_add_edit_and_delete_resources(client, tenant, domain, role):
+    sign_in(client, make_user(tenant, roles=[role]))
+    response = client.post("/resources/add/", data(domain))
+    assert response.url == "/resources/"
+    room = Resource.objects.get()
+    assert (room.email, room.capacity) == (f"boardroom@{domain}", 12)
+    assert "Board room" in client.get("/resources/").content.decode()
+    client.post(f"/resources/{room.pk}/", data(domain, name="Big room", capacity="20"))
+    room.refresh_from_db()
+    assert (room.name, room.capacity) == ("Big room", 20)
+    client.post(f"/resources/{room.pk}/", {"action": "delete"})
+    assert not Resource.objects.exists()
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
+    assert actions[-3:] == ["resource.create", "resource.change", "resource.delete"]
+
+
+def test_addresses_are_shared_with_users_and_groups(client, tenant, domain):
+    make_user(tenant, "boardroom")
+    sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
+    page = client.post("/resources/add/", data(domain)).content.decode()
+    assert "in use by a user, a group or a resource" in page
+    response = client.post("/resources/add/", data(domain, local_part="room-1"))
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert not user_services.username_available(f"room-1@{domain}")
+
+
+def test_bad_input_is_reported(client, tenant, domain):
+    sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
+    page = client.post(
+        "/resources/add/",
+        data(domain, kind="spaceship", name="", capacity="-1", domain="x.example"),
+    ).content.decode()
+    assert page.count("Select a valid choice.") >= 2 and "This field is required." in page
+    assert not Resource.objects.exists()
+
+
+@pytest.mark.parametrize("role", [HELPDESK_ADMIN, GROUPS_ADMIN, None])
+def test_other_roles_get_403_and_no_nav(client, tenant, domain, role):
+    sign_in(client, make_user(tenant, roles=[role] if role else []))
+    assert_forbidden(client.get("/resources/"))
+    assert_forbidden(client.post("/resources/add/", data(domain)))
+    if role:
+        assert "/resources/" not in sidebar(client.get("/"))
+
+
+def test_another_tenants_resource_is_404(client, tenant):
+    other = make_tenant()
+    foreign = Resource.objects.create(
+        tenant=other, kind="room", name="Secret", email=f"secret@{other.domain_set.get().name}"
+    )
+    sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
+    assert_not_found(client.get(f"/resources/{foreign.pk}/"))
+    assert_not_found(client.post(f"/resources/{foreign.pk}/", {"action": "delete"}))
+    assert Resource.objects.filter(pk=foreign.pk).exists()
