@@ -1,6 +1,8 @@
 import json
+from importlib import import_module
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -10,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import module_has_submodule
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
@@ -141,7 +144,25 @@ class HomeView(TenantScopedMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["counts"] = selectors.home_counts(tenant=self.request.tenant)
         context["roles"] = [ROLES[code] for code in sorted(self.request.user.role_codes)]
+        context["cards"] = home_cards(self.request)
         return context
+
+
+def home_cards(request):
+    """Return the cards the installed areas show on Home for this admin.
+
+    An area adds a card with a ``home`` module whose ``card(request)`` returns a
+    dict (with the ``template`` to include) or None when the admin may not open
+    the area. Found by module name, as the admin finds ``admin`` modules, so this
+    app imports none of the areas.
+    """
+    cards = []
+    for app_config in apps.get_app_configs():
+        if module_has_submodule(app_config.module, "home"):
+            card = import_module(f"{app_config.name}.home").card(request)
+            if card:
+                cards.append(card)
+    return cards
 
 
 class MyAccountView(LoginRequiredMixin, TemplateView):
