@@ -47,6 +47,9 @@ OPEN_SUPPORT_REQUESTS = "support.add_servicerequest"
 VIEW_SUPPORT_REQUESTS = "support.view_servicerequest"
 _SUPPORT = frozenset({OPEN_SUPPORT_REQUESTS, VIEW_SUPPORT_REQUESTS})
 
+# Reports (no model: the reports app reads other areas' figures).
+VIEW_REPORTS = "reports.view_reports"
+
 # Resources (the resources app's model).
 VIEW_RESOURCES = "resources.view_resource"
 CHANGE_RESOURCES = "resources.change_resource"
@@ -86,7 +89,7 @@ class Role:
 _READ_ALL = (
     frozenset({ADMIN_CENTER, VIEW_USERS, VIEW_ROLES, VIEW_AUDIT, VIEW_TENANT, VIEW_DOMAINS})
     | _READ_BILLING
-    | {VIEW_GROUPS}
+    | {VIEW_GROUPS, VIEW_REPORTS}
 )
 
 ROLES = {
@@ -163,7 +166,7 @@ ROLES = {
             REPORTS_READER,
             _("Reports reader"),
             _("Reads usage reports."),
-            frozenset({ADMIN_CENTER}),
+            frozenset({ADMIN_CENTER, VIEW_REPORTS}),
         ),
     ]
 }
@@ -200,6 +203,7 @@ PERMISSION_LABELS = {
     DELETE_GROUPS: _("Delete and restore groups"),
     OPEN_SUPPORT_REQUESTS: _("Open service requests"),
     VIEW_SUPPORT_REQUESTS: _("Follow service requests"),
+    VIEW_REPORTS: _("Read the reports"),
     VIEW_RESOURCES: _("See rooms and equipment"),
     CHANGE_RESOURCES: _("Add, change and delete rooms and equipment"),
 }

@@ -83,6 +83,7 @@ MENU = (
         ),
     ),
     MenuItem(_("Resources"), "resources:resource_list", "building", roles.VIEW_RESOURCES),
+    MenuItem(_("Reports"), "reports:index", "chart", roles.VIEW_REPORTS),
     MenuItem(_("Support"), "support:request_list", "help", roles.VIEW_SUPPORT_REQUESTS),
     MenuGroup(
         _("Health"),

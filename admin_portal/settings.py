@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "health",
     "support",
     "resources",
+    "reports",
     "django_countries",
     "django_filters",
     "admin_portal.apps.AdminPortalConfig",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("health/", include("health.urls")),
     path("support/", include("support.urls")),
     path("resources/", include("resources.urls")),
+    path("reports/", include("reports.urls")),
     path("password/reset/", include("security_info.reset_urls")),
     path("", include("accounts.urls")),
 ]

@@ -160,3 +160,17 @@ def groups_on_domain(domain_name):
     return Group.objects.filter(
         Q(email__endswith=suffix) | Q(deleted_email__endswith=suffix)
     ).count()
+
+
+def count_by_kind(*, tenant):
+    """Return [(kind label, active groups)] for every kind."""
+    from groups.models import Kind
+
+    counts = dict(
+        Group.objects.for_tenant(tenant)
+        .filter(deleted_at__isnull=True)
+        .values("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
+    return [(str(label), counts.get(value, 0)) for value, label in Kind.choices]

@@ -118,3 +118,40 @@ def verified_contact(*, user):
     phone = PhoneDevice.objects.filter(user=user, confirmed=True).first()
     email = AltEmailDevice.all_objects.filter(user=user, confirmed=True).first()
     return (phone.number if phone else "", email.email if email else "")
+
+
+def registration_figures(*, tenant):
+    """Return rows (who, with phone, with alternate email, with app, can't reset alone)."""
+    from django.db.models import Count, Exists, OuterRef, Q
+    from django.utils.translation import gettext as _
+
+    from accounts.models import RoleAssignment, User
+
+    admin = Exists(RoleAssignment.objects.filter(user=OuterRef("pk")))
+    phone = Exists(PhoneDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+    email = Exists(AltEmailDevice.all_objects.filter(user=OuterRef("pk"), confirmed=True))
+    app = Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+    users = (
+        User.objects.for_tenant(tenant)
+        .active()
+        .alias(is_admin=admin, has_phone=phone, has_email=email, has_app=app)
+    )
+    gates = tenant.reset_gates_for_users
+    rows = []
+    for label, group, needed in ((_("Admins"), True, 2), (_("Users"), False, gates)):
+        methods = (
+            Q(has_phone=True, has_email=True)
+            | Q(has_phone=True, has_app=True)
+            | Q(has_email=True, has_app=True)
+            if needed == 2
+            else Q(has_phone=True) | Q(has_email=True) | Q(has_app=True)
+        )
+        figures = users.filter(is_admin=group).aggregate(
+            total=Count("pk"),
+            phone=Count("pk", filter=Q(has_phone=True)),
+            email=Count("pk", filter=Q(has_email=True)),
+            app=Count("pk", filter=Q(has_app=True)),
+            stuck=Count("pk", filter=~methods),
+        )
+        rows.append((label, figures))
+    return rows

@@ -44,6 +44,7 @@ def test_global_admin_signs_in_sees_home_opens_audit_log_and_signs_out(
         "Billing",
         "Settings",
         "Resources",
+        "Reports",
         "Support",
         "Health",
         "Audit log",

@@ -1,0 +1,102 @@
+from django.http import Http404
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.generic import TemplateView
+
+from accounts.mixins import TenantScopedMixin
+from accounts.roles import VIEW_REPORTS
+from admin_portal.csv_export import streaming_csv_response
+from reports import charts, selectors
+
+REPORTS = {
+    "active-users": _lazy("Active users"),
+    "licenses": _lazy("License usage"),
+    "security-info": _lazy("Security info registration"),
+    "groups": _lazy("Groups"),
+}
+
+
+class ReportIndexView(TenantScopedMixin, TemplateView):
+    permission_required = VIEW_REPORTS
+    template_name = "reports/index.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "reports": REPORTS}
+
+
+class ReportView(TenantScopedMixin, TemplateView):
+    """One report: a chart, the same figures as a table, a period where it has one, CSV."""
+
+    permission_required = VIEW_REPORTS
+    template_name = "reports/report.html"
+
+    def get(self, request, *args, **kwargs):
+        slug = kwargs["slug"]
+        if slug not in REPORTS:
+            raise Http404
+        header, rows, chart_rows, period = self.data(slug)
+        if request.GET.get("format") == "csv":
+            return streaming_csv_response(f"{slug}.csv", header, rows)
+        context = self.get_context_data(
+            slug=slug,
+            title=REPORTS[slug],
+            header=header,
+            rows=rows,
+            chart=mark_safe(charts.bar_chart(chart_rows, title=REPORTS[slug])),  # noqa: S308 - escaped
+            period=period,
+            periods=selectors.PERIODS if period else (),
+            reports=REPORTS,
+        )
+        return self.render_to_response(context)
+
+    def data(self, slug):
+        tenant = self.request.tenant
+        if slug == "active-users":
+            try:
+                days = int(self.request.GET.get("period", "30"))
+            except ValueError:
+                days = 30
+            days = days if days in selectors.PERIODS else 30
+            daily = selectors.active_users(tenant=tenant, days=days)
+            rows = [[day.isoformat(), people] for day, people in daily]
+            return (
+                [_("Day"), _("People who signed in")],
+                rows,
+                [(d.strftime("%m-%d"), n) for d, n in daily][-31:],
+                days,
+            )
+        if slug == "licenses":
+            usage = selectors.license_usage(tenant=tenant)
+            rows = [[name, assigned, bought, bought - assigned] for name, assigned, bought in usage]
+            return (
+                [_("Product"), _("Assigned"), _("Bought"), _("Available")],
+                rows,
+                [(name, assigned) for name, assigned, _bought in usage],
+                None,
+            )
+        if slug == "security-info":
+            figures = selectors.security_registration(tenant=tenant)
+            rows = [
+                [who, f["total"], f["phone"], f["email"], f["app"], f["stuck"]]
+                for who, f in figures
+            ]
+            chart = [
+                (_("%(who)s who can't reset alone") % {"who": who}, f["stuck"])
+                for who, f in figures
+            ]
+            return (
+                [
+                    _("Who"),
+                    _("Total"),
+                    _("Mobile phone"),
+                    _("Alternate email"),
+                    _("Authenticator app"),
+                    _("Can't reset their own password"),
+                ],
+                rows,
+                chart,
+                None,
+            )
+        counts = selectors.group_counts(tenant=tenant)
+        return [_("Type"), _("Groups")], [[label, n] for label, n in counts], counts, None

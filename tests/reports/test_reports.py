@@ -1,0 +1,118 @@
+"""Reports: figures against a known data set, roles, CSV, bounded queries."""
+
+import csv
+import io
+
+import pytest
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.roles import (
+    BILLING_ADMIN,
+    GLOBAL_ADMIN,
+    GLOBAL_READER,
+    HELPDESK_ADMIN,
+    REPORTS_READER,
+)
+from groups.models import Group
+from tests.billing.factories import make_product, make_subscription
+from tests.factories import make_tenant, make_user
+from tests.helpers import assert_forbidden, make_alt_email, make_app, make_phone, sidebar, sign_in
+
+pytestmark = pytest.mark.django_db
+
+SLUGS = ["active-users", "licenses", "security-info", "groups"]
+
+
+@pytest.fixture
+def tenant():
+    return make_tenant()
+
+
+@pytest.fixture
+def reader(tenant):
+    return make_user(tenant, roles=[REPORTS_READER])
+
+
+def csv_rows(response):
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+@pytest.mark.parametrize("role", [GLOBAL_ADMIN, GLOBAL_READER, REPORTS_READER])
+def test_report_roles_open_every_report(client, tenant, role):
+    sign_in(client, make_user(tenant, roles=[role]))
+    assert client.get("/reports/").status_code == 200
+    for slug in SLUGS:
+        page = client.get(f"/reports/{slug}/").content.decode()
+        assert "<svg" in page and 'data-testid="report-table"' in page, slug
+    assert "/reports/" in sidebar(client.get("/"))
+
+
+@pytest.mark.parametrize("role", [HELPDESK_ADMIN, BILLING_ADMIN])
+def test_other_roles_get_403(client, tenant, role):
+    sign_in(client, make_user(tenant, roles=[role]))
+    assert_forbidden(client.get("/reports/"))
+    assert_forbidden(client.get("/reports/licenses/"))
+
+
+def test_unknown_report_is_404(client, reader):
+    sign_in(client, reader)
+    assert client.get("/reports/nonsense/").status_code == 404
+
+
+def test_active_users_counts_people_per_day(client, tenant, reader):
+    pat, sam = make_user(tenant), make_user(tenant)
+    for actor in (pat, pat, sam):
+        audit_record(action="signin.success", tenant=tenant, actor=actor)
+    audit_record(action="signin.success", tenant=make_tenant(), actor=make_user(make_tenant()))
+    sign_in(client, reader)
+    rows = csv_rows(client.get("/reports/active-users/", {"period": "7", "format": "csv"}))
+    assert len(rows) == 1 + 7
+    assert rows[-1] == [timezone.localdate().isoformat(), "2"]
+
+
+def test_license_usage(client, tenant, reader):
+    subscription = make_subscription(tenant, make_product(name="Basic"), quantity=5)
+    from billing.models import License
+
+    License.objects.create(tenant=tenant, subscription=subscription, user=make_user(tenant))
+    sign_in(client, reader)
+    rows = csv_rows(client.get("/reports/licenses/", {"format": "csv"}))
+    assert rows[1] == ["Basic", "1", "5", "4"]
+
+
+def test_security_info_registration(client, tenant, reader):
+    ready_admin = make_user(tenant, roles=[GLOBAL_ADMIN])
+    make_phone(ready_admin)
+    make_alt_email(ready_admin)
+    lonely_admin = make_user(tenant, roles=[HELPDESK_ADMIN])
+    make_app(lonely_admin)
+    user = make_user(tenant)
+    make_phone(user, "+31612345679")
+    make_user(tenant)  # no method at all
+    sign_in(client, reader)
+    rows = {
+        row[0]: row[1:]
+        for row in csv_rows(client.get("/reports/security-info/", {"format": "csv"}))[1:]
+    }
+    # Admins: the reader, ready_admin, lonely_admin. Users: user and the one without methods.
+    assert rows["Admins"] == ["3", "1", "1", "1", "2"]
+    assert rows["Users"] == ["2", "1", "0", "0", "1"]
+
+
+def test_group_counts(client, tenant, reader):
+    Group.objects.create(tenant=tenant, kind="security", name="A")
+    Group.objects.create(tenant=tenant, kind="security", name="B")
+    Group.objects.create(tenant=tenant, kind="team", name="C", deleted_at=timezone.now())
+    sign_in(client, reader)
+    rows = dict(csv_rows(client.get("/reports/groups/", {"format": "csv"}))[1:])
+    assert rows["Security group"] == "2" and rows["Team group"] == "0"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_queries_stay_bounded(client, tenant, reader, slug, django_assert_max_num_queries):
+    for _n in range(20):
+        make_user(tenant)
+    sign_in(client, reader)
+    with django_assert_max_num_queries(12):
+        client.get(f"/reports/{slug}/", {"period": "90"})
