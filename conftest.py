@@ -24,8 +24,17 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
-    """Start each test with empty counters (lockouts, rate limits)."""
+def _clean_cache(monkeypatch):
+    """Start each test with empty counters (lockouts, rate limits).
+
+    On Redis, test workers share one database: ``cache.clear()`` (FLUSHDB) would
+    end the other workers' sessions, so it clears only this worker's keys.
+    """
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    if isinstance(caches["default"], RedisCache):
+        monkeypatch.setattr(caches["default"], "clear", _clear_cache)
     _clear_cache()
     yield
     _clear_cache()
