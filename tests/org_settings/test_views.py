@@ -206,3 +206,22 @@ def test_readers_cannot_change_release_preferences(client, tenant):
     sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
     assert client.get("/settings/releases/").status_code == 200
     assert_forbidden(client.post("/settings/releases/", {"release_track": "early_all"}))
+
+
+def test_switching_the_second_factor_policy_off_takes_effect_at_once(client):
+    tenant = make_tenant(require_mfa_for_admins=True)
+    admin = make_user(tenant, roles=[GLOBAL_ADMIN])
+    sign_in(client, admin)
+    # No second factor yet: the policy keeps the admin center closed.
+    assert client.get("/").url == "/security-info/"
+    boss = make_user(tenant, roles=[GLOBAL_ADMIN])
+    from org_settings import services
+
+    services.tenant_security_update(
+        tenant=tenant,
+        acting_user=boss,
+        require_mfa_for_admins=False,
+        reset_gates_for_users=1,
+        password_expiry_days=None,
+    )
+    assert client.get("/").status_code == 200
