@@ -61,6 +61,7 @@ ACTION_LABELS = {
     "user.block": _("Sign-in blocked"),
     "user.unblock": _("Sign-in allowed again"),
     "user.change": _("User profile changed"),
+    "user.language": _("Language changed"),
     "user.rename": _("Sign-in name changed"),
     "user.create": _("User added"),
     "user.delete": _("User deleted"),

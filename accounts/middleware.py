@@ -6,6 +6,7 @@ from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 
 SIGNED_IN_AT = "portal_signed_in_at"
 LAST_SEEN = "portal_last_seen"
@@ -100,3 +101,27 @@ def start_session_clock(request):
     now = int(time.time())
     request.session[SIGNED_IN_AT] = now
     request.session[LAST_SEEN] = now
+
+
+class PreferredLanguageMiddleware:
+    """Speak the signed-in user's language: theirs, else their organization's.
+
+    Without either (and for visitors) Django's LocaleMiddleware has already
+    chosen from the browser's Accept-Language. Runs after the tenant middleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            language = user.preferred_language or (
+                request.tenant.preferred_language if request.tenant else ""
+            )
+            if language and language != request.LANGUAGE_CODE:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response

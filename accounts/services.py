@@ -312,3 +312,25 @@ def password_change_ending_other_sessions(*, user, new_password, request=None):
     """
     password_change(user=user, new_password=new_password, request=request)
     _session_epoch_bump(user)
+
+
+@transaction.atomic
+def user_language_set(*, user, language, request=None):
+    """Set the language ``user`` sees the portal in ("" follows the organization's)."""
+    from django.conf import settings
+
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError(_("Choose one of the languages offered."), code="language")
+    old = user.preferred_language
+    if old == language:
+        return
+    user.preferred_language = language
+    user.save(update_fields=["preferred_language"])
+    audit_record(
+        action="user.language",
+        actor=user,
+        request=request,
+        target=user,
+        old={"language": old},
+        new={"language": language},
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("signout/", views.SignOutView.as_view(), name="signout"),
     path("account/", views.MyAccountView.as_view(), name="my_account"),
     path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("account/language/", views.LanguageView.as_view(), name="language"),
     path("audit/", views.AuditEventListView.as_view(), name="auditevent_list"),
     path("audit/export/", views.AuditEventExportView.as_view(), name="auditevent_export"),
     path("audit/<int:pk>/", views.AuditEventDetailView.as_view(), name="auditevent_detail"),

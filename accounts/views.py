@@ -6,6 +6,7 @@ from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -163,6 +164,24 @@ def home_cards(request):
             if card:
                 cards.append(card)
     return cards
+
+
+class LanguageView(LoginRequiredMixin, View):
+    """The user menu's language switcher: remember the choice on the account."""
+
+    def post(self, request):
+        try:
+            services.user_language_set(
+                user=request.user, language=request.POST.get("language", ""), request=request
+            )
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = reverse("accounts:my_account")
+        return redirect(target)
 
 
 class MyAccountView(LoginRequiredMixin, TemplateView):

@@ -676,6 +676,7 @@ def test_every_accounts_url_is_covered_here():
         "signout",
         "my_account",
         "password_change",
+        "language",  # tested in test_language.py
         "auditevent_list",
         "auditevent_export",
         "auditevent_detail",
