@@ -14,3 +14,23 @@ class TenantScopedMixin(LoginRequiredMixin, PermissionRequiredMixin):
 
     def get_queryset(self):
         return super().get_queryset().for_tenant(self.request.tenant)
+
+
+def active_users_or_404(request, values):
+    """Return the active users of ``request.tenant`` named by id in ``values``.
+
+    Answer 404 for anything else (a bad id, a deleted user, another tenant's
+    user), exactly as for a missing one, so a crafted form changes nothing.
+    """
+    from django.http import Http404
+
+    from accounts.models import User
+
+    try:
+        ids = {int(value) for value in values}
+    except (TypeError, ValueError):
+        raise Http404 from None
+    users = list(User.objects.for_tenant(request.tenant).active().filter(pk__in=ids))
+    if len(users) != len(ids):
+        raise Http404
+    return users

@@ -12,8 +12,7 @@ from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import DetailView, FormView, TemplateView
 
-from accounts.mixins import TenantScopedMixin
-from accounts.models import User
+from accounts.mixins import TenantScopedMixin, active_users_or_404
 from accounts.roles import (
     CHANGE_BILLING_ACCOUNTS,
     CHANGE_LICENSES,
@@ -231,13 +230,7 @@ class LicenseDetailView(TenantScopedMixin, DetailView):
     def post(self, request, *args, **kwargs):
         _refuse_unless(request, CHANGE_LICENSES)
         self.object = subscription = self.get_object()
-        try:
-            ids = {int(value) for value in request.POST.getlist("users")}
-        except ValueError:
-            raise Http404 from None
-        users = list(User.objects.for_tenant(request.tenant).active().filter(pk__in=ids))
-        if len(users) != len(ids):
-            raise Http404
+        users = active_users_or_404(request, request.POST.getlist("users"))
         if not users:
             messages.error(request, _("Select at least one user first."))
             return redirect("billing:license_detail", pk=subscription.pk)

@@ -15,7 +15,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, TemplateView
 
-from accounts.mixins import TenantScopedMixin
+from accounts.mixins import TenantScopedMixin, active_users_or_404
 from accounts.models import AuditEvent, User
 from accounts.roles import ADD_GROUPS, CHANGE_GROUPS, DELETE_GROUPS, VIEW_GROUPS
 from admin_portal.csv_export import streaming_csv_response
@@ -32,18 +32,6 @@ from groups.models import (
     Membership,
 )
 from users.forms import domain_choices
-
-
-def _users(request, values):
-    """Return the tenant's active users named by id in ``values``; 404 for anything else."""
-    try:
-        ids = {int(value) for value in values}
-    except ValueError:
-        raise Http404 from None
-    users = list(User.objects.for_tenant(request.tenant).active().filter(pk__in=ids))
-    if len(users) != len(ids):
-        raise Http404
-    return users
 
 
 def _report(request, error):
@@ -272,7 +260,7 @@ class GroupDetailView(TenantScopedMixin, DetailView):
                 )
             elif action in ("add_member", "add_owner", "remove_member", "remove_owner"):
                 verb, role = action.split("_")
-                users = _users(request, request.POST.getlist("users"))
+                users = active_users_or_404(request, request.POST.getlist("users"))
                 if not users:
                     messages.error(request, _("Select at least one person first."))
                     return redirect(group)
@@ -509,10 +497,13 @@ class GroupAddView(TenantScopedMixin, TemplateView):
     def post_owners(self, request):
         owners = self.wizard().get("owners", {"ids": []})
         ids = list(owners["ids"])
+        chosen = request.POST.getlist("users")
         if request.POST.get("action") == "add":
-            ids += [user.pk for user in _users(request, request.POST.getlist("users"))]
+            ids += [user.pk for user in active_users_or_404(request, chosen)]
         elif request.POST.get("action") == "remove":
-            remove = {user.pk for user in _users(request, request.POST.getlist("users"))}
+            remove = {
+                user.pk for user in active_users_or_404(request, request.POST.getlist("users"))
+            }
             ids = [pk for pk in ids if pk not in remove]
         elif request.POST.get("action") == "next":
             kind = self.wizard()["type"]["kind"]
@@ -543,7 +534,7 @@ class GroupAddView(TenantScopedMixin, TemplateView):
                 else "",
                 privacy=settings.get("privacy", ""),
                 allow_external_senders=settings.get("allow_external_senders", False),
-                owners=_users(request, wizard["owners"]["ids"]),
+                owners=active_users_or_404(request, wizard["owners"]["ids"]),
                 request=request,
             )
         except ValidationError as error:
