@@ -206,7 +206,9 @@ def test_seed_demo_creates_one_admin_per_role_and_a_user_without_role(debug):
     assert (domain.is_initial, domain.is_default, domain.is_verified) == (True, True, True)
     roles = {
         u.username: u.role_codes
-        for u in User.objects.for_tenant(tenant).exclude(username__regex=ORDINARY_USER.pattern)
+        for u in User.objects.for_tenant(tenant)
+        .active()
+        .exclude(username__regex=ORDINARY_USER.pattern)
     }
     assert roles == {
         "admin@contoso.example": {"global_admin"},
@@ -227,7 +229,7 @@ def test_seed_demo_creates_requested_number_of_ordinary_users_without_password(d
 
     users = ordinary_users()
     assert len(users) == 25
-    assert User.objects.filter(tenant__name="Contoso").count() == 25 + len(DEMO_ACCOUNTS)
+    assert User.objects.filter(tenant__name="Contoso").active().count() == 25 + len(DEMO_ACCOUNTS)
     assert not any(u.has_usable_password() for u in users)
     assert all(u.first_name and u.last_name and u.job_title and u.department for u in users)
     assert len({u.last_name for u in users}) > 10

@@ -135,6 +135,20 @@ def demo_user_fields(i):
     }
 
 
+def demo_account(tenant, local):
+    """Return ``tenant``'s demo account ``local``@ (a name of DEMO_ACCOUNTS, such as "admin").
+
+    The areas' ``demo.seed`` use it to act as, or pick, a demo person; the
+    accounts exist by the time the areas are seeded.
+    """
+    # By the unique sign-in name alone: with the tenant in the query as well,
+    # SQLite (which has no statistics here) walks the tenant's 100,000 users.
+    user = User.objects.select_related("tenant").get(username=f"{local}@{DOMAIN}")
+    if user.tenant_id != tenant.pk or user.deleted_at is not None:
+        raise User.DoesNotExist(f"{user.username} is no active user of {tenant}.")
+    return user
+
+
 def _chunks(iterable, size):
     iterator = iter(iterable)
     while chunk := list(islice(iterator, size)):
@@ -340,5 +354,5 @@ class Command(BaseCommand):
             self.stdout.write(line.rstrip())
             if n == 0:
                 self.stdout.write("  ".join("-" * w for w in widths))
-        total = User.objects.for_tenant(tenant).count()
+        total = User.objects.for_tenant(tenant).active().count()
         self.stdout.write(f"Users in {tenant.name}: {total:,}")
