@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test venv migrate demo lint format clean
+.PHONY: run test venv migrate demo lint format clean screenshots
 
 venv: $(STAMP)
 
@@ -37,6 +37,9 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+screenshots: venv
+	$(PY) docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var

@@ -80,6 +80,9 @@ MENU = (
             MenuItem(_("Org profile"), "org_settings:profile", "building", roles.VIEW_TENANT),
             MenuItem(_("Domains"), "org_settings:domain_list", "grid", roles.VIEW_DOMAINS),
             MenuItem(_("Security & privacy"), "org_settings:security", "shield", roles.VIEW_TENANT),
+            MenuItem(
+                _("Release preferences"), "org_settings:releases", "settings", roles.VIEW_TENANT
+            ),
         ),
     ),
     MenuItem(_("Resources"), "resources:resource_list", "building", roles.VIEW_RESOURCES),

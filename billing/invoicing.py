@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.models import User
 from accounts.roles import BILLING_ADMIN, GLOBAL_ADMIN
+from admin_portal import l10n
 from billing import payments, pdf, pricing, vat
 from billing.models import BillingAccount, Charge, Invoice, License, PaymentMethod, Subscription
 
@@ -154,17 +155,24 @@ def invoices_mark_overdue(*, today=None):
 
 
 def seller():
+    """Return who sends the invoices, the country of their address in the active language."""
     return pdf.Party(
         name=settings.BILLING_SELLER_NAME,
-        address_lines=tuple(settings.BILLING_SELLER_ADDRESS),
+        address_lines=l10n.localize_country_line(
+            settings.BILLING_SELLER_ADDRESS, settings.BILLING_SELLER_COUNTRY
+        ),
         vat_number=settings.BILLING_SELLER_VAT_NUMBER,
     )
 
 
 def invoice_document(invoice, *, language=None):
-    """Return the PDF renderer's view of ``invoice``."""
+    """Return the PDF renderer's view of ``invoice``, its words in ``language``.
+
+    Without a language: the active one (the reader's, for a download).
+    """
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
     buyer = invoice.buyer
-    with translation.override(language or translation.get_language()):
+    with translation.override(language):
         lines = tuple(
             pdf.InvoiceLine(
                 description=charge.description,
@@ -175,29 +183,28 @@ def invoice_document(invoice, *, language=None):
             )
             for charge in invoice.lines.order_by("occurred_on", "id")
         )
-        status = str(invoice.get_status_display())
-    return pdf.InvoiceDocument(
-        number=invoice.number,
-        issue_date=invoice.issue_date,
-        due_date=invoice.due_date,
-        period_start=invoice.period_start,
-        period_end=invoice.period_end,
-        seller=seller(),
-        buyer=pdf.Party(
-            name=buyer.get("name", ""),
-            address_lines=tuple(buyer.get("address_lines", ())),
-            vat_number=buyer.get("vat_number", ""),
-        ),
-        currency=invoice.currency,
-        lines=lines,
-        subtotal=invoice.subtotal,
-        vat_rate=invoice.vat_rate,
-        vat_amount=invoice.vat_amount,
-        reverse_charge=invoice.reverse_charge,
-        total=invoice.total,
-        status_label=status,
-        language=language or translation.get_language() or "en",
-    )
+        return pdf.InvoiceDocument(
+            number=invoice.number,
+            issue_date=invoice.issue_date,
+            due_date=invoice.due_date,
+            period_start=invoice.period_start,
+            period_end=invoice.period_end,
+            seller=seller(),
+            buyer=pdf.Party(
+                name=buyer.get("name", ""),
+                address_lines=invoice.buyer_address_lines,
+                vat_number=buyer.get("vat_number", ""),
+            ),
+            currency=invoice.currency,
+            lines=lines,
+            subtotal=invoice.subtotal,
+            vat_rate=invoice.vat_rate,
+            vat_amount=invoice.vat_amount,
+            reverse_charge=invoice.reverse_charge,
+            total=invoice.total,
+            status_label=str(invoice.get_status_display()),
+            language=language,
+        )
 
 
 def invoice_recipients(tenant):
@@ -231,9 +238,9 @@ def invoice_email(invoice):
             "You can see it under Billing > Bills & payments: %(url)s"
         ) % {
             "number": invoice.number,
-            "period": invoice.period,
-            "total": pdf.format_amount(invoice.total, invoice.currency),
-            "due": invoice.due_date.isoformat(),
+            "period": l10n.format_date(invoice.period_start, "YEAR_MONTH_FORMAT"),
+            "total": l10n.format_money(invoice.total, invoice.currency),
+            "due": l10n.format_date(invoice.due_date),
             "url": f"{settings.PORTAL_BASE_URL}{invoice.get_absolute_url()}",
         }
         message = EmailMessage(subject, body, to=recipients)

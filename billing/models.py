@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from accounts.models import TenantOwnedModel
+from admin_portal import l10n
 from billing.pricing import Frequency
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -254,6 +255,13 @@ class Invoice(TenantOwnedModel):
 
     def get_absolute_url(self):
         return reverse("billing:invoice_detail", args=[self.pk])
+
+    @property
+    def buyer_address_lines(self):
+        """Return the buyer's address as kept on the invoice, its country in the active language."""
+        return l10n.localize_country_line(
+            self.buyer.get("address_lines", ()), self.buyer.get("country", "")
+        )
 
 
 class Charge(TenantOwnedModel):

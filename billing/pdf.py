@@ -4,15 +4,12 @@ The renderer takes plain frozen dataclasses, not models, so the invoice page, a
 management command or a Celery task can all build an ``InvoiceDocument`` from
 whatever they hold and get the same bytes back.
 
-Formats are locale-independent on purpose, so an invoice reads the same in every
-language and can be checked against the database by eye or by a test:
-
-- Amounts: the ISO 4217 currency code, a space, then the amount rounded half up to
-  two decimals, with a point and no thousands separator; credits get a minus sign:
-  ``EUR 1234.50``, ``EUR -12.00``. See ``format_amount()``.
-- Dates: ISO 8601, ``2025-03-31``.
-- VAT rate: ``InvoiceDocument.vat_rate`` is a percentage (``Decimal("21")`` means
-  21 %), shown without trailing zeros: ``VAT (21%)``, ``VAT (5.5%)``.
+Money, dates and the VAT rate are written the way readers of
+``InvoiceDocument.language`` write them (``admin_portal.l10n``): "€ 1.234,50" and
+"1 maart 2025" in Dutch, "€1,234.50" and "March 1, 2025" in English. Amounts are
+rounded half up to the cent; credits get a minus sign. ``InvoiceDocument.vat_rate``
+is a percentage (``Decimal("21")`` means 21 %), shown without trailing zeros:
+``VAT (21%)``, ``BTW (5,5%)``.
 
 Labels go through Django's gettext with English source strings and are rendered in
 ``InvoiceDocument.language``. Text is set in DejaVu Sans, embedded from
@@ -27,12 +24,14 @@ identifier is fpdf2's hash of the content, so the same document gives the same b
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 from django.utils import translation
 from django.utils.translation import gettext as _
 from fpdf import FPDF, FontFace
+
+from admin_portal import l10n
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FAMILY = "DejaVuSans"
@@ -53,7 +52,6 @@ _subset_logger = logging.getLogger("fontTools.subset")
 if _subset_logger.level == logging.NOTSET:
     _subset_logger.setLevel(logging.WARNING)
 
-_CENT = Decimal("0.01")
 _TEXT = (31, 41, 55)
 _MUTED = (107, 114, 128)
 _ACCENT = (0, 90, 158)
@@ -126,23 +124,17 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
         return bytes(pdf.output())
 
 
-def format_amount(amount: Decimal, currency: str) -> str:
-    """Return ``amount`` as ``"EUR 1234.50"``: code, two decimals, no grouping."""
-    # Enough precision for any finite amount; the default 28 digits would raise.
-    context = Context(prec=max(28, amount.adjusted() + 3))
-    value = amount.quantize(_CENT, rounding=ROUND_HALF_UP, context=context)
-    if value.is_zero():
-        value = value.copy_abs()  # never print "-0.00"
-    return f"{currency} {value:f}"
+def format_amount(amount: Decimal, currency: str, language: str) -> str:
+    """Return ``amount`` of ``currency`` as readers of ``language`` write money."""
+    return l10n.format_money(amount, currency, language=language)
 
 
-def _format_date(value: date) -> str:
-    return value.isoformat()
+def _format_date(value: date, language: str) -> str:
+    return l10n.format_date(value, "DATE_FORMAT", language=language)
 
 
-def _format_percent(rate: Decimal) -> str:
-    text = f"{rate.normalize():f}"
-    return f"{text}%"
+def _format_percent(rate: Decimal, language: str) -> str:
+    return l10n.format_percent_value(rate.normalize(), language=language)
 
 
 def _clip(text: str, limit: int = MAX_CELL_CHARS) -> str:
@@ -229,12 +221,14 @@ def _draw_parties_and_dates(pdf: _InvoicePDF, document: InvoiceDocument) -> None
     _draw_party(pdf, document.buyer, x=_MARGIN, width=left_width, name_size=10)
     left_bottom = pdf.y
 
-    start, end = _format_date(document.period_start), _format_date(document.period_end)
+    language = document.language
+    start = _format_date(document.period_start, language)
+    end = _format_date(document.period_end, language)
     period = f"{start} \N{EN DASH} {end}"
     rows = (
         (_("Invoice number"), document.number),
-        (_("Invoice date"), _format_date(document.issue_date)),
-        (_("Due date"), _format_date(document.due_date)),
+        (_("Invoice date"), _format_date(document.issue_date, language)),
+        (_("Due date"), _format_date(document.due_date, language)),
         (_("Service period"), period),
         (_("Status"), document.status_label),
     )
@@ -250,7 +244,8 @@ def _draw_parties_and_dates(pdf: _InvoicePDF, document: InvoiceDocument) -> None
         label_bottom = pdf.y
         pdf.set_xy(_RIGHT_COLUMN_X + label_width, y)
         pdf.set_text_color(*_TEXT)
-        pdf.multi_cell(value_width, _LINE, _clip(value), new_x="LEFT", new_y="NEXT")
+        # Left-aligned: a long date range wraps without stretched spaces.
+        pdf.multi_cell(value_width, _LINE, _clip(value), align="L", new_x="LEFT", new_y="NEXT")
         pdf.set_y(max(label_bottom, pdf.y))
     pdf.set_xy(pdf.l_margin, max(left_bottom, pdf.y) + 10)
 
@@ -274,7 +269,8 @@ def _draw_lines(pdf: _InvoicePDF, document: InvoiceDocument) -> None:
     pdf.set_text_color(*_TEXT)
     headings = FontFace(emphasis="BOLD", color=_TEXT, fill_color=_HEADING_FILL)
     with pdf.table(
-        col_widths=(40, 22, 8, 15, 15),
+        # Wide enough for the quantity heading in every language ("Aantal").
+        col_widths=(38, 22, 10, 15, 15),
         text_align=("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"),
         v_align="TOP",
         borders_layout="HORIZONTAL_LINES",
@@ -289,24 +285,25 @@ def _draw_lines(pdf: _InvoicePDF, document: InvoiceDocument) -> None:
                 (
                     _clip(line.description),
                     _clip(line.kind_label),
-                    str(line.quantity),
-                    format_amount(line.unit_price, document.currency),
-                    format_amount(line.amount, document.currency),
+                    l10n.format_number(line.quantity, language=document.language),
+                    format_amount(line.unit_price, document.currency, document.language),
+                    format_amount(line.amount, document.currency, document.language),
                 )
             )
 
 
 def _draw_totals(pdf: _InvoicePDF, document: InvoiceDocument) -> None:
     """Draw subtotal, VAT and total on the right, then the reverse-charge note."""
+    language, currency = document.language, document.currency
     if document.reverse_charge:
         vat_label = _("VAT reverse charged")
     else:
-        vat_label = _("VAT (%(rate)s)") % {"rate": _format_percent(document.vat_rate)}
+        vat_label = _("VAT (%(rate)s)") % {"rate": _format_percent(document.vat_rate, language)}
     rows = (
-        (_("Subtotal"), format_amount(document.subtotal, document.currency)),
-        (vat_label, format_amount(document.vat_amount, document.currency)),
+        (_("Subtotal"), format_amount(document.subtotal, currency, language)),
+        (vat_label, format_amount(document.vat_amount, currency, language)),
     )
-    total = (_("Total"), format_amount(document.total, document.currency))
+    total = (_("Total"), format_amount(document.total, currency, language))
     note = _("Reverse charge: VAT to be accounted for by the recipient")
 
     # Keep the totals (and the note) together rather than split over a page break.

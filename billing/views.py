@@ -24,6 +24,7 @@ from accounts.roles import (
     VIEW_PAYMENT_METHODS,
     VIEW_SUBSCRIPTIONS,
 )
+from admin_portal import l10n
 from admin_portal.csv_export import streaming_csv_response
 from billing import invoicing, pdf, selectors, services
 from billing.forms import BillingAccountForm, BuyForm, CardForm, QuantityForm
@@ -142,11 +143,11 @@ class SubscriptionDetailView(TenantScopedMixin, DetailView):
                     % {
                         "count": subscription.quantity,
                         "change": (
-                            _("A charge of %(amount)s %(currency)s")
+                            _("A charge of %(amount)s")
                             if amount >= 0
-                            else _("A credit of %(amount)s %(currency)s")
+                            else _("A credit of %(amount)s")
                         )
-                        % {"amount": abs(amount), "currency": subscription.product.currency},
+                        % {"amount": l10n.format_money(abs(amount), subscription.product.currency)},
                     },
                 )
             elif action == "cancel":
@@ -159,7 +160,7 @@ class SubscriptionDetailView(TenantScopedMixin, DetailView):
                 messages.success(
                     request,
                     _("Cancelled. Your licenses stay until %(date)s.")
-                    % {"date": subscription.term_end.isoformat()},
+                    % {"date": l10n.format_date(subscription.term_end)},
                 )
             elif action == "payment_method":
                 try:

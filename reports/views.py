@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import VIEW_REPORTS
+from admin_portal import l10n
 from admin_portal.csv_export import streaming_csv_response
 from reports import charts, selectors
 
@@ -59,11 +60,12 @@ class ReportView(TenantScopedMixin, TemplateView):
                 days = 30
             days = days if days in selectors.PERIODS else 30
             daily = selectors.active_users(tenant=tenant, days=days)
-            rows = [[day.isoformat(), people] for day, people in daily]
+            # Dates, not text: the page shows them in the reader's language, CSV as ISO.
+            rows = [[day, people] for day, people in daily]
             return (
                 [_("Day"), _("People who signed in")],
                 rows,
-                [(d.strftime("%m-%d"), n) for d, n in daily][-31:],
+                [(l10n.format_month_day(d), n) for d, n in daily][-31:],
                 days,
             )
         if slug == "licenses":

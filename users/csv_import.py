@@ -11,6 +11,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils import translation
@@ -128,8 +129,7 @@ _MESSAGES = {
         "choose another name."
     ),
     "country": _(
-        "Enter a two-letter country code such as NL, or a country name in English such as "
-        "Netherlands."
+        "Enter a two-letter country code such as NL, or a country name such as Netherlands."
     ),
     # Reworded (see _REWORDED): the validators address people typing their own address.
     "same_as_sign_in": _("This is the user's sign-in name; enter a different, personal address."),
@@ -504,7 +504,10 @@ class _Checker:
         return code
 
     def country_names(self):
-        """Return ``{English name, case-folded: code}``, with the names by_name() knows.
+        """Return ``{country name, case-folded: code}`` in every language the portal speaks.
+
+        English names come first (with the older names by_name() knows), then those
+        of the other languages, so "Duitsland" is read as well as "Germany".
 
         countries.by_name() walks every country on each call (under a millisecond,
         but a file can have 50,000 rows); the same names, read once, make a dict.
@@ -516,6 +519,10 @@ class _Checker:
                     self.countries[_header_key(str(name))] = code
                 for code, names in countries.shadowed_names.items():
                     for name in names:
+                        self.countries.setdefault(_header_key(str(name)), code)
+            for language, _name in settings.LANGUAGES:
+                with translation.override(language):
+                    for code, name in countries:
                         self.countries.setdefault(_header_key(str(name)), code)
         return self.countries
 

@@ -1,10 +1,11 @@
-from datetime import UTC
+from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
 
 from accounts.audit import action_label
+from admin_portal import l10n
 from admin_portal.navigation import build_nav
 
 register = template.Library()
@@ -35,11 +36,41 @@ def audit_action(code):
 
 @register.filter
 def utc_timestamp(value):
-    """Return ``value`` as "YYYY-MM-DD HH:MM:SS" in UTC (the audit log's clock).
+    """Return ``value`` in UTC as the active language's short date and time to the second.
 
-    strftime on an aware datetime is many times cheaper than the |date filter,
-    which matters in tables of hundreds of rows.
+    "22-11-2026 07:15:57" in Dutch, "11/22/2026 07:15:57" in English: the audit log's
+    clock. Cheaper than the |date filter, which matters in tables of hundreds of rows.
     """
-    if value is None:
-        return ""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return l10n.format_utc_timestamp(value)
+
+
+@register.filter
+def money(amount, currency):
+    """Return ``amount`` in ``currency`` as the active language writes money.
+
+    ``{{ invoice.total|money:invoice.currency }}``: "€ 1.234,56" in Dutch,
+    "€1,234.56" in English. A value that is no amount is shown as it is, like Django's
+    own filters do.
+    """
+    try:
+        return l10n.format_money(amount, currency)
+    except (InvalidOperation, TypeError, ValueError):
+        return amount
+
+
+@register.filter
+def country_name(country):
+    """Return the name of a country (a code or a CountryField value) in the active language."""
+    return l10n.country_name(country)
+
+
+@register.filter
+def localized(value):
+    """Return a number with the active language's grouping ("12.345"); anything else as is.
+
+    For table cells that hold numbers or text: dates and text are left to the
+    template engine, which writes dates in the language's format.
+    """
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return l10n.format_number(value)
+    return value

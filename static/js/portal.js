@@ -52,9 +52,90 @@
     }
   });
 
+  // The left nav on narrow screens: the menu button opens and closes it, Escape
+  // and a click outside close it and give focus back to the button.
+  function navToggle() {
+    return document.querySelector("[data-nav-toggle]");
+  }
+
+  function setNavOpen(open, focusButton) {
+    var button = navToggle();
+    var nav = button && document.getElementById(button.getAttribute("aria-controls"));
+    if (!nav) {
+      return;
+    }
+    nav.classList.toggle("open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      var first = nav.querySelector("a, summary");
+      if (first) {
+        first.focus();
+      }
+    } else if (focusButton) {
+      button.focus();
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = navToggle();
+    if (!button) {
+      return;
+    }
+    if (event.target.closest("[data-nav-toggle]")) {
+      setNavOpen(button.getAttribute("aria-expanded") !== "true", false);
+    } else if (button.getAttribute("aria-expanded") === "true" && !event.target.closest("#" + button.getAttribute("aria-controls"))) {
+      setNavOpen(false, false);
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var button = navToggle();
+    if (event.key === "Escape" && button && button.getAttribute("aria-expanded") === "true") {
+      setNavOpen(false, true);
+    }
+  });
+
+  // Toasts: a success message leaves by itself after a while, but not while the
+  // pointer or the keyboard focus is on it; its button dismisses it at once.
+  var TOAST_SECONDS = 10;
+
+  function dismiss(toast) {
+    if (toast.parentNode) {
+      toast.parentNode.removeChild(toast);
+    }
+  }
+
+  function startToast(toast) {
+    var timer = null;
+    function arm() {
+      timer = window.setTimeout(function () { dismiss(toast); }, TOAST_SECONDS * 1000);
+    }
+    function hold() {
+      window.clearTimeout(timer);
+    }
+    toast.addEventListener("mouseenter", hold);
+    toast.addEventListener("focusin", hold);
+    toast.addEventListener("mouseleave", arm);
+    toast.addEventListener("focusout", arm);
+    arm();
+  }
+
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest("[data-dismiss]");
+    if (close) {
+      dismiss(close.closest("[data-toast]"));
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     reveal();
     updateSelection();
+    document.querySelectorAll("[data-toast]").forEach(startToast);
+    // A form sent back with errors: start at the summary that lists them.
+    var summary = document.querySelector(".error-summary");
+    if (summary) {
+      summary.focus();
+    }
   });
   // The users list's results are replaced by live search: the new rows start unselected.
   document.addEventListener("htmx:afterSettle", function () {

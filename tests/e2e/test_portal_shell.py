@@ -120,7 +120,7 @@ def test_narrow_screen_folds_the_nav_behind_the_menu_button(
     sign_in(admin.username, PASSWORD)
     sidebar = page.locator("nav.sidebar")
     expect(sidebar).to_be_hidden()
-    page.locator("label.nav-toggle-label").click()
+    page.get_by_role("button", name="Navigation").click()
     expect(sidebar).to_be_visible()
     shot("narrow-nav-open")
     sidebar.get_by_role("link", name="Audit log").click()

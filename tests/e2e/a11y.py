@@ -1,0 +1,95 @@
+"""Accessibility checks with axe-core in the real browser, and a crawler over the portal.
+
+``axe_violations(page)`` runs the standard axe rule set on the page as it is and
+returns the violations of impact serious or critical, as readable lines.
+``crawl(page, start_url)`` follows every same-site link from a page, once per
+route, and checks each page it lands on.
+"""
+
+from urllib.parse import urlsplit
+
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import Resolver404, resolve
+
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+# Routes that are not pages a person reads: files, fragments for live checks,
+# probes. The crawler does not open them; the coverage check does not ask for them.
+NOT_PAGES = {
+    "healthz": "a probe for load balancers, plain text",
+    "readyz": "a probe for load balancers, plain text",
+    "users:user_export": "a CSV file",
+    "users:import_template": "a CSV file",
+    "users:import_errors": "a CSV file",
+    "users:import_results": "a CSV file",
+    "users:username_check": "an htmx fragment inside the add-user and rename forms",
+    "groups:address_check": "an htmx fragment inside the add-group form",
+    "groups:group_export": "a CSV file",
+    "billing:invoice_export": "a CSV file",
+    "billing:invoice_pdf": "a PDF file",
+    "accounts:auditevent_export": "a CSV file",
+    "accounts:signout": "a form action (POST only)",
+    "accounts:language": "a form action (POST only)",
+    "security_info:default_method": "a form action (POST only)",
+    "users:user_bulk": "a form action (POST only)",
+}
+
+_axe = Axe()
+
+
+def axe_violations(page):
+    """Return the page's serious and critical axe violations, one line per element."""
+    # Colours are measured as drawn: let entrance animations (toasts) finish first.
+    page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished))")
+    results = _axe.run(page)
+    lines = []
+    for violation in results.response["violations"]:
+        if violation["impact"] not in BLOCKING_IMPACTS:
+            continue
+        for node in violation["nodes"]:
+            lines.append(
+                f"{page.url} [{violation['impact']}] {violation['id']}: {violation['help']}"
+                f" at {node['target']} :: {node.get('failureSummary', '').strip()}"
+            )
+    return lines
+
+
+def route_name(url):
+    """Return the URL's route name (``area:name``), or None for a URL outside the portal."""
+    try:
+        match = resolve(urlsplit(url).path)
+    except Resolver404:
+        return None
+    return match.view_name
+
+
+def crawl(page, start_url, *, skip=(), check=True):
+    """Open every route reachable by links from ``start_url``, once each, checking it.
+
+    Returns (violations, visited route names). Links leave the portal's host,
+    the operators' site, files and POST-only routes alone.
+    """
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(start_url))
+    queue = [start_url]
+    seen_routes = set()
+    violations = []
+    while queue:
+        url = queue.pop(0)
+        name = route_name(url)
+        if name is None or name in seen_routes or name in NOT_PAGES or name in skip:
+            continue
+        if name.startswith("admin:"):
+            continue
+        seen_routes.add(name)
+        response = page.goto(url)
+        assert response is not None and response.ok, (
+            f"{url} answered {response and response.status}"
+        )
+        violations += axe_violations(page)
+        for href in page.eval_on_selector_all(
+            "a[href]:not([download])", "links => links.map(link => link.href)"
+        ):
+            href = href.split("#", 1)[0]
+            if href.startswith(origin) and route_name(href) not in seen_routes:
+                queue.append(href)
+    return violations, seen_routes

@@ -1,0 +1,296 @@
+"""axe-core on every page of the portal, in English and Dutch, as an admin and as a user.
+
+Per language, one walk goes through the signed-out pages, the two-gate password
+reset and the second sign-in step, then crawls every page an admin reaches by
+links in the demo tenant, then the pages that only a form leads to (wizards,
+verification steps, forms sent back with errors, error pages), then a user's
+pages. At the end it checks that it opened every page route of the portal, so a
+new page is checked the day it is routed. Fields are found by id and buttons by
+their form, so the same walk runs in both languages.
+"""
+
+import base64
+import re
+
+import pytest
+from django.core.management import call_command
+from django.urls import URLPattern, URLResolver, get_resolver
+from django_otp.oath import totp
+from playwright.sync_api import expect
+
+from accounts.models import Tenant, User
+from groups.models import DeletedGroup
+from tests.e2e.a11y import NOT_PAGES, axe_violations, crawl, route_name
+from tests.helpers import last_file_code, make_alt_email, make_phone
+from users.models import DeletedUser
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+DEMO_PASSWORD = "Contoso-Demo-2026-a11y"
+NEW_PASSWORD = "Accessible-Again-2026"
+ADMIN = "admin@contoso.example"
+USER = "user@contoso.example"
+
+
+@pytest.fixture
+def demo(monkeypatch, outboxes):
+    """The demo tenant; its admin has a phone and an alternate email, and must use them."""
+    monkeypatch.setenv("PORTAL_DEMO_PASSWORD", DEMO_PASSWORD)
+    call_command("seed_demo", users=30, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    tenant = Tenant.objects.get(domain__name="contoso.example")
+    admin = User.objects.get(username=ADMIN)
+    make_alt_email(admin, "morgan@example.org")
+    make_phone(admin, "+31612345670")
+    return tenant
+
+
+class Walk:
+    """The pages opened so far and what axe found on them."""
+
+    def __init__(self, page, base_url):
+        self.page = page
+        self.base_url = base_url
+        self.routes = set()
+        self.violations = []
+
+    def check(self):
+        """Check the page as it is now."""
+        self.page.wait_for_load_state()
+        self.routes.add(route_name(self.page.url))
+        self.violations += axe_violations(self.page)
+
+    def open(self, path):
+        self.page.goto(self.base_url + path)
+        self.check()
+
+    def submit(self, form="main form[method=post]"):
+        """Send a form with its first submit button and wait for the answer."""
+        with self.page.expect_navigation():
+            self.page.locator(form).first.locator("button[type=submit]").first.click()
+
+    def crawl(self, start_path):
+        violations, routes = crawl(self.page, self.base_url + start_path, skip=self.routes)
+        self.violations += violations
+        self.routes |= routes
+
+
+def _use_language(tenant, page, language):
+    Tenant.objects.filter(pk=tenant.pk).update(preferred_language=language)
+    page.set_extra_http_headers({"Accept-Language": language})
+
+
+def _sign_in(walk, username, password):
+    walk.open("/signin/")
+    walk.page.locator("#id_username").fill(username)
+    walk.page.locator("#id_password").fill(password)
+    walk.submit("main form")
+
+
+def _signed_out_pages(walk, outboxes):
+    """Sign-in with a wrong password, and an admin's reset through both gates."""
+    page = walk.page
+    _sign_in(walk, ADMIN, "not-the-password")
+    expect(page.locator(".error-summary, .message-error").first).to_be_visible()
+    walk.check()
+
+    walk.open("/password/reset/")
+    walk.submit("main form")
+    walk.check()  # the form sent back empty
+    page.locator("#id_username").fill(ADMIN)
+    walk.submit("main form")
+    walk.check()
+    page.locator("#id_code").fill(last_file_code(outboxes / "mail"))
+    walk.submit("main form")
+    walk.check()  # choose the second gate
+    walk.submit("main form")
+    walk.check()
+    page.locator("#id_code").fill(last_file_code(outboxes / "sms"))
+    walk.submit("main form")
+    walk.check()  # choose a new password
+    page.locator("#id_new_password1").fill("short")
+    page.locator("#id_new_password2").fill("short")
+    walk.submit("main form")
+    walk.check()
+    page.locator("#id_new_password1").fill(NEW_PASSWORD)
+    page.locator("#id_new_password2").fill(NEW_PASSWORD)
+    walk.submit("main form")
+    walk.check()  # back at sign-in, with a toast
+
+
+def _sign_in_with_phone(walk, outboxes):
+    _sign_in(walk, ADMIN, NEW_PASSWORD)
+    walk.check()  # the second step
+    with walk.page.expect_navigation():
+        walk.page.locator("button[name=otp_challenge]").click()
+    walk.check()
+    walk.page.locator("#id_otp_token").fill(last_file_code(outboxes / "sms"))
+    walk.submit("main form")
+    expect(walk.page.locator("nav.sidebar")).to_be_visible()
+
+
+def _security_info_pages(walk, outboxes):
+    page = walk.page
+    walk.open("/security-info/app/add/")  # asks for the password and a code first
+    page.locator("#id_password").fill(NEW_PASSWORD)
+    with page.expect_navigation():
+        page.locator("button[name=otp_challenge]").click()
+    walk.check()
+    page.locator("#id_password").fill(NEW_PASSWORD)
+    page.locator("#id_otp_token").fill(last_file_code(outboxes / "sms"))
+    walk.submit()
+    walk.check()
+    page.locator("#id_code").fill("000000")
+    walk.submit()
+    walk.check()  # a wrong code, at the field
+    page.wait_for_timeout(1100)  # the back-off after one wrong code
+    secret = page.get_by_test_id("totp-secret").inner_text().replace(" ", "")
+    page.locator("#id_code").fill(f"{totp(base64.b32decode(secret)):06d}")
+    page.locator("#id_name").fill("Work phone")
+    walk.submit()
+    walk.check()
+    page.locator("[data-testid=method-app] a").last.click()
+    walk.check()  # delete the app?
+    walk.open("/security-info/phone/delete/")
+    walk.open("/security-info/email/delete/")
+    walk.open("/security-info/email/")
+    page.locator("#id_email").fill("not an address")
+    walk.submit()
+    walk.check()
+    page.locator("#id_email").fill("morgan.lee@example.net")
+    walk.submit()
+    walk.check()  # enter the code
+    walk.open("/security-info/phone/")
+    page.locator("#id_number").fill("+31612345671")
+    walk.submit()
+    walk.check()
+    walk.open("/security-info/backup-codes/")
+
+
+def _users_pages(walk, tmp_path):
+    page = walk.page
+    walk.open("/users/add/")
+    walk.submit()
+    walk.check()  # the first step sent back empty
+    page.locator("#id_first_name").fill("Adele")
+    page.locator("#id_last_name").fill("Vance")
+    page.locator("#id_local_part").fill("adele")
+    walk.submit()
+    walk.check()
+    walk.submit()
+    walk.check()  # review
+    walk.submit()
+    walk.check()  # the one-time password
+
+    person = User.objects.get(username=USER)
+    walk.open(f"/users/{person.pk}/licenses/")
+    walk.open(f"/users/{person.pk}/edit/")
+    page.locator("#id_first_name").fill("")
+    walk.submit()
+    walk.check()
+
+    deleted = DeletedUser.objects.first()
+    walk.open(f"/users/deleted/{deleted.pk}/restore/")
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("User Name,First Name,Last Name,Display Name\nnot a name,,,\n", encoding="utf-8")
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "User Name,First Name,Last Name,Display Name\n"
+        "grady@contoso.example,Grady,Archie,Grady Archie\n",
+        encoding="utf-8",
+    )
+    for upload in (bad, good):
+        walk.open("/users/import/")
+        page.locator("input[type=file]").set_input_files(str(upload))
+        walk.submit()
+        walk.check()
+    walk.submit(
+        "[data-testid=import-checked] ~ form, main form[method=post]:has(input[value=confirm])"
+    )
+    walk.check()  # the import's progress and result
+
+    walk.open("/users/999999/")  # the portal's 404 page
+
+
+def _groups_pages(walk):
+    page = walk.page
+    walk.open("/groups/add/")
+    walk.submit()
+    walk.check()  # no type chosen
+    page.locator("#kind-security").check()
+    walk.submit()
+    walk.check()
+    page.locator("#id_name").fill("Accessibility reviewers")
+    walk.submit()
+    walk.check()  # owners
+    walk.submit("main form:has(input[value=next])")
+    walk.check()  # settings
+    walk.submit()
+    walk.check()  # review
+    walk.open(f"/groups/deleted/{DeletedGroup.objects.first().pk}/restore/")
+
+
+def _other_forms(walk):
+    for path in ("/resources/add/", "/support/new/", "/billing/payment-methods/add-card/"):
+        walk.open(path)
+        walk.submit()
+        walk.check()
+
+
+def _page_routes():
+    def walk(resolver, namespace=None):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace
+                if namespace and inner:
+                    inner = f"{namespace}:{inner}"
+                yield from walk(pattern, inner or namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+    return {name for name in walk(get_resolver()) if not name.startswith("admin")}
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_every_page_has_no_serious_axe_violations(
+    page, live_server, demo, outboxes, tmp_path, language
+):
+    _use_language(demo, page, language)
+    walk = Walk(page, live_server.url)
+
+    _signed_out_pages(walk, outboxes)
+    assert page.locator("html").get_attribute("lang") == language
+    _sign_in_with_phone(walk, outboxes)
+    _security_info_pages(walk, outboxes)
+    walk.crawl("/")
+    _users_pages(walk, tmp_path)
+    _groups_pages(walk)
+    _other_forms(walk)
+
+    page.context.clear_cookies()
+    _sign_in(walk, USER, DEMO_PASSWORD)
+    walk.crawl("/account/")
+    walk.open("/users/")  # the portal's 403 page
+
+    assert not walk.violations, "\n".join(walk.violations)
+    missing = _page_routes() - walk.routes - set(NOT_PAGES)
+    assert not missing, f"pages no test opened: {sorted(missing)}"
+
+
+def test_admin_pages_in_the_dark_theme_have_no_serious_axe_violations(page, live_server, demo):
+    page.emulate_media(color_scheme="dark")
+    Tenant.objects.filter(pk=demo.pk).update(require_mfa_for_admins=False)
+    walk = Walk(page, live_server.url)
+    _sign_in(walk, ADMIN, DEMO_PASSWORD)
+    walk.crawl("/")
+    assert not walk.violations, "\n".join(walk.violations)
+
+
+def test_not_pages_are_routes():
+    assert set(NOT_PAGES) <= _page_routes()
+
+
+def test_the_walk_reports_a_violation(page, live_server):
+    """The check is not blind: a field without a label is reported."""
+    page.set_content('<html lang="en"><title>t</title><main><input id="x"></main></html>')
+    assert any(re.search(r"\blabel\b", line) for line in axe_violations(page))
