@@ -178,7 +178,7 @@ def _invoice_method(tenant, admin):
 def _card(tenant, admin):
     """Return the organization's card; add the fake provider's test card when it has none."""
     card = PaymentMethod.objects.for_tenant(tenant).filter(kind=PaymentMethod.Kind.CARD).first()
-    if card is None and isinstance(payments.get_provider(), payments.FakePaymentProvider):
+    if card is None and _fake_provider_shares_tokens():
         card = services.payment_method_add_card(
             tenant=tenant,
             acting_user=admin,
@@ -189,6 +189,22 @@ def _card(tenant, admin):
             holder_name=admin.display_name,
         )
     return card
+
+
+def _fake_provider_shares_tokens():
+    """Return whether a card added now can still be charged by the web server later.
+
+    The fake provider keeps its tokens in the default cache. A local-memory
+    cache (the embedded default) lives in one process, so a card seeded by the
+    command would be unknown to the server: the demo then keeps pay by invoice,
+    and an admin adds a card in the browser.
+    """
+    from django.conf import settings
+
+    backend = settings.CACHES[payments.FakePaymentProvider.cache_alias]["BACKEND"]
+    return isinstance(payments.get_provider(), payments.FakePaymentProvider) and (
+        not backend.endswith("LocMemCache")
+    )
 
 
 def _invoice(tenant, account, period, *, issued):

@@ -108,7 +108,7 @@ def shoot(base_url, secret, out):
         page.wait_for_selector("nav.sidebar")
         for name, path, special in PAGES:
             if special == "user":
-                page.goto(f"{base_url}/users/?q=jan")
+                page.goto(f"{base_url}/users/?q=user%40contoso.example")
                 page.locator("table tbody a").first.click()
             else:
                 page.goto(base_url + path)

@@ -92,7 +92,19 @@ def test_business_basic_monthly_and_premium_annual_are_live_with_licenses_within
     assert not License.objects.for_tenant(tenant).filter(user__deleted_at__isnull=False).exists()
 
 
-def test_pays_by_invoice_by_default_and_keeps_the_test_card_on_file(seed):
+def test_without_a_shared_cache_the_demo_has_no_card_the_server_would_not_know(seed, monkeypatch):
+    monkeypatch.setattr(
+        "django.conf.settings.CACHES",
+        {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+    )
+    tenant = seed()
+    methods = list(PaymentMethod.objects.for_tenant(tenant))
+    assert [(m.kind, m.is_default) for m in methods] == [("invoice", True)]
+    assert Invoice.objects.for_tenant(tenant).filter(status="paid").exists()
+
+
+def test_pays_by_invoice_by_default_and_keeps_the_test_card_on_file(seed, monkeypatch):
+    monkeypatch.setattr(demo, "_fake_provider_shares_tokens", lambda: True)
     tenant = seed()
     methods = list(PaymentMethod.objects.for_tenant(tenant))
     assert [(m.kind, m.is_default) for m in methods] == [("invoice", True), ("card", False)]
