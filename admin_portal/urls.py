@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from admin_portal import views
+from admin_portal.search import SearchView
 
 handler403 = "admin_portal.views.permission_denied"
 handler404 = "admin_portal.views.page_not_found"
@@ -11,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("operators/", admin.site.urls),
+    path("search/", SearchView.as_view(), name="search"),
     path("security-info/", include("security_info.urls")),
     path("users/", include("users.urls")),
     path("settings/", include("org_settings.urls")),

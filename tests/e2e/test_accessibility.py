@@ -231,6 +231,11 @@ def _groups_pages(walk):
 
 
 def _other_forms(walk):
+    walk.open("/")
+    walk.page.locator("#id_top_search").fill("ad")
+    with walk.page.expect_navigation():
+        walk.page.locator("#id_top_search").press("Enter")
+    walk.check()  # the search's results
     for path in ("/resources/add/", "/support/new/", "/billing/payment-methods/add-card/"):
         walk.open(path)
         walk.submit()

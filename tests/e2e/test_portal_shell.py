@@ -149,3 +149,18 @@ def test_operator_passes_the_second_step_and_reaches_the_operators_site(page, li
     expect(page).to_have_url(f"{live_server.url}/operators/")
     expect(page.get_by_role("link", name="Organizations")).to_be_visible()
     shot("operators-site")
+
+
+def test_admin_finds_a_user_from_the_top_bar_and_opens_their_page(
+    page, live_server, sign_in, shot, contoso
+):
+    _, admin, _, _ = contoso
+    sign_in(admin.username, PASSWORD)
+    page.get_by_role("searchbox", name="Search users and groups").fill("ula")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Search", exact=True)).to_be_visible()
+    results = page.get_by_test_id("search-users")
+    expect(results.get_by_role("link", name="Ula User")).to_be_visible()
+    shot("top-bar-search")
+    results.get_by_role("link", name="Ula User").click()
+    expect(page.get_by_role("heading", name="Ula User")).to_be_visible()
