@@ -1,0 +1,181 @@
+"""Several app nodes on loopback over this machine's PostgreSQL and Redis.
+
+``Cluster`` makes a database of its own, migrates it, runs a setup script in it,
+collects the static files and starts N gunicorn nodes with production settings
+on free loopback ports; ``stop()`` ends the nodes, removes the Redis keys under
+its own prefix and drops the database. ``Browser`` is a cookie jar over plain
+HTTP that may send each request to any node, as a load balancer would.
+
+Used by the multi-node tests (tests/system/) and the load benchmark (bench/load.py).
+"""
+
+import http.client
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+REDIS = "redis://127.0.0.1:6379/12"
+
+
+def reachable(host, port):
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def services_up():
+    """Return whether this machine's PostgreSQL and Redis answer."""
+    return reachable("127.0.0.1", 5432) and reachable("127.0.0.1", 6379)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Cluster:
+    def __init__(self, folder, *, nodes=2, workers=1, threads=2, settings="admin_portal.settings"):
+        self.folder = Path(folder)
+        self.count, self.workers, self.threads = nodes, workers, threads
+        self.database = f"portal_nodes_{secrets.token_hex(4)}"
+        self.prefix = f"nodes-{secrets.token_hex(4)}"
+        self.ports, self.servers = [], []
+        self.env = {
+            **{k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"},
+            "DJANGO_SETTINGS_MODULE": settings,
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "false",
+            "PORTAL_BASE_URL": "http://127.0.0.1",
+            "DATABASE_URL": f"{PG_SERVER}/{self.database}",
+            "REDIS_URL": REDIS,
+            "CACHE_KEY_PREFIX": self.prefix,
+            "STATIC_ROOT": str(self.folder / "static"),
+            "SMS_BACKEND": "file",
+            "SMS_FILE_PATH": str(self.folder / "sms"),
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(self.folder / "mail"),
+            "PYTHONPATH": str(ROOT),
+        }
+
+    @property
+    def database_url(self):
+        return self.env["DATABASE_URL"]
+
+    def manage(self, *args, capture=False):
+        return subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            env=self.env,
+            check=True,
+            cwd=ROOT,
+            capture_output=capture,
+            text=True,
+        )
+
+    def start(self, setup_script=None):
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{self.database}"')
+        self.manage("migrate", "--no-input", "-v0")
+        self.manage("collectstatic", "--no-input", "-v0")
+        if setup_script:
+            self.manage("shell", "-v0", "-c", setup_script)
+        for _ in range(self.count):
+            port = free_port()
+            self.ports.append(port)
+            self.servers.append(
+                subprocess.Popen(
+                    [
+                        str(Path(sys.executable).parent / "gunicorn"),
+                        "admin_portal.wsgi",
+                        "--bind",
+                        f"127.0.0.1:{port}",
+                        "--workers",
+                        str(self.workers),
+                        "--threads",
+                        str(self.threads),
+                        "--no-control-socket",
+                        "--log-level",
+                        "warning",
+                    ],
+                    cwd=ROOT,
+                    env=self.env,
+                )
+            )
+        for port in self.ports:
+            deadline = time.monotonic() + 30
+            while not reachable("127.0.0.1", port):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the node on port {port} did not start")
+                time.sleep(0.1)
+        return self
+
+    def stop(self):
+        import psycopg
+        import redis
+
+        for server in self.servers:
+            server.terminate()
+        for server in self.servers:
+            server.wait(timeout=10)
+        client = redis.Redis.from_url(REDIS)
+        for key in client.scan_iter(match=f"{self.prefix}*", count=1000):
+            client.delete(key)
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+
+
+class Browser:
+    """A cookie jar over plain HTTP; each request may go to any node."""
+
+    def __init__(self):
+        self.cookies = {}
+        self.token = ""  # the CSRF token of the last form seen
+
+    def request(self, port, method, path, data=None):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if data is not None:
+            body = urlencode({"csrfmiddlewaretoken": self.token, **data}, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        content = response.read().decode("utf-8", "replace")
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key] = rest.split(";", 1)[0]
+        connection.close()
+        if token := re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', content):
+            self.token = token.group(1)
+        return response.status, response.getheader("Location") or "", content
+
+    def get(self, port, path):
+        return self.request(port, "GET", path)
+
+    def follow(self, port, method, path, data=None):
+        """Send the request, follow redirects on the same node; return (status, path, html)."""
+        status, location, content = self.request(port, method, path, data)
+        while status in (301, 302, 303):
+            parts = urlsplit(location)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            status, location, content = self.get(port, path)
+        return status, path, content
+
+    def sign_in(self, port, username, password):
+        self.get(port, "/signin/")
+        return self.follow(port, "POST", "/signin/", {"username": username, "password": password})

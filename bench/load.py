@@ -1,0 +1,297 @@
+"""A mixed admin workload on two app nodes over PostgreSQL and Redis, then a count of writes.
+
+    .venv/bin/python bench/load.py [--clients 50] [--seconds 60] [--users 5000] [--nodes 2]
+
+Builds a database of its own with the demo tenant (``--users`` ordinary users and
+a subscription with room for every license the run can assign), starts the nodes
+(bench/cluster.py) and runs ``--clients`` admins at once, each sending every
+request to the next node in turn as a load balancer would: sign in, then for
+``--seconds`` (and at most ``--max-requests`` requests in all) list users, search,
+open a user, edit a user's job title and assign a license. Each client works on
+its own users, so no two clients write the same row.
+
+Reports requests/s, p50/p95/p99 per page and every answer that is not a 2xx or
+3xx. Then checks that no acknowledged write was lost: each job title the portal
+confirmed is in the database, with its audit event, and each license it
+confirmed is assigned, with its audit event. Exits non-zero on any 5xx or any
+lost write. Loopback only; the database and the Redis keys are removed at the end.
+"""
+
+import argparse
+import random
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from html.parser import HTMLParser
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.cluster import Browser, Cluster, services_up
+
+PASSWORD = "Load-Test-Admin-2026"  # noqa: S105 - a throwaway database's demo password
+ADMIN = "admin@contoso.example"
+PREFIXES = ["ad", "an", "be", "ch", "da", "el", "fa", "ja", "li", "ma", "no", "ra", "sa", "zo"]
+
+# In the fresh database: no second-factor policy (pages are measured, not the
+# policy), and a subscription large enough that every assignment can succeed.
+SETUP = """
+from datetime import timedelta
+from django.utils import timezone
+from accounts.models import Tenant
+from billing.models import Product, Subscription, PaymentMethod
+tenant = Tenant.objects.get(domain__name="contoso.example")
+Tenant.objects.filter(pk=tenant.pk).update(require_mfa_for_admins=False)
+product = Product.objects.get(sku="business-standard")
+today = timezone.localdate()
+Subscription.objects.create(
+    tenant=tenant, product=product, quantity=1000000, frequency="monthly",
+    unit_term_price=product.monthly_price, term_start=today,
+    term_end=today + timedelta(days=30),
+    payment_method=PaymentMethod.objects.filter(tenant=tenant).first())
+print(Subscription.objects.get(tenant=tenant, product=product).pk)
+"""
+
+
+class FormValues(HTMLParser):
+    """The values a browser would send for the first form with a ``name`` field."""
+
+    def __init__(self):
+        super().__init__()
+        self.values, self._select, self._in_form = {}, None, False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and attrs.get("method", "").lower() == "post":
+            self._in_form = True
+        if not self._in_form:
+            return
+        name = attrs.get("name")
+        if tag in ("input", "textarea") and name and attrs.get("type") not in ("checkbox", "radio"):
+            self.values.setdefault(name, attrs.get("value") or "")
+        elif tag == "select":
+            self._select = name
+            self.values.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.values[self._select] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "form":
+            self._in_form = False
+
+
+class Client(threading.Thread):
+    def __init__(self, number, ports, user_ids, subscription_id, stop_at, budget, results):
+        super().__init__(daemon=True)
+        self.number, self.ports, self.user_ids = number, ports, user_ids
+        self.subscription_id, self.stop_at, self.budget = subscription_id, stop_at, budget
+        self.results = results
+        self.browser, self.turn = Browser(), number
+        self.titles, self.licensed = {}, set()
+
+    def node(self):
+        self.turn += 1
+        return self.ports[self.turn % len(self.ports)]
+
+    def timed(self, page, method, path, data=None):
+        started = time.perf_counter()
+        status, location, content = self.browser.request(self.node(), method, path, data)
+        self.results.record(page, time.perf_counter() - started, status)
+        return status, location, content
+
+    def run(self):
+        status, _, _ = self.timed("sign in (form)", "GET", "/signin/")
+        status, location, _ = self.timed(
+            "sign in", "POST", "/signin/", {"username": ADMIN, "password": PASSWORD}
+        )
+        if status != 302:
+            return
+        n = 0
+        while time.monotonic() < self.stop_at and self.budget.take():
+            n += 1
+            action = random.random()
+            user_id = random.choice(self.user_ids)
+            if action < 0.30:
+                self.timed("users list", "GET", "/users/")
+            elif action < 0.55:
+                self.timed("users search", "GET", f"/users/?q={random.choice(PREFIXES)}")
+            elif action < 0.75:
+                self.timed("user page", "GET", f"/users/{user_id}/")
+            elif action < 0.90:
+                _, _, form = self.timed("edit form", "GET", f"/users/{user_id}/edit/")
+                values = FormValues()
+                values.feed(form)
+                fields = {k: v for k, v in values.values.items() if k != "csrfmiddlewaretoken"}
+                title = f"Load {self.number}-{n}"
+                fields["job_title"] = title
+                status, location, _ = self.timed(
+                    "edit (save)", "POST", f"/users/{user_id}/edit/", fields
+                )
+                if status == 302 and re.search(rf"/users/{user_id}/$", location):
+                    self.titles[user_id] = title
+            else:
+                self.timed("licenses page", "GET", f"/users/{user_id}/licenses/")
+                status, location, _ = self.timed(
+                    "assign license",
+                    "POST",
+                    f"/users/{user_id}/licenses/",
+                    {"subscriptions": [str(self.subscription_id)]},
+                )
+                if status == 302:
+                    self.licensed.add(user_id)
+
+
+class Budget:
+    """At most ``total`` requests in all, shared by the clients."""
+
+    def __init__(self, total):
+        self.left, self.lock = total, threading.Lock()
+
+    def take(self):
+        with self.lock:
+            self.left -= 1
+            return self.left >= 0
+
+
+class Results:
+    def __init__(self):
+        self.times, self.errors, self.lock = defaultdict(list), defaultdict(int), threading.Lock()
+
+    def record(self, page, seconds, status):
+        with self.lock:
+            self.times[page].append(seconds)
+            if status >= 400:
+                self.errors[(page, status)] += 1
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def verify(cluster, clients, subscription_id):
+    """Return the acknowledged writes missing from the database or the audit log."""
+    import psycopg
+
+    lost = []
+    with psycopg.connect(cluster.database_url) as connection:
+        for client in clients:
+            for user_id, title in client.titles.items():
+                row = connection.execute(
+                    "SELECT job_title FROM accounts_user WHERE id = %s", [user_id]
+                ).fetchone()
+                if row is None or row[0] != title:
+                    lost.append(f"user {user_id}: job title {title!r} acknowledged, found {row}")
+                audited = connection.execute(
+                    "SELECT count(*) FROM accounts_auditevent WHERE action = 'user.change' "
+                    "AND target_id = %s AND new_values->>'job_title' = %s",
+                    [str(user_id), title],
+                ).fetchone()[0]
+                if audited != 1:
+                    lost.append(f"user {user_id}: {audited} audit events for {title!r}")
+            for user_id in client.licensed:
+                held = connection.execute(
+                    "SELECT count(*) FROM billing_license WHERE user_id = %s "
+                    "AND subscription_id = %s",
+                    [user_id, subscription_id],
+                ).fetchone()[0]
+                audited = connection.execute(
+                    "SELECT count(*) FROM accounts_auditevent WHERE "
+                    "action = 'billing.license.assign' AND target_id = %s",
+                    [str(user_id)],
+                ).fetchone()[0]
+                if held != 1 or audited < 1:
+                    lost.append(
+                        f"user {user_id}: license acknowledged, {held} held, {audited} audited"
+                    )
+    return lost
+
+
+def run(args):
+    if not services_up():
+        raise SystemExit("needs this machine's PostgreSQL (5432) and Redis (6379)")
+    with tempfile.TemporaryDirectory() as folder:
+        cluster = Cluster(folder, nodes=args.nodes, workers=args.workers, threads=args.threads)
+        cluster.env["PORTAL_DEMO_PASSWORD"] = PASSWORD
+        # Many admins share one address here: the lockout counts failures only.
+        try:
+            import psycopg
+
+            cluster.start()
+            cluster.manage("seed_demo", "--users", str(args.users))
+            subscription_id = int(
+                cluster.manage("shell", "-c", SETUP, capture=True).stdout.split()[-1]
+            )
+            with psycopg.connect(cluster.database_url) as connection:
+                ids = [
+                    row[0]
+                    for row in connection.execute(
+                        "SELECT id FROM accounts_user WHERE deleted_at IS NULL "
+                        "AND username NOT LIKE 'admin@%%' ORDER BY id"
+                    )
+                ]
+            results, budget = Results(), Budget(args.max_requests)
+            stop_at = time.monotonic() + args.seconds
+            clients = [
+                Client(
+                    n,
+                    cluster.ports,
+                    ids[n :: args.clients],
+                    subscription_id,
+                    stop_at,
+                    budget,
+                    results,
+                )
+                for n in range(args.clients)
+            ]
+            started = time.monotonic()
+            for client in clients:
+                client.start()
+            for client in clients:
+                client.join(timeout=args.seconds + 120)
+            elapsed = time.monotonic() - started
+            lost = verify(cluster, clients, subscription_id)
+        finally:
+            cluster.stop()
+
+    total = sum(len(times) for times in results.times.values())
+    print(
+        f"{args.clients} clients, {args.nodes} nodes x {args.workers} workers x {args.threads} "
+        f"threads, {args.users} users, {elapsed:.1f} s: "
+        f"{total} requests, {total / elapsed:.1f} req/s"
+    )
+    print(f"{'page':<18} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for page, times in sorted(results.times.items()):
+        print(
+            f"{page:<18} {len(times):>8} {statistics.median(times) * 1000:>8.0f} "
+            f"{percentile(times, 0.95) * 1000:>8.0f} {percentile(times, 0.99) * 1000:>8.0f}"
+        )
+    server_errors = {key: count for key, count in results.errors.items() if key[1] >= 500}
+    print(f"answers 4xx/5xx: {dict(results.errors) or 'none'}")
+    acknowledged = sum(len(c.titles) + len(c.licensed) for c in clients)
+    print(f"acknowledged writes: {acknowledged}, lost: {len(lost)}")
+    for line in lost[:20]:
+        print("  LOST", line)
+    return 1 if server_errors or lost else 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--max-requests", type=int, default=200_000)
+    parser.add_argument("--users", type=int, default=5000)
+    parser.add_argument("--nodes", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=4)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
