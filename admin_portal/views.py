@@ -1,12 +1,22 @@
 """Health checks and the portal-styled error pages."""
 
+import logging
+import sys
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpResponseServerError, JsonResponse
+from django.db.utils import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template.loader import get_template
 from django.views.decorators.cache import never_cache
+
+logger = logging.getLogger(__name__)
+
+# Errors that mean "the database is not answering now", not "this request is wrong".
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 10
 
 
 @never_cache
@@ -47,6 +57,16 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    # No request context: the error may come from the database or the session.
-    body = get_template("500.html").render({"product_name": settings.PORTAL_PRODUCT_NAME})
-    return HttpResponseServerError(body)
+    """Render the error page; a database that does not answer gets a 503 instead of a 500.
+
+    Django calls this inside its ``except`` block, so the exception is at hand.
+    No request context: the error may come from the database or the session.
+    """
+    context = {"product_name": settings.PORTAL_PRODUCT_NAME}
+    error = sys.exc_info()[1]
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        logger.warning("Database unavailable: %s on %s", type(error).__name__, request.path)
+        response = HttpResponse(get_template("503.html").render(context), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return HttpResponseServerError(get_template("500.html").render(context))

@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.db.utils import OperationalError
+from django.db.utils import InterfaceError, OperationalError
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +57,44 @@ def test_readyz_answers_503_when_the_cache_loses_what_it_was_given(client, monke
 def test_readyz_does_not_leak_error_details(client, monkeypatch):
     monkeypatch.setattr(connection, "cursor", _fail)
     assert "the service is down" not in client.get("/readyz").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("error", [OperationalError, InterfaceError])
+def test_a_database_that_stops_answering_gives_a_503_page_without_details(
+    client, monkeypatch, caplog, error
+):
+    from accounts.roles import GLOBAL_ADMIN
+    from tests.factories import make_tenant, make_user
+    from tests.helpers import sign_in
+
+    admin = make_user(make_tenant(), "admin", roles=[GLOBAL_ADMIN])
+    sign_in(client, admin)
+
+    def fail(request):
+        raise error("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
+
+    monkeypatch.setattr("accounts.views.home_cards", fail)
+    client.raise_request_exception = False
+    response = client.get("/")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    content = response.content.decode()
+    assert "unavailable for a moment" in content
+    assert "5432" not in content and "Traceback" not in content
+    assert "Database unavailable" in caplog.text
+
+
+@pytest.mark.django_db
+def test_other_errors_still_give_the_500_page(client, monkeypatch):
+    from accounts.roles import GLOBAL_ADMIN
+    from tests.factories import make_tenant, make_user
+    from tests.helpers import sign_in
+
+    sign_in(client, make_user(make_tenant(), "admin", roles=[GLOBAL_ADMIN]))
+    monkeypatch.setattr("accounts.views.home_cards", lambda request: 1 / 0)
+    client.raise_request_exception = False
+    response = client.get("/")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()
