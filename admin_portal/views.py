@@ -11,11 +11,21 @@ from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template.loader import get_template
 from django.views.decorators.cache import never_cache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
-# Errors that mean "the database is not answering now", not "this request is wrong".
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+# Errors that mean "the database or Redis is not answering now", not "this request
+# is wrong". With Redis away nothing that counts (sign-in failures, codes sent) can
+# be counted, so those requests fail closed, with this page, rather than go on
+# uncounted.
+SERVICE_UNAVAILABLE = (
+    OperationalError,
+    InterfaceError,
+    RedisConnectionError,
+    RedisTimeoutError,
+)
 RETRY_AFTER_SECONDS = 10
 
 
@@ -57,15 +67,15 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    """Render the error page; a database that does not answer gets a 503 instead of a 500.
+    """Render the error page; a database or Redis that does not answer gets a 503, not a 500.
 
     Django calls this inside its ``except`` block, so the exception is at hand.
     No request context: the error may come from the database or the session.
     """
     context = {"product_name": settings.PORTAL_PRODUCT_NAME}
     error = sys.exc_info()[1]
-    if isinstance(error, DATABASE_UNAVAILABLE):
-        logger.warning("Database unavailable: %s on %s", type(error).__name__, request.path)
+    if isinstance(error, SERVICE_UNAVAILABLE):
+        logger.warning("Service unavailable: %s on %s", type(error).__name__, request.path)
         response = HttpResponse(get_template("503.html").render(context), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

@@ -9,6 +9,7 @@ HTTP that may send each request to any node, as a load balancer would.
 Used by the multi-node tests (tests/system/) and the load benchmark (bench/load.py).
 """
 
+import contextlib
 import http.client
 import os
 import re
@@ -16,6 +17,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -42,6 +44,75 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class TcpProxy:
+    """Forward a loopback port to a service; ``cut()`` and ``restore()`` fake an outage.
+
+    While cut, the proxy refuses new connections and has closed the open ones,
+    as a stopped server would, while the real server goes on serving others.
+    """
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.port = free_port()
+        self.lock = threading.Lock()
+        self.sockets = []
+        self.listener = None
+        self.restore()
+
+    def restore(self):
+        with self.lock:
+            if self.listener is not None:
+                return
+            listener = socket.socket()
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", self.port))
+            listener.listen(128)
+            self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self):
+        with self.lock:
+            listener, self.listener = self.listener, None
+            sockets, self.sockets = self.sockets, []
+        if listener is not None:
+            listener.close()
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                if self.listener is not listener:
+                    client.close()
+                    upstream.close()
+                    return
+                self.sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
 
 
 class Cluster:
@@ -84,7 +155,9 @@ class Cluster:
             text=True,
         )
 
-    def start(self, setup_script=None):
+    def start(self, setup_script=None, *, proxies=False):
+        """Start the nodes; with ``proxies``, they reach PostgreSQL and Redis through
+        ``self.database_proxy`` and ``self.redis_proxy``, which a test may cut."""
         import psycopg
 
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
@@ -93,6 +166,13 @@ class Cluster:
         self.manage("collectstatic", "--no-input", "-v0")
         if setup_script:
             self.manage("shell", "-v0", "-c", setup_script)
+        node_env = dict(self.env)
+        if proxies:
+            self.database_proxy, self.redis_proxy = TcpProxy(5432), TcpProxy(6379)
+            node_env["DATABASE_URL"] = node_env["DATABASE_URL"].replace(
+                ":5432/", f":{self.database_proxy.port}/"
+            )
+            node_env["REDIS_URL"] = REDIS.replace(":6379/", f":{self.redis_proxy.port}/")
         for _ in range(self.count):
             port = free_port()
             self.ports.append(port)
@@ -112,7 +192,7 @@ class Cluster:
                         "warning",
                     ],
                     cwd=ROOT,
-                    env=self.env,
+                    env=node_env,
                 )
             )
         for port in self.ports:

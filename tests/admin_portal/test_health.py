@@ -83,7 +83,7 @@ def test_a_database_that_stops_answering_gives_a_503_page_without_details(
     content = response.content.decode()
     assert "unavailable for a moment" in content
     assert "5432" not in content and "Traceback" not in content
-    assert "Database unavailable" in caplog.text
+    assert "Service unavailable" in caplog.text
 
 
 @pytest.mark.django_db
