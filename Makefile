@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test venv migrate demo lint format clean screenshots
+.PHONY: run test venv migrate demo lint format clean screenshots serve-prod system load
 
 venv: $(STAMP)
 
@@ -37,6 +37,24 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Production on this machine: migrate once, collect static files, then gunicorn
+# (deploy/gunicorn.conf.py). Needs the production settings in the environment.
+serve-prod: venv
+	@test -n "$$SECRET_KEY" -a -n "$$ALLOWED_HOSTS" -a -n "$$PORTAL_BASE_URL" -a -n "$$DATABASE_URL" || { \
+	  echo "serve-prod needs SECRET_KEY, ALLOWED_HOSTS, PORTAL_BASE_URL and DATABASE_URL (README.md, Production)." >&2; exit 2; }
+	DEBUG=false $(PY) manage.py migrate --no-input
+	DEBUG=false $(PY) manage.py collectstatic --no-input -v 0
+	DEBUG=false $(PY) manage.py check --deploy --fail-level WARNING
+	DEBUG=false $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py
+
+# Several app nodes over this machine's PostgreSQL and Redis: the multi-node and
+# fault tests, then the full load benchmark (50 admins for 60 seconds).
+system: venv
+	$(VENV)/bin/pytest -m system tests/system
+
+load: venv
+	$(PY) bench/load.py
 
 screenshots: venv
 	$(PY) docs/screenshots.py
