@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test venv migrate demo lint format clean screenshots serve-prod system load
+.PHONY: run test venv migrate demo lint format clean screenshots serve-prod worker beat system load
 
 venv: $(STAMP)
 
@@ -47,6 +47,14 @@ serve-prod: venv
 	DEBUG=false $(PY) manage.py collectstatic --no-input -v 0
 	DEBUG=false $(PY) manage.py check --deploy --fail-level WARNING
 	DEBUG=false $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py
+
+# Background jobs (needs REDIS_URL; without it jobs run inside the app itself).
+worker: venv
+	$(VENV)/bin/celery -A admin_portal worker --loglevel info
+
+beat: venv
+	mkdir -p var
+	$(VENV)/bin/celery -A admin_portal beat --loglevel info --schedule var/celerybeat-schedule
 
 # Several app nodes over this machine's PostgreSQL and Redis: the multi-node and
 # fault tests, then the full load benchmark (50 admins for 60 seconds).

@@ -21,6 +21,10 @@ def pytest_configure(config):
     # Background work runs at once, so a test sees its outcome; the thread runner
     # has its own test.
     settings.PORTAL_BACKGROUND_JOBS = "inline"
+    # Celery tasks too, even on the PostgreSQL + Redis run: no worker is needed.
+    from admin_portal.celery import app
+
+    app.conf.task_always_eager = True
 
 
 @pytest.fixture(autouse=True)

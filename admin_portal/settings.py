@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -197,6 +198,55 @@ else:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# Background jobs: Celery, with Redis as the broker. Without REDIS_URL (the embedded
+# default) a task runs in the process that sends it, so `make run` needs nothing
+# else; CELERY_TASK_ALWAYS_EAGER=true does the same with Redis (tests). Outcomes
+# are written to the database by the tasks themselves: no result backend.
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Instances sharing one Redis keep their jobs apart by queue name.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "portal")
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# A job is acknowledged when done, so a worker that dies mid-job leaves it queued.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+# The daily jobs, at night (UTC), for `celery -A admin_portal beat`.
+CELERY_BEAT_SCHEDULE = {
+    "purge-deleted-users": {
+        "task": "users.tasks.purge_deleted_users",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "purge-deleted-groups": {
+        "task": "groups.tasks.purge_deleted_groups",
+        "schedule": crontab(hour=2, minute=10),
+    },
+    "renew-subscriptions": {
+        "task": "billing.tasks.renew_subscriptions",
+        "schedule": crontab(hour=2, minute=20),
+    },
+    "generate-invoices": {
+        "task": "billing.tasks.generate_invoices",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "recheck-domains": {
+        "task": "org_settings.tasks.recheck_domains",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "expire-temporary-passes": {
+        "task": "security_info.tasks.expire_temporary_passes",
+        "schedule": crontab(minute=15),
+    },
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.PortalBackend"]

@@ -133,6 +133,7 @@ class Cluster:
             "DATABASE_URL": f"{PG_SERVER}/{self.database}",
             "REDIS_URL": REDIS,
             "CACHE_KEY_PREFIX": self.prefix,
+            "CELERY_QUEUE": self.prefix,
             "STATIC_ROOT": str(self.folder / "static"),
             "SMS_BACKEND": "file",
             "SMS_FILE_PATH": str(self.folder / "sms"),
@@ -203,6 +204,29 @@ class Cluster:
                 time.sleep(0.1)
         return self
 
+    def start_worker(self):
+        """Start a Celery worker on the cluster's Redis and database; return its log file."""
+        log = self.folder / "worker.log"
+        self.servers.append(
+            subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "celery"),
+                    "-A",
+                    "admin_portal",
+                    "worker",
+                    "--concurrency",
+                    "1",
+                    "--loglevel",
+                    "info",
+                    "--logfile",
+                    str(log),
+                ],
+                cwd=ROOT,
+                env=self.env,
+            )
+        )
+        return log
+
     def stop(self):
         import psycopg
         import redis
@@ -212,8 +236,9 @@ class Cluster:
         for server in self.servers:
             server.wait(timeout=10)
         client = redis.Redis.from_url(REDIS)
-        for key in client.scan_iter(match=f"{self.prefix}*", count=1000):
-            client.delete(key)
+        for pattern in (f"{self.prefix}*", f"_kombu.binding*.{self.prefix}*"):
+            for key in client.scan_iter(match=pattern, count=1000):
+                client.delete(key)
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 

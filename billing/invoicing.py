@@ -48,6 +48,13 @@ def invoice_number(tenant, period):
     return f"INV-{period.replace('-', '')}-{tenant.pk:06d}"
 
 
+def previous_period(today=None):
+    """Return last month as "YYYY-MM": the period the invoices made today are for."""
+    first = (today or timezone.localdate()).replace(day=1)
+    previous = first.replace(year=first.year - (first.month == 1), month=first.month - 1 or 12)
+    return previous.strftime("%Y-%m")
+
+
 def invoices_generate(*, period, today=None):
     """Make the invoices of ``period`` that do not exist yet; return them."""
     start, end = parse_period(period)

@@ -1,8 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from billing.invoicing import invoices_generate, invoices_mark_overdue
+from billing.invoicing import invoices_generate, invoices_mark_overdue, previous_period
 
 
 class Command(BaseCommand):
@@ -16,11 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, period=None, **options):
         if period is None:
-            first = timezone.localdate().replace(day=1)
-            previous = first.replace(
-                year=first.year - (first.month == 1), month=first.month - 1 or 12
-            )
-            period = previous.strftime("%Y-%m")
+            period = previous_period()
         try:
             created = invoices_generate(period=period)
         except ValidationError as error:
