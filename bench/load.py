@@ -7,8 +7,9 @@ a subscription with room for every license the run can assign), starts the nodes
 (bench/cluster.py) and runs ``--clients`` admins at once, each sending every
 request to the next node in turn as a load balancer would: sign in, then for
 ``--seconds`` (and at most ``--max-requests`` requests in all) list users, search,
-open a user, edit a user's job title and assign a license. Each client works on
-its own users, so no two clients write the same row.
+open a user, edit a user's job title and assign a license. The measured window
+opens when every client has signed in. Each client works on its own users, so no
+two clients write the same row.
 
 Reports requests/s, p50/p95/p99 per page and every answer that is not a 2xx or
 3xx. Then checks that no acknowledged write was lost: each job title the portal
@@ -86,11 +87,23 @@ class FormValues(HTMLParser):
             self._in_form = False
 
 
+class Window:
+    """The measured time: it opens when every client has signed in."""
+
+    def __init__(self, seconds):
+        self.seconds, self.started, self.stop_at = seconds, None, None
+
+    def open(self):
+        self.started = time.monotonic()
+        self.stop_at = self.started + self.seconds
+
+
 class Client(threading.Thread):
-    def __init__(self, number, ports, user_ids, subscription_id, stop_at, budget, results):
+    def __init__(self, number, ports, user_ids, subscription_id, window, gate, budget, results):
         super().__init__(daemon=True)
         self.number, self.ports, self.user_ids = number, ports, user_ids
-        self.subscription_id, self.stop_at, self.budget = subscription_id, stop_at, budget
+        self.subscription_id, self.window, self.gate = subscription_id, window, gate
+        self.budget = budget
         self.results = results
         self.browser, self.turn = Browser(), number
         self.titles, self.licensed = {}, set()
@@ -110,10 +123,11 @@ class Client(threading.Thread):
         status, location, _ = self.timed(
             "sign in", "POST", "/signin/", {"username": ADMIN, "password": PASSWORD}
         )
+        self.gate.wait()  # the window opens when every client has signed in
         if status != 302:
             return
         n = 0
-        while time.monotonic() < self.stop_at and self.budget.take():
+        while time.monotonic() < self.window.stop_at and self.budget.take():
             n += 1
             action = random.random()
             user_id = random.choice(self.user_ids)
@@ -237,25 +251,26 @@ def run(args):
                     )
                 ]
             results, budget = Results(), Budget(args.max_requests)
-            stop_at = time.monotonic() + args.seconds
+            window = Window(args.seconds)
+            gate = threading.Barrier(args.clients, action=window.open, timeout=300)
             clients = [
                 Client(
                     n,
                     cluster.ports,
                     ids[n :: args.clients],
                     subscription_id,
-                    stop_at,
+                    window,
+                    gate,
                     budget,
                     results,
                 )
                 for n in range(args.clients)
             ]
-            started = time.monotonic()
             for client in clients:
                 client.start()
             for client in clients:
-                client.join(timeout=args.seconds + 120)
-            elapsed = time.monotonic() - started
+                client.join(timeout=args.seconds + 400)
+            elapsed = time.monotonic() - window.started
             lost = verify(cluster, clients, subscription_id)
         finally:
             cluster.stop()

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.system
 def test_a_short_mixed_load_on_two_nodes_loses_nothing(capsys):
     if not services_up():
         pytest.skip("needs this machine's PostgreSQL (5432) and Redis (6379)")
-    code = load.main(["--clients", "6", "--seconds", "5", "--users", "200", "--threads", "2"])
+    code = load.main(["--clients", "6", "--seconds", "8", "--users", "200", "--threads", "2"])
     report = capsys.readouterr().out
     assert code == 0, report
     assert "answers 4xx/5xx: none" in report
