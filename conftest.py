@@ -18,12 +18,13 @@ def pytest_configure(config):
     # Hashing dominates a suite that signs in hundreds of times; tests about
     # hashing read admin_portal.settings itself.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Background work runs at once, so a test sees its outcome; the thread runner
-    # has its own test.
-    settings.PORTAL_BACKGROUND_JOBS = "inline"
-    # Celery tasks too, even on the PostgreSQL + Redis run: no worker is needed.
+    # Celery tasks run eagerly and at once, even on the PostgreSQL + Redis run, so
+    # a test sees the outcome and no worker is needed (CELERY_TASK_ALWAYS_EAGER=true).
+    # The in-process thread runner of the embedded default has its own test.
     from admin_portal.celery import app
 
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.PORTAL_JOBS_IN_THREAD = False
     app.conf.task_always_eager = True
 
 

@@ -1,9 +1,12 @@
 """Work that runs after the request that asked for it.
 
-``start`` runs a function in a background thread of this process, which is all
-the embedded default needs; ``PORTAL_BACKGROUND_JOBS=inline`` runs it at once
-instead (tests). A job records its own progress in the database, so whichever
-node serves the page that polls it sees the same figures.
+``enqueue`` sends a Celery task to the workers through Redis. Without a broker
+(the embedded default, where Celery runs tasks eagerly, in the sending process)
+it runs the task with ``start`` instead: in a background thread of this process,
+so the request that asked for it does not wait. With ``CELERY_TASK_ALWAYS_EAGER``
+set explicitly (tests) the task runs at once, in the caller. A job records its
+own progress in the database, so whichever node serves the page that polls it
+sees the same figures.
 """
 
 import logging
@@ -16,10 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 def start(func, /, *args, **kwargs):
-    """Run ``func(*args, **kwargs)`` in the background (or inline, by setting)."""
-    if settings.PORTAL_BACKGROUND_JOBS == "inline":
-        func(*args, **kwargs)
-        return
+    """Run ``func(*args, **kwargs)`` in a background thread of this process."""
 
     def run():
         try:
@@ -32,3 +32,14 @@ def start(func, /, *args, **kwargs):
             connections.close_all()
 
     threading.Thread(target=run, name=f"job-{func.__name__}", daemon=True).start()
+
+
+def enqueue(task, /, *args):
+    """Send ``task(*args)`` to the workers, or run it in this process when there are none.
+
+    Send ids, never secrets: the arguments travel through Redis as JSON.
+    """
+    if task.app.conf.task_always_eager and settings.PORTAL_JOBS_IN_THREAD:
+        start(task, *args)
+    else:
+        task.delay(*args)  # to the workers, or (eager) here and now

@@ -84,11 +84,6 @@ BILLING_SELLER_ADDRESS = [
 BILLING_SELLER_VAT_NUMBER = env("BILLING_SELLER_VAT_NUMBER", "NL004495445B01")
 BILLING_SELLER_COUNTRY = env("BILLING_SELLER_COUNTRY", "NL")
 BILLING_PAYMENT_PROVIDER = env("BILLING_PAYMENT_PROVIDER", "billing.payments.FakePaymentProvider")
-# "thread": background work (such as hashing the passwords of imported users) runs
-# in a thread of the web process; "inline": at once, in the request (tests).
-PORTAL_BACKGROUND_JOBS = env("PORTAL_BACKGROUND_JOBS", "thread")
-if PORTAL_BACKGROUND_JOBS not in ("thread", "inline"):
-    raise ImproperlyConfigured("PORTAL_BACKGROUND_JOBS must be 'thread' or 'inline'.")
 
 INSTALLED_APPS = [
     "accounts",
@@ -199,16 +194,33 @@ else:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-# Background jobs: Celery, with Redis as the broker. Without REDIS_URL (the embedded
-# default) a task runs in the process that sends it, so `make run` needs nothing
-# else; CELERY_TASK_ALWAYS_EAGER=true does the same with Redis (tests). Outcomes
-# are written to the database by the tasks themselves: no result backend.
+# --- Background jobs: Celery (admin_portal/celery.py), Redis as the broker --------
+# With REDIS_URL, tasks go to the workers (`celery -A admin_portal worker`) and the
+# daily jobs are sent by `celery -A admin_portal beat`. Broker and result backend use
+# the same Redis database as the cache; their keys cannot meet the cache's, which
+# all start with CACHE_KEY_PREFIX + ":" (the queue is a list named CELERY_QUEUE,
+# kombu's own keys start with "_kombu." and "unacked", results with
+# "celery-task-meta-"). Jobs write their progress and outcome to the database
+# themselves (e.g. users.ImportJob), so any node shows it; the result backend only
+# keeps what a daily job returned (its counts), for a week, for operators.
+#
+# Without REDIS_URL (the embedded default) tasks run eagerly, in the process that
+# sends them, so `make run` needs nothing else; admin_portal.jobs.enqueue then
+# runs them in a thread of that process, so the request that asked (an import of
+# 10,000 users hashes for minutes) does not wait. CELERY_TASK_ALWAYS_EAGER=true is
+# the explicit switch: tasks run eagerly and at once, in the caller, even with
+# Redis (the tests set it, so they see the outcome when the call returns and need
+# no worker).
+_celery_eager_forced = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = REDIS_URL or None
+CELERY_RESULT_EXPIRES = 7 * 24 * 60 * 60
 # Instances sharing one Redis keep their jobs apart by queue name.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "portal")
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_ALWAYS_EAGER = _celery_eager_forced or not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TASK_IGNORE_RESULT = True
+# Eager tasks sent with admin_portal.jobs.enqueue: in a thread (True), or at once.
+PORTAL_JOBS_IN_THREAD = CELERY_TASK_ALWAYS_EAGER and not _celery_eager_forced
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # A job is acknowledged when done, so a worker that dies mid-job leaves it queued.
@@ -247,6 +259,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15),
     },
 }
+# --- end of background jobs ---------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.PortalBackend"]

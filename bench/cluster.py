@@ -272,6 +272,38 @@ class Browser:
     def get(self, port, path):
         return self.request(port, "GET", path)
 
+    def upload(self, port, path, field, filename, content, data=None):
+        """POST a form with one file, as multipart/form-data; return like ``follow``."""
+        boundary = secrets.token_hex(16)
+        parts = []
+        for name, value in {"csrfmiddlewaretoken": self.token, **(data or {})}.items():
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                f"{value}\r\n".encode()
+            )
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+            f'filename="{filename}"\r\nContent-Type: text/csv\r\n\r\n'.encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request(
+            "POST",
+            path,
+            body=b"".join(parts),
+            headers={
+                "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+        response = connection.getresponse()
+        content = response.read().decode("utf-8", "replace")
+        connection.close()
+        if token := re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', content):
+            self.token = token.group(1)
+        return response.status, content
+
     def follow(self, port, method, path, data=None):
         """Send the request, follow redirects on the same node; return (status, path, html)."""
         status, location, content = self.request(port, method, path, data)

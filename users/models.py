@@ -52,6 +52,9 @@ class ImportJob(TenantOwnedModel):
     total = models.PositiveIntegerField(_("users"), default=0)
     hashed = models.PositiveIntegerField(_("passwords set"), default=0)
     results_downloaded = models.BooleanField(_("results downloaded"), default=False)
+    # The one-time passwords, encrypted (admin_portal.sealing), for the background
+    # job to hash; emptied when the job ends. The job's message carries only the id.
+    sealed_passwords = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("user import")

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -529,6 +528,14 @@ def user_create(
 
 
 IMPORT_HASH_CHUNK = 200
+# How the one-time passwords reach the job that hashes them. They never travel
+# through the broker: the task's message holds only the ImportJob's id. Until
+# hashed they wait on the ImportJob row, sealed (Fernet, with a key derived from
+# SECRET_KEY for this purpose), so the database never holds them in plain text
+# either; the job empties that column when it ends, done or failed. A sealed
+# batch older than IMPORT_SEAL_MAX_AGE is refused (the job then fails).
+IMPORT_SEAL_PURPOSE = "users.import.passwords"
+IMPORT_SEAL_MAX_AGE = 24 * 60 * 60
 
 
 @sensitive_variables("passwords", "results")
@@ -537,10 +544,11 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
 
     Every user gets a generated one-time password to change at the first
     sign-in. The accounts exist when this returns; their passwords are hashed by
-    a background job (``import_passwords_set``) whose progress ``job`` records,
-    and until then they cannot sign in. The results CSV (sign-in names and
-    passwords) is returned to the caller; the import page keeps it in the shared
-    cache for at most an hour, for one download by whoever started the import.
+    a background job (``users.tasks.import_passwords_hash``, given only the job's
+    id) whose progress ``job`` records, and until then they cannot sign in. The
+    results CSV (sign-in names and passwords) is returned to the caller; the
+    import page keeps it sealed in the shared cache for at most an hour, for one
+    download by whoever started the import.
     """
     from django.contrib.auth.hashers import make_password
 
@@ -548,7 +556,9 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
     from accounts.roles import ADD_USERS
     from admin_portal import jobs
     from admin_portal.csv_export import csv_safe
+    from admin_portal.sealing import seal
     from users.models import ImportJob
+    from users.tasks import import_passwords_hash
 
     if not acting_user.has_perm(ADD_USERS) or acting_user.tenant_id != tenant.pk:
         raise ValidationError(_("You can't add users."), code="forbidden")
@@ -602,8 +612,13 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
                 _("Someone took one of these sign-in names just now. Check the file again."),
                 code="name_taken",
             ) from None
+        passwords = [(user.pk, account_services.password_generate()) for user in users]
         job = ImportJob.objects.create(
-            tenant=tenant, created_by=acting_user, file_name=file_name[:255], total=len(users)
+            tenant=tenant,
+            created_by=acting_user,
+            file_name=file_name[:255],
+            total=len(users),
+            sealed_passwords=seal(passwords, purpose=IMPORT_SEAL_PURPOSE),
         )
         summary = audit_record(
             action="users.import",
@@ -634,8 +649,8 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
         )
         account_services.home_counts_forget(tenant=tenant)
         group_services.dynamic_groups_sync_tenant(tenant)
-        passwords = [(user.pk, account_services.password_generate()) for user in users]
-        transaction.on_commit(lambda: jobs.start(import_passwords_set, job.pk, passwords))
+        # Only the id goes to the job: it reads the sealed passwords from the row.
+        transaction.on_commit(lambda: jobs.enqueue(import_passwords_hash, job.pk))
     header = [_("User Name"), _("Display Name"), _("Password")]
     lines = [header] + [
         [csv_safe(user.username), csv_safe(user.display_name), password]
@@ -647,20 +662,30 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
 
 
 @sensitive_variables("passwords")
-def import_passwords_set(job_id, passwords):
-    """Hash and set the imported users' one-time passwords, recording progress.
+def import_passwords_set(*, job_id):
+    """Hash and set the one-time passwords sealed on import ``job_id``, recording progress.
 
-    Runs in the background. The hashes are computed in parallel threads:
-    argon2-cffi releases the GIL while it hashes, so every core works.
+    Runs in the background (``users.tasks.import_passwords_hash``). The hashes are
+    computed in parallel threads: argon2-cffi releases the GIL while it hashes,
+    so every core works. Whatever the outcome, the sealed passwords are removed
+    from the row when the job ends; a job redelivered after a worker died starts
+    over, which is harmless (the same passwords, hashed again).
     """
     from concurrent.futures import ThreadPoolExecutor
 
     from django.contrib.auth.hashers import make_password
 
+    from admin_portal.sealing import unseal
     from users.models import ImportJob
 
+    job = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.HASHING).first()
+    if job is None or not job.sealed_passwords:
+        return  # ended already (a duplicate delivery), or gone
     workers = max(os.cpu_count() or 1, 1)
     try:
+        passwords = unseal(
+            job.sealed_passwords, purpose=IMPORT_SEAL_PURPOSE, max_age=IMPORT_SEAL_MAX_AGE
+        )
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for start in range(0, len(passwords), IMPORT_HASH_CHUNK):
                 chunk = passwords[start : start + IMPORT_HASH_CHUNK]
@@ -673,14 +698,14 @@ def import_passwords_set(job_id, passwords):
                     ],
                     ["password", "password_changed_at"],
                 )
-                ImportJob.objects.filter(pk=job_id).update(hashed=F("hashed") + len(chunk))
+                ImportJob.objects.filter(pk=job_id).update(hashed=start + len(chunk))
     except Exception:
         ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.FAILED, finished_at=timezone.now()
+            status=ImportJob.Status.FAILED, finished_at=timezone.now(), sealed_passwords=""
         )
         raise
     ImportJob.objects.filter(pk=job_id).update(
-        status=ImportJob.Status.DONE, finished_at=timezone.now()
+        status=ImportJob.Status.DONE, finished_at=timezone.now(), sealed_passwords=""
     )
 
 

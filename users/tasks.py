@@ -2,10 +2,20 @@
 
 from celery import shared_task
 
-from users.services import deleted_users_purge
+from users.services import deleted_users_purge, import_passwords_set
 
 
 @shared_task
 def purge_deleted_users():
     """Remove for good the users whose restore period has ended (daily)."""
     return deleted_users_purge()
+
+
+@shared_task
+def import_passwords_hash(job_id):
+    """Hash the one-time passwords of import ``job_id``.
+
+    The message holds only the id: the passwords wait sealed on the ImportJob row
+    (see ``users.services.IMPORT_SEAL_PURPOSE``), never in the broker.
+    """
+    import_passwords_set(job_id=job_id)

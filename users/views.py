@@ -44,6 +44,7 @@ from accounts.roles import (
     can_reset_password,
 )
 from admin_portal.csv_export import streaming_csv_response
+from admin_portal.sealing import SealBroken, seal, unseal
 from admin_portal.tables import EMPTY, esc
 from billing import selectors as billing_selectors
 from billing import services as billing_services
@@ -1222,6 +1223,8 @@ class UserAddReviewView(_UserAddStep):
 IMPORT_CACHE_SECONDS = 60 * 60
 IMPORT_ERRORS_SHOWN = 200
 IMPORT_SESSION_KEY = "users_import"
+# The results CSV holds one-time passwords: the shared cache (Redis) keeps it sealed.
+IMPORT_RESULTS_PURPOSE = "users.import.results"
 
 
 def _import_key(kind, token):
@@ -1285,6 +1288,7 @@ class UserImportView(TenantScopedMixin, TemplateView):
             )
         )
 
+    @method_decorator(sensitive_variables("results"))
     def confirm(self, request):
         token = request.session.get(IMPORT_SESSION_KEY)
         pending = cache.get(_import_key("rows", token)) if token else None
@@ -1310,7 +1314,11 @@ class UserImportView(TenantScopedMixin, TemplateView):
             return redirect("users:user_import")
         cache.delete(_import_key("rows", token))
         results_token = secrets.token_urlsafe(16)
-        cache.set(_import_key(f"results:{job.pk}", results_token), results, IMPORT_CACHE_SECONDS)
+        cache.set(
+            _import_key(f"results:{job.pk}", results_token),
+            seal(results, purpose=IMPORT_RESULTS_PURPOSE),
+            IMPORT_CACHE_SECONDS,
+        )
         request.session[f"{IMPORT_SESSION_KEY}:{job.pk}"] = results_token
         messages.success(
             request,
@@ -1376,12 +1384,19 @@ class ImportJobDetailView(TenantScopedMixin, DetailView):
 class ImportResultsView(ImportJobDetailView):
     """The results CSV (sign-in names and one-time passwords): downloadable once."""
 
+    @method_decorator(sensitive_variables("results"))
     def get(self, request, *args, **kwargs):
         self.object = job = self.get_object()
         token = request.session.pop(f"{IMPORT_SESSION_KEY}:{job.pk}", None)
         key = _import_key(f"results:{job.pk}", token)
-        results = cache.get(key) if token else None
-        if results is None or job.results_downloaded:
+        sealed = cache.get(key) if token else None
+        try:
+            results = sealed and unseal(
+                sealed, purpose=IMPORT_RESULTS_PURPOSE, max_age=IMPORT_CACHE_SECONDS
+            )
+        except SealBroken:
+            results = None
+        if not results or job.results_downloaded:
             # Gone: downloaded already, expired, or started in another session.
             return self.render_to_response(self.get_context_data(results_gone=True))
         cache.delete(key)

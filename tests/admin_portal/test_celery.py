@@ -76,3 +76,59 @@ def test_the_invoice_task_makes_last_months_invoices_once(monkeypatch):
 )
 def test_previous_period(today, period):
     assert previous_period(today) == period
+
+
+def test_the_tasks_are_registered_under_their_names():
+    app.loader.import_default_modules()
+    assert {
+        "users.tasks.purge_deleted_users",
+        "users.tasks.import_passwords_hash",
+        "groups.tasks.purge_deleted_groups",
+        "billing.tasks.renew_subscriptions",
+        "billing.tasks.generate_invoices",
+        "org_settings.tasks.recheck_domains",
+        "security_info.tasks.expire_temporary_passes",
+    } <= set(app.tasks)
+
+
+def test_the_daily_jobs_run_at_night():
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        if name != "expire-temporary-passes":  # hourly
+            assert entry["schedule"].hour <= {1, 2, 3, 4, 5}, name
+
+
+@pytest.mark.parametrize(
+    ("module", "task", "service", "returned", "expected"),
+    [
+        ("billing.tasks", "renew_subscriptions", "subscriptions_renew", (2, 1), None),
+        ("org_settings.tasks", "recheck_domains", "domains_recheck", 3, 3),
+        ("security_info.tasks", "expire_temporary_passes", "temporary_passes_expire", 4, 4),
+    ],
+)
+def test_each_daily_task_calls_the_service_its_command_calls(
+    monkeypatch, module, task, service, returned, expected
+):
+    import importlib
+
+    tasks = importlib.import_module(module)
+    calls = []
+    monkeypatch.setattr(tasks, service, lambda: calls.append(service) or returned)
+    result = getattr(tasks, task).delay().get()
+    assert calls == [service]
+    if expected is not None:
+        assert result == expected
+
+
+def test_without_a_broker_a_job_runs_in_a_thread_of_this_process(settings, monkeypatch):
+    from admin_portal import jobs
+    from users.tasks import import_passwords_hash
+
+    started, sent = [], []
+    monkeypatch.setattr(jobs, "start", lambda func, *args: started.append((func, args)))
+    monkeypatch.setattr(import_passwords_hash, "delay", lambda *args: sent.append(args))
+    settings.PORTAL_JOBS_IN_THREAD = True
+    jobs.enqueue(import_passwords_hash, 7)
+    assert started == [(import_passwords_hash, (7,))] and sent == []
+    settings.PORTAL_JOBS_IN_THREAD = False
+    jobs.enqueue(import_passwords_hash, 8)
+    assert sent == [(8,)]

@@ -7,10 +7,12 @@ cookie jar plays the browser and moves between the nodes as a load balancer woul
 
 Proven here: a session signed in on A is valid on B; a sign-in lockout reached
 through A holds on B; the SMS send limit reached through A holds on B; an admin's
-password reset on A ends the user's session on B.
+password reset on A ends the user's session on B; a bulk import confirmed on A
+has its passwords set by the worker, and its progress shows on B.
 """
 
 import re
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,7 +34,13 @@ def nodes(tmp_path_factory):
     cluster = Cluster(tmp_path_factory.mktemp("nodes"), nodes=2)
     try:
         cluster.start(_SETUP.format(password=PASSWORD))
-        yield {"a": cluster.ports[0], "b": cluster.ports[1], "sms": cluster.folder / "sms"}
+        worker_log = cluster.start_worker()
+        yield {
+            "a": cluster.ports[0],
+            "b": cluster.ports[1],
+            "sms": cluster.folder / "sms",
+            "worker_log": worker_log,
+        }
     finally:
         cluster.stop()
 
@@ -114,3 +122,28 @@ def test_a_password_reset_on_one_node_ends_the_session_on_the_other(nodes):
 
     status, location, _ = person.get(nodes["b"], "/account/")
     assert status == 302 and urlsplit(location).path == "/signin/"
+
+
+def test_an_import_started_on_one_node_is_finished_by_the_worker_and_shown_on_the_other(nodes):
+    admin = Browser()
+    admin.sign_in(nodes["a"], ADMIN, PASSWORD)
+    admin.get(nodes["a"], "/users/import/")
+    rows = "".join(
+        f"imported{n}@nodes.example,Imported,Person {n},Imported Person {n}\n" for n in range(5)
+    )
+    csv = ("User Name,First Name,Last Name,Display Name\n" + rows).encode()
+    status, content = admin.upload(nodes["a"], "/users/import/", "file", "people.csv", csv)
+    assert status == 200 and "5 users are ready to add" in content, content[:500]
+    status, path, content = admin.follow(
+        nodes["a"], "POST", "/users/import/", {"action": "confirm"}
+    )
+    job = re.search(r"/users/import/(\d+)/", path).group(1)
+
+    deadline = time.monotonic() + 60
+    while True:
+        _, _, progress = admin.get(nodes["b"], f"/users/import/{job}/")
+        if "5 of 5 passwords set" in progress:
+            break
+        assert time.monotonic() < deadline, progress[-800:]
+        time.sleep(0.3)
+    assert "users.tasks.import_passwords_hash" in nodes["worker_log"].read_text()

@@ -198,7 +198,7 @@ def test_passwords_are_set_by_a_background_thread(settings, tenant, admin, domai
     from users import services
     from users.csv_import import parse_users_csv
 
-    settings.PORTAL_BACKGROUND_JOBS = "thread"
+    settings.PORTAL_JOBS_IN_THREAD = True  # the embedded default, without Redis
     result = parse_users_csv(csv_file([person(domain, n) for n in range(30)]).read(), tenant=tenant)
     job, _results = services.users_import(tenant=tenant, acting_user=admin, rows=result.rows)
     deadline = time.monotonic() + 30
@@ -209,3 +209,131 @@ def test_passwords_are_set_by_a_background_thread(settings, tenant, admin, domai
         time.sleep(0.05)
     assert (job.status, job.hashed) == ("done", 30)
     assert not User.objects.filter(username__startswith="person", password__startswith="!").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_workers_get_only_the_job_id_never_a_password(
+    settings, monkeypatch, tenant, admin, domain
+):
+    from users import services
+    from users.csv_import import parse_users_csv
+    from users.tasks import import_passwords_hash
+
+    sent = []
+    monkeypatch.setattr(import_passwords_hash, "delay", lambda *args: sent.append(args))
+    conf = import_passwords_hash.app.conf
+    conf.task_always_eager = False  # as with workers: the task goes to the queue
+    try:
+        result = parse_users_csv(
+            csv_file([person(domain, n) for n in range(3)]).read(), tenant=tenant
+        )
+        job, results = services.users_import(tenant=tenant, acting_user=admin, rows=result.rows)
+    finally:
+        conf.task_always_eager = True
+
+    [(job_id,)] = sent
+    assert job_id == job.pk
+    passwords = [row.split(",")[-1].strip() for row in results.splitlines()[1:]]
+    assert len(passwords) == 3 and all(passwords)
+    # Until hashed they wait on the job's row, sealed.
+    job.refresh_from_db()
+    assert not any(password in job.sealed_passwords for password in passwords)
+
+    # A worker reads them from the row and sets them; the row keeps none.
+    import_passwords_hash.apply(args=(job_id,))
+    job.refresh_from_db()
+    assert (job.status, job.hashed, job.sealed_passwords) == ("done", 3, "")
+    username = f"person0@{domain}"
+    assert authenticate(username=username, password=passwords[0]) is not None
+
+
+@pytest.mark.django_db
+def test_a_broken_seal_fails_the_import_job(tenant, admin):
+    from admin_portal.sealing import SealBroken
+    from users.tasks import import_passwords_hash
+
+    job = ImportJob.objects.create(
+        tenant=tenant, created_by=admin, total=1, sealed_passwords="not-a-seal"
+    )
+    with pytest.raises(SealBroken):
+        import_passwords_hash(job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and job.finished_at is not None
+    assert job.sealed_passwords == ""
+
+
+def test_the_hashing_job_is_sent_only_the_import_id(
+    client, admin, domain, monkeypatch, django_capture_on_commit_callbacks
+):
+    """No one-time password travels through the broker, nor waits anywhere in plain text."""
+    from django.core.cache import cache
+
+    from admin_portal.celery import app
+    from users.tasks import import_passwords_hash
+
+    sent = []
+    monkeypatch.setattr(
+        import_passwords_hash,
+        "apply_async",
+        lambda args=None, kwargs=None, **options: sent.append((args, kwargs)),
+    )
+    sign_in(client, admin)
+    app.conf.task_always_eager = False  # as with workers: the message goes to the queue
+    try:
+        upload_and_confirm(
+            client,
+            csv_file([person(domain, n) for n in range(3)]),
+            django_capture_on_commit_callbacks,
+        )
+    finally:
+        app.conf.task_always_eager = True
+    job = ImportJob.objects.get()
+    assert sent == [((job.pk,), {})]
+    assert job.status == "hashing" and job.sealed_passwords
+    cached = [cache.get(key) for key in cache_keys("users-import:results")]
+
+    import_passwords_hash.apply(args=sent[0][0])  # what a worker does with the message
+
+    job.refresh_from_db()
+    assert (job.status, job.hashed, job.sealed_passwords) == ("done", 3, "")
+    results = client.get(f"/users/import/{job.pk}/results.csv").content.decode("utf-8-sig")
+    passwords = {row[0]: row[2] for row in list(csv.reader(io.StringIO(results)))[1:]}
+    assert len(passwords) == 3
+    for username, password in passwords.items():
+        assert authenticate(None, username=username, password=password).username == username
+        assert password not in repr(sent)
+        assert password not in repr(cached)
+    assert not User.objects.filter(username__startswith="person", password__startswith="!").exists()
+
+
+def cache_keys(part):
+    """Return the keys of the default cache that contain ``part`` (either backend)."""
+    from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCache
+
+    if isinstance(cache, RedisCache) or (
+        hasattr(cache, "_cache") and hasattr(cache._cache, "get_client")
+    ):
+        client = cache._cache.get_client()
+        prefix = f"{cache.key_prefix}:{cache.version}:"
+        return [
+            key.decode().removeprefix(prefix) for key in client.scan_iter(match=f"{prefix}*{part}*")
+        ]
+    return [key.split(":", 2)[2] for key in cache._cache if part in key]
+
+
+def test_a_second_delivery_of_a_finished_job_does_nothing(
+    tenant, admin, domain, django_capture_on_commit_callbacks
+):
+    from users import services
+    from users.csv_import import parse_users_csv
+    from users.tasks import import_passwords_hash
+
+    rows = parse_users_csv(csv_file([person(domain, 1)]).read(), tenant=tenant).rows
+    with django_capture_on_commit_callbacks(execute=True):
+        job, _results = services.users_import(tenant=tenant, acting_user=admin, rows=rows)
+    hashed = User.objects.get(username=f"person1@{domain}").password
+    import_passwords_hash.delay(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.hashed) == ("done", 1)
+    assert User.objects.get(username=f"person1@{domain}").password == hashed
