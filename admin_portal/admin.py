@@ -2,12 +2,18 @@
 
 from urllib.parse import urlencode
 
+from django.contrib import admin, messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
 from accounts import signin
+from accounts.audit import audit_record
+from admin_portal import outbox
+from admin_portal.models import OutboundMessage
+from security_info.sms import mask_number
 
 
 class OperatorsSite(OTPAdminSite):
@@ -40,3 +46,69 @@ class OperatorsSite(OTPAdminSite):
             return render(request, "operators_denied.html", status=403)
         next_url = request.GET.get("next") or reverse("admin:index", current_app=self.name)
         return redirect(f"{reverse('accounts:signin')}?{urlencode({'next': next_url})}")
+
+
+class OutboundMessageAdmin(admin.ModelAdmin):
+    """The outbox for operators: what is waiting, what was given up and why; send notices again.
+
+    Registered by AdminPortalConfig.ready(): this module defines the site itself,
+    so a register() here would run while the site is still being made.
+    """
+
+    list_display = [
+        "created_at",
+        "channel",
+        "kind",
+        "shown_recipients",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "sent_at",
+    ]
+    list_filter = ["status", "channel", "kind"]
+    fields = [*list_display[:-3], "deadline", "next_attempt_at", "sent_at"]
+    readonly_fields = fields
+    actions = ["send_again"]
+
+    @admin.display(description=_("recipients"))
+    def shown_recipients(self, obj):
+        if obj.channel == OutboundMessage.Channel.SMS:
+            return mask_number(obj.recipients)
+        return obj.recipients
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Send the selected given-up messages again"))
+    def send_again(self, request, queryset):
+        with transaction.atomic():
+            queued = outbox.resend(queryset)
+            for message in queued:
+                audit_record(
+                    action="operator.outbox.resend",
+                    actor=request.user,
+                    request=request,
+                    target=message,
+                )
+        if queued:
+            self.message_user(
+                request,
+                _("Messages queued to be sent again: %(count)d.") % {"count": len(queued)},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                _(
+                    "Nothing to send: only given-up messages that still hold their text "
+                    "(notices, not codes) can be sent again."
+                ),
+                messages.WARNING,
+            )

@@ -6,6 +6,14 @@ class AdminPortalConfig(AppConfig):
     name = "admin_portal"
     verbose_name = "Admin portal"
 
+    def ready(self):
+        from django.contrib import admin
+
+        from admin_portal.admin import OutboundMessageAdmin
+        from admin_portal.models import OutboundMessage
+
+        admin.site.register(OutboundMessage, OutboundMessageAdmin)
+
 
 class OperatorsAdminConfig(AdminConfig):
     default_site = "admin_portal.admin.OperatorsSite"

@@ -11,6 +11,7 @@ sees the same figures.
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.db import connections
@@ -43,3 +44,22 @@ def enqueue(task, /, *args):
         start(task, *args)
     else:
         task.delay(*args)  # to the workers, or (eager) here and now
+
+
+def enqueue_later(task, delay, /, *args):
+    """Send ``task(*args)`` to the workers to run in ``delay`` seconds.
+
+    Without a broker it waits in a background thread of this process; with
+    ``CELERY_TASK_ALWAYS_EAGER`` set explicitly (tests) it runs at once.
+    """
+    if not task.app.conf.task_always_eager:
+        task.apply_async(args, countdown=delay)
+    elif settings.PORTAL_JOBS_IN_THREAD:
+        start(_after, delay, task, *args)
+    else:
+        task(*args)
+
+
+def _after(delay, task, *args):
+    time.sleep(delay)
+    task(*args)

@@ -254,6 +254,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "org_settings.tasks.recheck_domains",
         "schedule": crontab(hour=3, minute=30),
     },
+    "retry-due-messages": {
+        "task": "admin_portal.tasks.retry_due_messages",
+        "schedule": 60.0,
+    },
     "expire-temporary-passes": {
         "task": "security_info.tasks.expire_temporary_passes",
         "schedule": crontab(minute=15),
@@ -322,6 +326,13 @@ SMS_FILE_PATH = env("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
 SMS_HTTP_URL = env("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", "")
 SMS_HTTP_TIMEOUT = float(env("SMS_HTTP_TIMEOUT", "5"))
+
+# The outbox (admin_portal.outbox): a failed SMS or email is tried again after
+# OUTBOX_RETRY_SECONDS, then twice as long each time up to OUTBOX_RETRY_MAX_SECONDS;
+# a notice is given up after OUTBOX_NOTICE_HOURS (a code when it expires).
+OUTBOX_RETRY_SECONDS = float(env("OUTBOX_RETRY_SECONDS", "10"))
+OUTBOX_RETRY_MAX_SECONDS = float(env("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+OUTBOX_NOTICE_HOURS = float(env("OUTBOX_NOTICE_HOURS", "24"))
 # Country calling codes SMS may be sent to (toll-fraud guard); empty allows all.
 SMS_ALLOWED_CALLING_CODES = [
     int(c) for c in env_list("SMS_ALLOWED_CALLING_CODES", ["31", "32", "33", "49", "44", "1"])

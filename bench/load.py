@@ -1,21 +1,35 @@
 """A mixed admin workload on two app nodes over PostgreSQL and Redis, then a count of writes.
 
     .venv/bin/python bench/load.py [--clients 50] [--seconds 60] [--users 5000] [--nodes 2]
+        [--workers 1] [--threads 4] [--max-requests 200000] [--frame-seconds 15]
 
 Builds a database of its own with the demo tenant (``--users`` ordinary users and
 a subscription with room for every license the run can assign), starts the nodes
-(bench/cluster.py) and runs ``--clients`` admins at once, each sending every
-request to the next node in turn as a load balancer would: sign in, then for
-``--seconds`` (and at most ``--max-requests`` requests in all) list users, search,
-open a user, edit a user's job title and assign a license. The measured window
-opens when every client has signed in. Each client works on its own users, so no
-two clients write the same row.
+(bench/cluster.py, with bench/settings.py: the portal plus a baseline view) and
+runs ``--clients`` admins at once, each sending every request to the next node in
+turn as a load balancer would: sign in, then for ``--seconds`` (and at most
+``--max-requests`` requests in all) list users, search, open a user, edit a
+user's job title and assign a license. The measured window opens when every
+client has signed in. Each client works on its own users, so no two clients
+write the same row.
 
 Reports requests/s, p50/p95/p99 per page and every answer that is not a 2xx or
 3xx. Then checks that no acknowledged write was lost: each job title the portal
 confirmed is in the database, with its audit event, and each license it
-confirmed is assigned, with its audit event. Exits non-zero on any 5xx or any
-lost write. Loopback only; the database and the Redis keys are removed at the end.
+confirmed is assigned, with its audit event.
+
+Then frames the limit on the same nodes, with the same clients and the same
+round-robin, ``--frame-seconds`` for each subject in turn (0 skips this): a
+signed-in view that renders a small template (``/bench/baseline/``), then the
+Active users list alone and a user's page alone, each as a ratio of the
+baseline's requests/s (budget: at least 0.5x); then sign-ins (the password step,
+a new visitor each time) as a ratio of the raw Argon2 verify rate of as many
+processes as the nodes have gunicorn workers, with the nodes' settings, measured
+right after (budget: at least 0.9x). Only answers that arrive within a window
+count. The ratios are reported, not enforced: the machine is shared and noisy.
+
+Exits non-zero on any 5xx or any lost write. Loopback only; the database and the
+Redis keys are removed at the end.
 """
 
 import argparse
@@ -33,9 +47,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.cluster import Browser, Cluster, services_up
+from bench.portal_bench import raw_argon2_rate
 
 PASSWORD = "Load-Test-Admin-2026"  # noqa: S105 - a throwaway database's demo password
 ADMIN = "admin@contoso.example"
+BASELINE = "/bench/baseline/"
+PAGE_BUDGET = 0.5  # DESIGN.md: a portal page, against the baseline view
+SIGNIN_BUDGET = 0.9  # DESIGN.md: sign-in, against the raw Argon2 verify rate
 PREFIXES = ["ad", "an", "be", "ch", "da", "el", "fa", "ja", "li", "ma", "no", "ra", "sa", "zo"]
 
 # In the fresh database: no second-factor policy (pages are measured, not the
@@ -189,6 +207,96 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def frame(clients, action, seconds):
+    """Run ``action(client)`` on every client at once for ``seconds``; return successes/s.
+
+    The window opens when every client is ready. A success counts only if it ends
+    within the window: requests still in flight at its end (a sign-in may queue
+    for seconds behind the others) neither count nor stretch the time, and they
+    finish before the next subject starts.
+    """
+    window = Window(seconds)
+    gate = threading.Barrier(len(clients), action=window.open, timeout=60)
+    done = [0] * len(clients)
+
+    def loop(n):
+        gate.wait()
+        while time.monotonic() < window.stop_at:
+            if action(clients[n]) and time.monotonic() <= window.stop_at:
+                done[n] += 1
+
+    threads = [threading.Thread(target=loop, args=(n,), daemon=True) for n in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 400)
+    return sum(done) / seconds
+
+
+def page(name, path):
+    """Return a framing action: GET ``path(client)``, a success when it answers 200."""
+
+    def get(client):
+        return client.timed(name, "GET", path(client))[0] == 200
+
+    return get
+
+
+def sign_in(client):
+    """Sign in as a new visitor (form, then password step); a success when signed in."""
+    client.browser = Browser()
+    client.timed("sign in (form)", "GET", "/signin/")
+    status, location, _ = client.timed(
+        "sign in", "POST", "/signin/", {"username": ADMIN, "password": PASSWORD}
+    )
+    return status == 302 and "/signin/" not in location
+
+
+def frame_limit(cluster, clients, args, results):
+    """Measure the baseline, portal pages alone, sign-in and raw Argon2; return rates/s."""
+    for client in clients:
+        client.results = results  # the framing answers apart from the mixed workload's
+    subjects = {
+        "baseline": page("baseline", lambda client: BASELINE),
+        "users list": page("users list", lambda client: "/users/"),
+        "user page": page("user page", lambda client: f"/users/{random.choice(client.user_ids)}/"),
+        # Last: each sign-in leaves the client's session behind for a new visitor's.
+        "sign in": sign_in,
+    }
+    rates = {name: frame(clients, action, args.frame_seconds) for name, action in subjects.items()}
+    rates["raw Argon2"] = raw_argon2_rate(
+        args.frame_seconds, processes=args.nodes * args.workers, environ=cluster.env
+    )
+    return rates
+
+
+def report_framing(args, rates, results):
+    print(
+        f"Framing: same nodes, {args.clients} clients, {args.frame_seconds:g} s per subject; "
+        f"raw Argon2 in {args.nodes * args.workers} processes (the nodes' gunicorn workers)"
+    )
+    print(f"{'subject':<18} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for name, value in rates.items():
+        times = results.times.get(name)
+        line = f"{name:<18} {value:>8.1f}"
+        if times:
+            line += (
+                f" {statistics.median(times) * 1000:>8.0f} {percentile(times, 0.95) * 1000:>8.0f}"
+                f" {percentile(times, 0.99) * 1000:>8.0f}"
+            )
+        print(line)
+    ratios = [
+        ("users list / baseline", rates["users list"], rates["baseline"], PAGE_BUDGET),
+        ("user page / baseline", rates["user page"], rates["baseline"], PAGE_BUDGET),
+        ("sign in / raw Argon2", rates["sign in"], rates["raw Argon2"], SIGNIN_BUDGET),
+    ]
+    for label, value, reference, budget in ratios:
+        ratio = value / reference if reference else 0.0
+        verdict = "met" if ratio >= budget else "NOT met"
+        print(f"{label + ':':<22} {ratio:5.2f}x (budget >= {budget}x: {verdict})")
+    print(f"framing answers 4xx/5xx: {dict(results.errors) or 'none'}")
+
+
 def verify(cluster, clients, subscription_id):
     """Return the acknowledged writes missing from the database or the audit log."""
     import psycopg
@@ -231,7 +339,13 @@ def run(args):
     if not services_up():
         raise SystemExit("needs this machine's PostgreSQL (5432) and Redis (6379)")
     with tempfile.TemporaryDirectory() as folder:
-        cluster = Cluster(folder, nodes=args.nodes, workers=args.workers, threads=args.threads)
+        cluster = Cluster(
+            folder,
+            nodes=args.nodes,
+            workers=args.workers,
+            threads=args.threads,
+            settings="bench.settings",  # the portal plus the baseline view
+        )
         cluster.env["PORTAL_DEMO_PASSWORD"] = PASSWORD
         # Many admins share one address here: the lockout counts failures only.
         try:
@@ -272,6 +386,9 @@ def run(args):
                 client.join(timeout=args.seconds + 400)
             elapsed = time.monotonic() - window.started
             lost = verify(cluster, clients, subscription_id)
+            framing, rates = Results(), None
+            if args.frame_seconds > 0:
+                rates = frame_limit(cluster, clients, args, framing)
         finally:
             cluster.stop()
 
@@ -293,6 +410,9 @@ def run(args):
     print(f"acknowledged writes: {acknowledged}, lost: {len(lost)}")
     for line in lost[:20]:
         print("  LOST", line)
+    if rates is not None:
+        report_framing(args, rates, framing)
+    server_errors.update((key, n) for key, n in framing.errors.items() if key[1] >= 500)
     return 1 if server_errors or lost else 0
 
 
@@ -305,6 +425,7 @@ def main(argv=None):
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--frame-seconds", type=float, default=15)
     return run(parser.parse_args(argv))
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.management.commands.seed_demo import demo_account
 from accounts.models import User
-from billing import invoicing, payments, pricing, services, vat
+from billing import invoicing, payments, pricing, services
 from billing.models import BillingAccount, Charge, Invoice, PaymentMethod, Product, Subscription
 
 PRODUCTS = [
@@ -210,9 +210,9 @@ def _fake_provider_shares_tokens():
 def _invoice(tenant, account, period, *, issued):
     """Gather ``period``'s open charges into its invoice dated ``issued``; return it or None.
 
-    The sums and the audit event are those of ``invoicing.invoices_generate``,
-    for this organization only and without its email and card charge: seeding
-    a demo mails nobody, and charges no card behind the admin's back.
+    As ``invoicing.invoices_generate`` does, for this organization only and
+    without its email and card charge: seeding a demo mails nobody, and charges
+    no card behind the admin's back.
     """
     start, end = invoicing.parse_period(period)
     charges = list(
@@ -222,39 +222,7 @@ def _invoice(tenant, account, period, *, issued):
     )
     if not charges:
         return None
-    decision = vat.vat_for(buyer_country=account.country.code, buyer_vat_number=account.vat_number)
-    subtotal = pricing.money(sum((charge.amount for charge in charges), start=0))
-    vat_amount = vat.vat_amount(subtotal, decision.rate)
-    invoice = Invoice.objects.create(
-        tenant=tenant,
-        number=invoicing.invoice_number(tenant, period),
-        period=period,
-        issue_date=issued,
-        due_date=issued + timedelta(days=invoicing.PAYMENT_TERM_DAYS),
-        period_start=start,
-        period_end=end - timedelta(days=1),
-        currency=charges[0].subscription.product.currency,
-        subtotal=subtotal,
-        vat_rate=decision.rate,
-        vat_amount=vat_amount,
-        reverse_charge=decision.reverse_charge,
-        total=subtotal + vat_amount,
-        status=Invoice.Status.DUE,
-        buyer={
-            "name": account.sold_to_name,
-            "address_lines": list(account.address_lines),
-            "vat_number": account.vat_number,
-            "country": account.country.code,
-        },
-    )
-    Charge.objects.filter(pk__in=[charge.pk for charge in charges]).update(invoice=invoice)
-    audit_record(
-        action="billing.invoice.create",
-        tenant=tenant,
-        target=invoice,
-        new={"number": invoice.number, "total": str(invoice.total)},
-    )
-    return invoice
+    return invoicing.invoice_create(tenant, account, period, charges, issued=issued)
 
 
 def _pay(tenant, admin, invoice, card):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.models import User
 from accounts.roles import BILLING_ADMIN, GLOBAL_ADMIN
-from admin_portal import l10n
+from admin_portal import l10n, outbox
 from billing import payments, pdf, pricing, vat
 from billing.models import BillingAccount, Charge, Invoice, License, PaymentMethod, Subscription
 
@@ -89,43 +89,51 @@ def _invoice_for(tenant_id, period, start, end, today):
         )
         if not charges:
             return None
-        account = _account(tenant)
-        decision = vat.vat_for(
-            buyer_country=account.country.code, buyer_vat_number=account.vat_number
-        )
-        subtotal = pricing.money(sum((charge.amount for charge in charges), start=0))
-        vat_amount = vat.vat_amount(subtotal, decision.rate)
-        invoice = Invoice.objects.create(
-            tenant=tenant,
-            number=invoice_number(tenant, period),
-            period=period,
-            issue_date=today,
-            due_date=today + timedelta(days=PAYMENT_TERM_DAYS),
-            period_start=start,
-            period_end=end - timedelta(days=1),
-            currency=charges[0].subscription.product.currency,
-            subtotal=subtotal,
-            vat_rate=decision.rate,
-            vat_amount=vat_amount,
-            reverse_charge=decision.reverse_charge,
-            total=subtotal + vat_amount,
-            status=Invoice.Status.DUE,
-            buyer={
-                "name": account.sold_to_name,
-                "address_lines": list(account.address_lines),
-                "vat_number": account.vat_number,
-                "country": account.country.code,
-            },
-        )
-        Charge.objects.filter(pk__in=[charge.pk for charge in charges]).update(invoice=invoice)
-        audit_record(
-            action="billing.invoice.create",
-            tenant=tenant,
-            target=invoice,
-            new={"number": invoice.number, "total": str(invoice.total)},
-        )
+        invoice = invoice_create(tenant, _account(tenant), period, charges, issued=today)
         _collect(invoice)
         transaction.on_commit(lambda: invoice_email(invoice))
+    return invoice
+
+
+def invoice_create(tenant, account, period, charges, *, issued):
+    """Gather ``charges`` (of ``period``, not yet invoiced) into an invoice dated ``issued``.
+
+    Work out VAT for ``account``'s buyer, link the charges and record the audit
+    event; return the invoice (due). Collecting and emailing are the caller's.
+    """
+    start, end = parse_period(period)
+    decision = vat.vat_for(buyer_country=account.country.code, buyer_vat_number=account.vat_number)
+    subtotal = pricing.money(sum((charge.amount for charge in charges), start=0))
+    vat_amount = vat.vat_amount(subtotal, decision.rate)
+    invoice = Invoice.objects.create(
+        tenant=tenant,
+        number=invoice_number(tenant, period),
+        period=period,
+        issue_date=issued,
+        due_date=issued + timedelta(days=PAYMENT_TERM_DAYS),
+        period_start=start,
+        period_end=end - timedelta(days=1),
+        currency=charges[0].subscription.product.currency,
+        subtotal=subtotal,
+        vat_rate=decision.rate,
+        vat_amount=vat_amount,
+        reverse_charge=decision.reverse_charge,
+        total=subtotal + vat_amount,
+        status=Invoice.Status.DUE,
+        buyer={
+            "name": account.sold_to_name,
+            "address_lines": list(account.address_lines),
+            "vat_number": account.vat_number,
+            "country": account.country.code,
+        },
+    )
+    Charge.objects.filter(pk__in=[charge.pk for charge in charges]).update(invoice=invoice)
+    audit_record(
+        action="billing.invoice.create",
+        tenant=tenant,
+        target=invoice,
+        new={"number": invoice.number, "total": str(invoice.total)},
+    )
     return invoice
 
 
@@ -254,7 +262,7 @@ def invoice_email(invoice):
         if account.attach_pdf:
             data = pdf.render_invoice_pdf(invoice_document(invoice, language=account.language))
             message.attach(f"{invoice.number}.pdf", data, "application/pdf")
-    message.send()
+    outbox.send_email(message, kind="invoice")
 
 
 def subscriptions_renew(*, today=None):
@@ -327,15 +335,18 @@ def _expire(subscription):
     if holders:
         product = subscription.product.name
         transaction.on_commit(
-            lambda: EmailMessage(
-                _("Your %(product)s license has ended") % {"product": product},
-                _(
-                    "Your organization's subscription to %(product)s has ended, and with it "
-                    "your license. Ask your administrator if you still need it."
-                )
-                % {"product": product},
-                bcc=holders,
-            ).send()
+            lambda: outbox.send_email(
+                EmailMessage(
+                    _("Your %(product)s license has ended") % {"product": product},
+                    _(
+                        "Your organization's subscription to %(product)s has ended, and with it "
+                        "your license. Ask your administrator if you still need it."
+                    )
+                    % {"product": product},
+                    bcc=holders,
+                ),
+                kind="license ended",
+            )
         )
 
 

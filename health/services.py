@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Tenant
+from admin_portal import outbox
 from health.models import Announcement, AnnouncementRead
 
 
@@ -40,4 +41,6 @@ def incident_notify(incident):
     body = _("Follow the incident under Health > Service health: %(url)s") % {
         "url": f"{settings.PORTAL_BASE_URL}{incident.get_absolute_url()}"
     }
-    transaction.on_commit(lambda: EmailMessage(subject, body, bcc=contacts).send())
+    transaction.on_commit(
+        lambda: outbox.send_email(EmailMessage(subject, body, bcc=contacts), kind="incident notice")
+    )

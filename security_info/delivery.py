@@ -3,24 +3,24 @@
 Limits are counted in the shared cache, so every app node sees the same counts:
 at most 3 SMS to one number per 10 minutes and 10 SMS per user per day (the
 same for email codes per address and user). A send that fails at the gateway
-leaves no usable code behind.
+goes on through the outbox (``admin_portal.outbox``), which tries again until
+the code expires.
 """
 
 import contextlib
 import hashlib
-import logging
-import smtplib
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from security_info import sms
-
-logger = logging.getLogger(__name__)
+from admin_portal import outbox
+from admin_portal.models import OutboundMessage
+from security_info.models import CODE_VALID_SECONDS
 
 PER_TARGET_LIMIT = 3
 PER_TARGET_SECONDS = 10 * 60
@@ -109,43 +109,42 @@ def _prepare(device):
 
 
 def _transmit(device, code, purpose):
-    """Send ``code`` by SMS or email; raise DeliveryError when the gateway fails."""
-    try:
-        if hasattr(device, "number"):
-            sms.send_sms(device.number, _code_text(code, purpose))
-        else:
-            send_mail(
-                _("Your %(product)s code") % {"product": settings.PORTAL_PRODUCT_NAME},
-                _code_text(code, purpose),
-                None,
-                [device.email],
-            )
-    except (sms.SMSDeliveryError, smtplib.SMTPException, OSError):
-        logger.warning("Code to device %s could not be sent", device.pk)
-        raise DeliveryError(
-            _("We couldn't send the code. Try again later."), "gateway_failed"
-        ) from None
+    """Send ``code`` by SMS or email through the outbox; return the outbound message.
+
+    When the gateway fails, the outbox keeps trying until the code expires; the
+    page that asked shows how it goes (``delivery_notice``).
+    """
+    text = _code_text(code, purpose)
+    deadline = timedelta(seconds=CODE_VALID_SECONDS)
+    reference = device.persistent_id
+    if hasattr(device, "number"):
+        return outbox.send_sms(
+            device.number, text, kind="code", deadline=deadline, secret=True, reference=reference
+        )
+    message = EmailMessage(
+        _("Your %(product)s code") % {"product": settings.PORTAL_PRODUCT_NAME},
+        text,
+        to=[device.email],
+    )
+    return outbox.send_email(
+        message, kind="code", deadline=deadline, secret=True, reference=reference
+    )
 
 
 def _send_method_code(device, purpose):
     _prepare(device)
     code = device.issue_code()
-    try:
-        _transmit(device, code, purpose)
-    except DeliveryError:
-        device.token = None  # a code that never arrived must not work either
-        device.save(update_fields=["token"])
-        raise
+    return _transmit(device, code, purpose)
 
 
 def send_phone_code(device, *, purpose):
-    """Issue a new code for the phone ``device`` and send it by SMS."""
-    _send_method_code(device, purpose)
+    """Issue a new code for the phone ``device``, send it by SMS; return the outbound message."""
+    return _send_method_code(device, purpose)
 
 
 def send_email_code(device, *, purpose):
-    """Issue a new code for the email ``device`` and send it by email."""
-    _send_method_code(device, purpose)
+    """Issue a new code for the email ``device``, send it by email; return the outbound message."""
+    return _send_method_code(device, purpose)
 
 
 def deliver_code(device, code, *, purpose):
@@ -155,4 +154,27 @@ def deliver_code(device, code, *, purpose):
     pending code is left alone.
     """
     _prepare(device)
-    _transmit(device, code, purpose)
+    return _transmit(device, code, purpose)
+
+
+def delivery_notice(device):
+    """Return what the user should know about the sending of ``device``'s latest code, or "".
+
+    Empty when it was sent (or nothing was); a warning while the outbox is still
+    trying; an error once it has given up.
+    """
+    message = outbox.latest(device.persistent_id)
+    if message is None or message.status == OutboundMessage.Status.SENT:
+        return ""
+    by_sms = message.channel == OutboundMessage.Channel.SMS
+    if message.status == OutboundMessage.Status.DEAD:
+        return _("We couldn't send the code. Ask for a new code later.")
+    if by_sms:
+        return _(
+            "The text message service isn't answering right now. We'll keep trying to "
+            "send your code for a few minutes; enter it here when it arrives."
+        )
+    return _(
+        "The email service isn't answering right now. We'll keep trying to send your "
+        "code for a few minutes; enter it here when it arrives."
+    )

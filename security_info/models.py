@@ -137,7 +137,8 @@ class PhoneDevice(CodeChannel):
 
         delivery.send_phone_code(self, purpose=delivery.Purpose.SIGN_IN)
         # Masked: whoever reaches the second step knows the password, not the number.
-        return _("We sent a code to %(number)s.") % {"number": mask_phone(self.number)}
+        sent = _("We sent a code to %(number)s.") % {"number": mask_phone(self.number)}
+        return delivery.delivery_notice(self) or sent
 
     def verify_token(self, token):
         # A number still waiting for its verification code is no sign-in factor.

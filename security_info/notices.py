@@ -1,24 +1,20 @@
 """Notices about changes to a user's security info, sent to their alternate email."""
 
-import logging
-import smtplib
-
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from admin_portal import outbox
 from security_info.models import AltEmailDevice
-
-logger = logging.getLogger(__name__)
 
 
 def notify_security_change(user, *, change, also_to=()):
     """Tell ``user`` by email that ``change`` happened to their security info.
 
     Goes to their verified alternate email and to ``also_to`` (an address that
-    was just replaced, so its owner learns of the change too). A failed notice is
-    logged and never undoes the change.
+    was just replaced, so its owner learns of the change too). A notice that
+    fails goes on through the outbox and never undoes the change.
     """
     recipients = {
         device.email.lower()
@@ -36,10 +32,8 @@ def notify_security_change(user, *, change, also_to=()):
             "security_info_url": f"{settings.PORTAL_BASE_URL}/security-info/",
         },
     )
-    try:
-        send_mail(_("Your security info was changed"), body, None, sorted(recipients))
-    except (smtplib.SMTPException, OSError):
-        logger.warning("Security notice for user %s could not be sent", user.pk)
+    message = EmailMessage(_("Your security info was changed"), body, to=sorted(recipients))
+    outbox.send_email(message, kind="security notice")
 
 
 def notify_admins_of_self_reset(user, admin_addresses):
@@ -53,7 +47,7 @@ def notify_admins_of_self_reset(user, admin_addresses):
         "account": user.username,
         "url": f"{settings.PORTAL_BASE_URL}/users/{user.pk}/",
     }
-    try:
-        send_mail(_("An admin reset their own password"), body, None, sorted(set(admin_addresses)))
-    except (smtplib.SMTPException, OSError):
-        logger.warning("Self-reset notice about user %s could not be sent", user.pk)
+    message = EmailMessage(
+        _("An admin reset their own password"), body, to=sorted(set(admin_addresses))
+    )
+    outbox.send_email(message, kind="self-reset notice")

@@ -87,7 +87,8 @@ def _method_start(channel, *, user, value):
     """Put ``value`` up for verification and send it a code; nothing verified changes.
 
     Raise ValidationError when the value is the verified one already, and
-    DeliveryError when no code could be sent (then the pending value is dropped).
+    DeliveryError when no code may be sent (then the pending value is dropped); a
+    gateway that fails is the outbox's to retry.
     """
     _lock_user(user)
     current = verified_method(channel, user)

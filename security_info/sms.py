@@ -60,7 +60,7 @@ BACKENDS = {
 }
 
 # E.164: a plus, a country code that does not start with 0, at most 15 digits.
-_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
 
 class SMSDeliveryError(Exception):
@@ -82,7 +82,7 @@ def send_sms(to, body):
     Raise SMSDeliveryError when the backend could not deliver it, and
     ImproperlyConfigured when the SMS settings are wrong.
     """
-    if not isinstance(to, str) or not _E164.fullmatch(to):
+    if not isinstance(to, str) or not E164.fullmatch(to):
         # A programming error, not a user error: forms normalize numbers to
         # E.164 before anything is sent, so fail loudly instead of letting a
         # gateway guess what a national number means.

@@ -23,7 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import lockout
 from security_info import selectors, services
-from security_info.delivery import DeliveryError
+from security_info.delivery import DeliveryError, delivery_notice
 from security_info.forms import (
     AltEmailForm,
     AuthenticatorForm,
@@ -174,7 +174,11 @@ class _MethodVerifyView(RecentAuthMixin, FormView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            title=self.title, target=self.masked(), start_url=self.start_url, **kwargs
+            title=self.title,
+            target=self.masked(),
+            start_url=self.start_url,
+            delivery_notice=delivery_notice(self.pending),
+            **kwargs,
         )
 
     def post(self, request, *args, **kwargs):
@@ -186,7 +190,9 @@ class _MethodVerifyView(RecentAuthMixin, FormView):
             except ValidationError as error:
                 messages.error(request, error.messages[0])
             else:
-                messages.success(request, _("We sent a new code."))
+                # While the outbox is still trying, the page says so instead.
+                if not delivery_notice(self.pending):
+                    messages.success(request, _("We sent a new code."))
             return redirect(request.path)
         return super().post(request, *args, **kwargs)
 

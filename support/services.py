@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.roles import OPEN_SUPPORT_REQUESTS
+from admin_portal import outbox
 from support.models import RequestMessage, ServiceRequest
 
 
@@ -86,4 +87,8 @@ def support_answered(message):
         "url": f"{settings.PORTAL_BASE_URL}{service_request.get_absolute_url()}",
     }
     recipient = service_request.contact_email
-    transaction.on_commit(lambda: EmailMessage(subject, body, to=[recipient]).send())
+    transaction.on_commit(
+        lambda: outbox.send_email(
+            EmailMessage(subject, body, to=[recipient]), kind="support answer"
+        )
+    )

@@ -7,10 +7,13 @@ from types import SimpleNamespace
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
+from django.utils import timezone
 
+from admin_portal import outbox
+from admin_portal.models import OutboundMessage
 from security_info import delivery, services, sms
 from security_info.delivery import DeliveryError, Purpose
-from security_info.models import AltEmailDevice, PhoneDevice
+from security_info.models import PhoneDevice
 from tests.factories import make_tenant, make_user
 from tests.helpers import code_in, last_sms_code, make_alt_email, make_phone
 
@@ -226,70 +229,88 @@ def test_empty_allowed_list_allows_every_country(user, settings):
 # --- Gateway failures -------------------------------------------------------------
 
 
-def test_gateway_failure_says_try_again_later_and_leaves_no_code(user, settings):
+def test_gateway_failure_queues_the_code_and_says_so(user, settings):
     settings.SMS_BACKEND = f"{__name__}.FailingGateway"
     phone = make_phone(user, MOBILE)
 
-    error = _error(delivery.send_phone_code, phone, purpose=Purpose.SIGN_IN)
+    message = delivery.send_phone_code(phone, purpose=Purpose.SIGN_IN)
 
-    assert error.code == "gateway_failed"
-    assert error.message == "We couldn't send the code. Try again later."
+    assert message.status == OutboundMessage.Status.QUEUED
+    assert message.attempts == 1
+    assert "HTTP 503" in message.last_error
+    assert delivery.delivery_notice(phone).startswith(
+        "The text message service isn't answering right now."
+    )
     phone.refresh_from_db()
-    assert phone.token is None
+    assert phone.token is not None  # valid until it expires: it may still arrive
 
 
-def test_gateway_failure_saves_no_pending_phone(user, settings):
+def test_a_queued_code_arrives_when_the_gateway_is_back_and_works(user, settings):
     settings.SMS_BACKEND = f"{__name__}.FailingGateway"
+    services.phone_method_start(user=user, raw_number=MOBILE)
+    message = OutboundMessage.objects.get()
 
-    error = _error(services.phone_method_start, user=user, raw_number=MOBILE)
+    settings.SMS_BACKEND = "locmem"
+    assert outbox.deliver(message.pk) == OutboundMessage.Status.SENT
 
-    assert error.code == "gateway_failed"
-    assert not PhoneDevice.objects.filter(user=user).exists()
+    message.refresh_from_db()
+    assert message.attempts == 2
+    assert message.payload == ""  # the text is wiped once sent
+    pending = services.pending_method(services.PHONE, user)
+    assert delivery.delivery_notice(pending) == ""
+    assert services.phone_method_verify(user=user, code=last_sms_code()).confirmed
 
 
-def test_gateway_failure_leaves_the_verified_phone_as_it_was(user, settings):
+def test_a_code_the_gateway_never_took_is_given_up_at_its_expiry(user, settings):
+    settings.SMS_BACKEND = f"{__name__}.FailingGateway"
+    phone = make_phone(user, MOBILE)
+    message = delivery.send_phone_code(phone, purpose=Purpose.SIGN_IN)
+    OutboundMessage.objects.filter(pk=message.pk).update(deadline=timezone.now())
+
+    assert outbox.deliver(message.pk) == OutboundMessage.Status.DEAD
+
+    message.refresh_from_db()
+    assert message.payload == ""  # a code is never kept for a resend
+    assert message.last_error == "The deadline passed before it could be sent."
+    assert delivery.delivery_notice(phone) == "We couldn't send the code. Ask for a new code later."
+    assert sms.outbox == []
+
+
+def test_gateway_failure_keeps_the_pending_phone_and_the_verified_one(user, settings):
     services.phone_method_start(user=user, raw_number=MOBILE)
     verified = services.phone_method_verify(user=user, code=last_sms_code())
     before = PhoneDevice.objects.filter(pk=verified.pk).values().get()
     settings.SMS_BACKEND = f"{__name__}.FailingGateway"
 
-    with pytest.raises(DeliveryError):
-        services.phone_method_start(user=user, raw_number="+31687654321")
+    pending = services.phone_method_start(user=user, raw_number="+31687654321")
 
-    assert list(PhoneDevice.objects.filter(user=user)) == [verified]
+    assert pending.number == "+31687654321"
+    assert not pending.confirmed
     assert PhoneDevice.objects.filter(pk=verified.pk).values().get() == before
 
 
-def test_gateway_failure_on_resend_keeps_the_code_already_sent(user, settings):
+def test_gateway_failure_on_resend_queues_the_new_code(user, settings):
     services.phone_method_start(user=user, raw_number=MOBILE)
-    code = last_sms_code()
     settings.SMS_BACKEND = f"{__name__}.FailingGateway"
 
-    with pytest.raises(DeliveryError):
-        services.phone_method_resend(user=user)
+    services.phone_method_resend(user=user)
 
+    queued = OutboundMessage.objects.filter(status=OutboundMessage.Status.QUEUED).get()
     settings.SMS_BACKEND = "locmem"
-    assert services.phone_method_verify(user=user, code=code).confirmed
+    outbox.deliver(queued.pk)
+    assert len(sms.outbox) == 2
+    assert services.phone_method_verify(user=user, code=last_sms_code()).confirmed
 
 
-def test_gateway_failure_for_a_new_number_keeps_the_pending_one(user, settings):
-    services.phone_method_start(user=user, raw_number=MOBILE)
-    code = last_sms_code()
-    settings.SMS_BACKEND = f"{__name__}.FailingGateway"
-
-    with pytest.raises(DeliveryError):
-        services.phone_method_start(user=user, raw_number="+31687654321")
-
-    settings.SMS_BACKEND = "locmem"
-    pending = services.pending_method(services.PHONE, user)
-    assert pending.number == MOBILE
-    assert services.phone_method_verify(user=user, code=code).number == MOBILE
-
-
-def test_email_failure_saves_no_pending_address(user, settings):
+def test_email_failure_queues_the_code_for_the_pending_address(user, settings):
     settings.EMAIL_BACKEND = f"{__name__}.FailingEmailBackend"
 
-    error = _error(services.email_method_start, user=user, raw_email="megan@example.org")
+    pending = services.email_method_start(user=user, raw_email="megan@example.org")
 
-    assert error.code == "gateway_failed"
-    assert not AltEmailDevice.all_objects.filter(user=user).exists()
+    assert pending.email == "megan@example.org"
+    assert delivery.delivery_notice(pending).startswith(
+        "The email service isn't answering right now."
+    )
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    outbox.deliver(OutboundMessage.objects.get().pk)
+    assert mail.outbox[-1].to == ["megan@example.org"]

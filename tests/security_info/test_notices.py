@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 
+from admin_portal.models import OutboundMessage
 from security_info.notices import notify_security_change
 from tests.factories import make_tenant, make_user
 from tests.helpers import make_alt_email
@@ -83,12 +84,15 @@ def test_no_notice_to_another_users_address(user):
     assert mail.outbox == []
 
 
-def test_failed_notice_is_logged_and_does_not_raise(user, settings, caplog):
+def test_failed_notice_is_queued_and_logged_without_the_address(user, settings, caplog):
     settings.EMAIL_BACKEND = f"{__name__}.FailingEmailBackend"
     make_alt_email(user, "megan@example.org")
 
-    with caplog.at_level(logging.WARNING, logger="security_info.notices"):
+    with caplog.at_level(logging.WARNING, logger="admin_portal.outbox"):
         notify_security_change(user, change="changed")
 
-    assert "could not be sent" in caplog.text
+    assert "(security notice) failed, try 1" in caplog.text
     assert "megan@example.org" not in caplog.text
+    queued = OutboundMessage.objects.get(kind="security notice")
+    assert queued.status == OutboundMessage.Status.QUEUED
+    assert queued.recipients == "megan@example.org"
