@@ -1,4 +1,4 @@
-# Two commands: `make run` serves the portal on http://127.0.0.1:8000 (SQLite),
+# Two commands: `make run` serves the portal on http://localhost:8000 (SQLite),
 # `make test` runs the whole suite. Both set up .venv first.
 PYTHON ?= python3
 VENV := .venv

@@ -6,6 +6,8 @@ from django.utils.translation import ngettext_lazy
 from django_otp import devices_for_user
 from django_otp.forms import OTPTokenForm
 
+from accounts.signin import is_phishing_resistant, phishing_resistant_required
+
 
 class SignInForm(forms.Form):
     username = forms.CharField(
@@ -68,9 +70,17 @@ class SecondStepForm(OTPTokenForm):
 
     def __init__(self, user, request=None, *args, **kwargs):
         super().__init__(user, request, *args, **kwargs)
+        devices = list(devices_for_user(user, confirmed=True))
+        # Passkeys prove the user with a signature, not a typed code: their own
+        # button does that (a device says so with ``signs_in_with_code = False``).
+        by_code = [d for d in devices if getattr(d, "signs_in_with_code", True)]
+        self.has_passkey = any(is_phishing_resistant(d) for d in devices)
+        # An admin whose organization requires a phishing-resistant method, and who
+        # has one, finishes with it; without one, codes still get them to registering one.
+        self.codes_allowed = not (self.has_passkey and phishing_resistant_required(user))
         device = self.fields["otp_device"]
         device.label = _("Verification method")
-        device.choices = [choice for choice in device.choices if choice[0]]
+        device.choices = [(d.persistent_id, d.name) for d in by_code] if self.codes_allowed else []
         if device.choices:
             ids = [value for value, _label in device.choices]
             # The user's default method first, else the first one.
@@ -82,4 +92,4 @@ class SecondStepForm(OTPTokenForm):
         token.widget.attrs.update(
             {"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         )
-        self.interactive = any(d.is_interactive() for d in devices_for_user(user, confirmed=True))
+        self.interactive = self.codes_allowed and any(d.is_interactive() for d in by_code)

@@ -1,6 +1,7 @@
 """Request middleware: the tenant of the signed-in user, and session lifetimes."""
 
 import time
+from urllib.parse import urlencode
 
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
@@ -62,6 +63,10 @@ class TenantMiddleware:
                 # The organization requires admins to use a second factor: no admin
                 # page until this session is verified with one (or one is registered).
                 return redirect("security_info:index")
+            if _phishing_resistant_missing(request) and not _is_mfa_setup_path(request.path):
+                # Codes no longer open the admin center: a passkey must (or be added).
+                query = urlencode({"next": request.get_full_path()})
+                return redirect(f"{reverse('security_info:passkey_required')}?{query}")
         return self.get_response(request)
 
 
@@ -80,15 +85,28 @@ def _second_factor_missing(request):
     )
 
 
+def _phishing_resistant_missing(request):
+    from accounts.signin import is_phishing_resistant, phishing_resistant_required
+
+    user = request.user
+    return phishing_resistant_required(user) and not is_phishing_resistant(
+        getattr(user, "otp_device", None)
+    )
+
+
 def _is_mfa_setup_path(path):
     try:
         setup = reverse("security_info:index")
     except NoReverseMatch:  # security info not installed: nothing to set up with
         return True
+    try:
+        passkey_options = reverse("passkeys:options")  # the setup pages use a passkey
+    except NoReverseMatch:
+        passkey_options = None
     return (
         path.startswith(setup)
         or path in _password_change_paths()
-        or path == reverse("accounts:my_account")
+        or path in (reverse("accounts:my_account"), passkey_options)
     )
 
 

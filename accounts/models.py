@@ -74,6 +74,14 @@ class Tenant(models.Model):
             "can open the admin center."
         ),
     )
+    require_phishing_resistant_for_admins = models.BooleanField(
+        _("require a phishing-resistant method for admins"),
+        default=False,
+        help_text=_(
+            "Admins open the admin center only after verifying with a passkey or security "
+            "key; codes by text message or app no longer do."
+        ),
+    )
     reset_gates_for_users = models.PositiveSmallIntegerField(
         _("verification steps for users' self-service password reset"),
         choices=[(1, _("One")), (2, _("Two"))],

@@ -3,6 +3,8 @@
 import time
 
 from django.contrib.auth import authenticate, login, logout
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django_otp import user_has_device
 
@@ -12,6 +14,10 @@ from accounts.middleware import start_session_clock
 from accounts.models import User
 
 PENDING = "portal_signin_pending"
+# When this session's user last proved who they are by signing in (epoch seconds):
+# pages that need a recent proof (changing security info) accept it for a while.
+AUTHENTICATED_AT = "portal_authenticated_at"
+BACKEND = "accounts.backends.PortalBackend"
 # How long the second step may take after the password was accepted.
 PENDING_SECONDS = 5 * 60
 
@@ -112,11 +118,61 @@ def signin_second_step_failed(request, user):
     _fail(request, user.username, "signin.mfa_failure")
 
 
+def signin_passkey_failed(request, user=None):
+    """Count and audit a passkey that did not sign ``user`` in; raise SignInError.
+
+    Without a user (a passkey nobody here registered) there is no account to
+    count against: the attempt is audited only.
+    """
+    if user is not None:
+        _fail(request, user.username, "signin.passkey_failure")
+    audit_record(
+        action="signin.passkey_failure",
+        request=request,
+        target_type="accounts.user",
+        target_label="(unknown passkey)",
+    )
+    raise SignInError(FAILED)
+
+
+def signin_ready(request, user):
+    """Raise SignInError unless ``user`` may sign in now (not blocked, not locked out)."""
+    if not user.can_sign_in:
+        raise SignInError(FAILED)
+    if lockout.is_locked_out(user.username, lockout.client_ip(request)):
+        raise SignInError(LOCKED)
+    user.backend = BACKEND
+
+
+def phishing_resistant_required(user):
+    """Return whether ``user``'s organization requires them to use a phishing-resistant method."""
+    tenant = user.tenant if user.tenant_id else None
+    return bool(tenant and tenant.require_phishing_resistant_for_admins and user.is_admin)
+
+
+def is_phishing_resistant(device):
+    """Return whether ``device`` (any django-otp device, or None) resists phishing."""
+    return bool(getattr(device, "phishing_resistant", False))
+
+
+def landing_url(request, user):
+    """Return where ``user`` goes after signing in: a safe ``next``, else their start page."""
+    next_url = request.POST.get("next") or request.GET.get("next")
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    if user.tenant_id is None and user.is_staff:
+        return reverse("admin:index")
+    return reverse("accounts:home")
+
+
 def signin_complete(request, user):
     """Log ``user`` in (with ``user.otp_device`` if the second step was passed)."""
     request.session.pop(PENDING, None)
     login(request, user)  # a new session key; django-otp records the device
     start_session_clock(request)
+    request.session[AUTHENTICATED_AT] = int(time.time())
     lockout.reset(user.username, lockout.client_ip(request))
     audit_record(
         action="signin.success",

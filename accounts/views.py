@@ -32,17 +32,6 @@ from admin_portal.tables import Column, render_header, render_rows
 from admin_portal.templatetags.portal import utc_timestamp
 
 
-def _landing_url(request, user):
-    next_url = request.POST.get("next") or request.GET.get("next")
-    if next_url and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return next_url
-    if user.tenant_id is None and user.is_staff:
-        return reverse("admin:index")
-    return reverse("accounts:home")
-
-
 @method_decorator([sensitive_post_parameters("password"), never_cache], name="dispatch")
 class SignInView(FormView):
     form_class = SignInForm
@@ -50,7 +39,7 @@ class SignInView(FormView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and request.method == "GET":
-            return redirect(_landing_url(request, request.user))
+            return redirect(signin.landing_url(request, request.user))
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -73,7 +62,7 @@ class SignInView(FormView):
             next_url = self.request.POST.get("next")
             return redirect(f"{verify}?{urlencode({'next': next_url})}" if next_url else verify)
         signin.signin_complete(self.request, user)
-        return redirect(_landing_url(self.request, user))
+        return redirect(signin.landing_url(self.request, user))
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -92,9 +81,12 @@ class SignInVerifyView(View):
 
     def post(self, request):
         form = SecondStepForm(self.user, request, data=request.POST)
+        if not form.codes_allowed:
+            # Only a passkey finishes this sign-in (the organization's policy).
+            return self.render(form)
         if form.is_valid():
             signin.signin_complete(request, self.user)
-            return redirect(_landing_url(request, self.user))
+            return redirect(signin.landing_url(request, self.user))
         if "otp_challenge" in request.POST:
             # "We sent a code to …" is news, not an error: show it as such.
             sent = form.errors.as_data().get("__all__", [])
@@ -115,7 +107,12 @@ class SignInVerifyView(View):
         return render(
             self.request,
             self.template_name,
-            {"form": form, "next": self.request.GET.get("next", ""), "pending_user": self.user},
+            {
+                "form": form,
+                "next": self.request.GET.get("next", ""),
+                "pending_user": self.user,
+                "passkey_purpose": "verify",
+            },
         )
 
 

@@ -64,7 +64,9 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Passkeys take their relying-party id (the host name) and origin from here, and
+# browsers refuse an IP address as a relying-party id: hence localhost by default.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://localhost:8000").rstrip("/")
 PORTAL_DEFAULT_COUNTRY = env("PORTAL_DEFAULT_COUNTRY", "NL")
 PORTAL_PRODUCT_NAME = env("PORTAL_PRODUCT_NAME", "Admin center")
 # Domain verification: which name servers answer TXT lookups (empty: the system's).

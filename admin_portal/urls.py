@@ -23,5 +23,6 @@ urlpatterns = [
     path("resources/", include("resources.urls")),
     path("reports/", include("reports.urls")),
     path("password/reset/", include("security_info.reset_urls")),
+    path("signin/passkey/", include("security_info.passkey_urls")),
     path("", include("accounts.urls")),
 ]

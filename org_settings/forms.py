@@ -22,6 +22,15 @@ class SecuritySettingsForm(forms.Form):
             "it at every sign-in, before they can open the admin center."
         ),
     )
+    require_phishing_resistant_for_admins = forms.BooleanField(
+        label=_("Require a phishing-resistant method for admins"),
+        required=False,
+        help_text=_(
+            "Admins open the admin center only after verifying with a passkey or security "
+            "key. An admin without one is taken through adding one after their next "
+            "sign-in. Codes by text message or app still work for password reset."
+        ),
+    )
     reset_gates_for_users = forms.TypedChoiceField(
         label=_("Verification steps when users reset their own password"),
         choices=[
@@ -80,6 +89,7 @@ class SecuritySettingsForm(forms.Form):
         days = tenant.password_expiry_days
         return {
             "require_mfa_for_admins": tenant.require_mfa_for_admins,
+            "require_phishing_resistant_for_admins": tenant.require_phishing_resistant_for_admins,
             "reset_gates_for_users": tenant.reset_gates_for_users,
             "password_expiry": cls.AFTER if days else cls.NEVER,
             "password_expiry_days": days,

@@ -13,6 +13,7 @@ from org_settings import dns
 
 SECURITY_FIELDS = (
     "require_mfa_for_admins",
+    "require_phishing_resistant_for_admins",
     "reset_gates_for_users",
     "password_expiry_days",
     "session_idle_minutes",
@@ -30,6 +31,7 @@ def tenant_security_update(
     password_expiry_days,
     session_idle_minutes=None,
     session_max_hours=None,
+    require_phishing_resistant_for_admins=False,
     request=None,
 ):
     """Set the organization's sign-in and recovery policy; return the changed fields.
@@ -40,6 +42,7 @@ def tenant_security_update(
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
     new = {
         "require_mfa_for_admins": require_mfa_for_admins,
+        "require_phishing_resistant_for_admins": require_phishing_resistant_for_admins,
         "reset_gates_for_users": reset_gates_for_users,
         "password_expiry_days": password_expiry_days,
         "session_idle_minutes": session_idle_minutes,

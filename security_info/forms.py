@@ -63,3 +63,21 @@ class ReauthForm(forms.Form):
 
 class ReauthSecondStepForm(SecondStepForm):
     """The code step of re-authentication: the sign-in's second step."""
+
+
+class PasskeyAnswerForm(forms.Form):
+    """The browser's answer to a passkey ceremony, as JSON (filled in by passkeys.js)."""
+
+    credential = forms.CharField(widget=forms.HiddenInput, max_length=20000)
+
+
+class PasskeyRenameForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=64,
+        help_text=_('So you can tell your passkeys apart, such as "Work laptop" or "Blue key".'),
+    )
+
+
+class PasskeyAddForm(PasskeyRenameForm, PasskeyAnswerForm):
+    field_order = ["name", "credential"]

@@ -294,3 +294,43 @@ class TemporaryPassDevice(Device):
         return salted_hmac(
             "security_info.temporary_pass", normalized, algorithm="sha256"
         ).hexdigest()
+
+
+class PasskeyDevice(TimestampMixin, Device):
+    """A passkey or security key (WebAuthn): proves the user without a code to type.
+
+    Phishing-resistant: the browser binds each signature to the portal's origin,
+    so a look-alike site cannot relay it. The private key never leaves the
+    authenticator; the portal keeps the public key (COSE) and the signature
+    counter, which must go up with every use of a key that counts.
+    """
+
+    # Read by accounts through django-otp's generic device API (no import of this app).
+    phishing_resistant = True
+    signs_in_with_code = False
+
+    credential_id = models.BinaryField(max_length=1023)
+    # SHA-256 of the credential id, hex: the unique index that finds a credential.
+    credential_key = models.CharField(max_length=64, unique=True)
+    public_key = models.BinaryField()
+    sign_count = models.PositiveBigIntegerField(default=0)
+    # The WebAuthn user handle: random, the same for all of a user's passkeys.
+    user_handle = models.BinaryField(max_length=64)
+    transports = models.JSONField(default=list, blank=True)
+    discoverable = models.BooleanField(
+        _("can sign in without a name"),
+        default=False,
+        help_text=_("The authenticator said it keeps the passkey for sign-in without a name."),
+    )
+    backed_up = models.BooleanField(_("synced"), default=False)
+
+    class Meta:
+        verbose_name = _("passkey or security key")
+        verbose_name_plural = _("passkeys and security keys")
+
+    def __str__(self):
+        return self.name
+
+    def verify_token(self, token):
+        # Never by a typed code: only by a signed assertion (security_info.passkeys).
+        return False

@@ -1,10 +1,11 @@
 """Reads on security info: what a user has, and what is missing."""
 
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from security_info.models import AltEmailDevice, BackupCodeDevice, PhoneDevice
+from security_info.models import AltEmailDevice, BackupCodeDevice, PasskeyDevice, PhoneDevice
 
 
 def backup_code_device(*, user):
@@ -28,9 +29,13 @@ def security_info_overview(*, user):
     """Return everything the Security info page shows about ``user``."""
     phones = {d.confirmed: d for d in PhoneDevice.objects.filter(user=user)}
     emails = {d.confirmed: d for d in AltEmailDevice.all_objects.filter(user=user)}
-    apps = list(TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id"))
     backup = backup_code_device(user=user)
     methods = sign_in_methods(user=user)
+    # Apps and passkeys are among the sign-in methods already: no query of their own.
+    apps = sorted((m for m in methods if isinstance(m, TOTPDevice)), key=lambda m: m.pk)
+    passkeys = sorted(
+        (m for m in methods if isinstance(m, PasskeyDevice)), key=lambda m: (m.created_at, m.pk)
+    )
     default = user.default_otp_device
     if methods and default not in {m.persistent_id for m in methods}:
         default = methods[0].persistent_id
@@ -47,6 +52,7 @@ def security_info_overview(*, user):
         "alt_email": emails.get(True),
         "alt_email_pending": emails.get(False),
         "apps": apps,
+        "passkeys": passkeys,
         "backup": backup,
         "backup_remaining": backup.remaining if backup else 0,
         "sign_in_methods": methods,
@@ -55,6 +61,13 @@ def security_info_overview(*, user):
         "missing_for_reset": missing_for_reset,
         "mfa_required": bool(is_admin and user.tenant.require_mfa_for_admins and not methods),
     }
+
+
+def passkeys_of(*, user):
+    """Return ``user``'s passkeys, oldest first."""
+    return list(
+        PasskeyDevice.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
+    )
 
 
 def methods_for_admin(*, user):
@@ -66,7 +79,16 @@ def methods_for_admin(*, user):
 
     phone = PhoneDevice.objects.filter(user=user, confirmed=True).first()
     email = AltEmailDevice.all_objects.filter(user=user, confirmed=True).first()
-    apps = TOTPDevice.objects.filter(user=user, confirmed=True).count()
+    # One query for both counts.
+    counts = (
+        type(user)
+        ._default_manager.filter(pk=user.pk)
+        .aggregate(
+            apps=Count("totpdevice", filter=Q(totpdevice__confirmed=True), distinct=True),
+            keys=Count("passkeydevice", filter=Q(passkeydevice__confirmed=True), distinct=True),
+        )
+    )
+    apps, keys = counts["apps"], counts["keys"]
     backup = backup_code_device(user=user)
     return [
         {
@@ -86,6 +108,12 @@ def methods_for_admin(*, user):
             "label": _("Authenticator apps"),
             "detail": str(apps) if apps else "",
             "present": bool(apps),
+        },
+        {
+            "key": "passkeys",
+            "label": _("Passkeys and security keys"),
+            "detail": str(keys) if keys else "",
+            "present": bool(keys),
         },
         {
             "key": "backup_codes",

@@ -11,17 +11,19 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
-from security_info import delivery, validators
+from security_info import delivery, passkeys, validators
 from security_info.models import (
     AltEmailDevice,
     BackupCode,
     BackupCodeDevice,
     CodeCheck,
+    PasskeyDevice,
     PhoneDevice,
 )
 from security_info.notices import notify_security_change
 
 MAX_AUTHENTICATOR_APPS = 5
+MAX_PASSKEYS = 10
 BACKUP_CODE_COUNT = 10
 
 
@@ -378,8 +380,93 @@ def default_method_set(*, user, device, request=None):
     )
 
 
+def passkey_add(*, user, name, credential, request):
+    """Register the passkey the browser made for ``user`` (``credential``, its JSON answer).
+
+    ``request`` carries the ceremony's challenge in its session. Raise
+    ValidationError when the answer does not check out, or the user has the
+    most passkeys allowed.
+    """
+    with transaction.atomic():
+        _lock_user(user)
+        if PasskeyDevice.objects.filter(user=user).count() >= MAX_PASSKEYS:
+            raise ValidationError(
+                _("You can have at most %(max)d passkeys. Delete one first."),
+                code="too_many",
+                params={"max": MAX_PASSKEYS},
+            )
+        try:
+            fields = passkeys.registration_verify(request, user, credential)
+        except passkeys.PasskeyError as error:
+            raise ValidationError(error.message, code=error.code) from None
+        if PasskeyDevice.objects.filter(credential_key=fields["credential_key"]).exists():
+            raise ValidationError(_("This passkey is registered already."), code="duplicate")
+        device = PasskeyDevice(user=user, name=name.strip()[:64], confirmed=True, **fields)
+        device.full_clean()
+        device.save()
+        _registered_sign_in_method(user)
+        audit_record(
+            action="security_info.passkey.add",
+            actor=user,
+            request=request,
+            target=user,
+            new={"passkey": device.name, "discoverable": device.discoverable},
+        )
+    notify_security_change(
+        user, change=_("Passkey or security key %(name)s added") % {"name": device.name}
+    )
+    return device
+
+
+@transaction.atomic
+def passkey_rename(*, user, device, name, request=None):
+    """Give ``user``'s passkey ``device`` a new name."""
+    name = name.strip()[:64]
+    if not name:
+        raise ValidationError(_("Enter a name."), code="required")
+    old = device.name
+    if old == name:
+        return device
+    device.name = name
+    device.save(update_fields=["name"])
+    audit_record(
+        action="security_info.passkey.rename",
+        actor=user,
+        request=request,
+        target=user,
+        old={"passkey": old},
+        new={"passkey": name},
+    )
+    return device
+
+
+@transaction.atomic
+def passkey_delete(*, user, device, request=None, acting_user=None):
+    """Remove ``user``'s passkey ``device``; it no longer signs anyone in."""
+    _lock_user(user)
+    name = device.name
+    was_default = user.default_otp_device == device.persistent_id
+    device.delete()
+    if was_default:
+        user.default_otp_device = ""
+        user.save(update_fields=["default_otp_device"])
+    audit_record(
+        action="security_info.passkey.delete",
+        tenant=user.tenant,
+        actor=acting_user or user,
+        request=request,
+        target=user,
+        old={"passkey": name},
+    )
+    transaction.on_commit(
+        lambda: notify_security_change(
+            user, change=_("Passkey or security key %(name)s removed") % {"name": name}
+        )
+    )
+
+
 # What an admin who may reset a user's password may remove from that user.
-ADMIN_REMOVABLE = ("phone", "email", "apps", "backup_codes")
+ADMIN_REMOVABLE = ("phone", "email", "apps", "passkeys", "backup_codes")
 
 
 @transaction.atomic
@@ -396,6 +483,9 @@ def method_remove_by_admin(*, user, method, acting_user, request=None):
     elif method == "apps":
         for device in TOTPDevice.objects.filter(user=user):
             authenticator_delete(user=user, device=device, request=request, acting_user=acting_user)
+    elif method == "passkeys":
+        for device in PasskeyDevice.objects.filter(user=user):
+            passkey_delete(user=user, device=device, request=request, acting_user=acting_user)
     elif method == "backup_codes":
         if BackupCodeDevice.objects.filter(user=user).delete()[0]:
             audit_record(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from security_info import views
+from security_info import passkey_views, views
 
 app_name = "security_info"
 
@@ -16,5 +16,25 @@ urlpatterns = [
     path("app/add/", views.AuthenticatorAddView.as_view(), name="app_add"),
     path("app/<int:pk>/delete/", views.AuthenticatorDeleteView.as_view(), name="app_delete"),
     path("backup-codes/", views.BackupCodesView.as_view(), name="backup_codes"),
+    path("passkeys/add/", passkey_views.PasskeyAddView.as_view(), name="passkey_add"),
+    path(
+        "passkeys/options/",
+        passkey_views.PasskeyRegistrationOptionsView.as_view(),
+        name="passkey_options",
+    ),
+    path(
+        "passkeys/required/", passkey_views.PasskeyRequiredView.as_view(), name="passkey_required"
+    ),
+    path(
+        "passkeys/<int:pk>/rename/",
+        passkey_views.PasskeyRenameView.as_view(),
+        name="passkey_rename",
+    ),
+    path(
+        "passkeys/<int:pk>/delete/",
+        passkey_views.PasskeyDeleteView.as_view(),
+        name="passkey_delete",
+    ),
+    path("confirm/passkey/", passkey_views.PasskeyReauthView.as_view(), name="reauth_passkey"),
     path("default/", views.DefaultMethodView.as_view(), name="default_method"),
 ]

@@ -21,7 +21,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import lockout
+from accounts import lockout, signin
 from security_info import selectors, services
 from security_info.delivery import DeliveryError, delivery_notice
 from security_info.forms import (
@@ -46,13 +46,19 @@ def _add_errors(form, error, field=None):
         form.add_error(field, error)
 
 
+def recent_auth_at(request):
+    """Return when the user last proved who they are: confirming it's you, or signing in."""
+    session = request.session
+    return max(session.get(REAUTH_AT, 0), session.get(signin.AUTHENTICATED_AT, 0))
+
+
 class RecentAuthMixin(LoginRequiredMixin):
     """Require the password (and a code, if the user has a method) within 10 minutes."""
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        if time.time() - request.session.get(REAUTH_AT, 0) > REAUTH_SECONDS:
+        if time.time() - recent_auth_at(request) > REAUTH_SECONDS:
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('security_info:reauth')}?{query}")
         return super().dispatch(request, *args, **kwargs)
@@ -115,7 +121,20 @@ class ReauthView(LoginRequiredMixin, View):
         return ReauthSecondStepForm(user, self.request, data=data)
 
     def render(self, form, code_form):
-        return render(self.request, self.template_name, {"form": form, "code_form": code_form})
+        passkey = code_form is not None and code_form.has_passkey
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "form": form,
+                "code_form": code_form,
+                "passkey": passkey,
+                # Someone with only passkeys (or an admin whose organization requires
+                # one) confirms with a passkey; there is no password-and-code way.
+                "codes": not passkey or bool(code_form.fields["otp_device"].choices),
+                "next": self.request.GET.get("next", ""),
+            },
+        )
 
 
 class _MethodStartView(RecentAuthMixin, FormView):
@@ -284,7 +303,7 @@ class AuthenticatorAddView(RecentAuthMixin, FormView):
     def dispatch(self, request, *args, **kwargs):
         if (
             request.user.is_authenticated
-            and time.time() - request.session.get(REAUTH_AT, 0) <= REAUTH_SECONDS
+            and time.time() - recent_auth_at(request) <= REAUTH_SECONDS
         ):
             try:
                 self.device = services.authenticator_start(user=request.user)

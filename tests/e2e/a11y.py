@@ -32,6 +32,11 @@ NOT_PAGES = {
     "accounts:language": "a form action (POST only)",
     "security_info:default_method": "a form action (POST only)",
     "users:user_bulk": "a form action (POST only)",
+    "security_info:passkey_options": "JSON for passkeys.js (POST only)",
+    "security_info:reauth_passkey": "a form action (POST only)",
+    "passkeys:options": "JSON for passkeys.js (POST only)",
+    "passkeys:signin": "a form action (POST only)",
+    "passkeys:second_step": "a form action (POST only)",
 }
 
 _axe = Axe()

@@ -22,7 +22,7 @@ def sign_in(page, live_server):
         page.goto(f"{live_server.url}/signin/")
         page.get_by_label("Sign-in name").fill(username)
         page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
 
     return do
 

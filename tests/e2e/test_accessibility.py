@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Tenant, User
 from groups.models import DeletedGroup
+from security_info.models import PasskeyDevice
 from tests.e2e.a11y import NOT_PAGES, axe_violations, crawl, route_name
 from tests.helpers import last_file_code, make_alt_email, make_phone
 from users.models import DeletedUser
@@ -130,7 +131,8 @@ def _sign_in_with_phone(walk, outboxes):
 
 def _security_info_pages(walk, outboxes):
     page = walk.page
-    walk.open("/security-info/app/add/")  # asks for the password and a code first
+    # Just signed in counts as confirmed; the confirm page is opened as it is when not.
+    walk.open("/security-info/confirm/?next=/security-info/app/add/")
     page.locator("#id_password").fill(NEW_PASSWORD)
     with page.expect_navigation():
         page.locator("button[name=otp_challenge]").click()
@@ -164,6 +166,32 @@ def _security_info_pages(walk, outboxes):
     walk.submit()
     walk.check()
     walk.open("/security-info/backup-codes/")
+    _passkey_pages(walk)
+
+
+def _passkey_pages(walk):
+    """The passkey pages (made in the browser by tests/e2e/test_passkeys.py; here one is given)."""
+    admin = User.objects.get(username=ADMIN)
+    key = PasskeyDevice.objects.create(
+        user=admin,
+        name="Blue key",
+        confirmed=True,
+        credential_id=b"a11y",
+        credential_key="a11y".ljust(64, "0"),
+        public_key=b"key",
+        user_handle=b"handle",
+    )
+    walk.open("/security-info/")  # listed
+    walk.open("/security-info/passkeys/add/")
+    walk.open(f"/security-info/passkeys/{key.pk}/rename/")
+    walk.page.locator("#id_name").fill("")
+    walk.submit()
+    walk.check()  # a name is required
+    walk.open(f"/security-info/passkeys/{key.pk}/delete/")
+    Tenant.objects.filter(pk=admin.tenant_id).update(require_phishing_resistant_for_admins=True)
+    walk.open("/security-info/passkeys/required/")
+    Tenant.objects.filter(pk=admin.tenant_id).update(require_phishing_resistant_for_admins=False)
+    key.delete()
 
 
 def _users_pages(walk, tmp_path):

@@ -50,7 +50,7 @@ def test_admin_resets_own_password_through_email_and_sms_then_signs_in(
     # Sign in with the new password; the phone is the second factor.
     page.get_by_label("Sign-in name").fill(admin.username)
     page.get_by_label("Password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("button", name="Send me a code").click()
     expect(page.get_by_text("We sent a code to +31 6 ••••••78.")).to_be_visible()
     page.get_by_label("Code").fill(last_file_code(outboxes / "sms"))
@@ -83,7 +83,7 @@ def test_user_resets_own_password_with_one_sms_code_then_signs_in(
 
     page.get_by_label("Sign-in name").fill(user.username)
     page.get_by_label("Password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("button", name="Send me a code").click()
     page.get_by_label("Code").fill(last_file_code(outboxes / "sms"))
     page.get_by_role("button", name="Verify").click()

@@ -140,7 +140,7 @@ def test_operator_passes_the_second_step_and_reaches_the_operators_site(page, li
     expect(page).to_have_url(re.compile(r"/signin/\?next=%2Foperators%2F$"))
     page.get_by_label("Sign-in name").fill(operator.username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     expect(page.get_by_role("heading", name="Verify your identity")).to_be_visible()
     shot("second-step")

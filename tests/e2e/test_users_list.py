@@ -78,7 +78,7 @@ def test_list_works_without_javascript(browser, live_server, contoso):
     page.goto(f"{live_server.url}/signin/")
     page.get_by_label("Sign-in name").fill(admin.username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.goto(f"{live_server.url}/users/")
     page.get_by_label("Search", exact=True).fill("lorenz")
     page.get_by_role("button", name="Search").click()

@@ -20,6 +20,7 @@ from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
 from billing.models import Invoice, Subscription
 from groups.models import DeletedGroup, Group
 from resources.models import Resource
+from security_info.models import PasskeyDevice
 from support.models import ServiceRequest
 from tests.billing.factories import make_subscription
 from tests.factories import make_tenant, make_user
@@ -106,6 +107,15 @@ FACTORIES = {
     RoleAssignment: _make_role_assignment,
     TOTPDevice: lambda tenant, admin: TOTPDevice.objects.create(
         user=admin, name="Phone", confirmed=True
+    ),
+    PasskeyDevice: lambda tenant, admin: PasskeyDevice.objects.create(
+        user=admin,
+        name="Key",
+        confirmed=True,
+        credential_id=b"id-%d" % admin.pk,
+        credential_key=f"{admin.pk:064x}",
+        public_key=b"key",
+        user_handle=b"handle",
     ),
 }
 

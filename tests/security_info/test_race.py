@@ -13,10 +13,11 @@ from django.db import connection, connections
 from django.test import override_settings
 
 from accounts.models import User
-from security_info import services, sms
-from security_info.models import BackupCodeDevice, PhoneDevice
+from security_info import passkeys, services, sms
+from security_info.models import BackupCodeDevice, PasskeyDevice, PhoneDevice
 from tests.factories import make_tenant, make_user
 from tests.helpers import make_phone
+from tests.security_info.authenticator import SoftAuthenticator
 
 PARALLEL = 20
 
@@ -151,3 +152,39 @@ def test_one_reset_code_submitted_twenty_times_at_once_passes_the_gate_once():
 
     assert AuditEvent.objects.filter(action="password_reset.gate_passed").count() == 1, results
     assert not any(isinstance(result, Exception) for result in results), results
+
+
+class _Request:
+    """As much of a request as the passkey ceremonies use: a session."""
+
+    def __init__(self, session):
+        self.session = session
+
+
+def test_one_passkey_assertion_sent_twenty_times_at_once_signs_in_once(settings):
+    settings.PORTAL_BASE_URL = "https://portal.example"
+    user = make_user(make_tenant())
+    authenticator = SoftAuthenticator()
+    started = _Request({})
+    credential = authenticator.create(
+        passkeys.registration_options(started, user), settings.PORTAL_BASE_URL
+    )
+    fields = passkeys.registration_verify(started, user, credential)
+    PasskeyDevice.objects.create(user=user, name="Key", confirmed=True, **fields)
+    started = _Request({})
+    options = passkeys.authentication_options(started, purpose=passkeys.SIGN_IN)
+    assertion = authenticator.get(options, settings.PORTAL_BASE_URL)
+
+    def use():
+        # The same answer, each with its own copy of the session that asked for it:
+        # as requests racing before any of them saved the session.
+        request = _Request(dict(started.session))
+        return passkeys.authentication_verify(request, assertion, purpose=passkeys.SIGN_IN)
+
+    results = _at_once(use)
+
+    used = [r for r in results if isinstance(r, PasskeyDevice)]
+    refused = [r for r in results if isinstance(r, passkeys.PasskeyError)]
+    assert len(used) == 1, results
+    assert len(refused) == PARALLEL - 1, results
+    assert PasskeyDevice.objects.get().sign_count == 1

@@ -732,3 +732,16 @@ def test_security_info_page_stays_within_the_query_budget(
     client.get("/security-info/")
     with django_assert_max_num_queries(12):
         assert client.get("/security-info/").status_code == 200
+
+
+def test_a_recent_sign_in_counts_as_confirming_it_is_you_for_ten_minutes(client, admin):
+    from accounts.signin import AUTHENTICATED_AT
+
+    client.post("/signin/", {"username": admin.username, "password": PASSWORD})
+    assert client.get("/security-info/phone/").status_code == 200
+
+    session = client.session
+    session[AUTHENTICATED_AT] -= 601
+    session.save()
+
+    assert client.get("/security-info/phone/")["Location"].startswith(REAUTH)
