@@ -101,6 +101,8 @@ ACTION_LABELS = {
     "billing.subscription.renew": _("Subscription renewed"),
     "billing.subscription.payment_method": _("Subscription payment method changed"),
     "users.import_results": _("Passwords of imported users downloaded"),
+    "users.export": _("Users exported (in the background)"),
+    "users.export_download": _("Users export downloaded"),
     "user.restore": _("User restored"),
     "user.purge": _("Deleted user removed for good"),
     "role.assign": _("Role assigned"),

@@ -18,18 +18,21 @@ def csv_safe(value):
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def streaming_csv_response(filename, header, rows):
-    """Return a download of ``header`` and then ``rows`` (an iterable), never all in memory.
+def csv_lines(header, rows):
+    """Yield ``header`` and then each of ``rows`` as a CSV line.
 
     Every cell of ``rows`` is passed through ``csv_safe``; the header is ours.
     """
     writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([csv_safe(cell) for cell in row])
 
-    def lines():
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([csv_safe(cell) for cell in row])
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+def streaming_csv_response(filename, header, rows):
+    """Return a download of ``header`` and then ``rows`` (an iterable), never all in memory."""
+    response = StreamingHttpResponse(
+        csv_lines(header, rows), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -256,6 +256,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "org_settings.tasks.recheck_domains",
         "schedule": crontab(hour=3, minute=30),
     },
+    "expire-user-exports": {
+        "task": "users.tasks.expire_user_exports",
+        "schedule": crontab(minute=45),
+    },
     "retry-due-messages": {
         "task": "admin_portal.tasks.retry_due_messages",
         "schedule": 60.0,
@@ -328,6 +332,9 @@ SMS_FILE_PATH = env("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
 SMS_HTTP_URL = env("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", "")
 SMS_HTTP_TIMEOUT = float(env("SMS_HTTP_TIMEOUT", "5"))
+
+# An Active users export of more rows than this is written by a background job.
+USERS_EXPORT_BACKGROUND_ROWS = env_int("USERS_EXPORT_BACKGROUND_ROWS", 5000)
 
 # The outbox (admin_portal.outbox): a failed SMS or email is tried again after
 # OUTBOX_RETRY_SECONDS, then twice as long each time up to OUTBOX_RETRY_MAX_SECONDS;

@@ -67,3 +67,43 @@ class ImportJob(TenantOwnedModel):
     @property
     def percent(self):
         return 100 if not self.total else min(100, self.hashed * 100 // self.total)
+
+
+class ExportJob(TenantOwnedModel):
+    """A large Active users export, written by a background job for whoever asked.
+
+    ``params`` is the list's query (search, filters, sort) at the time; the file
+    waits encrypted (admin_portal.sealing) in ``sealed_file`` for an hour after
+    it is ready, then is emptied.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Writing the file")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    created_by = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="+", verbose_name=_("asked by")
+    )
+    created_at = models.DateTimeField(_("asked"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    params = models.JSONField(_("search and filters"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.RUNNING
+    )
+    total = models.PositiveIntegerField(_("users"), default=0)
+    written = models.PositiveIntegerField(_("rows written"), default=0)
+    sealed_file = models.TextField(blank=True, default="", editable=False)
+
+    class Meta:
+        verbose_name = _("user export")
+        verbose_name_plural = _("user exports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"users.csv ({self.total})"
+
+    @property
+    def percent(self):
+        return 100 if not self.total else min(100, self.written * 100 // self.total)

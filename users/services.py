@@ -722,3 +722,98 @@ def import_results_downloaded(*, job, acting_user, request=None):
         request=request,
         target=job,
     )
+
+
+# --- large exports ------------------------------------------------------------------
+
+EXPORT_SEAL_PURPOSE = "users.export"
+EXPORT_KEEP_SECONDS = 60 * 60
+
+
+def user_export_start(*, tenant, acting_user, params, request=None):
+    """Have a worker write the Active users export ``params`` selects; return the job.
+
+    ``params`` is the list's query as a dict of lists (search, filters, sort).
+    Raise ValidationError when its filters are not valid.
+    """
+    from django.http import QueryDict
+
+    from admin_portal import jobs
+    from users import exports
+    from users.models import ExportJob
+    from users.tasks import export_users
+
+    query = QueryDict(mutable=True)
+    for key, values in params.items():
+        query.setlist(key, values)
+    total = exports.selection(tenant, query).count()
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            tenant=tenant, created_by=acting_user, params=params, total=total
+        )
+        audit_record(
+            action="users.export",
+            tenant=tenant,
+            actor=acting_user,
+            request=request,
+            target=job,
+            new={"users": total, "query": params},
+        )
+        # Only the id travels: the worker reads the query from the row.
+        transaction.on_commit(lambda: jobs.enqueue(export_users, job.pk))
+    return job
+
+
+def user_export_write(*, job_id):
+    """Write export ``job_id``'s file, recording progress (the workers' task)."""
+    from django.http import QueryDict
+
+    from admin_portal.sealing import seal
+    from users import exports
+    from users.models import ExportJob
+
+    job = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING).first()
+    if job is None:
+        return  # ended already (a duplicate delivery), or gone
+    query = QueryDict(mutable=True)
+    for key, values in job.params.items():
+        query.setlist(key, values)
+    try:
+        text = exports.write(
+            job.tenant,
+            exports.selection(job.tenant, query),
+            progress=lambda written: ExportJob.objects.filter(pk=job_id).update(written=written),
+        )
+    except Exception:
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ExportJob.Status.FAILED, finished_at=timezone.now()
+        )
+        raise
+    ExportJob.objects.filter(pk=job_id).update(
+        status=ExportJob.Status.DONE,
+        finished_at=timezone.now(),
+        written=max(text.count("\n") - 1, 0),
+        sealed_file=seal(text, purpose=EXPORT_SEAL_PURPOSE),
+    )
+
+
+def user_export_downloaded(*, job, acting_user, request=None):
+    """Record that an export's file was handed out."""
+    audit_record(
+        action="users.export_download",
+        tenant=job.tenant,
+        actor=acting_user,
+        request=request,
+        target=job,
+    )
+
+
+def user_exports_expire(*, now=None):
+    """Empty the files of exports ready for longer than an hour; return how many."""
+    from users.models import ExportJob
+
+    now = now or timezone.now()
+    return ExportJob.objects.filter(
+        status=ExportJob.Status.DONE,
+        finished_at__lt=now - timedelta(seconds=EXPORT_KEEP_SECONDS),
+    ).update(status=ExportJob.Status.EXPIRED, sealed_file="")

@@ -2,7 +2,12 @@
 
 from celery import shared_task
 
-from users.services import deleted_users_purge, import_passwords_set
+from users.services import (
+    deleted_users_purge,
+    import_passwords_set,
+    user_export_write,
+    user_exports_expire,
+)
 
 
 @shared_task
@@ -19,3 +24,15 @@ def import_passwords_hash(job_id):
     (see ``users.services.IMPORT_SEAL_PURPOSE``), never in the broker.
     """
     import_passwords_set(job_id=job_id)
+
+
+@shared_task
+def export_users(job_id):
+    """Write the file of Active users export ``job_id`` (the query waits on its row)."""
+    user_export_write(job_id=job_id)
+
+
+@shared_task
+def expire_user_exports():
+    """Empty the export files ready for longer than an hour (hourly)."""
+    return user_exports_expire()

@@ -7,6 +7,10 @@ app_name = "users"
 urlpatterns = [
     path("", views.UserListView.as_view(), name="user_list"),
     path("export/", views.UserExportView.as_view(), name="user_export"),
+    path("export/<int:pk>/", views.ExportJobDetailView.as_view(), name="export_detail"),
+    path(
+        "export/<int:pk>/users.csv", views.ExportJobDownloadView.as_view(), name="export_download"
+    ),
     path("bulk/", views.UserBulkView.as_view(), name="user_bulk"),
     path("deleted/", views.DeletedUserListView.as_view(), name="user_deleted_list"),
     path("deleted/<int:pk>/restore/", views.UserRestoreView.as_view(), name="user_restore"),

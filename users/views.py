@@ -1,6 +1,7 @@
 import math
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
@@ -52,7 +53,7 @@ from groups import selectors as group_selectors
 from groups import services as group_services
 from security_info import selectors as security_info_selectors
 from security_info import services as security_info_services
-from users import csv_import, selectors, services
+from users import csv_import, exports, selectors, services
 from users.forms import (
     SignInNameForm,
     UserAddBasicsForm,
@@ -62,7 +63,7 @@ from users.forms import (
     UserProfileForm,
     UserRestoreForm,
 )
-from users.models import DeletedUser, ImportJob
+from users.models import DeletedUser, ExportJob, ImportJob
 
 # The list's columns: sort key (None: not sortable) and heading.
 LIST_COLUMNS = [
@@ -215,73 +216,89 @@ class UserListView(TenantScopedMixin, TemplateView):
         return context
 
 
-def _export_rows(tenant, users):
-    # Roles belong to few users: one query for all of them, then the users streamed.
-    roles = selectors.roles_by_user(tenant=tenant, user_ids=None)
-    licenses = billing_selectors.product_names_by_user(tenant=tenant, user_ids=None)
-    blocked, allowed = _("Blocked"), _("Allowed")
-    for user in users.iterator(chunk_size=2000):
-        yield [
-            user.display_name,
-            user.username,
-            user.first_name,
-            user.last_name,
-            user.job_title,
-            user.department,
-            "; ".join(roles.get(user.pk, ())),
-            "; ".join(licenses.get(user.pk, ())),
-            blocked if user.is_sign_in_blocked else allowed,
-            user.date_joined.date().isoformat(),
-        ]
-
-
-def _export_header():
-    return [
-        _("Display name"),
-        _("Sign-in name"),
-        _("First name"),
-        _("Last name"),
-        _("Job title"),
-        _("Department"),
-        _("Roles"),
-        _("Licenses"),
-        _("Sign-in status"),
-        _("Created"),
-    ]
-
-
-_EXPORT_FIELDS = (
-    "id",
-    "display_name",
-    "username",
-    "first_name",
-    "last_name",
-    "job_title",
-    "department",
-    "is_sign_in_blocked",
-    "date_joined",
-)
-
-
 class UserExportView(TenantScopedMixin, View):
-    """Every user the list's search and filters select, as CSV, streamed."""
+    """Every user the list's search and filters select, as CSV.
+
+    Up to ``USERS_EXPORT_BACKGROUND_ROWS`` rows the file streams at once; a
+    larger selection is offered to a background job, whose page follows it.
+    """
 
     permission_required = VIEW_USERS
+    template_name = "users/export_confirm.html"
 
     def get(self, request):
-        users, user_filter = selectors.user_list(tenant=request.tenant, params=request.GET)
-        if user_filter.is_bound and not user_filter.is_valid():
-            # Exporting would silently hand over everyone instead of the selection.
+        try:
+            users = exports.selection(request.tenant, request.GET)
+        except ValidationError as error:
             return HttpResponseBadRequest(
-                _("The filters are not valid. Correct them on the users page."),
-                content_type="text/plain; charset=utf-8",
+                error.messages[0], content_type="text/plain; charset=utf-8"
             )
-        users = users.order_by(*selectors.sort_expressions(user_filter.sort_key))
-        return streaming_csv_response(
-            "users.csv",
-            _export_header(),
-            _export_rows(request.tenant, users.only(*_EXPORT_FIELDS)),
+        limit = settings.USERS_EXPORT_BACKGROUND_ROWS
+        if users[: limit + 1].count() <= limit:
+            return streaming_csv_response(
+                "users.csv", exports.header(), exports.rows(request.tenant, users)
+            )
+        return render(
+            request,
+            self.template_name,
+            {"total": users.count(), "query": request.GET.urlencode()},
         )
+
+    def post(self, request):
+        query = QueryDict(request.POST.get("query", ""))
+        try:
+            job = services.user_export_start(
+                tenant=request.tenant,
+                acting_user=request.user,
+                params={key: query.getlist(key) for key in query},
+                request=request,
+            )
+        except ValidationError as error:
+            return HttpResponseBadRequest(
+                error.messages[0], content_type="text/plain; charset=utf-8"
+            )
+        return redirect("users:export_detail", pk=job.pk)
+
+
+class ExportJobDetailView(TenantScopedMixin, DetailView):
+    """A large export's progress (polled while it is written) and its file, for who asked."""
+
+    permission_required = VIEW_USERS
+    model = ExportJob
+    template_name = "users/export_detail.html"
+    progress_template_name = "users/inc/export_progress.html"
+    context_object_name = "job"
+
+    def get_queryset(self):
+        # Only the admin who asked sees the job: the file holds the whole selection.
+        return super().get_queryset().filter(created_by=self.request.user)
+
+    def get_template_names(self):
+        if self.request.headers.get("HX-Request"):
+            return [self.progress_template_name]
+        return [self.template_name]
+
+
+@method_decorator(never_cache, name="dispatch")
+class ExportJobDownloadView(ExportJobDetailView):
+    """The export's file, while it is kept (an hour after it is ready)."""
+
+    def get(self, request, *args, **kwargs):
+        self.object = job = self.get_object()
+        try:
+            text = job.sealed_file and unseal(
+                job.sealed_file,
+                purpose=services.EXPORT_SEAL_PURPOSE,
+                max_age=services.EXPORT_KEEP_SECONDS,
+            )
+        except SealBroken:
+            text = ""
+        if not text:
+            return self.render_to_response(self.get_context_data(file_gone=True))
+        services.user_export_downloaded(job=job, acting_user=request.user, request=request)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="users-{job.pk}.csv"'
+        return response
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -321,13 +338,13 @@ class UserBulkView(TenantScopedMixin, View):
         if action == "export":
             return streaming_csv_response(
                 "users-selected.csv",
-                _export_header(),
-                _export_rows(
+                exports.header(),
+                exports.rows(
                     request.tenant,
                     selectors.user_list(tenant=request.tenant)[0]
                     .filter(pk__in=[user.pk for user in users])
                     .order_by(*selectors.sort_expressions(selectors.DEFAULT_SORT))
-                    .only(*_EXPORT_FIELDS),
+                    .only(*exports.FIELDS),
                 ),
             )
         messages.error(request, _("Choose an action."))

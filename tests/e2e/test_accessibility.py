@@ -237,6 +237,10 @@ def _users_pages(walk, tmp_path):
     )
     walk.check()  # the import's progress and result
 
+    walk.open("/users/export/")  # more users than USERS_EXPORT_BACKGROUND_ROWS
+    walk.submit()
+    walk.check()  # the background export's progress and file
+
     walk.open("/users/999999/")  # the portal's 404 page
 
 
@@ -286,8 +290,9 @@ def _page_routes():
 
 @pytest.mark.parametrize("language", ["en", "nl"])
 def test_every_page_has_no_serious_axe_violations(
-    page, live_server, demo, outboxes, tmp_path, language
+    page, live_server, demo, outboxes, tmp_path, language, settings
 ):
+    settings.USERS_EXPORT_BACKGROUND_ROWS = 5
     _use_language(demo, page, language)
     walk = Walk(page, live_server.url)
 

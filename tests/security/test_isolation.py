@@ -25,7 +25,7 @@ from support.models import ServiceRequest
 from tests.billing.factories import make_subscription
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_not_found, sign_in
-from users.models import DeletedUser, ImportJob
+from users.models import DeletedUser, ExportJob, ImportJob
 from users.services import users_delete
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +102,9 @@ FACTORIES = {
     ),
     ImportJob: lambda tenant, admin: ImportJob.objects.create(
         tenant=tenant, created_by=admin, file_name="users.csv", total=0, status="done"
+    ),
+    ExportJob: lambda tenant, admin: ExportJob.objects.create(
+        tenant=tenant, created_by=admin, total=0, status="done"
     ),
     Domain: _make_domain,
     RoleAssignment: _make_role_assignment,

@@ -8,7 +8,9 @@ cookie jar plays the browser and moves between the nodes as a load balancer woul
 Proven here: a session signed in on A is valid on B; a sign-in lockout reached
 through A holds on B; the SMS send limit reached through A holds on B; an admin's
 password reset on A ends the user's session on B; a bulk import confirmed on A
-has its passwords set by the worker, and its progress shows on B.
+has its passwords set by the worker, and its progress shows on B; a users export
+asked for on A is written by the worker, and B shows its progress and hands out
+the file.
 """
 
 import re
@@ -32,6 +34,7 @@ def nodes(tmp_path_factory):
     if not services_up():
         pytest.skip("needs this machine's PostgreSQL (5432) and Redis (6379)")
     cluster = Cluster(tmp_path_factory.mktemp("nodes"), nodes=2)
+    cluster.env["USERS_EXPORT_BACKGROUND_ROWS"] = "2"  # every users export is a job
     try:
         cluster.start(_SETUP.format(password=PASSWORD))
         worker_log = cluster.start_worker()
@@ -147,3 +150,26 @@ def test_an_import_started_on_one_node_is_finished_by_the_worker_and_shown_on_th
         assert time.monotonic() < deadline, progress[-800:]
         time.sleep(0.3)
     assert "users.tasks.import_passwords_hash" in nodes["worker_log"].read_text()
+
+
+def test_an_export_asked_for_on_one_node_is_written_by_the_worker_and_downloaded_on_the_other(
+    nodes,
+):
+    admin = Browser()
+    admin.sign_in(nodes["a"], ADMIN, PASSWORD)
+    status, _, content = admin.get(nodes["a"], "/users/export/")
+    assert status == 200 and 'data-testid="export-confirm"' in content, content[:500]
+    status, path, _ = admin.follow(nodes["a"], "POST", "/users/export/", {"query": ""})
+    job = re.search(r"/users/export/(\d+)/", path).group(1)
+
+    deadline = time.monotonic() + 60
+    while True:
+        _, _, progress = admin.get(nodes["b"], f"/users/export/{job}/")
+        if 'data-testid="export-download"' in progress:
+            break
+        assert time.monotonic() < deadline, progress[-800:]
+        time.sleep(0.3)
+    status, _, csv_text = admin.get(nodes["b"], f"/users/export/{job}/users.csv")
+    assert status == 200
+    assert "user@nodes.example" in csv_text and "admin@nodes.example" in csv_text
+    assert "users.tasks.export_users" in nodes["worker_log"].read_text()
