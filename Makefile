@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-HOST ?= 127.0.0.1
+HOST ?= localhost
 PORT ?= 8000
 PYTEST_ARGS ?=
 
