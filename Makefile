@@ -56,8 +56,9 @@ beat: venv
 	mkdir -p var
 	$(VENV)/bin/celery -A admin_portal beat --loglevel info --schedule var/celerybeat-schedule
 
-# Several app nodes over this machine's PostgreSQL and Redis: the multi-node and
-# fault tests, then the full load benchmark (50 admins for 60 seconds).
+# Several app nodes over this machine's PostgreSQL and Redis: `make system` runs the
+# multi-node, fault and SMS-gateway tests and a short load run; `make load` the full
+# load benchmark (50 admins for 60 seconds, then the framing of the limit).
 system: venv
 	$(VENV)/bin/pytest -m system tests/system
 
