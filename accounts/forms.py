@@ -69,7 +69,7 @@ class SecondStepForm(OTPTokenForm):
     }
 
     def __init__(self, user, request=None, *args, **kwargs):
-        super().__init__(user, request, *args, **kwargs)
+        # One look at the user's devices serves the choices and everything below.
         devices = list(devices_for_user(user, confirmed=True))
         # Passkeys prove the user with a signature, not a typed code: their own
         # button does that (a device says so with ``signs_in_with_code = False``).
@@ -78,9 +78,12 @@ class SecondStepForm(OTPTokenForm):
         # An admin whose organization requires a phishing-resistant method, and who
         # has one, finishes with it; without one, codes still get them to registering one.
         self.codes_allowed = not (self.has_passkey and phishing_resistant_required(user))
+        self._code_choices = (
+            [(d.persistent_id, d.name) for d in by_code] if self.codes_allowed else []
+        )
+        super().__init__(user, request, *args, **kwargs)
         device = self.fields["otp_device"]
         device.label = _("Verification method")
-        device.choices = [(d.persistent_id, d.name) for d in by_code] if self.codes_allowed else []
         if device.choices:
             ids = [value for value, _label in device.choices]
             # The user's default method first, else the first one.
@@ -93,3 +96,7 @@ class SecondStepForm(OTPTokenForm):
             {"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         )
         self.interactive = self.codes_allowed and any(d.is_interactive() for d in by_code)
+
+    def device_choices(self, user):
+        # In place of django-otp's, which would look the devices up again.
+        return self._code_choices

@@ -155,12 +155,19 @@ def is_phishing_resistant(device):
     return bool(getattr(device, "phishing_resistant", False))
 
 
-def landing_url(request, user):
-    """Return where ``user`` goes after signing in: a safe ``next``, else their start page."""
+def safe_next(request):
+    """Return the request's ``next`` (form or query) when it stays on this site, else ""."""
     next_url = request.POST.get("next") or request.GET.get("next")
     if next_url and url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
+        return next_url
+    return ""
+
+
+def landing_url(request, user):
+    """Return where ``user`` goes after signing in: a safe ``next``, else their start page."""
+    if next_url := safe_next(request):
         return next_url
     if user.tenant_id is None and user.is_staff:
         return reverse("admin:index")

@@ -3,14 +3,12 @@
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
 from accounts import signin
-from accounts.audit import audit_record
 from admin_portal import outbox
 from admin_portal.models import OutboundMessage
 from security_info.sms import mask_number
@@ -88,15 +86,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send the selected given-up messages again"))
     def send_again(self, request, queryset):
-        with transaction.atomic():
-            queued = outbox.resend(queryset)
-            for message in queued:
-                audit_record(
-                    action="operator.outbox.resend",
-                    actor=request.user,
-                    request=request,
-                    target=message,
-                )
+        queued = outbox.resend(queryset, acting_user=request.user, request=request)
         if queued:
             self.message_user(
                 request,

@@ -131,12 +131,15 @@ def retry_due():
     return tried
 
 
-def resend(queryset):
+@transaction.atomic
+def resend(queryset, *, acting_user, request=None):
     """Queue the given-up messages in ``queryset`` once more (an operator's action).
 
     Messages whose text was wiped (codes) cannot be sent again and are skipped.
-    Return the messages queued.
+    Each one queued is audited. Return the messages queued.
     """
+    from accounts.audit import audit_record
+
     now = timezone.now()
     queued = []
     for message in queryset.filter(status=Status.DEAD).exclude(payload=""):
@@ -145,6 +148,9 @@ def resend(queryset):
         message.next_attempt_at = now
         message.save(update_fields=["status", "deadline", "next_attempt_at"])
         transaction.on_commit(partial(jobs.enqueue, _task(), message.pk))
+        audit_record(
+            action="operator.outbox.resend", actor=acting_user, request=request, target=message
+        )
         queued.append(message)
     return queued
 

@@ -15,7 +15,6 @@ from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -23,7 +22,6 @@ from django.views.generic import FormView
 from django_otp import login as otp_login
 
 from accounts import lockout, signin
-from accounts.audit import audit_record
 from security_info import passkeys, selectors, services
 from security_info.forms import PasskeyAddForm, PasskeyAnswerForm, PasskeyRenameForm
 from security_info.models import PasskeyDevice, TemporaryPassDevice
@@ -31,12 +29,13 @@ from security_info.views import REAUTH_AT, RecentAuthMixin
 
 
 def _next_url(request, default):
-    next_url = request.POST.get("next") or request.GET.get("next")
-    if next_url and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return next_url
-    return default
+    return signin.safe_next(request) or default
+
+
+def _with_next(url_name, next_url):
+    """Return the URL named ``url_name``, passing ``next_url`` on when there is one."""
+    url = reverse(url_name)
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
 def may_add_passkey(request):
@@ -213,9 +212,10 @@ class PasskeyAssertionOptionsView(View):
             user = request.user
         else:
             return HttpResponseBadRequest("unknown purpose")
-        if user is not None and not selectors.passkeys_of(user=user):
+        try:
+            return _json(passkeys.authentication_options(request, purpose=purpose, user=user))
+        except passkeys.PasskeyError:
             return JsonResponse({"error": "no passkey"}, status=400)
-        return _json(passkeys.authentication_options(request, purpose=purpose, user=user))
 
 
 def _answer(request):
@@ -230,9 +230,7 @@ class PasskeySignInView(View):
     http_method_names = ["post"]
 
     def post(self, request):
-        signin_url = reverse("accounts:signin")
-        next_url = _next_url(request, "")
-        back = f"{signin_url}?{urlencode({'next': next_url})}" if next_url else signin_url
+        back = _with_next("accounts:signin", _next_url(request, ""))
         try:
             device = passkeys.authentication_verify(
                 request, _answer(request), purpose=passkeys.SIGN_IN
@@ -280,9 +278,7 @@ class PasskeySecondStepView(View):
                     messages.error(request, failed.message)
                     return redirect("accounts:signin")
             messages.error(request, error.message)
-            verify = reverse("accounts:signin_verify")
-            next_url = _next_url(request, "")
-            return redirect(f"{verify}?{urlencode({'next': next_url})}" if next_url else verify)
+            return redirect(_with_next("accounts:signin_verify", _next_url(request, "")))
         user.otp_device = device
         signin.signin_complete(request, user)
         return redirect(signin.landing_url(request, user))
@@ -300,7 +296,7 @@ class PasskeyReauthView(LoginRequiredMixin, View):
         next_url = _next_url(request, reverse("security_info:index"))
         if lockout.is_locked_out(user.username, ip):
             messages.error(request, _("Too many failed attempts. Wait a while and try again."))
-            return redirect(f"{reverse('security_info:reauth')}?{urlencode({'next': next_url})}")
+            return redirect(_with_next("security_info:reauth", next_url))
         try:
             device = passkeys.authentication_verify(
                 request, _answer(request), purpose=passkeys.REAUTH, user=user
@@ -308,7 +304,7 @@ class PasskeyReauthView(LoginRequiredMixin, View):
         except passkeys.PasskeyError as error:
             lockout.record_failure(user.username, ip)
             messages.error(request, error.message)
-            return redirect(f"{reverse('security_info:reauth')}?{urlencode({'next': next_url})}")
+            return redirect(_with_next("security_info:reauth", next_url))
         otp_login(request, device)
         request.session[REAUTH_AT] = int(time.time())
         return redirect(next_url)
@@ -345,16 +341,6 @@ class PasskeyRequiredView(LoginRequiredMixin, View):
         except passkeys.PasskeyError as error:
             lockout.record_failure(user.username, lockout.client_ip(request))
             messages.error(request, error.message)
-            return redirect(
-                f"{reverse('security_info:passkey_required')}?"
-                f"{urlencode({'next': _next_url(request, '')})}"
-            )
-        otp_login(request, device)
-        audit_record(
-            action="signin.step_up",
-            actor=user,
-            request=request,
-            target=user,
-            new={"passkey": device.name},
-        )
+            return redirect(_with_next("security_info:passkey_required", _next_url(request, "")))
+        services.passkey_step_up(user=user, device=device, request=request)
         return redirect(_next_url(request, reverse("accounts:home")))

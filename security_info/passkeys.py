@@ -186,11 +186,14 @@ def authentication_options(request, *, purpose, user=None):
     sign-in) the authenticator offers its discoverable credentials for this
     site. For sign-in and for confirming it's you the authenticator must also
     verify the person (PIN or biometrics): the passkey is then both factors.
+    Raise PasskeyError when ``user`` has no passkey.
     """
     if purpose not in PURPOSES:
         raise ValueError(f"Unknown passkey purpose {purpose!r}.")
     rp_id, _origin = relying_party()
     devices = [] if user is None else list(PasskeyDevice.objects.filter(user=user, confirmed=True))
+    if user is not None and not devices:
+        raise PasskeyError(NOT_REGISTERED, "none", user=user)
     # Alone (sign-in, confirming it's you) a passkey must also verify the person.
     verify_person = purpose in (SIGN_IN, REAUTH)
     options = generate_authentication_options(

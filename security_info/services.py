@@ -306,8 +306,24 @@ def authenticator_confirm(*, user, device_id, code, name="", request=None):
     return device
 
 
-@transaction.atomic
 def authenticator_delete(*, user, device, request=None, acting_user=None):
+    _device_delete(
+        user=user,
+        device=device,
+        action="security_info.app.delete",
+        label="app",
+        change=_("Authenticator app %(name)s removed"),
+        request=request,
+        acting_user=acting_user,
+    )
+
+
+@transaction.atomic
+def _device_delete(*, user, device, action, label, change, request, acting_user):
+    """Delete ``user``'s named method ``device``; audit it as ``action`` and send the notice.
+
+    ``change`` is the notice's text, with ``%(name)s`` for the device's name.
+    """
     _lock_user(user)
     name = device.name
     was_default = user.default_otp_device == device.persistent_id
@@ -316,18 +332,14 @@ def authenticator_delete(*, user, device, request=None, acting_user=None):
         user.default_otp_device = ""
         user.save(update_fields=["default_otp_device"])
     audit_record(
-        action="security_info.app.delete",
+        action=action,
         tenant=user.tenant,
         actor=acting_user or user,
         request=request,
         target=user,
-        old={"app": name},
+        old={label: name},
     )
-    transaction.on_commit(
-        lambda: notify_security_change(
-            user, change=_("Authenticator app %(name)s removed") % {"name": name}
-        )
-    )
+    transaction.on_commit(lambda: notify_security_change(user, change=change % {"name": name}))
 
 
 def _new_backup_code():
@@ -440,28 +452,30 @@ def passkey_rename(*, user, device, name, request=None):
     return device
 
 
-@transaction.atomic
 def passkey_delete(*, user, device, request=None, acting_user=None):
     """Remove ``user``'s passkey ``device``; it no longer signs anyone in."""
-    _lock_user(user)
-    name = device.name
-    was_default = user.default_otp_device == device.persistent_id
-    device.delete()
-    if was_default:
-        user.default_otp_device = ""
-        user.save(update_fields=["default_otp_device"])
-    audit_record(
+    _device_delete(
+        user=user,
+        device=device,
         action="security_info.passkey.delete",
-        tenant=user.tenant,
-        actor=acting_user or user,
+        label="passkey",
+        change=_("Passkey or security key %(name)s removed"),
+        request=request,
+        acting_user=acting_user,
+    )
+
+
+def passkey_step_up(*, user, device, request):
+    """Verify ``request``'s session with ``user``'s passkey ``device``, as the policy asks."""
+    from django_otp import login as otp_login
+
+    otp_login(request, device)
+    audit_record(
+        action="signin.step_up",
+        actor=user,
         request=request,
         target=user,
-        old={"passkey": name},
-    )
-    transaction.on_commit(
-        lambda: notify_security_change(
-            user, change=_("Passkey or security key %(name)s removed") % {"name": name}
-        )
+        new={"passkey": device.name},
     )
 
 

@@ -730,23 +730,28 @@ EXPORT_SEAL_PURPOSE = "users.export"
 EXPORT_KEEP_SECONDS = 60 * 60
 
 
+def _export_query(params):
+    """Return ``params`` (the list's query as a dict of lists) as the QueryDict the list reads."""
+    from django.http import QueryDict
+
+    query = QueryDict(mutable=True)
+    for key, values in params.items():
+        query.setlist(key, values)
+    return query
+
+
 def user_export_start(*, tenant, acting_user, params, request=None):
     """Have a worker write the Active users export ``params`` selects; return the job.
 
     ``params`` is the list's query as a dict of lists (search, filters, sort).
     Raise ValidationError when its filters are not valid.
     """
-    from django.http import QueryDict
-
     from admin_portal import jobs
     from users import exports
     from users.models import ExportJob
     from users.tasks import export_users
 
-    query = QueryDict(mutable=True)
-    for key, values in params.items():
-        query.setlist(key, values)
-    total = exports.selection(tenant, query).count()
+    total = exports.selection(tenant, _export_query(params)).count()
     with transaction.atomic():
         job = ExportJob.objects.create(
             tenant=tenant, created_by=acting_user, params=params, total=total
@@ -766,8 +771,6 @@ def user_export_start(*, tenant, acting_user, params, request=None):
 
 def user_export_write(*, job_id):
     """Write export ``job_id``'s file, recording progress (the workers' task)."""
-    from django.http import QueryDict
-
     from admin_portal.sealing import seal
     from users import exports
     from users.models import ExportJob
@@ -775,13 +778,10 @@ def user_export_write(*, job_id):
     job = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING).first()
     if job is None:
         return  # ended already (a duplicate delivery), or gone
-    query = QueryDict(mutable=True)
-    for key, values in job.params.items():
-        query.setlist(key, values)
     try:
         text = exports.write(
             job.tenant,
-            exports.selection(job.tenant, query),
+            exports.selection(job.tenant, _export_query(job.params)),
             progress=lambda written: ExportJob.objects.filter(pk=job_id).update(written=written),
         )
     except Exception:

@@ -1,6 +1,8 @@
 import pytest
 
+from accounts.roles import GLOBAL_ADMIN
 from security_info import sms
+from tests.factories import make_tenant, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -12,3 +14,19 @@ def _outboxes(settings):
     sms.outbox.clear()
     yield
     sms.outbox.clear()
+
+
+@pytest.fixture
+def tenant():
+    """An organization; test files that need another kind define their own."""
+    return make_tenant(domain="contoso.example")
+
+
+@pytest.fixture
+def admin(tenant):
+    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
+
+
+@pytest.fixture
+def member(tenant):
+    return make_user(tenant, "mia", display_name="Mia Member")

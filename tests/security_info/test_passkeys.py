@@ -17,7 +17,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from accounts.models import AuditEvent
-from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
+from accounts.roles import HELPDESK_ADMIN
 from security_info import passkeys, services
 from security_info.models import PasskeyDevice
 from security_info.views import REAUTH_AT
@@ -40,21 +40,6 @@ ORIGIN = "https://portal.example"
 @pytest.fixture(autouse=True)
 def _portal(settings):
     settings.PORTAL_BASE_URL = ORIGIN
-
-
-@pytest.fixture
-def tenant():
-    return make_tenant(domain="contoso.example")
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
-
-
-@pytest.fixture
-def member(tenant):
-    return make_user(tenant, "mia", display_name="Mia Member")
 
 
 @pytest.fixture
@@ -683,3 +668,12 @@ def test_a_failed_step_up_leaves_the_admin_center_closed(client, tenant, admin, 
     client.post("/security-info/passkeys/required/", {"credential": credential})
 
     assert client.get("/users/")["Location"].startswith("/security-info/passkeys/required/")
+
+
+def test_no_options_for_someone_without_a_passkey(client, admin):
+    sign_in(client, admin)
+
+    response = client.post("/signin/passkey/options/", {"purpose": "reauth"})
+
+    assert response.status_code == 400
+    assert passkeys.AUTHENTICATION not in client.session

@@ -11,7 +11,6 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import lockout
-from accounts.roles import GLOBAL_ADMIN
 from security_info import services, sms
 from security_info.models import AltEmailDevice, BackupCodeDevice, PhoneDevice
 from security_info.views import REAUTH_AT
@@ -43,21 +42,6 @@ class FailingGateway:
         from security_info.sms import SMSDeliveryError
 
         raise SMSDeliveryError("The SMS gateway answered HTTP 503.")
-
-
-@pytest.fixture
-def tenant():
-    return make_tenant(domain="contoso.example")
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
-
-
-@pytest.fixture
-def member(tenant):
-    return make_user(tenant, "mia", display_name="Mia Member")
 
 
 @pytest.fixture
