@@ -18,11 +18,14 @@ def audit_record(
     target_label="",
     old=None,
     new=None,
+    ip_address=None,
+    user_agent="",
 ):
     """Append one audit event and return it.
 
     ``target`` may be a model instance, from which type, id and label are taken;
-    ``request`` supplies the client address and user agent.
+    ``request`` supplies the client address and user agent (or, in a background
+    job, ``ip_address`` and ``user_agent`` that the request left).
     """
     if target is not None:
         target_type = target_type or target._meta.label_lower
@@ -42,8 +45,10 @@ def audit_record(
         target_label=str(target_label)[:254],
         old_values=old or {},
         new_values=new or {},
-        ip_address=client_ip(request) if request is not None else None,
-        user_agent=request.headers.get("user-agent", "")[:512] if request is not None else "",
+        ip_address=client_ip(request) if request is not None else ip_address,
+        user_agent=request.headers.get("user-agent", "")[:512]
+        if request is not None
+        else user_agent[:512],
     )
 
 
@@ -54,6 +59,8 @@ ACTION_LABELS = {
     "signin.mfa_failure": _("Second sign-in step failed"),
     "signin.lockout": _("Sign-in locked after repeated failures"),
     "signin.passkey_failure": _("Sign-in with a passkey failed"),
+    "reauth.failure": _("Confirming it's you failed"),
+    "reauth.passkey_failure": _("Confirming it's you with a passkey failed"),
     "signin.step_up": _("Verified with a passkey for the admin center"),
     "signout": _("Signed out"),
     "password.change": _("Changed own password"),

@@ -5,6 +5,10 @@ from django.contrib.auth.backends import ModelBackend
 from accounts.models import User
 from accounts.roles import permissions_for_roles
 
+# The request attribute on which authenticate() leaves an account whose password
+# was right but which may not sign in (sign-in shows why only then).
+REFUSED_ATTR = "portal_signin_refused"
+
 
 class PortalBackend(ModelBackend):
     """Authenticate tenant users and operators; grant permissions through roles.
@@ -16,9 +20,24 @@ class PortalBackend(ModelBackend):
     """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if username is not None:
-            username = User.objects.normalize_username(username)
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        if username is None or password is None:
+            return None
+        username = User.objects.normalize_username(username)
+        try:
+            user = User._default_manager.select_related("tenant").get(
+                **{User.USERNAME_FIELD: username}
+            )
+        except User.DoesNotExist:
+            # Hash anyway, so a name that doesn't exist takes as long (Django's defense).
+            User().set_password(password)
+            return None
+        if not user.check_password(password):
+            return None
+        if not self.user_can_authenticate(user):
+            if request is not None:
+                setattr(request, REFUSED_ATTR, user)
+            return None
+        return user
 
     def user_can_authenticate(self, user):
         return user.can_sign_in

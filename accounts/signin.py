@@ -10,6 +10,7 @@ from django_otp import user_has_device
 
 from accounts import lockout
 from accounts.audit import audit_record
+from accounts.backends import REFUSED_ATTR
 from accounts.middleware import start_session_clock
 from accounts.models import User
 
@@ -26,6 +27,7 @@ FAILED = _(
     "Check them and try again."
 )
 LOCKED = _("Too many failed attempts. Wait a while and try again, or ask your administrator.")
+BLOCKED = _("Your account is blocked from signing in. Ask your administrator to allow it again.")
 
 
 class SignInError(Exception):
@@ -42,47 +44,60 @@ def _known_user(username):
     )
 
 
-def _fail(request, username, action):
-    """Count a failure, audit it, and raise the generic error."""
-    ip = lockout.client_ip(request)
-    locked = lockout.record_failure(username, ip)
+def audit_failure(request, username, action, *, began=()):
+    """Audit a failed attempt, and each limit it began to enforce (once per episode)."""
     known = _known_user(username)
     tenant = known.tenant if known is not None else None
-    audit_record(
-        action=action,
-        tenant=tenant,
-        request=request,
-        target=known,
-        target_type="" if known else "accounts.user",
-        target_label=username[:254],
-    )
-    if locked:
+    target = {
+        "target": known,
+        "target_type": "" if known else "accounts.user",
+        "target_label": username[:254],
+    }
+    audit_record(action=action, tenant=tenant, request=request, **target)
+    for kind in began:
+        # A spray crosses organizations: its lock belongs to no single one.
         audit_record(
             action="signin.lockout",
-            tenant=tenant,
+            tenant=None if kind == lockout.ADDRESS else tenant,
             request=request,
-            target=known,
-            target_type="" if known else "accounts.user",
-            target_label=username[:254],
+            new={"kind": kind},
+            **target,
         )
-    # Not only ``locked``: failures that race past the limit (parallel requests)
-    # must be told the pair is locked too, and the second step must end for them.
-    raise SignInError(LOCKED if lockout.is_locked_out(username, ip) else FAILED)
+
+
+def _fail(request, attempt, username, action, *, message=FAILED):
+    """Keep the attempt's count, audit it, and raise the error to show."""
+    began = attempt.failed()
+    audit_failure(request, username, action, began=began)
+    # Not only when this failure began the lock: failures that raced past the limit
+    # (parallel requests) must be told too, and the second step must end for them.
+    raise SignInError(LOCKED if attempt.is_locked() else message)
+
+
+def _only_blocked(request):
+    """Return whether the backend refused a right password only because sign-in is blocked."""
+    user = getattr(request, REFUSED_ATTR, None)
+    if user is None or not user.is_sign_in_blocked:
+        return False
+    user.is_sign_in_blocked = False  # on this copy only: would it sign in otherwise?
+    return user.can_sign_in
 
 
 def signin_password(request, *, username, password):
-    """Check the password step and return the user, or raise SignInError.
+    """Check the password step and return the user, or raise SignInError or Throttled.
 
-    Every failure (unknown name, wrong password, blocked or deleted account,
-    suspended organization) gives the same message, so nobody learns which
-    accounts exist.
+    The attempt is counted before the password is checked, and refused with
+    Throttled (nothing checked) over a limit. Every failure (unknown name, wrong
+    password, deleted account, suspended organization) gives the same message, so
+    nobody learns which accounts exist; only whoever types the right password of a
+    blocked account is told that it is blocked.
     """
-    ip = lockout.client_ip(request)
-    if lockout.is_locked_out(username, ip):
-        raise SignInError(LOCKED)
+    attempt = lockout.SignInAttempt(request, username).reserve()
     user = authenticate(request, username=username, password=password)
     if user is None:
-        _fail(request, username, "signin.failure")
+        message = BLOCKED if _only_blocked(request) else FAILED
+        _fail(request, attempt, username, "signin.failure", message=message)
+    attempt.passed()
     return user
 
 
@@ -108,14 +123,28 @@ def pending_user(request):
     user = User.objects.select_related("tenant").filter(pk=pending["user"]).first()
     if user is None or not user.can_sign_in:
         return None
-    if lockout.is_locked_out(user.username, lockout.client_ip(request)):
-        return None
     user.backend = pending["backend"]
     return user
 
 
-def signin_second_step_failed(request, user):
-    _fail(request, user.username, "signin.mfa_failure")
+def signin_second_step_failed(request, attempt, user):
+    """Keep the reserved attempt of a wrong second step, audit it; raise SignInError."""
+    _fail(request, attempt, user.username, "signin.mfa_failure")
+
+
+def record_failure(request, user, action):
+    """Count and audit a failure that was checked without a reservation; raise SignInError.
+
+    For passkeys: a signature cannot be guessed, so it needs no reservation, but a
+    failed one still counts towards the limits.
+    """
+    attempt = lockout.SignInAttempt(request, user.username)
+    try:
+        attempt.reserve()
+    except lockout.Throttled:
+        audit_failure(request, user.username, action)
+        raise SignInError(LOCKED) from None
+    _fail(request, attempt, user.username, action)
 
 
 def signin_passkey_failed(request, user=None):
@@ -125,7 +154,7 @@ def signin_passkey_failed(request, user=None):
     count against: the attempt is audited only.
     """
     if user is not None:
-        _fail(request, user.username, "signin.passkey_failure")
+        record_failure(request, user, "signin.passkey_failure")
     audit_record(
         action="signin.passkey_failure",
         request=request,
@@ -139,8 +168,10 @@ def signin_ready(request, user):
     """Raise SignInError unless ``user`` may sign in now (not blocked, not locked out)."""
     if not user.can_sign_in:
         raise SignInError(FAILED)
-    if lockout.is_locked_out(user.username, lockout.client_ip(request)):
-        raise SignInError(LOCKED)
+    try:
+        lockout.SignInAttempt(request, user.username).check()
+    except lockout.Throttled:
+        raise SignInError(LOCKED) from None
     user.backend = BACKEND
 
 
@@ -180,7 +211,7 @@ def signin_complete(request, user):
     login(request, user)  # a new session key; django-otp records the device
     start_session_clock(request)
     request.session[AUTHENTICATED_AT] = int(time.time())
-    lockout.reset(user.username, lockout.client_ip(request))
+    lockout.clear(request, user.username)
     audit_record(
         action="signin.success",
         actor=user,

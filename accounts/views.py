@@ -1,4 +1,5 @@
 import json
+from datetime import timedelta
 from importlib import import_module
 from urllib.parse import urlencode
 
@@ -11,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import module_has_submodule
@@ -21,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import DetailView, FormView, TemplateView
 
-from accounts import selectors, services, signin
+from accounts import lockout, selectors, services, signin
 from accounts.audit import action_label
 from accounts.forms import PortalPasswordChangeForm, SecondStepForm, SignInForm
 from accounts.mixins import TenantScopedMixin
@@ -53,6 +55,8 @@ class SignInView(FormView):
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
             )
+        except lockout.Throttled as throttled:
+            return throttled_response(self.request, throttled)
         except signin.SignInError as error:
             form.add_error(None, error.message)
             return self.form_invalid(form)
@@ -84,23 +88,31 @@ class SignInVerifyView(View):
         if not form.codes_allowed:
             # Only a passkey finishes this sign-in (the organization's policy).
             return self.render(form)
+        try:
+            # Counted before the code is checked, so a burst gets no more tries.
+            attempt = lockout.SignInAttempt(request, self.user.username).reserve()
+        except lockout.Throttled as throttled:
+            request.session.pop(signin.PENDING, None)
+            return throttled_response(request, throttled)
         if form.is_valid():
+            attempt.passed()
             signin.signin_complete(request, self.user)
             return redirect(signin.landing_url(request, self.user))
         if "otp_challenge" in request.POST:
+            attempt.passed()  # asking for a code is no failure
             # "We sent a code to …" is news, not an error: show it as such.
             sent = form.errors.as_data().get("__all__", [])
             if sent and all(error.code == "challenge_message" for error in sent):
                 messages.info(request, sent[0].messages[0])
                 return redirect(request.get_full_path())
-        if "otp_challenge" not in request.POST:  # asking for a code is no failure
-            try:
-                signin.signin_second_step_failed(request, self.user)
-            except signin.SignInError as error:
-                if error.message == signin.LOCKED:
-                    request.session.pop(signin.PENDING, None)
-                    messages.error(request, error.message)
-                    return redirect("accounts:signin")
+            return self.render(form)
+        try:
+            signin.signin_second_step_failed(request, attempt, self.user)
+        except signin.SignInError as error:
+            if error.message == signin.LOCKED:
+                request.session.pop(signin.PENDING, None)
+                messages.error(request, error.message)
+                return redirect("accounts:signin")
         return self.render(form)
 
     def render(self, form):
@@ -114,6 +126,24 @@ class SignInVerifyView(View):
                 "passkey_purpose": "verify",
             },
         )
+
+
+def throttled_response(request, throttled):
+    """Answer an attempt refused by a limit: 429, Retry-After, and when to try again.
+
+    Nothing was checked: the page says the same whatever the name or code was.
+    """
+    response = render(
+        request,
+        "registration/throttled.html",
+        {
+            "until": timezone.now() + timedelta(seconds=throttled.retry_after),
+            "account_locked": throttled.reason == lockout.ACCOUNT_LOCKED,
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(throttled.retry_after)
+    return response
 
 
 class SignOutView(View):

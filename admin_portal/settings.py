@@ -295,12 +295,52 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Sign-in lockout: this many failures for one sign-in name from one client lock
-# that pair for PORTAL_LOCKOUT_SECONDS. PORTAL_TRUSTED_PROXIES is the number of
-# reverse proxies in front of the app that append to X-Forwarded-For; with 0 the
-# header is ignored, so a client cannot forge its address.
+# Sign-in throttling (accounts/lockout.py), counted before any password or code
+# is checked. PORTAL_LOCKOUT_ATTEMPTS failures for one sign-in name from one client
+# lock that pair for PORTAL_LOCKOUT_SECONDS. PORTAL_THROTTLE_ADDRESS_ATTEMPTS
+# failures from one client address, whatever the names, lock the address for
+# PORTAL_THROTTLE_ADDRESS_SECONDS (password spraying). After
+# PORTAL_THROTTLE_ACCOUNT_FREE_ATTEMPTS consecutive failures of one name from any
+# address, each attempt waits for the next: PORTAL_THROTTLE_ACCOUNT_DELAY_SECONDS,
+# doubling up to PORTAL_THROTTLE_ACCOUNT_MAX_DELAY_SECONDS, except from addresses
+# the account signed in from in the last PORTAL_THROTTLE_FAMILIAR_DAYS; at
+# PORTAL_THROTTLE_ACCOUNT_MAX_FAILURES (at most 100) password sign-in stops until
+# the password is reset. PORTAL_RESET_ADDRESS_ATTEMPTS self-service reset codes
+# may be asked for from one address per hour. PORTAL_TRUSTED_PROXIES is the number
+# of reverse proxies in front of the app that append to X-Forwarded-For; with 0
+# the header is ignored, so a client cannot forge its address.
 PORTAL_LOCKOUT_ATTEMPTS = env_int("PORTAL_LOCKOUT_ATTEMPTS", 5)
 PORTAL_LOCKOUT_SECONDS = env_int("PORTAL_LOCKOUT_SECONDS", 15 * 60)
+PORTAL_THROTTLE_ADDRESS_ATTEMPTS = env_int("PORTAL_THROTTLE_ADDRESS_ATTEMPTS", 50)
+PORTAL_THROTTLE_ADDRESS_SECONDS = env_int("PORTAL_THROTTLE_ADDRESS_SECONDS", 15 * 60)
+PORTAL_THROTTLE_ACCOUNT_FREE_ATTEMPTS = env_int("PORTAL_THROTTLE_ACCOUNT_FREE_ATTEMPTS", 10)
+PORTAL_THROTTLE_ACCOUNT_DELAY_SECONDS = env_int("PORTAL_THROTTLE_ACCOUNT_DELAY_SECONDS", 60)
+PORTAL_THROTTLE_ACCOUNT_MAX_DELAY_SECONDS = env_int(
+    "PORTAL_THROTTLE_ACCOUNT_MAX_DELAY_SECONDS", 60 * 60
+)
+PORTAL_THROTTLE_ACCOUNT_MAX_FAILURES = env_int("PORTAL_THROTTLE_ACCOUNT_MAX_FAILURES", 100)
+PORTAL_THROTTLE_FAMILIAR_DAYS = env_int("PORTAL_THROTTLE_FAMILIAR_DAYS", 30)
+PORTAL_RESET_ADDRESS_ATTEMPTS = env_int("PORTAL_RESET_ADDRESS_ATTEMPTS", 20)
+for _name in (
+    "PORTAL_LOCKOUT_ATTEMPTS",
+    "PORTAL_LOCKOUT_SECONDS",
+    "PORTAL_THROTTLE_ADDRESS_ATTEMPTS",
+    "PORTAL_THROTTLE_ADDRESS_SECONDS",
+    "PORTAL_THROTTLE_ACCOUNT_FREE_ATTEMPTS",
+    "PORTAL_THROTTLE_ACCOUNT_DELAY_SECONDS",
+    "PORTAL_THROTTLE_ACCOUNT_MAX_DELAY_SECONDS",
+    "PORTAL_THROTTLE_FAMILIAR_DAYS",
+    "PORTAL_RESET_ADDRESS_ATTEMPTS",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
+if not 1 <= PORTAL_THROTTLE_ACCOUNT_MAX_FAILURES <= 100:
+    # NIST SP 800-63B: no more than 100 consecutive failed attempts on one account.
+    raise ImproperlyConfigured("PORTAL_THROTTLE_ACCOUNT_MAX_FAILURES must be between 1 and 100.")
+if PORTAL_THROTTLE_ACCOUNT_FREE_ATTEMPTS >= PORTAL_THROTTLE_ACCOUNT_MAX_FAILURES:
+    raise ImproperlyConfigured(
+        "PORTAL_THROTTLE_ACCOUNT_FREE_ATTEMPTS must be below PORTAL_THROTTLE_ACCOUNT_MAX_FAILURES."
+    )
 PORTAL_TRUSTED_PROXIES = env_int("PORTAL_TRUSTED_PROXIES", 0)
 
 # Sessions: signed out after PORTAL_SESSION_IDLE_SECONDS without a request, and

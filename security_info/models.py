@@ -12,6 +12,7 @@ replaces the old one) only when the right code is entered.
 """
 
 import hmac
+import math
 from datetime import timedelta
 
 from django.conf import settings
@@ -35,6 +36,8 @@ class CodeCheck(models.TextChoices):
     OK = "ok"
     WRONG = "wrong"
     EXPIRED = "expired"
+    LAST_WRONG = "last_wrong"  # wrong, and no more tries for a while
+    # Refused before the code was looked at:
     BLOCKED = "blocked"  # too many wrong codes: wait, then ask for a new one
     THROTTLED = "throttled"  # wrong codes in quick succession: wait a few seconds
 
@@ -107,7 +110,17 @@ class CodeChannel(TimestampMixin, ThrottlingMixin, SideChannelDevice):
             self.token = None  # this code is spent, even if it was about to be guessed
         self.throttle_increment(commit=False)
         self.save()
-        return CodeCheck.BLOCKED if self.wrong_codes >= MAX_WRONG_CODES else CodeCheck.WRONG
+        return CodeCheck.LAST_WRONG if self.wrong_codes >= MAX_WRONG_CODES else CodeCheck.WRONG
+
+    def retry_after(self, now=None):
+        """Return the seconds until a code may be tried again (0 when it may now)."""
+        now = now or timezone.now()
+        until = self.blocked_until(now)
+        if until is None:
+            allowed, detail = self.verify_is_allowed()
+            if not allowed and detail and detail.get("locked_until"):
+                until = detail["locked_until"]
+        return max(0, math.ceil((until - now).total_seconds())) if until else 0
 
     def get_throttle_factor(self):
         return 1

@@ -5,6 +5,7 @@ using a passkey) runs in static/js/passkeys.js, which fetches the options from
 the JSON views here and submits the answer with the form.
 """
 
+import contextlib
 import time
 from urllib.parse import urlencode
 
@@ -22,6 +23,7 @@ from django.views.generic import FormView
 from django_otp import login as otp_login
 
 from accounts import lockout, signin
+from accounts.views import throttled_response
 from security_info import passkeys, selectors, services
 from security_info.forms import PasskeyAddForm, PasskeyAnswerForm, PasskeyRenameForm
 from security_info.models import PasskeyDevice, TemporaryPassDevice
@@ -271,7 +273,7 @@ class PasskeySecondStepView(View):
             )
         except passkeys.PasskeyError as error:
             try:
-                signin.signin_second_step_failed(request, user)
+                signin.record_failure(request, user, "signin.passkey_failure")
             except signin.SignInError as failed:
                 if failed.message == signin.LOCKED:
                     request.session.pop(signin.PENDING, None)
@@ -292,17 +294,18 @@ class PasskeyReauthView(LoginRequiredMixin, View):
 
     def post(self, request):
         user = request.user
-        ip = lockout.client_ip(request)
         next_url = _next_url(request, reverse("security_info:index"))
-        if lockout.is_locked_out(user.username, ip):
-            messages.error(request, _("Too many failed attempts. Wait a while and try again."))
-            return redirect(_with_next("security_info:reauth", next_url))
+        try:
+            lockout.SignInAttempt(request, user.username).check()
+        except lockout.Throttled as throttled:
+            return throttled_response(request, throttled)
         try:
             device = passkeys.authentication_verify(
                 request, _answer(request), purpose=passkeys.REAUTH, user=user
             )
         except passkeys.PasskeyError as error:
-            lockout.record_failure(user.username, ip)
+            with contextlib.suppress(signin.SignInError):
+                signin.record_failure(request, user, "reauth.passkey_failure")
             messages.error(request, error.message)
             return redirect(_with_next("security_info:reauth", next_url))
         otp_login(request, device)
@@ -339,7 +342,8 @@ class PasskeyRequiredView(LoginRequiredMixin, View):
                 request, _answer(request), purpose=passkeys.STEP_UP, user=user
             )
         except passkeys.PasskeyError as error:
-            lockout.record_failure(user.username, lockout.client_ip(request))
+            with contextlib.suppress(signin.SignInError):
+                signin.record_failure(request, user, "reauth.passkey_failure")
             messages.error(request, error.message)
             return redirect(_with_next("security_info:passkey_required", _next_url(request, "")))
         services.passkey_step_up(user=user, device=device, request=request)

@@ -1,10 +1,23 @@
 """Self-service password reset: the user proves who they are at one or two gates.
 
-The flow lives in the session (server-side), so its codes are bound to this flow
-in this browser. Admins pass two gates, each a different verified method;
-everyone else one. What a visitor sees before the first gate is passed is the
-same for an account that can be reset, one that cannot, and one that does not
-exist: nobody learns which accounts exist or what methods they have.
+1. The visitor types a sign-in name: nothing is looked up.
+2. They choose how to prove it's them and, for email and text message, type the
+   full alternate email address or mobile number they registered (as Microsoft's
+   reset asks for the full number). The code goes there only when it is that
+   account's verified method; the page names where it went, masked, from what
+   they typed. The lookup, the checks and the sending run in a background job,
+   so the answer takes as long whatever the name.
+3. The code (or the authenticator app's). Admins pass two gates, each a
+   different method; everyone else one, unless their organization asks two.
+   Once the first gate is passed the visitor has shown they own the account:
+   only then do they see masked hints of its other methods, or learn that it
+   has too few to continue and who can help.
+
+What a visitor sees before the first gate is passed is the same for an account
+that can be reset, one that cannot, and one that does not exist. The flow's
+state lives in the shared cache under a random id that only this browser's
+session holds, so every node sees it, and its wrong codes are counted there
+before each check: a burst of parallel guesses gets no more than the limit.
 """
 
 import hmac
@@ -12,8 +25,9 @@ import logging
 import secrets
 import time
 
-from django.contrib.auth.hashers import make_password
+from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -23,10 +37,12 @@ from accounts import lockout
 from accounts.audit import audit_record
 from accounts.models import User
 from accounts.roles import GLOBAL_ADMIN
+from accounts.throttling import Limit, count, digest, uncount
+from admin_portal import jobs
 from security_info import delivery
 from security_info.models import AltEmailDevice, PhoneDevice
 from security_info.notices import notify_admins_of_self_reset, notify_security_change
-from security_info.validators import mask_email, mask_phone
+from security_info.validators import mask_email, mask_phone, parse_mobile_number
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +52,27 @@ CODE_SECONDS = 10 * 60
 MAX_WRONG_CODES = 5
 MAX_ATTEMPTS = 5
 ATTEMPT_WINDOW_SECONDS = 24 * 60 * 60
-# The order in which the first gate's method is chosen.
-KINDS = ("email", "phone", "app")
+ADDRESS_WINDOW_SECONDS = 60 * 60
+EMAIL, PHONE, APP = "email", "phone", "app"
+KINDS = (EMAIL, PHONE, APP)
+
+
+class CheckResult:
+    OK = "ok"
+    DONE = "done"
+    WRONG = "wrong"
+    ENDED = "ended"
+    REFUSED = "refused"  # over the limit: not checked
+
+
+def _state_key(flow_id):
+    return f"password-reset:flow:{flow_id}"
+
+
+def _wrong_key(state):
+    # One count per gate; never deleted (it expires with the flow), so requests
+    # that read the flow before it ended still count on past the limit.
+    return f"password-reset:wrong:{state['flow']}:{len(state['passed'])}"
 
 
 def _attempts_key(user):
@@ -49,31 +84,24 @@ def _methods(user):
     methods = {}
     email = AltEmailDevice.all_objects.filter(user=user, confirmed=True).first()
     if email:
-        methods["email"] = email
+        methods[EMAIL] = email
     phone = PhoneDevice.objects.filter(user=user, confirmed=True).first()
     if phone:
-        methods["phone"] = phone
+        methods[PHONE] = phone
     app = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if app:
-        methods["app"] = app
+        methods[APP] = app
     return methods
 
 
-def _gates_needed(user):
+def gates_needed(user):
     # Admins always prove two methods; the organization chooses for everyone else.
     return 2 if user.is_admin else user.tenant.reset_gates_for_users
 
 
 def _count_attempt(user):
     """Count one reset attempt; return False when the account is blocked for the day."""
-    key = _attempts_key(user)
-    cache.add(key, 0, timeout=ATTEMPT_WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=ATTEMPT_WINDOW_SECONDS)
-        count = 1
-    return count <= MAX_ATTEMPTS
+    return count(_attempts_key(user), ATTEMPT_WINDOW_SECONDS) <= MAX_ATTEMPTS
 
 
 def _code_hash(state, code):
@@ -89,94 +117,181 @@ def _user(state):
 
 def flow(request):
     """Return the session's reset flow, or None when there is none or it expired."""
-    state = request.session.get(SESSION_KEY)
+    flow_id = request.session.get(SESSION_KEY)
+    state = cache.get(_state_key(flow_id)) if isinstance(flow_id, str) else None
     if not state or time.time() - state["started"] > FLOW_SECONDS:
         return None
     return state
 
 
-def _save(request, state):
-    request.session[SESSION_KEY] = state
-    request.session.modified = True
+def _save(state):
+    left = state["started"] + FLOW_SECONDS - time.time()
+    cache.set(_state_key(state["flow"]), state, timeout=max(1, int(left)))
 
 
 def end(request):
-    request.session.pop(SESSION_KEY, None)
+    flow_id = request.session.pop(SESSION_KEY, None)
+    if isinstance(flow_id, str):
+        cache.delete(_state_key(flow_id))
 
 
 def start(request, *, username):
-    """Begin a reset for ``username``; send the first gate's code when it can be reset."""
+    """Begin a reset for ``username`` in this browser; nothing is looked up yet."""
     request.get_host()  # a Host outside ALLOWED_HOSTS stops here (400): nothing is sent
-    name = User.objects.normalize_username(username)
-    user = User.objects.select_related("tenant").filter(username=name).first()
-    eligible = False
-    if user is not None and user.tenant_id is not None and user.can_sign_in:
-        methods = _methods(user)
-        allowed = _count_attempt(user)
-        if not allowed:
-            audit_record(
-                action="password_reset.blocked", tenant=user.tenant, request=request, target=user
-            )
-        eligible = allowed and len(methods) >= _gates_needed(user)
-        audit_record(
-            action="password_reset.start",
-            tenant=user.tenant,
-            request=request,
-            target=user,
-            new={"can_continue": eligible},
-        )
-    else:
-        # As much work as for a real account, so the answer takes as long.
-        make_password(secrets.token_hex(8))
+    end(request)
     state = {
         "flow": secrets.token_urlsafe(16),
-        "user": user.pk if eligible else None,
-        "needed": _gates_needed(user) if eligible else 1,
+        "name": User.objects.normalize_username(username),
+        "user": None,
+        "needed": 1,
+        "methods": 0,
         "passed": [],
         "kind": None,
         "code": None,
         "code_until": 0,
-        "wrong": 0,
+        "destination": "",
+        "sent_to": "",
         "started": int(time.time()),
     }
-    if eligible:
+    _save(state)
+    request.session[SESSION_KEY] = state["flow"]
+
+
+def _address_limit(request):
+    return Limit(
+        f"password-reset:address:{digest(lockout.client_ip(request))}",
+        limit=settings.PORTAL_RESET_ADDRESS_ATTEMPTS,
+        seconds=ADDRESS_WINDOW_SECONDS,
+        reason="reset_address",
+    )
+
+
+def choose_first(request, *, kind, destination=""):
+    """Ask for the first gate's code by ``kind``, sent to ``destination`` if it is the account's.
+
+    Raise Throttled over the address's limit (nothing is sent then). Return
+    False when there is no flow. The lookup and the sending run in a background
+    job (``send_first_code``), the same whatever the name.
+    """
+    state = flow(request)
+    if state is None or state["passed"]:
+        return False
+    limit = _address_limit(request)
+    limit.reserve()  # every choice may send a message: counted, never given back
+    limit.fail()
+    if kind == EMAIL:
+        sent_to = mask_email(destination.strip())
+    elif kind == PHONE:
+        # Digits only, so the mask shows the last two whatever the spacing.
+        sent_to = mask_phone("".join(c for c in destination if c.isdigit() or c == "+"))
+    else:
+        sent_to = ""
+    state.update(
+        kind=kind,
+        destination=destination.strip(),
+        sent_to=sent_to,
+        code=None,
+        user=None,
+        # For the audit events the background job writes.
+        ip=lockout.client_ip(request),
+        agent=request.headers.get("user-agent", "")[:512],
+    )
+    _save(state)
+    from security_info import tasks  # the tasks module imports this one
+
+    jobs.enqueue(tasks.send_password_reset_code, state["flow"])
+    return True
+
+
+def _matches(kind, device, destination, user):
+    if kind == APP:
+        return True
+    if kind == EMAIL:
+        return device.email.casefold() == destination.casefold()
+    try:
+        return device.number == parse_mobile_number(destination, region=user.tenant.country)
+    except ValidationError:
+        return False
+
+
+def send_first_code(flow_id):
+    """Look up the flow's account and send the first gate's code when the method is its own.
+
+    Runs in a background job. An account that does not exist, cannot sign in,
+    is over its attempts for the day, or whose method differs gets a flow that
+    no code passes; nothing is sent.
+    """
+    state = cache.get(_state_key(flow_id))
+    if not state or not state["kind"] or state["passed"]:
+        return
+    kind, destination = state["kind"], state["destination"]
+    state["destination"] = ""  # what was typed is not kept
+    user = User.objects.select_related("tenant").filter(username=state["name"]).first()
+    device = None
+    if user is not None and user.tenant_id is not None and user.can_sign_in:
         methods = _methods(user)
-        first = next(kind for kind in KINDS if kind in methods)
-        _send(state, user, first, methods[first])
-    _save(request, state)
+        allowed = _count_attempt(user)
+        seen = {"ip_address": state.get("ip"), "user_agent": state.get("agent", "")}
+        if not allowed:
+            audit_record(action="password_reset.blocked", tenant=user.tenant, target=user, **seen)
+        candidate = methods.get(kind)
+        if allowed and candidate is not None and _matches(kind, candidate, destination, user):
+            device = candidate
+            state.update(user=user.pk, needed=gates_needed(user), methods=len(methods))
+        audit_record(
+            action="password_reset.start",
+            tenant=user.tenant,
+            target=user,
+            new={"method": kind, "can_continue": device is not None},
+            **seen,
+        )
+    if device is not None and kind != APP:
+        code = f"{secrets.randbelow(10**6):06d}"
+        state["code"] = _code_hash(state, code)
+        state["code_until"] = int(time.time()) + CODE_SECONDS
+        _save(state)  # before sending: the code may arrive before this job ends
+        try:
+            delivery.deliver_code(device, code, purpose=delivery.Purpose.RECOVERY)
+        except delivery.DeliveryError as error:
+            # The page stays the generic one; the user can choose another method.
+            logger.warning("Reset code for user %s not sent: %s", user.pk, error.code)
+    else:
+        _save(state)
 
 
-def _send(state, user, kind, device):
+def _send_next(state, user, kind, device):
+    """Send the code of a later gate (the visitor has passed one: no secrecy to keep)."""
     state["kind"] = kind
     state["code"] = None
-    if kind == "app":
-        return  # the code is in the user's app
+    if kind == APP:
+        return
     code = f"{secrets.randbelow(10**6):06d}"
     state["code"] = _code_hash(state, code)
     state["code_until"] = int(time.time()) + CODE_SECONDS
+    state["sent_to"] = mask_email(device.email) if kind == EMAIL else mask_phone(device.number)
     try:
         delivery.deliver_code(device, code, purpose=delivery.Purpose.RECOVERY)
     except delivery.DeliveryError as error:
-        # The page stays the generic one; the user can ask for another method.
         logger.warning("Reset code for user %s not sent: %s", user.pk, error.code)
 
 
-class CheckResult:
-    OK = "ok"
-    DONE = "done"
-    WRONG = "wrong"
-    ENDED = "ended"
-
-
 def check(request, *, code):
-    """Check a gate's code; return a CheckResult value."""
+    """Check a gate's code; return a CheckResult value.
+
+    The wrong-code count is taken before the check, in the shared cache: of a
+    burst of guesses only the first ``MAX_WRONG_CODES`` are looked at.
+    """
     state = flow(request)
     if state is None:
         return CheckResult.ENDED
+    tried = count(_wrong_key(state), FLOW_SECONDS)
+    if tried > MAX_WRONG_CODES:
+        end(request)
+        return CheckResult.REFUSED
     code = "".join((code or "").split())
     user = _user(state)
     ok = False
-    if user is not None and state["kind"] == "app":
+    if user is not None and state["kind"] == APP:
         with transaction.atomic():
             ok = any(
                 device.verify_token(code)
@@ -186,12 +301,11 @@ def check(request, *, code):
             )
     elif user is not None and state["code"] and time.time() < state["code_until"]:
         ok = hmac.compare_digest(state["code"], _code_hash(state, code))
-        # The session is no lock: of parallel requests with the right code, only the
-        # one that claims it first in the shared cache passes.
+        # Of parallel requests with the right code, only the one that claims it
+        # first in the shared cache passes.
         ok = ok and cache.add(f"password-reset-code-used:{state['code']}", 1, CODE_SECONDS)
     if not ok:
-        state["wrong"] += 1
-        if state["wrong"] >= MAX_WRONG_CODES:
+        if tried >= MAX_WRONG_CODES:
             if user is not None:
                 audit_record(
                     action="password_reset.too_many_codes",
@@ -201,12 +315,12 @@ def check(request, *, code):
                 )
             end(request)
             return CheckResult.ENDED
-        _save(request, state)
         return CheckResult.WRONG
+    uncount(_wrong_key(state))
     if state["kind"] not in state["passed"]:  # each gate a different method
         state["passed"].append(state["kind"])
-    state["kind"], state["code"], state["wrong"] = None, None, 0
-    _save(request, state)
+    state["kind"], state["code"], state["sent_to"] = None, None, ""
+    _save(state)
     audit_record(
         action="password_reset.gate_passed",
         tenant=user.tenant,
@@ -215,6 +329,27 @@ def check(request, *, code):
         new={"method": state["passed"][-1]},
     )
     return CheckResult.DONE if len(state["passed"]) >= state["needed"] else CheckResult.OK
+
+
+def too_few_methods(request):
+    """Return True when a gate is passed but the account has too few methods to go on."""
+    state = flow(request)
+    return bool(state and state["passed"] and state["methods"] < state["needed"])
+
+
+def who_can_help(request):
+    """Return the names of the Global admins who can reset this account's password."""
+    user = _user(flow(request))
+    if user is None:
+        return []
+    return list(
+        User.objects.for_tenant(user.tenant)
+        .active()
+        .filter(role_assignments__role=GLOBAL_ADMIN)
+        .exclude(pk=user.pk)
+        .order_by("display_name")
+        .values_list("display_name", flat=True)[:5]
+    )
 
 
 def next_choices(request):
@@ -227,11 +362,11 @@ def next_choices(request):
     for kind, device in _methods(user).items():
         if kind in state["passed"]:
             continue
-        if kind == "email":
+        if kind == EMAIL:
             hints.append(
                 (kind, _("Email a code to %(email)s") % {"email": mask_email(device.email)})
             )
-        elif kind == "phone":
+        elif kind == PHONE:
             hints.append(
                 (kind, _("Text a code to %(number)s") % {"number": mask_phone(device.number)})
             )
@@ -246,8 +381,8 @@ def choose(request, *, kind):
     user = _user(state)
     if user is None or kind not in dict(next_choices(request)):
         return False
-    _send(state, user, kind, _methods(user)[kind])
-    _save(request, state)
+    _send_next(state, user, kind, _methods(user)[kind])
+    _save(state)
     return True
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
@@ -27,13 +28,28 @@ MAX_PASSKEYS = 10
 BACKUP_CODE_COUNT = 10
 
 
-def _code_error(result):
+def _code_error(result, method):
+    """Return the ValidationError for ``result``; refusals carry ``retry_after`` seconds."""
+    if result == CodeCheck.THROTTLED:
+        count = method.throttling_failure_count
+        return ValidationError(
+            ngettext(
+                "You entered %(count)d wrong code. Wait a few seconds before the next try.",
+                "You entered %(count)d wrong codes in a row. Wait a little before the next try.",
+                count,
+            ),
+            code="throttled",
+            params={"count": count, "retry_after": max(1, method.retry_after())},
+        )
     messages = {
         CodeCheck.WRONG: (_("That code is not right. Check it and try again."), "wrong_code"),
         CodeCheck.EXPIRED: (_("That code has expired. Ask for a new one."), "expired_code"),
-        CodeCheck.THROTTLED: (
-            _("Too many wrong codes in a row. Wait a few seconds and try again."),
-            "throttled",
+        CodeCheck.LAST_WRONG: (
+            _(
+                "That code is not right, and that was the last try for now. Wait 10 minutes, "
+                "then ask for a new code."
+            ),
+            "blocked",
         ),
         CodeCheck.BLOCKED: (
             _("Too many wrong codes. Wait 10 minutes, then ask for a new code."),
@@ -41,6 +57,10 @@ def _code_error(result):
         ),
     }
     message, code = messages[result]
+    if result == CodeCheck.BLOCKED:
+        return ValidationError(
+            message, code=code, params={"retry_after": max(1, method.retry_after())}
+        )
     return ValidationError(message, code=code)
 
 
@@ -123,7 +143,7 @@ def _method_verify(channel, *, user, code, request=None):
             raise ValidationError(_("There is nothing waiting for a code."), code="no_pending")
         result = pending.check_code(code)
         if result != CodeCheck.OK:
-            error = _code_error(result)
+            error = _code_error(result, pending)
         else:
             error = None
             old = verified_method(channel, user)

@@ -22,6 +22,7 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import lockout, signin
+from accounts.views import throttled_response
 from security_info import selectors, services
 from security_info.delivery import DeliveryError, delivery_notice
 from security_info.forms import (
@@ -44,6 +45,15 @@ def _add_errors(form, error, field=None):
         form.add_error(None, error.message)
     else:
         form.add_error(field, error)
+
+
+def refused_as_429(response, error):
+    """Mark ``response`` 429 with Retry-After when ``error`` refused a code untried."""
+    retry_after = (getattr(error, "params", None) or {}).get("retry_after")
+    if retry_after:
+        response.status_code = 429
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def recent_auth_at(request):
@@ -84,28 +94,33 @@ class ReauthView(LoginRequiredMixin, View):
     def post(self, request):
         form = ReauthForm(request.POST)
         user = request.user
-        ip = lockout.client_ip(request)
         # Until the password is right the code form stays unbound: a bound one would
         # check its code (or text one) as soon as the page shows its errors.
-        if lockout.is_locked_out(user.username, ip):
-            form.add_error(None, _("Too many failed attempts. Wait a while and try again."))
-            return self.render(form, self.code_form())
         if not form.is_valid():
             return self.render(form, self.code_form())
+        try:
+            # Counted before the password is checked, so a burst gets no more tries.
+            attempt = lockout.SignInAttempt(request, user.username).reserve()
+        except lockout.Throttled as throttled:
+            return throttled_response(request, throttled)
         if not user.check_password(form.cleaned_data["password"]):
             # Counted whatever button was pressed: asking for a code is no way
-            # around the lockout.
+            # around the limits.
             form.add_error("password", _("That password is not right."))
-            lockout.record_failure(user.username, ip)
+            signin.audit_failure(request, user.username, "reauth.failure", began=attempt.failed())
             return self.render(form, self.code_form())
         code_form = self.code_form(request.POST)
         if code_form is not None and not code_form.is_valid():
-            if "otp_challenge" not in request.POST:  # asking for a code is no failure
-                lockout.record_failure(user.username, ip)
+            if "otp_challenge" in request.POST:  # asking for a code is no failure
+                attempt.passed()
+            else:
+                signin.audit_failure(
+                    request, user.username, "reauth.failure", began=attempt.failed()
+                )
             return self.render(form, code_form)
         if code_form is not None:
             otp_login(request, user.otp_device)
-        lockout.reset(user.username, ip)
+        attempt.succeeded()
         request.session[REAUTH_AT] = int(time.time())
         next_url = request.GET.get("next", "")
         if not url_has_allowed_host_and_scheme(
@@ -222,7 +237,7 @@ class _MethodVerifyView(RecentAuthMixin, FormView):
             )
         except ValidationError as error:
             form.add_error("code", error)
-            return self.form_invalid(form)
+            return refused_as_429(self.form_invalid(form), error)
         if self.is_sign_in_factor:
             # A new sign-in factor proves the session as well as a sign-in code does.
             otp_login(self.request, device)
