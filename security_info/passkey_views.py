@@ -273,7 +273,7 @@ class PasskeySecondStepView(View):
             )
         except passkeys.PasskeyError as error:
             try:
-                signin.record_failure(request, user, "signin.passkey_failure")
+                signin.record_failure(request, user, "signin.mfa_failure")
             except signin.SignInError as failed:
                 if failed.message == signin.LOCKED:
                     request.session.pop(signin.PENDING, None)

@@ -171,3 +171,31 @@ def last_file_code(folder):
     files = sorted(Path(folder).glob("*"), key=lambda path: path.stat().st_mtime_ns)
     assert files, f"nothing was sent to {folder}"
     return code_in(files[-1].read_text())
+
+
+def _attempt_from(username, ip):
+    from django.test import RequestFactory
+
+    from accounts import lockout
+
+    return lockout.SignInAttempt(RequestFactory().post("/", REMOTE_ADDR=ip), username)
+
+
+def lock_out(username, ip="127.0.0.1"):
+    """Fail sign-ins of ``username`` from ``ip`` until that pair is locked."""
+    from django.conf import settings
+
+    for _ in range(settings.PORTAL_LOCKOUT_ATTEMPTS):
+        _attempt_from(username, ip).reserve().failed()
+
+
+def is_locked_out(username, ip="127.0.0.1"):
+    """Return whether the next sign-in attempt of ``username`` from ``ip`` would be refused."""
+    return _attempt_from(username, ip).is_locked()
+
+
+def failures_of(username, ip="127.0.0.1"):
+    """Return the failures counted for ``username`` from ``ip``."""
+    from django.core.cache import cache
+
+    return cache.get(_attempt_from(username, ip).pair.key) or 0

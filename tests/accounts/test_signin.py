@@ -157,8 +157,9 @@ def _unknown_user(client):
     return "nobody@known.example", PASSWORD
 
 
-def _blocked_user(client):
-    return make_admin(is_sign_in_blocked=True).username, PASSWORD
+def _blocked_user_wrong_password(client):
+    # Only the right password of a blocked account hears that it is blocked.
+    return make_admin(is_sign_in_blocked=True).username, "Not-The-Password-1"
 
 
 def _deleted_user(client):
@@ -176,7 +177,7 @@ def _inactive_user(client):
 FAILURES = {
     "wrong-password": _wrong_password,
     "unknown-user": _unknown_user,
-    "blocked-user": _blocked_user,
+    "blocked-user-wrong-password": _blocked_user_wrong_password,
     "deleted-user": _deleted_user,
     "suspended-tenant": _suspended_tenant,
     "inactive-user": _inactive_user,
@@ -217,6 +218,17 @@ def test_refused_sign_ins_are_indistinguishable(client):
     assert reference[0] == 200
     for case, page in pages.items():
         assert page == reference, f"{case} differs from a wrong password"
+
+
+def test_a_blocked_account_with_the_right_password_is_told_it_is_blocked(client):
+    admin = make_admin(is_sign_in_blocked=True)
+
+    response = post_signin(client, admin.username, PASSWORD)
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [str(signin.BLOCKED)]
+    assert not is_signed_in(client)
+    assert events("signin.failure").get().target_id == str(admin.pk)
 
 
 def test_failure_of_a_known_user_is_audited_in_their_tenant(client):

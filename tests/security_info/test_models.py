@@ -142,7 +142,7 @@ def test_five_wrong_codes_block_even_the_right_code(phone, clock):
     phone.issue_code()
     code = phone.token
 
-    assert _wrong(phone, MAX_WRONG_CODES) == [CodeCheck.WRONG] * 4 + [CodeCheck.BLOCKED]
+    assert _wrong(phone, MAX_WRONG_CODES) == [CodeCheck.WRONG] * 4 + [CodeCheck.LAST_WRONG]
     assert _without_back_off(phone).check_code(code) == CodeCheck.BLOCKED
     assert phone.blocked_until() == phone.first_wrong_code_at + timedelta(minutes=10)
 
@@ -166,7 +166,7 @@ def test_new_code_does_not_reset_the_failure_count(phone, clock):
     phone.refresh_from_db()
 
     assert phone.wrong_codes == 3
-    assert _wrong(phone, 2) == [CodeCheck.WRONG, CodeCheck.BLOCKED]
+    assert _wrong(phone, 2) == [CodeCheck.WRONG, CodeCheck.LAST_WRONG]
     assert _right(phone) == CodeCheck.BLOCKED
 
 
@@ -207,6 +207,16 @@ def test_wrong_codes_in_quick_succession_are_throttled(phone, clock):
     assert phone.check_code(code) == CodeCheck.THROTTLED  # now 2 s
     clock.advance(seconds=1)
     assert phone.check_code(code) == CodeCheck.OK
+
+
+def test_a_refused_try_says_how_long_to_wait(phone, clock):
+    code = phone.issue_code()
+    phone.check_code("000000")
+    assert phone.retry_after() == 1  # django-otp's back-off after one wrong code
+
+    _wrong(phone, MAX_WRONG_CODES)
+    assert _without_back_off(phone).check_code(code) == CodeCheck.BLOCKED
+    assert 0 < phone.retry_after() <= 10 * 60
 
 
 def test_throttled_try_is_not_counted_as_wrong(phone, clock):

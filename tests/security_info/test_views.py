@@ -1,16 +1,18 @@
 """The Security info pages: what they show, re-authentication, and each method's flow."""
 
 import base64
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
+from django.utils import timezone
 from django.utils.html import escape
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import lockout
+from accounts.models import AuditEvent
 from security_info import services, sms
 from security_info.models import AltEmailDevice, BackupCodeDevice, PhoneDevice
 from security_info.views import REAUTH_AT
@@ -18,6 +20,8 @@ from tests.factories import PASSWORD, make_tenant, make_user
 from tests.helpers import (
     assert_not_found,
     assert_redirects_to_signin,
+    failures_of,
+    is_locked_out,
     last_mail_code,
     last_sms_code,
     make_alt_email,
@@ -240,12 +244,14 @@ def test_wrong_passwords_at_reauth_count_toward_the_sign_in_lockout(admin_client
     for _ in range(django_settings.PORTAL_LOCKOUT_ATTEMPTS):
         admin_client.post(_reauth_url(INDEX), {"password": "wrong-password"})
 
-    assert lockout.is_locked_out(admin.username, "127.0.0.1")
-    # Locked: not even the right password confirms now.
+    assert is_locked_out(admin.username)
+    # Locked: not even the right password confirms now, nor is it checked.
     response = admin_client.post(_reauth_url(INDEX), {"password": PASSWORD})
-    assert response.status_code == 200
-    assert "Too many failed attempts" in _content(response)
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    assert "Try again in" in _content(response)
     assert REAUTH_AT not in admin_client.session
+    assert AuditEvent.objects.filter(action="reauth.failure").count() == 5
 
 
 def test_asking_for_a_code_does_not_dodge_the_lockout(admin_client, admin):
@@ -257,7 +263,7 @@ def test_asking_for_a_code_does_not_dodge_the_lockout(admin_client, admin):
             {"password": "wrong-password", "otp_device": phone.persistent_id, "otp_challenge": "1"},
         )
 
-    assert lockout.is_locked_out(admin.username, "127.0.0.1")
+    assert is_locked_out(admin.username)
     assert sms.outbox == []  # no codes for a wrong password either
 
 
@@ -347,7 +353,7 @@ def test_reauth_with_a_wrong_code_counts_toward_the_lockout(admin_client, admin)
     assert response.status_code == 200
     assert "That code is not right." in _content(response)
     assert REAUTH_AT not in admin_client.session
-    assert lockout.cache.get(lockout._key(admin.username, "127.0.0.1")) == 1
+    assert failures_of(admin.username) == 1
 
 
 # --- Mobile phone --------------------------------------------------------------
@@ -397,6 +403,44 @@ def test_phone_verify_with_a_wrong_code_shows_the_error(confirmed_client, admin)
     assert response.status_code == 200
     assert 'id="id_code_error"' in _content(response)
     assert "That code is not right." in _content(response)
+    assert not PhoneDevice.objects.get(user=admin).confirmed
+
+
+def test_one_mistyped_code_retyped_at_once_is_told_to_wait_not_that_there_were_too_many(
+    confirmed_client, admin
+):
+    confirmed_client.post("/security-info/phone/", {"number": MOBILE})
+    confirmed_client.post("/security-info/phone/verify/", {"code": "000000"})
+    # However slow this machine, the retry comes within django-otp's back-off.
+    PhoneDevice.objects.filter(user=admin).update(
+        throttling_failure_timestamp=timezone.now() + timedelta(seconds=30)
+    )
+
+    response = confirmed_client.post(
+        "/security-info/phone/verify/", {"code": last_sms_code(MOBILE)}
+    )
+
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 31
+    assert "You entered 1 wrong code. Wait a few seconds" in _content(response)
+    assert "Too many" not in _content(response)
+
+
+def test_codes_refused_after_five_wrong_ones_answer_429_untried(confirmed_client, admin):
+    confirmed_client.post("/security-info/phone/", {"number": MOBILE})
+    code = last_sms_code(MOBILE)
+    for _ in range(5):
+        PhoneDevice.objects.filter(user=admin).update(throttling_failure_timestamp=None)
+        last = confirmed_client.post("/security-info/phone/verify/", {"code": "000000"})
+    assert last.status_code == 200  # the fifth was checked: it says it was the last try
+    assert "that was the last try for now" in _content(last)
+
+    PhoneDevice.objects.filter(user=admin).update(throttling_failure_timestamp=None)
+    response = confirmed_client.post("/security-info/phone/verify/", {"code": code})
+
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 600
+    assert "Too many wrong codes." in _content(response)
     assert not PhoneDevice.objects.get(user=admin).confirmed
 
 
