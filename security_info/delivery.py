@@ -7,17 +7,15 @@ goes on through the outbox (``admin_portal.outbox``), which tries again until
 the code expires.
 """
 
-import contextlib
-import hashlib
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.throttling import count, digest, uncount
 from admin_portal import outbox
 from admin_portal.models import OutboundMessage
 from security_info.models import CODE_VALID_SECONDS
@@ -44,24 +42,14 @@ class DeliveryError(Exception):
 
 
 def _key(kind, value):
-    return f"code-sends:{kind}:{hashlib.sha256(str(value).encode()).hexdigest()}"
-
-
-def _count(key, seconds):
-    """Add one to the counter ``key`` and return the new count."""
-    cache.add(key, 0, timeout=seconds)  # the window starts at the first send
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired in between
-        cache.set(key, 1, timeout=seconds)
-        return 1
+    return f"code-sends:{kind}:{digest(value)}"
 
 
 def _reserve(kind, target, user):
     """Count one send to ``target`` for ``user``, or raise DeliveryError over a limit.
 
-    Count first, then compare: incr is atomic, so of many parallel requests no
-    more than the limit get through (a get-then-incr would let them all pass).
+    Count first, then compare (accounts.throttling): of many parallel requests no
+    more than the limit get through.
     """
     counted = []
     for key, seconds, limit in (
@@ -69,11 +57,10 @@ def _reserve(kind, target, user):
         (_key(f"{kind}-user", user.pk), PER_USER_SECONDS, PER_USER_LIMIT),
     ):
         counted.append(key)
-        if _count(key, seconds) > limit:
+        if count(key, seconds) > limit:
             # Nothing is sent, so nothing is used up.
             for used in counted:
-                with contextlib.suppress(ValueError):
-                    cache.decr(used)
+                uncount(used)
             raise DeliveryError(
                 _(
                     "You've asked for too many codes. Wait a few minutes and try again; "
