@@ -147,6 +147,7 @@ ACTION_LABELS = {
     "password_reset.gate_passed": _("Self-service password reset: check passed"),
     "password_reset.too_many_codes": _("Self-service password reset stopped: too many wrong codes"),
     "password_reset.blocked": _("Self-service password reset blocked for the day"),
+    "password_reset.throttled": _("Self-service password reset codes paused for an address"),
     "password.reset_self": _("Reset own password with security info"),
     "security_info.temporary_pass.issue": _("Temporary access pass issued"),
     "security_info.temporary_pass.use": _("Signed in with a temporary access pass"),

@@ -178,7 +178,8 @@ def choose_first(request, *, kind, destination=""):
         return False
     limit = _address_limit(request)
     limit.reserve()  # every choice may send a message: counted, never given back
-    limit.fail()
+    if limit.fail():  # the address is over its limit from now on: audited once
+        audit_record(action="password_reset.throttled", request=request)
     if kind == EMAIL:
         sent_to = mask_email(destination.strip())
     elif kind == PHONE:

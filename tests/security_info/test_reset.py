@@ -388,6 +388,8 @@ def test_one_address_asking_for_codes_too_often_meets_a_429(client, tenant, sett
 
     assert statuses == [302, 302, 302, 429]
     assert len(mail.outbox) == 3
+    [event] = AuditEvent.objects.filter(action="password_reset.throttled")
+    assert event.tenant is None and event.ip_address == "127.0.0.1"
     other_address = Client(REMOTE_ADDR="198.51.100.4")
     assert start(other_address, people[3].username, to=f"{people[3].pk}@example.org").url == (
         "/password/reset/verify/"
