@@ -61,6 +61,10 @@ if not SECRET_KEY:
         )
     # Development only: a fixed key so sessions survive a restart of `make run`.
     SECRET_KEY = "dev-only-insecure-key-never-used-when-debug-is-off"  # noqa: S105
+# Keys that were SECRET_KEY before, comma-separated, newest first: what was signed
+# (sessions, links) or sealed (admin_portal.sealing) under them stays readable
+# until they are removed from this list. New data always uses SECRET_KEY.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -323,6 +327,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds the SMTP backend waits for the mail server, so a hung one never holds a worker.
+EMAIL_TIMEOUT = float(env("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Admin portal <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
