@@ -119,6 +119,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times the whole stack and stamps X-Request-ID on every response.
+    "admin_portal.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -414,12 +416,42 @@ if not DEBUG:
         # The proxy in front redirects http to https; the app never sees plain http.
         SILENCED_SYSTEM_CHECKS = ["security.W008"]
 
+# Logs go to stderr (the journal under systemd). Each request writes one JSON line
+# on the portal.request logger (admin_portal/request_log.py; README, Production).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "admin_portal.request_log.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.security": {"level": "WARNING"}},
+    "loggers": {
+        "django.security": {"level": "WARNING"},
+        "portal.request": {
+            "handlers": ["json"],
+            "level": env("REQUEST_LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
+    },
 }
+
+# Error reports through Sentry, only when SENTRY_DSN is set; no personal data, and
+# passwords, codes, tokens, cookies and request bodies scrubbed
+# (admin_portal/error_reporting.py).
+SENTRY_DSN = env("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_RELEASE = env("SENTRY_RELEASE", "")
+SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0"))
+if SENTRY_DSN:
+    from admin_portal import error_reporting
+
+    error_reporting.init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
 
 FORM_RENDERER = "admin_portal.form_renderer.PortalFormRenderer"
