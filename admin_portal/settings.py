@@ -121,6 +121,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: it times the whole stack and stamps X-Request-ID on every response.
     "admin_portal.request_log.RequestLogMiddleware",
+    "admin_portal.query_guard.QueryStringGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
