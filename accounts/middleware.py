@@ -6,8 +6,22 @@ from urllib.parse import urlencode
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import translation
+
+# What someone without an organization (a platform operator) may open: the
+# operators' site, the sign-in flows and their own password and language. Every
+# other page is a tenant's, and sends them to the operators' site.
+OPERATOR_NAMESPACES = {"admin", "password_reset", "passkeys"}
+OPERATOR_PAGES = {
+    "accounts:signin",
+    "accounts:signin_verify",
+    "accounts:signout",
+    "accounts:password_change",
+    "accounts:language",
+    "healthz",
+    "readyz",
+}
 
 SIGNED_IN_AT = "portal_signed_in_at"
 LAST_SEEN = "portal_last_seen"
@@ -21,6 +35,8 @@ class TenantMiddleware:
 
     ``request.tenant`` is the signed-in user's tenant, or None for anonymous
     visitors and operators. It is the only source of the tenant for views.
+    A signed-in user without a tenant (an operator) is sent to the operators'
+    site from any page but those in ``OPERATOR_PAGES``/``OPERATOR_NAMESPACES``.
     """
 
     def __init__(self, get_response):
@@ -57,6 +73,10 @@ class TenantMiddleware:
                 user.must_change_password or user.password_expired
             ) and request.path not in _password_change_paths():
                 return redirect("accounts:password_change")
+            if user.tenant_id is None and not _operator_may_open(request.path_info):
+                # No organization, no tenant page: every one of them reads
+                # request.tenant, and an operator's work is in the operators' site.
+                return redirect("admin:index")
             if (
                 user.must_register_methods or _second_factor_missing(request)
             ) and not _is_mfa_setup_path(request.path):
@@ -68,6 +88,15 @@ class TenantMiddleware:
                 query = urlencode({"next": request.get_full_path()})
                 return redirect(f"{reverse('security_info:passkey_required')}?{query}")
         return self.get_response(request)
+
+
+def _operator_may_open(path):
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return True  # the 404 page
+    namespace = match.namespaces[0] if match.namespaces else ""
+    return namespace in OPERATOR_NAMESPACES or match.view_name in OPERATOR_PAGES
 
 
 def _signin_paths():

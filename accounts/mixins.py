@@ -1,16 +1,24 @@
 """The one view mixin for portal pages: signed in, permitted, tenant-scoped."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 
 
 class TenantScopedMixin(LoginRequiredMixin, PermissionRequiredMixin):
-    """Require a signed-in user with ``permission_required``; scope every lookup.
+    """Require a signed-in user of an organization with ``permission_required``; scope lookups.
 
     ``get_queryset()`` only ever returns rows of ``request.tenant``, so a
     DetailView of another tenant's object answers 404 exactly like a missing
     one. An anonymous visitor is sent to sign in; a signed-in user without the
-    permission gets the 403 page.
+    permission, or without an organization (an operator, whose superuser
+    permissions count in the operators' site only), gets the 403 page. The
+    tenant middleware sends operators away first; this holds on its own.
     """
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.tenant_id is None:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
         return super().get_queryset().for_tenant(self.request.tenant)

@@ -545,11 +545,14 @@ class AuditEvent(models.Model):
 
     tenant = models.ForeignKey(
         Tenant,
-        on_delete=models.PROTECT,
+        # No constraint and no cascade: an organization deleted by an operator
+        # leaves its events (ids are never reused), read in the operators' site.
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="+",
         verbose_name=_("organization"),
+        db_constraint=False,
     )
     actor = models.ForeignKey(
         User,

@@ -50,11 +50,19 @@ def _count_home(tenant):
 
 
 class AuditEventFilter(django_filters.FilterSet):
+    """The audit log's filters, read from the query string (the list page and its export).
+
+    Every field is bounded: text no longer than what is stored, choices and dates
+    parsed, so a crafted query string is a field error on the page and a 400 for
+    the export, never a scan with a pattern of any length.
+    """
+
     actor = django_filters.CharFilter(
         field_name="actor_label",
         lookup_expr="istartswith",
         label=_("Actor"),
         help_text=_("Sign-in name, or its beginning."),
+        max_length=AuditEvent._meta.get_field("actor_label").max_length,
     )
     action = django_filters.ChoiceFilter(
         choices=sorted(ACTION_LABELS.items(), key=lambda kv: str(kv[1])),

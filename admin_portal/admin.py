@@ -1,5 +1,6 @@
 """The operators' site: Django's admin at /operators/, behind a verified second factor."""
 
+import re
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
@@ -12,6 +13,11 @@ from accounts import signin
 from admin_portal import outbox
 from admin_portal.models import OutboundMessage
 from security_info.sms import mask_number
+from security_info.validators import mask_email
+
+# An address or a number inside a mail server's or gateway's error text.
+_EMAIL_IN_TEXT = re.compile(r"[^\s@<>()\[\]\"',;:{}]+@[^\s@<>()\[\]\"',;:{}]+")
+_NUMBER_IN_TEXT = re.compile(r"\+\d{6,15}")
 
 
 class OperatorsSite(OTPAdminSite):
@@ -27,6 +33,10 @@ class OperatorsSite(OTPAdminSite):
 
     def __init__(self, name="admin"):
         super().__init__(name)
+        # No bulk delete anywhere: one click must never destroy an organization's
+        # data. Organizations are deleted one at a time, suspended first, by a
+        # typed confirmation (accounts.admin.TenantAdmin.delete_view).
+        self.disable_action("delete_selected")
 
     def has_permission(self, request):
         return super().has_permission(request) and request.user.tenant_id is None
@@ -60,7 +70,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         "shown_recipients",
         "status",
         "attempts",
-        "last_error",
+        "shown_last_error",
         "next_attempt_at",
         "sent_at",
     ]
@@ -71,9 +81,16 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("recipients"))
     def shown_recipients(self, obj):
+        """Return the recipients masked: operators need to tell messages apart, not to read them."""
         if obj.channel == OutboundMessage.Channel.SMS:
             return mask_number(obj.recipients)
-        return obj.recipients
+        return ", ".join(mask_email(address.strip()) for address in obj.recipients.split(","))
+
+    @admin.display(description=_("last error"))
+    def shown_last_error(self, obj):
+        """Return the last error with any address or number in it masked (servers quote them)."""
+        text = _EMAIL_IN_TEXT.sub(lambda match: mask_email(match.group()), obj.last_error)
+        return _NUMBER_IN_TEXT.sub(lambda match: mask_number(match.group()), text)
 
     def has_add_permission(self, request):
         return False

@@ -38,6 +38,8 @@ MAX_ATTEMPTS = 40
 # Sent messages are kept this long (without their text) for operators, then removed.
 KEEP_SENT_DAYS = 30
 FAILURES = (sms.SMSDeliveryError, smtplib.SMTPException, OSError)
+# Why a message whose sealed text no configured key can read was given up.
+UNREADABLE = "The text cannot be read with the current key or any fallback key."
 
 Status = OutboundMessage.Status
 
@@ -116,15 +118,34 @@ def deliver(pk):
 def retry_due():
     """Try every waiting message whose retry is a minute late (its task was lost); remove old ones.
 
-    Return how many were tried.
+    One message that cannot be tried (its text unreadable, an error of its own)
+    is logged, counted and passed over: the others are still tried. Return how
+    many were tried.
     """
     now = timezone.now()
     late = OutboundMessage.objects.filter(
         status=Status.QUEUED, next_attempt_at__lte=now - timedelta(minutes=1)
     ).values_list("pk", flat=True)
-    tried = 0
-    for pk in list(late[:500]):
-        tried += deliver(pk) is not None
+    pks = list(late[:500])
+    tried = failed = 0
+    for pk in pks:
+        try:
+            status = deliver(pk)
+        except Exception:
+            failed += 1
+            logger.exception("Outbound message %s could not be tried; the sweep goes on", pk)
+            continue
+        tried += status is not None
+    unreadable = OutboundMessage.objects.filter(
+        pk__in=pks, status=Status.DEAD, last_error=UNREADABLE
+    ).count()
+    if failed or unreadable:
+        logger.error(
+            "Outbox sweep: %s tried, %s unreadable (given up), %s failed with an error",
+            tried,
+            unreadable,
+            failed,
+        )
     OutboundMessage.objects.filter(
         status=Status.SENT, sent_at__lt=now - timedelta(days=KEEP_SENT_DAYS)
     ).delete()
@@ -175,8 +196,26 @@ def _send(channel, *, recipients, payload, kind, deadline, secret, reference):
 
 
 def _attempt(message):
-    """Send ``message`` once and record how it went (the caller saves nothing more)."""
-    payload = sealing.unseal(message.payload, purpose=PURPOSE, max_age=SEAL_DAYS * 86400)
+    """Send ``message`` once and record how it went (the caller saves nothing more).
+
+    A text that no configured key can read (sealed under a key since removed
+    from ``SECRET_KEY_FALLBACKS``) will never be readable by trying again: the
+    message is given up at once, its sealed text kept (unless it is a code), so
+    an operator who restores the old key can send it again.
+    """
+    try:
+        payload = sealing.unseal(message.payload, purpose=PURPOSE, max_age=SEAL_DAYS * 86400)
+    except sealing.SealBroken:
+        # No key id or text in the log: only which message, for operators to find.
+        logger.error(
+            "Outbound message %s (%s) cannot be read with SECRET_KEY or any "
+            "SECRET_KEY_FALLBACKS; given up",
+            message.pk,
+            message.kind,
+        )
+        _give_up(message, UNREADABLE)
+        message.save()
+        return
     now = timezone.now()
     message.attempts += 1
     try:

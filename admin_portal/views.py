@@ -71,11 +71,19 @@ def server_error(request):
 
     Django calls this inside its ``except`` block, so the exception is at hand.
     No request context: the error may come from the database or the session.
+    Both pages show the request id, for the person to quote to support.
     """
-    context = {"product_name": settings.PORTAL_PRODUCT_NAME}
+    request_id = getattr(request, "request_id", "")
+    # The id a person quotes to support; the log line and the error report carry it too.
+    context = {"product_name": settings.PORTAL_PRODUCT_NAME, "request_id": request_id}
     error = sys.exc_info()[1]
     if isinstance(error, SERVICE_UNAVAILABLE):
-        logger.warning("Service unavailable: %s on %s", type(error).__name__, request.path)
+        logger.warning(
+            "Service unavailable: %s on %s (request %s)",
+            type(error).__name__,
+            request.path,
+            request_id,
+        )
         response = HttpResponse(get_template("503.html").render(context), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

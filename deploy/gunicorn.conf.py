@@ -5,6 +5,7 @@ Read from the environment, like the portal's own settings:
   WEB_CONCURRENCY    worker processes (default: 2 per CPU + 1)
   WEB_THREADS        threads per worker (default 2)
   FORWARDED_ALLOW_IPS  proxies whose X-Forwarded-Proto gunicorn trusts (default 127.0.0.1)
+  GUNICORN_ACCESS_LOG  gunicorn's own access log (default off: the portal logs each request)
 """
 
 import multiprocessing
@@ -21,8 +22,11 @@ graceful_timeout = 20
 max_requests = 2000
 max_requests_jitter = 200
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-# Logs go to the journal (systemd) or the terminal.
-accesslog = "-"
+# Logs go to the journal (systemd) or the terminal. The portal itself writes one
+# JSON line per request (logger portal.request, with the request id and without the
+# query string, which may hold names), so gunicorn's own access log is off unless
+# GUNICORN_ACCESS_LOG names a file ("-" for the terminal).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Nothing here needs gunicorn's control socket.

@@ -297,3 +297,197 @@ def test_operator_sign_out_from_the_operators_site_is_audited(operator_client):
     assert response["Location"] == "/signin/"
     assert SESSION_KEY not in operator_client.session
     assert AuditEvent.objects.get(action="signout").actor == operator_client.operator
+
+
+# --- no bulk delete; an organization is deleted by a typed confirmation ------------------
+
+
+def _operator_request(operator_client):
+    request = RequestFactory().get("/operators/")
+    request.user = operator_client.operator
+    return request
+
+
+def test_no_model_of_the_operators_site_offers_a_bulk_delete(operator_client):
+    request = _operator_request(operator_client)
+
+    for model, model_admin in admin.site._registry.items():
+        assert "delete_selected" not in model_admin.get_actions(request), model
+
+
+def test_a_forged_bulk_delete_of_organizations_deletes_nothing(operator_client):
+    tenant = make_tenant(status=Tenant.Status.SUSPENDED)
+
+    operator_client.post(
+        "/operators/accounts/tenant/",
+        {"action": "delete_selected", "_selected_action": [tenant.pk], "post": "yes"},
+    )
+
+    assert Tenant.objects.filter(pk=tenant.pk).exists()
+
+
+def _delete_url(tenant):
+    return f"/operators/accounts/tenant/{tenant.pk}/delete/"
+
+
+def test_an_active_organization_cannot_be_deleted_only_suspended(operator_client):
+    tenant = make_tenant(name="Fabrikam")
+
+    page = operator_client.get(_delete_url(tenant))
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "Suspend the organization first" in content
+    assert 'name="confirmation"' not in content
+
+    response = operator_client.post(_delete_url(tenant), {"confirmation": "Fabrikam"})
+
+    assert response.status_code == 200
+    assert "only a suspended organization can be deleted" in response.content.decode()
+    assert Tenant.objects.filter(pk=tenant.pk).exists()
+    assert not AuditEvent.objects.filter(action="tenant.delete").exists()
+
+
+def test_a_wrong_confirmation_deletes_nothing(operator_client):
+    tenant = make_tenant(name="Fabrikam", status=Tenant.Status.SUSPENDED)
+
+    for typed in ("", "Fabrikam Inc", "fabrikam.example", "Contoso"):
+        response = operator_client.post(_delete_url(tenant), {"confirmation": typed})
+        assert response.status_code == 200
+        assert Tenant.objects.filter(pk=tenant.pk).exists(), typed
+    assert "exactly as shown" in response.content.decode()
+
+
+def test_the_delete_page_says_what_goes_and_what_to_type(operator_client):
+    tenant = make_tenant(name="Fabrikam", domain="fabrikam.example", status="suspended")
+    make_user(tenant)
+
+    page = operator_client.get(_delete_url(tenant))
+
+    content = page.content.decode()
+    assert 'name="confirmation"' in content
+    assert "<strong>Fabrikam</strong> or <strong>fabrikam.example</strong>" in content
+    assert "Users: 1" in content and "Domains: 1" in content
+
+
+@pytest.mark.parametrize("typed", ["Fabrikam", "  fabrikam ", "FABRIKAM.example"])
+def test_a_suspended_organization_is_deleted_by_its_name_or_initial_domain(operator_client, typed):
+    tenant = make_tenant(name="Fabrikam", domain="fabrikam.example")
+    make_user(tenant, "admin", roles=[GLOBAL_ADMIN])
+    audit_record(action="tenant.create", tenant=tenant, target=tenant)
+    operator_client.post(
+        "/operators/accounts/tenant/",
+        {"action": "suspend", "_selected_action": [tenant.pk], "index": 0},
+    )
+    own_events = AuditEvent.objects.filter(tenant_id=tenant.pk).count()
+    other = make_tenant()
+    other_admin = make_user(other, "admin", roles=[GLOBAL_ADMIN])
+
+    response = operator_client.post(_delete_url(tenant), {"confirmation": typed}, follow=True)
+
+    assert response.redirect_chain[-1][0] == "/operators/accounts/tenant/"
+    assert "and all its data were deleted" in response.content.decode()
+    assert not Tenant.objects.filter(pk=tenant.pk).exists()
+    assert not User.objects.filter(tenant_id=tenant.pk).exists()
+    assert not Domain.objects.filter(tenant_id=tenant.pk).exists()
+    # The organization's own events stay, and the deletion is a platform event.
+    assert AuditEvent.objects.filter(tenant_id=tenant.pk).count() == own_events
+    event = AuditEvent.objects.get(action="tenant.delete")
+    assert event.tenant_id is None
+    assert event.actor == operator_client.operator
+    assert (event.target_type, event.target_id) == ("accounts.tenant", str(tenant.pk))
+    assert event.target_label == "Fabrikam"
+    assert event.old_values["initial_domain"] == "fabrikam.example"
+    assert event.new_values["removed"]["accounts.User"] == 1
+    # Nothing of another organization went with it.
+    assert Tenant.objects.filter(pk=other.pk).exists()
+    assert User.objects.filter(pk=other_admin.pk).exists()
+
+
+def test_a_deleted_organizations_events_still_open_in_the_operators_site(operator_client):
+    tenant = make_tenant(name="Fabrikam", status=Tenant.Status.SUSPENDED)
+    kept = audit_record(action="tenant.create", tenant=tenant, target=tenant)
+    operator_client.post(_delete_url(tenant), {"confirmation": "Fabrikam"})
+
+    assert operator_client.get("/operators/accounts/auditevent/").status_code == 200
+    assert (
+        operator_client.get(f"/operators/accounts/auditevent/{kept.pk}/change/").status_code == 200
+    )
+    assert operator_client.get("/audit/").status_code == 302  # and no tenant page, as ever
+
+
+def test_deleting_the_demo_organization_removes_everything_it_owns(operator_client, monkeypatch):
+    from django.core.management import call_command
+
+    monkeypatch.setenv("PORTAL_DEMO_PASSWORD", "Demo-Password-For-Tests-1")
+
+    from admin_portal.operators import _owned_relations, tenant_data_counts
+
+    call_command("seed_demo", users=20, stdout=__import__("io").StringIO())
+    demo = Tenant.objects.get()
+    counts = tenant_data_counts(demo)
+    assert len(counts) >= 8, counts  # users, domains, roles, billing, groups, support, ...
+    other = make_tenant()
+    make_user(other, "admin", roles=[GLOBAL_ADMIN])
+    demo.status = Tenant.Status.SUSPENDED
+    demo.save()
+
+    response = operator_client.post(_delete_url(demo), {"confirmation": demo.name})
+
+    assert response.status_code == 302
+    assert not Tenant.objects.filter(pk=demo.pk).exists()
+    for relation in _owned_relations():
+        model = relation.related_model
+        assert not model._base_manager.filter(**{relation.field.name: demo.pk}).exists(), model
+    assert tenant_data_counts(other)
+
+
+def test_only_an_operator_may_delete_an_organization():
+    from django.core.exceptions import PermissionDenied
+
+    from admin_portal.operators import tenant_delete
+
+    tenant = make_tenant(name="Fabrikam", status=Tenant.Status.SUSPENDED)
+    admin_of_it = make_user(tenant, "admin", roles=[GLOBAL_ADMIN])
+
+    with pytest.raises(PermissionDenied):
+        tenant_delete(tenant=tenant, acting_user=admin_of_it, confirmation="Fabrikam")
+    assert Tenant.objects.filter(pk=tenant.pk).exists()
+
+
+def test_a_tenant_admin_never_reaches_the_delete_page(client):
+    tenant = make_tenant(name="Fabrikam", status=Tenant.Status.ACTIVE)
+    other = make_tenant()
+    sign_in(client, make_user(other, "admin", roles=[GLOBAL_ADMIN]))
+
+    response = client.post(_delete_url(tenant), {"confirmation": "Fabrikam"})
+
+    assert response.status_code in (302, 403)
+    assert Tenant.objects.filter(pk=tenant.pk).exists()
+
+
+# --- outbound messages show no addresses ---------------------------------------------------
+
+
+def test_outbound_messages_mask_email_addresses_in_the_list_and_the_detail(operator_client):
+    from django.utils import timezone
+
+    from admin_portal.models import OutboundMessage
+
+    message = OutboundMessage.objects.create(
+        channel=OutboundMessage.Channel.EMAIL,
+        kind="notice",
+        recipients="alice.jansen@contoso.example, bob@fabrikam.example",
+        status=OutboundMessage.Status.DEAD,
+        last_error="SMTPRecipientsRefused: {'alice.jansen@contoso.example': (550, b'no')} "
+        "+31612345678",
+        deadline=timezone.now(),
+    )
+
+    for url in (
+        "/operators/admin_portal/outboundmessage/",
+        f"/operators/admin_portal/outboundmessage/{message.pk}/change/",
+    ):
+        content = operator_client.get(url).content.decode()
+        assert "alice.jansen@" not in content and "bob@" not in content, url
+        assert "+31612345678" not in content, url
+        assert "a•••@contoso.example" in content and "b•••@fabrikam.example" in content, url

@@ -693,3 +693,74 @@ def test_home_counts_are_cached_for_a_minute_then_recounted(tenant):
     assert selectors.home_counts(tenant=tenant)["users"] == 1  # from the cache
     cache.delete(f"home-counts:{tenant.pk}")  # what expiry does after HOME_COUNTS_SECONDS
     assert selectors.home_counts(tenant=tenant)["users"] == 2
+
+
+# --- Audit filters are bounded ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"actor": "a" * 100_000},
+        {"actor": "a" * 255},
+        {"date_from": "2" * 100_000},
+        {"date_to": "9999-12-31" * 10_000},
+        {"action": "x" * 100_000},
+    ],
+    ids=["actor-100k", "actor-255", "date-from-100k", "date-to-100k", "action-100k"],
+)
+def test_a_long_or_odd_audit_filter_is_a_field_error_not_a_server_error(client, admin, query):
+    _event(admin.tenant)
+    sign_in(client, admin)
+    client.raise_request_exception = False
+
+    response = client.get("/audit/", query)
+
+    assert response.status_code == 200
+    [field] = query
+    assert field in response.context["filter"].form.errors
+    assert 'class="field-error"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"actor": "a" * 100_000}, {"actor": "a" * 255}, {"actor": "\x00"}, {"date_to": "9" * 50_000}],
+    ids=["actor-100k", "actor-255", "actor-nul", "date-50k"],
+)
+def test_a_long_or_odd_audit_filter_makes_the_export_answer_400(client, admin, query):
+    _event(admin.tenant)
+    sign_in(client, admin)
+    client.raise_request_exception = False
+
+    response = client.get("/audit/export/", query)
+
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/audit/", "/audit/export/"])
+def test_a_nul_character_in_an_audit_filter_is_a_bad_request(client, admin, path):
+    sign_in(client, admin)
+
+    response = client.get(path, {"actor": "admin\x00"})
+
+    assert response.status_code == 400
+
+
+def test_the_actor_filter_takes_a_whole_sign_in_name(client, admin):
+    name = "a" * 64 + "@" + "b" * 180 + ".example"  # 254 characters: the longest stored
+    kept = _event(admin.tenant, actor_label=name)
+    _event(admin.tenant, actor_label="someone@contoso.example")
+    sign_in(client, admin)
+
+    assert _listed(client.get("/audit/", {"actor": name})) == [kept]
+    response = client.get("/audit/export/", {"actor": name})
+    assert response.status_code == 200
+    assert [row[1] for row in _csv_rows(response)[1:]] == [name]
+
+
+def test_the_actor_field_tells_the_browser_its_limit(client, admin):
+    sign_in(client, admin)
+
+    content = client.get("/audit/").content.decode()
+
+    assert 'maxlength="254"' in content

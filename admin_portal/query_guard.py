@@ -1,0 +1,22 @@
+"""Refuse a query string that carries a NUL character, before any view reads it.
+
+No search box, filter or link of the portal ever sends one, and PostgreSQL
+cannot hold one in a text value: a view that passed it on to a query would
+answer 500. Forms refuse it at the field (Django's CharField does); this
+covers every other read of ``request.GET``, once.
+"""
+
+from django.core.exceptions import BadRequest
+
+
+class QueryStringGuardMiddleware:
+    """Answer 400 to a request whose query string holds a NUL character (``%00``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            raise BadRequest("NUL character in the query string.")
+        return self.get_response(request)
