@@ -18,7 +18,6 @@ from accounts.models import User, UserManager
 from accounts.roles import (
     CHANGE_USERS,
     DELETE_USERS,
-    GLOBAL_ADMIN,
     RESET_PASSWORDS,
     can_reset_password,
 )
@@ -76,7 +75,9 @@ def users_sign_in_block(*, tenant, acting_user, users, blocked, request=None):
     """Block (or unblock) sign-in for ``users``; return how many changed.
 
     Raise ValidationError "forbidden" and change nobody when ``acting_user`` may
-    not manage one of them. A blocked user's sessions end at their next request.
+    not manage one of them, or "last_global_admin" when blocking them would
+    leave no Global admin who can sign in. A blocked user's sessions end at
+    their next request.
     """
     forbidden = [user for user in users if not can_manage(acting_user, user)]
     if forbidden:
@@ -85,9 +86,9 @@ def users_sign_in_block(*, tenant, acting_user, users, blocked, request=None):
             code="forbidden",
             params={"name": forbidden[0].display_name},
         )
-    if blocked:
-        _check_global_admin_kept(tenant=tenant, users=users)
     changed = [user for user in users if user.is_sign_in_blocked != blocked]
+    if blocked:
+        account_services.global_admins_keep(tenant=tenant, losing=changed)
     User.objects.filter(pk__in=[user.pk for user in changed]).update(is_sign_in_blocked=blocked)
     for user in changed:
         user.is_sign_in_blocked = blocked
@@ -145,29 +146,6 @@ def users_password_reset(*, tenant, acting_user, users, require_change=True, req
 RESTORE_DAYS = 30
 
 
-def _global_admins_left(*, tenant, excluding):
-    """Return how many active, unblocked Global admins remain without ``excluding``."""
-    return (
-        User.objects.for_tenant(tenant)
-        .active()
-        .filter(is_sign_in_blocked=False, role_assignments__role=GLOBAL_ADMIN)
-        .exclude(pk__in=[user.pk for user in excluding])
-        .distinct()
-        .count()
-    )
-
-
-def _check_global_admin_kept(*, tenant, users):
-    """Refuse a change that would leave the organization without a Global admin."""
-    if any(GLOBAL_ADMIN in user.role_codes for user in users) and not _global_admins_left(
-        tenant=tenant, excluding=users
-    ):
-        raise ValidationError(
-            _("An organization needs at least one Global admin who can sign in."),
-            code="last_global_admin",
-        )
-
-
 def _tombstone(user):
     # Unique and never a valid sign-in name (no @): the real name is free for others.
     return f"deleted.{user.pk}.{secrets.token_hex(6)}"
@@ -189,7 +167,7 @@ def users_delete(*, tenant, acting_user, users, request=None):
             code="forbidden",
             params={"name": forbidden[0].display_name},
         )
-    _check_global_admin_kept(tenant=tenant, users=users)
+    account_services.global_admins_keep(tenant=tenant, losing=users)
     now = timezone.now()
     for user in users:
         old_username = user.username
