@@ -37,6 +37,7 @@ from accounts.roles import (
     PERMISSION_LABELS,
     RESET_PASSWORDS,
     ROLES,
+    VIEW_AUDIT,
     VIEW_GROUPS,
     VIEW_LICENSES,
     VIEW_ROLES,
@@ -529,7 +530,7 @@ def _license_context(request, person):
 
 
 class UserDetailView(TenantScopedMixin, DetailView):
-    """A user's page: account, authentication methods (when allowed), activity."""
+    """A user's page: account, and (when allowed) authentication methods and activity."""
 
     permission_required = VIEW_USERS
     model = User
@@ -556,7 +557,9 @@ class UserDetailView(TenantScopedMixin, DetailView):
             context["methods"] = security_info_selectors.methods_for_admin(user=person)
             context["can_issue_pass"] = not person.is_admin or GLOBAL_ADMIN in actor.role_codes
             context["pass_hours"] = security_info_services.TEMPORARY_PASS_HOURS
-        context["activity"] = selectors.user_activity(tenant=self.request.tenant, user=person)
+        if actor.has_perm(VIEW_AUDIT):
+            # Sign-ins and method changes are the audit log's: only its readers see them.
+            context["activity"] = selectors.user_activity(tenant=self.request.tenant, user=person)
         return context
 
     def post(self, request, *args, **kwargs):
