@@ -369,3 +369,11 @@ def global_admin_count(*, tenant):
         .filter(role=GLOBAL_ADMIN, user__deleted_at__isnull=True)
         .count()
     )
+
+
+def released_license_names(*, tenant, user):
+    """Return the names of the products whose licenses deleted ``user`` held."""
+    from users.models import ReleasedLicenses
+
+    record = ReleasedLicenses.objects.for_tenant(tenant).filter(user=user).first()
+    return record.product_names if record is not None else []

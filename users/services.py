@@ -4,6 +4,7 @@ import csv
 import io
 import os
 import secrets
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from accounts.roles import (
     RESET_PASSWORDS,
     can_reset_password,
 )
+from billing import selectors as billing_selectors
 from billing import services as billing_services
 from groups import selectors as group_selectors
 from groups import services as group_services
@@ -155,10 +157,12 @@ def _tombstone(user):
 def users_delete(*, tenant, acting_user, users, request=None):
     """Delete ``users`` softly; return how many were deleted.
 
-    Sign-in stops at once and their sign-in names are freed; everything else
-    (roles, security info, history) is kept for a restore within
-    ``RESTORE_DAYS`` days. Raise ValidationError "forbidden" or
-    "last_global_admin" and delete nobody when one of them may not go.
+    Sign-in stops at once, their sign-in names are freed and their licenses
+    released (the organization stops paying for them; which products they were
+    is remembered for a restore). Everything else (roles, security info,
+    history) is kept for a restore within ``RESTORE_DAYS`` days. Raise
+    ValidationError "forbidden" or "last_global_admin" and delete nobody when
+    one of them may not go.
     """
     forbidden = [user for user in users if not can_delete(acting_user, user)]
     if forbidden:
@@ -168,6 +172,7 @@ def users_delete(*, tenant, acting_user, users, request=None):
             params={"name": forbidden[0].display_name},
         )
     account_services.global_admins_keep(tenant=tenant, losing=users)
+    _licenses_release(tenant=tenant, acting_user=acting_user, users=users, request=request)
     now = timezone.now()
     for user in users:
         old_username = user.username
@@ -189,6 +194,78 @@ def users_delete(*, tenant, acting_user, users, request=None):
     return len(users)
 
 
+def _licenses_release(*, tenant, acting_user, users, request=None):
+    """Take away the licenses of ``users`` (being deleted), remembering their products."""
+    from users.models import ReleasedLicenses
+
+    by_subscription, held = {}, {}
+    for user in users:
+        for license in billing_selectors.licenses_of_user(tenant=tenant, user=user):
+            subscription = license.subscription
+            by_subscription.setdefault(subscription.pk, (subscription, []))[1].append(user)
+            held.setdefault(user.pk, []).append(
+                {"sku": subscription.product.sku, "name": subscription.product.name}
+            )
+    for subscription, holders in by_subscription.values():
+        # Audited there, one event per license.
+        billing_services.license_unassign(
+            tenant=tenant,
+            acting_user=acting_user,
+            subscription=subscription,
+            users=holders,
+            request=request,
+        )
+    # Left from an earlier deletion of someone restored since: this one counts.
+    ReleasedLicenses.objects.for_tenant(tenant).filter(user__in=users).delete()
+    ReleasedLicenses.objects.bulk_create(
+        ReleasedLicenses(tenant=tenant, user_id=user_id, products=products)
+        for user_id, products in held.items()
+    )
+
+
+def _licenses_give_back(*, tenant, acting_user, user, request=None):
+    """Give restored ``user`` the licenses released at deletion, where one is free.
+
+    Return ``(names given back, names not given back)``: a product the
+    organization no longer has, or has no free license of, is not given back.
+    """
+    from users.models import ReleasedLicenses
+
+    record = ReleasedLicenses.objects.for_tenant(tenant).filter(user=user).first()
+    if record is None:
+        return [], []
+    live = {sub.product.sku: sub for sub in billing_selectors.live_subscriptions(tenant=tenant)}
+    given, not_given = [], []
+    for product in record.products:
+        subscription = live.get(product["sku"])
+        if subscription is None:
+            not_given.append(product["name"])
+            continue
+        try:
+            billing_services.license_assign(
+                tenant=tenant,
+                acting_user=acting_user,
+                subscription=subscription,
+                users=[user],
+                request=request,
+            )
+        except ValidationError:  # none free, or the subscription ended meanwhile
+            not_given.append(subscription.product.name)
+        else:
+            given.append(subscription.product.name)
+    record.delete()
+    return given, not_given
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What a restore did: the new password (shown once) and the licenses given back."""
+
+    password: str
+    licenses_given_back: list = field(default_factory=list)
+    licenses_not_given_back: list = field(default_factory=list)
+
+
 def restore_deadline(user):
     """Return the moment after which ``user`` (deleted) can no longer be restored."""
     return user.deleted_at + timedelta(days=RESTORE_DAYS)
@@ -196,11 +273,13 @@ def restore_deadline(user):
 
 @sensitive_variables("password")
 def user_restore(*, tenant, acting_user, user, username, request=None):
-    """Bring a deleted user back as ``username``; return their new password (shown once).
+    """Bring a deleted user back as ``username``; return what was done (``Restored``).
 
-    The user gets a generated password to change at the next sign-in. Raise
-    ValidationError "forbidden", "expired", "name_taken" or the model's own
-    errors for a sign-in name outside the organization's domains.
+    The user gets a generated password to change at the next sign-in (shown
+    once), and the licenses released at deletion wherever one is still free. A
+    user blocked from signing in stays blocked. Raise ValidationError
+    "forbidden", "expired", "name_taken" or the model's own errors for a
+    sign-in name outside the organization's domains.
     """
     if not acting_user.has_perm(DELETE_USERS) or not can_reset_password(acting_user, user):
         raise ValidationError(
@@ -252,8 +331,11 @@ def user_restore(*, tenant, acting_user, user, username, request=None):
             target=user,
             new={"username": username},
         )
+        given, not_given = _licenses_give_back(
+            tenant=tenant, acting_user=acting_user, user=user, request=request
+        )
     account_services.home_counts_forget(tenant=tenant)
-    return password
+    return Restored(password=password, licenses_given_back=given, licenses_not_given_back=not_given)
 
 
 def deleted_users_purge(*, now=None):

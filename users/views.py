@@ -738,13 +738,20 @@ class UserRestoreView(TenantScopedMixin, DetailView):
             data, tenant=self.request.tenant, initial={"username": self.object.deleted_username}
         )
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["released_licenses"] = selectors.released_license_names(
+            tenant=self.request.tenant, user=self.object
+        )
+        return context
+
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
         if not services.can_delete(request.user, self.object):
             raise PermissionDenied
         return self.render_to_response(self.get_context_data(form=self.get_form()))
 
-    @method_decorator(sensitive_variables("password"))
+    @method_decorator(sensitive_variables("restored"))
     def post(self, request, *args, **kwargs):
         self.object = person = self.get_object()
         if not services.can_delete(request.user, person):
@@ -752,7 +759,7 @@ class UserRestoreView(TenantScopedMixin, DetailView):
         form = self.get_form(request.POST)
         if form.is_valid():
             try:
-                password = services.user_restore(
+                restored = services.user_restore(
                     tenant=request.tenant,
                     acting_user=request.user,
                     user=person,
@@ -772,7 +779,7 @@ class UserRestoreView(TenantScopedMixin, DetailView):
                 return render(
                     request,
                     self.done_template_name,
-                    {"person": person, "password": password},
+                    {"person": person, "restored": restored},
                 )
         return self.render_to_response(self.get_context_data(form=form))
 
