@@ -800,6 +800,30 @@ def _export_query(params):
     return query
 
 
+def _export_audit(*, tenant, acting_user, params, total, job=None, request=None):
+    """Record an Active users export: who, the search and filters, how many users."""
+    return audit_record(
+        action="users.export",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=job,
+        new={"users": total, "query": params},
+    )
+
+
+def user_export_record(*, tenant, acting_user, params, total, request=None):
+    """Record an Active users export that streams at once (``total`` users).
+
+    ``params`` is what selected them, as a dict of lists: the list's query, or
+    ``{"ids": [...]}`` for the users ticked on a page. A larger export is
+    recorded by ``user_export_start``, in the same shape.
+    """
+    return _export_audit(
+        tenant=tenant, acting_user=acting_user, params=params, total=total, request=request
+    )
+
+
 def user_export_start(*, tenant, acting_user, params, request=None):
     """Have a worker write the Active users export ``params`` selects; return the job.
 
@@ -816,13 +840,13 @@ def user_export_start(*, tenant, acting_user, params, request=None):
         job = ExportJob.objects.create(
             tenant=tenant, created_by=acting_user, params=params, total=total
         )
-        audit_record(
-            action="users.export",
+        _export_audit(
             tenant=tenant,
-            actor=acting_user,
+            acting_user=acting_user,
+            params=params,
+            total=total,
+            job=job,
             request=request,
-            target=job,
-            new={"users": total, "query": params},
         )
         # Only the id travels: the worker reads the query from the row.
         transaction.on_commit(lambda: jobs.enqueue(export_users, job.pk))

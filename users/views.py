@@ -235,7 +235,15 @@ class UserExportView(TenantScopedMixin, View):
                 error.messages[0], content_type="text/plain; charset=utf-8"
             )
         limit = settings.USERS_EXPORT_BACKGROUND_ROWS
-        if users[: limit + 1].count() <= limit:
+        total = users[: limit + 1].count()
+        if total <= limit:
+            services.user_export_record(
+                tenant=request.tenant,
+                acting_user=request.user,
+                params={key: request.GET.getlist(key) for key in request.GET},
+                total=total,
+                request=request,
+            )
             return streaming_csv_response(
                 "users.csv", exports.header(), exports.rows(request.tenant, users)
             )
@@ -337,6 +345,13 @@ class UserBulkView(TenantScopedMixin, View):
         if action in ("assign_license", "unassign_license"):
             return self.licenses(request, users, assign=action == "assign_license", back=back)
         if action == "export":
+            services.user_export_record(
+                tenant=request.tenant,
+                acting_user=request.user,
+                params={"ids": [str(user.pk) for user in users]},
+                total=len(users),
+                request=request,
+            )
             return streaming_csv_response(
                 "users-selected.csv",
                 exports.header(),

@@ -179,6 +179,9 @@ def test_export_selected_users(client, tenant, admin):
     assert len(rows) == 2
     assert rows[1][0] == "'=HYPERLINK(evil)"  # a formula is defused
     assert rows[1][6] == "Helpdesk admin"
+    event = AuditEvent.objects.get(action="users.export")
+    assert event.actor == admin
+    assert event.new_values == {"users": 1, "query": {"ids": [str(pat.pk)]}}
 
 
 def test_export_all_follows_search_and_filters(client, tenant, admin):
