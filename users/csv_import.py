@@ -9,6 +9,7 @@ rows: the tenant's domains, and which of the file's sign-in names exist.
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -79,6 +80,21 @@ COLUMNS = (
     Column("Country or Region", "usage_location"),
 )
 TEMPLATE_HEADER = tuple(column.header for column in COLUMNS)
+
+# Country names people write that django-countries does not know, in English and
+# in Dutch (the portal's languages). Its own names, official and common, older
+# names, and ISO 3166-1 codes are read without this table.
+COUNTRY_ALIASES = {
+    "US": ("United States", "USA", "America", "Verenigde Staten", "VS", "Amerika"),
+    "GB": ("UK", "Great Britain", "Britain", "England", "Scotland", "Wales", "Groot-Brittannië"),
+    "NL": ("Holland",),
+    "AE": ("UAE",),
+    "CI": ("Ivory Coast",),
+    "CV": ("Cape Verde", "Kaapverdië"),
+    "MM": ("Burma",),
+    "TL": ("East Timor", "Oost-Timor"),
+    "CZ": ("Tsjechische Republiek",),
+}
 
 _COLUMN_ORDER = {column.header: index for index, column in enumerate(COLUMNS)}
 _HEADER_OF_KEY = {column.key: column.header for column in COLUMNS}
@@ -231,7 +247,11 @@ def parse_users_csv(
     if header_line is None:
         return _file_error("empty")
 
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(header_line))
+    # strict: a quotation mark never closed is an error (at the end of the file), not a
+    # cell that swallows the rows after it and fails as a strange name or domain.
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=_delimiter(header_line), strict=True
+    )
     records = _numbered_records(reader)
     try:
         first = next(records, None)
@@ -349,6 +369,29 @@ def _error_messages(error):
     if error.code in _REWORDED:
         return _message(error.code, error.params)
     return " ".join(error.messages)
+
+
+def _country_code(value):
+    """Return the country of an ISO 3166-1 code ("NL", "NLD", "528"), or ""."""
+    # Only ASCII: "²" and other characters for which str.isdigit() is true are no
+    # digits to int(), and django-countries would raise ValueError on them.
+    if not value.isascii() or not value.isalnum():
+        return ""
+    return countries.alpha2(value)
+
+
+def _country_key(name):
+    """Return ``name`` as country names are compared: no accents, case or punctuation quirks.
+
+    "Côte d'Ivoire" (with either apostrophe), "cote d'ivoire" and "Cote  D'Ivoire"
+    are one key; so are "Noord-Macedonië" and "Noord Macedonie", "U.S.A." and
+    "USA", "The Gambia" and "Gambia".
+    """
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace(".", "").replace("-", " ")
+    text = " ".join(text.split()).casefold()
+    return text.removeprefix("the ")
 
 
 class _Checker:
@@ -495,8 +538,7 @@ class _Checker:
         if value not in self.country_codes:
             code = ""
             if len(value) <= _COUNTRY_MAX_INPUT_LENGTH:
-                # alpha2() also reads alpha-3 and numeric codes ("NLD", "528").
-                code = countries.alpha2(value) or self.country_names().get(_header_key(value), "")
+                code = _country_code(value) or self.country_names().get(_country_key(value), "")
             self.country_codes[value] = code
         code = self.country_codes[value]
         if not code:
@@ -516,14 +558,17 @@ class _Checker:
             self.countries = {}
             with translation.override("en"):
                 for code, name in countries:
-                    self.countries[_header_key(str(name))] = code
+                    self.countries[_country_key(str(name))] = code
                 for code, names in countries.shadowed_names.items():
                     for name in names:
-                        self.countries.setdefault(_header_key(str(name)), code)
+                        self.countries.setdefault(_country_key(str(name)), code)
             for language, _name in settings.LANGUAGES:
                 with translation.override(language):
                     for code, name in countries:
-                        self.countries.setdefault(_header_key(str(name)), code)
+                        self.countries.setdefault(_country_key(str(name)), code)
+            for code, names in COUNTRY_ALIASES.items():
+                for name in names:
+                    self.countries.setdefault(_country_key(name), code)
         return self.countries
 
     def existing(self, usernames):
