@@ -15,7 +15,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts import services as account_services
 from accounts.audit import audit_record
-from accounts.models import User, UserManager
+from accounts.models import Domain, User, UserManager
 from accounts.roles import (
     CHANGE_USERS,
     DELETE_USERS,
@@ -26,6 +26,7 @@ from billing import selectors as billing_selectors
 from billing import services as billing_services
 from groups import selectors as group_selectors
 from groups import services as group_services
+from users import csv_import
 
 # One page of the list at most; a bulk action is not an import.
 BULK_MAX = 200
@@ -403,6 +404,63 @@ def user_update(*, tenant, acting_user, user, request=None, **changes):
         target=user,
         old=old,
         new={name: str(getattr(user, name)) for name in changed},
+    )
+    return changed
+
+
+@transaction.atomic
+def user_contact_update(*, tenant, acting_user, user, request=None, **contact):
+    """Change ``user``'s contact information; return the names of the values changed.
+
+    ``contact`` holds values of ``csv_import.CONTACT_KEYS`` (mobile phone,
+    alternate email, fax, postal address), checked as the CSV import checks them:
+    the mobile phone in the organization's country, the email with
+    email-validator. An empty value removes it. Raise ValidationError "forbidden"
+    unless ``acting_user`` may manage the user, or one error per bad value,
+    keyed by its name.
+    """
+    if not can_manage(acting_user, user) or user.tenant_id != tenant.pk:
+        raise ValidationError(
+            _("You can't edit %(name)s."), code="forbidden", params={"name": user}
+        )
+    unknown = set(contact) - set(csv_import.CONTACT_KEYS)
+    if unknown:
+        raise TypeError(f"not contact fields: {sorted(unknown)}")
+    domains = list(Domain.objects.for_tenant(tenant).values_list("name", flat=True))
+    cleaned, errors = {}, {}
+    for key, value in contact.items():
+        try:
+            cleaned[key] = csv_import.clean_contact(
+                key,
+                value,
+                region=tenant.country,
+                tenant_domains=domains,
+                sign_in_name=user.username,
+            )
+        except ValidationError as error:
+            errors[key] = error
+    if errors:
+        raise ValidationError(errors)
+    current = dict(user.contact_details or {})
+    changed = [key for key, value in cleaned.items() if current.get(key, "") != value]
+    if not changed:
+        return []
+    old = {key: current.get(key, "") for key in changed}
+    for key in changed:
+        if cleaned[key]:
+            current[key] = cleaned[key]
+        else:
+            current.pop(key, None)
+    user.contact_details = current
+    user.save(update_fields=["contact_details"])
+    audit_record(
+        action="user.change",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=user,
+        old=old,
+        new={key: cleaned[key] for key in changed},
     )
     return changed
 

@@ -59,6 +59,7 @@ from users.forms import (
     SignInNameForm,
     UserAddBasicsForm,
     UserAddDetailsForm,
+    UserContactForm,
     UserImportForm,
     UserPasswordResetForm,
     UserProfileForm,
@@ -545,7 +546,9 @@ def _license_context(request, person):
 
 
 class UserDetailView(TenantScopedMixin, DetailView):
-    """A user's page: account, and (when allowed) authentication methods and activity."""
+    """A user's page: account, contact information, licenses, groups, and (when allowed)
+    authentication methods and activity.
+    """
 
     permission_required = VIEW_USERS
     model = User
@@ -556,6 +559,7 @@ class UserDetailView(TenantScopedMixin, DetailView):
         context = super().get_context_data(**kwargs)
         person, actor = self.object, self.request.user
         context["roles"] = [ROLES[code] for code in sorted(person.role_codes)]
+        context["contact_rows"] = selectors.contact_rows(person)
         # One rule for the methods, the password and the sessions of this user.
         context["can_manage_methods"] = can_reset_password(actor, person)
         context["can_manage"] = services.can_manage(actor, person)
@@ -843,6 +847,43 @@ class UserEditView(_ManagedUserMixin, DetailView):
             else:
                 if changed:
                     messages.success(request, _("The profile was saved."))
+                else:
+                    messages.info(request, _("Nothing changed."))
+                return redirect("users:user_detail", pk=person.pk)
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class UserContactView(_ManagedUserMixin, DetailView):
+    """Edit a user's contact information: mobile phone, alternate email, fax, address."""
+
+    template_name = "users/user_contact.html"
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_person()
+        form = UserContactForm(initial=UserContactForm.initial_for(self.object))
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def post(self, request, *args, **kwargs):
+        self.object = person = self.get_person()
+        form = UserContactForm(request.POST)
+        if form.is_valid():
+            try:
+                changed = services.user_contact_update(
+                    tenant=request.tenant,
+                    acting_user=request.user,
+                    user=person,
+                    request=request,
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                if getattr(error, "code", None) == "forbidden":
+                    raise PermissionDenied from None
+                # One error per value, at its field.
+                for name, field_errors in error.error_dict.items():
+                    form.add_error(name, field_errors)
+            else:
+                if changed:
+                    messages.success(request, _("The contact information was saved."))
                 else:
                     messages.info(request, _("Nothing changed."))
                 return redirect("users:user_detail", pk=person.pk)

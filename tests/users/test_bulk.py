@@ -175,7 +175,7 @@ def test_export_selected_users(client, tenant, admin):
     make_user(tenant, "sam")
     sign_in(client, admin)
     rows = csv_rows(bulk(client, "export", [pat]))
-    assert rows[0][:2] == ["Display name", "Sign-in name"]
+    assert rows[0][:2] == ["Display Name", "User Name"]
     assert len(rows) == 2
     assert rows[1][0] == "'=HYPERLINK(evil)"  # a formula is defused
     assert rows[1][6] == "Helpdesk admin"

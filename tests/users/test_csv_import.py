@@ -223,6 +223,35 @@ def test_unknown_columns_are_one_file_error(tenant):
     assert error.message.startswith("Unknown columns: “Shoe Size”, “Pet”.")
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["Roles", "Licenses", "Sign-in status", "Created"],
+        ["Rollen", "Licenties", "Aanmeldingsstatus", "Gemaakt"],
+        ["ROLES", " licenses "],
+    ],
+    ids=["english", "dutch", "case-and-spaces"],
+)
+def test_the_columns_an_export_adds_are_read_past(tenant, extra):
+    data = csv_bytes(
+        [["anna@contoso.example", "Anna", *(["x"] * len(extra))]], header=[*HEADER, *extra]
+    )
+    result = parse_users_csv(data, tenant=tenant)
+    assert result.errors == []
+    assert [user.username for user in result.rows] == ["anna@contoso.example"]
+
+
+def test_the_mark_an_export_puts_before_a_formula_like_cell_is_taken_off(tenant):
+    header = [*HEADER, "Mobile Phone", "Office Phone", "Job Title", "Last Name", "Department"]
+    row = ["anna@contoso.example", "'=Anna", "'+31612345678", "'+31 20 1234567", "'-", "'t Hart"]
+    data = csv_bytes([[*row, "'Sales'"]], header=header)
+    [user] = parse_users_csv(data, tenant=tenant).rows
+    assert (user.display_name, user.mobile_phone) == ("=Anna", "+31612345678")
+    assert (user.business_phone, user.job_title) == ("+31 20 1234567", "-")
+    # Only that mark: other apostrophes are the name's own.
+    assert (user.last_name, user.department) == ("'t Hart", "'Sales'")
+
+
 def test_a_column_twice_is_a_file_error(tenant):
     data = csv_bytes([["a@contoso.example", "A", "B"]], header=[*HEADER, "display name"])
     assert errors_of(parse_users_csv(data, tenant=tenant)) == [
@@ -639,6 +668,12 @@ def test_ten_thousand_rows_take_two_queries(tenant, django_assert_max_num_querie
     assert result.rows[-1].mobile_phone == "+31610009999"
 
 
+def _not_marked(value):
+    """Return whether ``value`` does not start as an exported, defused cell does ("'=")."""
+    value = value.strip()
+    return not (value[:1] == "'" and value[1:2] in ("=", "+", "-", "@", "\t", "\r"))
+
+
 ROUND_TRIP_COLUMNS = [
     "First Name",
     "Last Name",
@@ -675,9 +710,14 @@ def test_any_text_in_a_cell_is_read_or_reported_on_its_row(tenant, column, value
     rows=st.lists(
         st.fixed_dictionaries(
             {
-                "Display Name": st.text(ONE_LINE, min_size=1, max_size=40).filter(str.strip),
-                "Address": st.text(CELL_TEXT, max_size=40),
-                **{name: st.text(ONE_LINE, max_size=40) for name in ROUND_TRIP_COLUMNS},
+                "Display Name": st.text(ONE_LINE, min_size=1, max_size=40)
+                .filter(str.strip)
+                .filter(_not_marked),
+                "Address": st.text(CELL_TEXT, max_size=40).filter(_not_marked),
+                **{
+                    name: st.text(ONE_LINE, max_size=40).filter(_not_marked)
+                    for name in ROUND_TRIP_COLUMNS
+                },
             }
         ),
         min_size=1,

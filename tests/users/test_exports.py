@@ -111,7 +111,7 @@ def test_the_job_writes_the_selection_and_who_asked_downloads_it(client, start, 
     assert 'data-testid="export-download"' in page
     download = client.get(f"/users/export/{job.pk}/users.csv")
     rows = _rows(download.content.decode())
-    assert rows[0][:2] == ["Display name", "Sign-in name"]
+    assert rows[0][:2] == ["Display Name", "User Name"]
     assert [row[0] for row in rows[1:]] == [f"User {n:02}" for n in range(10, -1, -2)]
     assert AuditEvent.objects.get(action="users.export").new_values == {
         "users": 6,
