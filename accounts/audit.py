@@ -108,7 +108,7 @@ ACTION_LABELS = {
     "billing.subscription.renew": _("Subscription renewed"),
     "billing.subscription.payment_method": _("Subscription payment method changed"),
     "users.import_results": _("Passwords of imported users downloaded"),
-    "users.export": _("Users exported (in the background)"),
+    "users.export": _("Users exported"),
     "users.export_download": _("Users export downloaded"),
     "user.restore": _("User restored"),
     "user.purge": _("Deleted user removed for good"),

@@ -153,20 +153,49 @@ def role_assign(*, tenant, user, role, acting_user, request=None):
     return assignment
 
 
+def global_admins_keep(*, tenant, losing):
+    """Refuse a change that would leave ``tenant`` without a Global admin who can sign in.
+
+    ``losing`` are the users about to be blocked, deleted or demoted. Only
+    Global admins who are active, not blocked and not deleted count as the ones
+    left. Call it inside the change's transaction, before writing: the tenant's
+    row stays locked until that transaction ends, so two such changes in one
+    organization run one after the other and the second counts what the first
+    left (two admins each removing "the other" would otherwise both pass).
+
+    Raise ValidationError "last_global_admin" when one of ``losing`` holds the
+    role and no other Global admin who can sign in remains.
+    """
+    # Locked first, counted after: on PostgreSQL a waiting request reads the
+    # count again once the other one has committed.
+    list(Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True))
+    losing_ids = {user.pk for user in losing}
+    losing_one, remaining = False, 0
+    for user_id, is_active, is_blocked, deleted_at in (
+        RoleAssignment.objects.for_tenant(tenant)
+        .filter(role=GLOBAL_ADMIN)
+        .values_list("user_id", "user__is_active", "user__is_sign_in_blocked", "user__deleted_at")
+    ):
+        if user_id in losing_ids:
+            losing_one = True
+        elif is_active and not is_blocked and deleted_at is None:
+            remaining += 1
+    if losing_one and not remaining:
+        raise ValidationError(
+            _(
+                "An organization needs at least one Global admin who can sign in. First make "
+                "someone else Global admin, or allow a blocked Global admin to sign in again."
+            ),
+            code="last_global_admin",
+        )
+
+
 @transaction.atomic
 def role_remove(*, tenant, user, role, acting_user, request=None):
-    """Take ``role`` away from ``user``. The last Global admin keeps the role."""
+    """Take ``role`` away from ``user``; a Global admin who can sign in always remains."""
     _check_role_change(tenant=tenant, user=user, role=role, acting_user=acting_user)
     if role == GLOBAL_ADMIN:
-        holders = (
-            RoleAssignment.objects.for_tenant(tenant)
-            .select_for_update()
-            .filter(role=GLOBAL_ADMIN, user__deleted_at__isnull=True)
-        )
-        if [a.user_id for a in holders] == [user.pk]:
-            raise ValidationError(
-                _("An organization needs at least one Global admin."), code="last_global_admin"
-            )
+        global_admins_keep(tenant=tenant, losing=[user])
     deleted, _detail = RoleAssignment.objects.filter(tenant=tenant, user=user, role=role).delete()
     if deleted:
         audit_record(

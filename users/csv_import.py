@@ -9,6 +9,7 @@ rows: the tenant's domains, and which of the file's sign-in names exist.
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -80,7 +81,40 @@ COLUMNS = (
 )
 TEMPLATE_HEADER = tuple(column.header for column in COLUMNS)
 
+# The columns a user's contact information is kept in (User.contact_details), shown
+# and edited on the user's page: the same checks there as here (clean_contact).
+CONTACT_KEYS = (
+    "mobile_phone",
+    "alternate_email",
+    "fax",
+    "address",
+    "city",
+    "state_or_province",
+    "postal_code",
+)
+
+# The columns an Active users export (users.exports) adds after these, in the
+# portal's words. The import reads past them, so that an exported file can be
+# added again, to another organization say.
+EXPORT_ONLY_HEADERS = (_("Roles"), _("Licenses"), _("Sign-in status"), _("Created"))
+
+# Country names people write that django-countries does not know, in English and
+# in Dutch (the portal's languages). Its own names, official and common, older
+# names, and ISO 3166-1 codes are read without this table.
+COUNTRY_ALIASES = {
+    "US": ("United States", "USA", "America", "Verenigde Staten", "VS", "Amerika"),
+    "GB": ("UK", "Great Britain", "Britain", "England", "Scotland", "Wales", "Groot-Brittannië"),
+    "NL": ("Holland",),
+    "AE": ("UAE",),
+    "CI": ("Ivory Coast",),
+    "CV": ("Cape Verde", "Kaapverdië"),
+    "MM": ("Burma",),
+    "TL": ("East Timor", "Oost-Timor"),
+    "CZ": ("Tsjechische Republiek",),
+}
+
 _COLUMN_ORDER = {column.header: index for index, column in enumerate(COLUMNS)}
+_COLUMN_OF_KEY = {column.key: column for column in COLUMNS}
 _HEADER_OF_KEY = {column.key: column.header for column in COLUMNS}
 # A country cell longer than this is no country name; refuse it before looking it up.
 _COUNTRY_MAX_INPUT_LENGTH = 100
@@ -231,7 +265,11 @@ def parse_users_csv(
     if header_line is None:
         return _file_error("empty")
 
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(header_line))
+    # strict: a quotation mark never closed is an error (at the end of the file), not a
+    # cell that swallows the rows after it and fails as a strange name or domain.
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=_delimiter(header_line), strict=True
+    )
     records = _numbered_records(reader)
     try:
         first = next(records, None)
@@ -304,12 +342,29 @@ def _header_key(name):
 _COLUMNS_BY_KEY = {_header_key(column.header): column for column in COLUMNS}
 
 
+# The position of a column the import reads past (one an export adds).
+_SKIPPED = Column("", "")
+
+
+def _export_only_keys():
+    """Return the header keys of the export's own columns, in every language of the portal."""
+    keys = set()
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            keys.update(_header_key(str(header)) for header in EXPORT_ONLY_HEADERS)
+    return keys
+
+
 def _read_header(header, row):
     """Return the Column of each position (None: unnamed), and the header's errors."""
     columns, unknown, duplicates, seen = [], [], [], set()
+    skipped = _export_only_keys()
     for name in header:
         key = _header_key(name)
         column = _COLUMNS_BY_KEY.get(key)
+        if column is None and key in skipped:
+            columns.append(_SKIPPED)
+            continue
         if key and column is None:
             shown = " ".join(name.split())
             if len(shown) > _HEADER_NAME_SHOWN:
@@ -349,6 +404,87 @@ def _error_messages(error):
     if error.code in _REWORDED:
         return _message(error.code, error.params)
     return " ".join(error.messages)
+
+
+def _check_length(value, max_length):
+    if len(value) > max_length:
+        raise ValidationError(
+            _MESSAGES["too_long"],
+            code="too_long",
+            params={"max": max_length, "length": len(value)},
+        )
+
+
+def _check_line_break(column, value):
+    if not column.multiline and ("\n" in value or "\r" in value):
+        raise ValidationError(_MESSAGES["line_break"], code="line_break")
+
+
+def clean_contact(key, value, *, region, tenant_domains, sign_in_name):
+    """Return the contact information ``value`` of column ``key`` as it is stored.
+
+    ``key`` is one of CONTACT_KEYS. The mobile phone is read in ``region`` (the
+    tenant's country) and stored E.164; the alternate email is normalized and
+    must lie outside ``tenant_domains`` and differ from ``sign_in_name``; the
+    rest is text of at most EXTRA_MAX_LENGTH characters, one line but for the
+    address. Empty stays empty. Raise ValidationError, in words for an admin.
+    """
+    value = (value or "").strip()
+    if not value:
+        return ""
+    column = _COLUMN_OF_KEY[key]
+    _check_line_break(column, value)
+    if key == "mobile_phone":
+        return parse_mobile_number(value, region=region)
+    if key == "alternate_email":
+        try:
+            return normalize_alternate_email(
+                value, tenant_domains=tenant_domains, sign_in_name=sign_in_name
+            )
+        except ValidationError as error:
+            if error.code in _REWORDED:
+                # The validator speaks to people typing their own address.
+                raise ValidationError(
+                    _MESSAGES[error.code], code=error.code, params=error.params
+                ) from None
+            raise
+    _check_length(value, column.max_length)
+    return value
+
+
+# The marks csv_safe() (admin_portal.csv_export) puts before a cell that a
+# spreadsheet would read as a formula: an exported "+31612345678" reads "'+31612345678".
+_DEFUSED_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _undefused(value):
+    """Return ``value`` without the apostrophe an export put before a formula-like cell."""
+    if value[:1] == "'" and value[1:2] in _DEFUSED_STARTS:
+        return value[1:]
+    return value
+
+
+def _country_code(value):
+    """Return the country of an ISO 3166-1 code ("NL", "NLD", "528"), or ""."""
+    # Only ASCII: "²" and other characters for which str.isdigit() is true are no
+    # digits to int(), and django-countries would raise ValueError on them.
+    if not value.isascii() or not value.isalnum():
+        return ""
+    return countries.alpha2(value)
+
+
+def _country_key(name):
+    """Return ``name`` as country names are compared: no accents, case or punctuation quirks.
+
+    "Côte d'Ivoire" (with either apostrophe), "cote d'ivoire" and "Cote  D'Ivoire"
+    are one key; so are "Noord-Macedonië" and "Noord Macedonie", "U.S.A." and
+    "USA", "The Gambia" and "Gambia".
+    """
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace(".", "").replace("-", " ")
+    text = " ".join(text.split()).casefold()
+    return text.removeprefix("the ")
 
 
 class _Checker:
@@ -413,6 +549,8 @@ class _Checker:
         raw, row_errors = {}, {}
         for index, cell in enumerate(cells):
             column = columns[index] if index < len(columns) else None
+            if column is _SKIPPED:
+                continue
             if column is not None:
                 raw[column.key] = cell
             elif cell.strip() and "" not in row_errors:
@@ -420,7 +558,7 @@ class _Checker:
 
         values = {"extra": {}}
         for column in COLUMNS:
-            value = raw.get(column.key, "").strip()
+            value = _undefused(raw.get(column.key, "").strip())
             try:
                 value = self.clean(column, value, values)
             except ValidationError as error:
@@ -445,29 +583,23 @@ class _Checker:
             if column.required:
                 raise ValidationError(_MESSAGES["required"], code="required")
             return value
-        if not column.multiline and ("\n" in value or "\r" in value):
-            raise ValidationError(_MESSAGES["line_break"], code="line_break")
+        if column.key in CONTACT_KEYS:
+            return clean_contact(
+                column.key,
+                value,
+                region=self.region,
+                tenant_domains=self.domain_names,
+                sign_in_name=values.get("username"),
+            )
+        _check_line_break(column, value)
         if column.key == "username":
             return self.clean_username(value)
-        if column.key == "mobile_phone":
-            return parse_mobile_number(value, region=self.region)
-        if column.key == "alternate_email":
-            return normalize_alternate_email(
-                value, tenant_domains=self.domain_names, sign_in_name=values.get("username")
-            )
         if column.key == "usage_location":
             return self.clean_country(value)
         self.check_length(value, column.max_length)
         return value
 
-    @staticmethod
-    def check_length(value, max_length):
-        if len(value) > max_length:
-            raise ValidationError(
-                _MESSAGES["too_long"],
-                code="too_long",
-                params={"max": max_length, "length": len(value)},
-            )
+    check_length = staticmethod(_check_length)
 
     def clean_username(self, value):
         username = UserManager.normalize_username(value)
@@ -495,8 +627,7 @@ class _Checker:
         if value not in self.country_codes:
             code = ""
             if len(value) <= _COUNTRY_MAX_INPUT_LENGTH:
-                # alpha2() also reads alpha-3 and numeric codes ("NLD", "528").
-                code = countries.alpha2(value) or self.country_names().get(_header_key(value), "")
+                code = _country_code(value) or self.country_names().get(_country_key(value), "")
             self.country_codes[value] = code
         code = self.country_codes[value]
         if not code:
@@ -516,14 +647,17 @@ class _Checker:
             self.countries = {}
             with translation.override("en"):
                 for code, name in countries:
-                    self.countries[_header_key(str(name))] = code
+                    self.countries[_country_key(str(name))] = code
                 for code, names in countries.shadowed_names.items():
                     for name in names:
-                        self.countries.setdefault(_header_key(str(name)), code)
+                        self.countries.setdefault(_country_key(str(name)), code)
             for language, _name in settings.LANGUAGES:
                 with translation.override(language):
                     for code, name in countries:
-                        self.countries.setdefault(_header_key(str(name)), code)
+                        self.countries.setdefault(_country_key(str(name)), code)
+            for code, names in COUNTRY_ALIASES.items():
+                for name in names:
+                    self.countries.setdefault(_country_key(name), code)
         return self.countries
 
     def existing(self, usernames):

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from admin_portal.csv_export import csv_lines
 from billing import selectors as billing_selectors
-from users import selectors
+from users import csv_import, selectors
+from users.csv_import import CONTACT_KEYS
 
 # Rows written between two progress updates.
 PROGRESS_EVERY = 2000
@@ -52,6 +53,7 @@ def rows(tenant, users):
     licenses = billing_selectors.product_names_by_user(tenant=tenant, user_ids=None)
     blocked, allowed = _("Blocked"), _("Allowed")
     for user in users.iterator(chunk_size=2000):
+        contact = user.contact_details or {}
         yield [
             user.display_name,
             user.username,
@@ -63,23 +65,36 @@ def rows(tenant, users):
             "; ".join(licenses.get(user.pk, ())),
             blocked if user.is_sign_in_blocked else allowed,
             user.date_joined.date().isoformat(),
+            user.office,
+            user.business_phone,
+            *(contact.get(key, "") for key in CONTACT_KEYS),
+            user.usage_location.code or "",
         ]
 
 
 def header():
+    """Return the header row.
+
+    A column the CSV import reads has the import's name (Microsoft 365's, in
+    every language), so an export can be imported again; the import reads past
+    the export's own columns (Roles, Licenses, Sign-in status, Created).
+    """
     return [
-        _("Display name"),
-        _("Sign-in name"),
-        _("First name"),
-        _("Last name"),
-        _("Job title"),
-        _("Department"),
-        _("Roles"),
-        _("Licenses"),
-        _("Sign-in status"),
-        _("Created"),
+        _IMPORT_HEADER["display_name"],
+        _IMPORT_HEADER["username"],
+        _IMPORT_HEADER["first_name"],
+        _IMPORT_HEADER["last_name"],
+        _IMPORT_HEADER["job_title"],
+        _IMPORT_HEADER["department"],
+        *(str(name) for name in csv_import.EXPORT_ONLY_HEADERS),
+        _IMPORT_HEADER["office"],
+        _IMPORT_HEADER["business_phone"],
+        *(_IMPORT_HEADER[key] for key in CONTACT_KEYS),
+        _IMPORT_HEADER["usage_location"],
     ]
 
+
+_IMPORT_HEADER = {column.key: column.header for column in csv_import.COLUMNS}
 
 FIELDS = (
     "id",
@@ -91,4 +106,8 @@ FIELDS = (
     "department",
     "is_sign_in_blocked",
     "date_joined",
+    "office",
+    "business_phone",
+    "usage_location",
+    "contact_details",
 )

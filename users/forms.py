@@ -5,6 +5,7 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Domain, User
+from users.csv_import import CONTACT_KEYS, EXTRA_MAX_LENGTH
 
 
 class UserPasswordResetForm(forms.Form):
@@ -108,6 +109,54 @@ class UserProfileForm(forms.ModelForm):
         # The model is checked (and saved) by users.services.user_update, with the
         # permission rules; only the shape of the answers is checked here.
         pass
+
+
+class UserContactForm(forms.Form):
+    """A user's contact information as an admin edits it; the service checks and saves it.
+
+    The same values as the CSV import's columns of the same names, checked the
+    same way (``users.csv_import.clean_contact``): not verified, unlike the
+    mobile phone and email of security info.
+    """
+
+    mobile_phone = forms.CharField(
+        label=_("Mobile phone"),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+        help_text=_("A number in your organization's country, or + and the country code."),
+    )
+    alternate_email = forms.CharField(
+        label=_("Alternate email address"),
+        required=False,
+        max_length=320,
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("A personal address, outside your organization."),
+    )
+    fax = forms.CharField(
+        label=_("Fax"),
+        required=False,
+        max_length=EXTRA_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    address = forms.CharField(
+        label=_("Street address"),
+        required=False,
+        max_length=EXTRA_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    city = forms.CharField(label=_("City"), required=False, max_length=EXTRA_MAX_LENGTH)
+    state_or_province = forms.CharField(
+        label=_("State or province"), required=False, max_length=EXTRA_MAX_LENGTH
+    )
+    postal_code = forms.CharField(
+        label=_("ZIP or postal code"), required=False, max_length=EXTRA_MAX_LENGTH
+    )
+
+    @staticmethod
+    def initial_for(user):
+        details = user.contact_details or {}
+        return {key: details.get(key, "") for key in CONTACT_KEYS}
 
 
 def domain_choices(tenant):

@@ -107,3 +107,31 @@ class ExportJob(TenantOwnedModel):
     @property
     def percent(self):
         return 100 if not self.total else min(100, self.written * 100 // self.total)
+
+
+class ReleasedLicenses(TenantOwnedModel):
+    """The products whose licenses a user held when deleted; a restore gives them back.
+
+    Deleting a user frees their licenses at once, so the organization stops
+    paying for seats nobody uses; this row remembers which products they were,
+    for as long as the user can be restored (it goes with the user when purged).
+    """
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    # [{"sku": ..., "name": ...}]: the name as it was, to tell an admin about a
+    # product the organization no longer has.
+    products = models.JSONField(_("products"), default=list, blank=True)
+    released_at = models.DateTimeField(_("released"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("licenses released at deletion")
+        verbose_name_plural = _("licenses released at deletion")
+
+    def __str__(self):
+        return ", ".join(product["name"] for product in self.products)
+
+    @property
+    def product_names(self):
+        return [product["name"] for product in self.products]

@@ -12,6 +12,7 @@ from accounts.roles import ROLE_CHOICES, ROLES
 from accounts.selectors import home_counts
 from billing import selectors as billing_selectors
 from security_info import selectors as security_info_selectors
+from security_info.validators import format_phone_international
 
 # Searches shorter than this match at the start of a name only: a "contains"
 # match of one or two letters matches nearly everyone and cannot use an index.
@@ -369,3 +370,30 @@ def global_admin_count(*, tenant):
         .filter(role=GLOBAL_ADMIN, user__deleted_at__isnull=True)
         .count()
     )
+
+
+def released_license_names(*, tenant, user):
+    """Return the names of the products whose licenses deleted ``user`` held."""
+    from users.models import ReleasedLicenses
+
+    record = ReleasedLicenses.objects.for_tenant(tenant).filter(user=user).first()
+    return record.product_names if record is not None else []
+
+
+def contact_rows(user):
+    """Return ``user``'s contact information as ``(label, text)`` pairs, every field shown.
+
+    In the order of the CSV import's columns; a mobile phone in international
+    format ("+31 6 12345678"), as people read it.
+    """
+    details = user.contact_details or {}
+    mobile = details.get("mobile_phone", "")
+    return [
+        (_("Mobile phone"), format_phone_international(mobile) if mobile else ""),
+        (_("Alternate email address"), details.get("alternate_email", "")),
+        (_("Fax"), details.get("fax", "")),
+        (_("Street address"), details.get("address", "")),
+        (_("City"), details.get("city", "")),
+        (_("State or province"), details.get("state_or_province", "")),
+        (_("ZIP or postal code"), details.get("postal_code", "")),
+    ]

@@ -4,6 +4,7 @@ import csv
 import io
 import os
 import secrets
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -14,17 +15,18 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts import services as account_services
 from accounts.audit import audit_record
-from accounts.models import User, UserManager
+from accounts.models import Domain, User, UserManager
 from accounts.roles import (
     CHANGE_USERS,
     DELETE_USERS,
-    GLOBAL_ADMIN,
     RESET_PASSWORDS,
     can_reset_password,
 )
+from billing import selectors as billing_selectors
 from billing import services as billing_services
 from groups import selectors as group_selectors
 from groups import services as group_services
+from users import csv_import
 
 # One page of the list at most; a bulk action is not an import.
 BULK_MAX = 200
@@ -76,7 +78,9 @@ def users_sign_in_block(*, tenant, acting_user, users, blocked, request=None):
     """Block (or unblock) sign-in for ``users``; return how many changed.
 
     Raise ValidationError "forbidden" and change nobody when ``acting_user`` may
-    not manage one of them. A blocked user's sessions end at their next request.
+    not manage one of them, or "last_global_admin" when blocking them would
+    leave no Global admin who can sign in. A blocked user's sessions end at
+    their next request.
     """
     forbidden = [user for user in users if not can_manage(acting_user, user)]
     if forbidden:
@@ -85,9 +89,9 @@ def users_sign_in_block(*, tenant, acting_user, users, blocked, request=None):
             code="forbidden",
             params={"name": forbidden[0].display_name},
         )
-    if blocked:
-        _check_global_admin_kept(tenant=tenant, users=users)
     changed = [user for user in users if user.is_sign_in_blocked != blocked]
+    if blocked:
+        account_services.global_admins_keep(tenant=tenant, losing=changed)
     User.objects.filter(pk__in=[user.pk for user in changed]).update(is_sign_in_blocked=blocked)
     for user in changed:
         user.is_sign_in_blocked = blocked
@@ -145,29 +149,6 @@ def users_password_reset(*, tenant, acting_user, users, require_change=True, req
 RESTORE_DAYS = 30
 
 
-def _global_admins_left(*, tenant, excluding):
-    """Return how many active, unblocked Global admins remain without ``excluding``."""
-    return (
-        User.objects.for_tenant(tenant)
-        .active()
-        .filter(is_sign_in_blocked=False, role_assignments__role=GLOBAL_ADMIN)
-        .exclude(pk__in=[user.pk for user in excluding])
-        .distinct()
-        .count()
-    )
-
-
-def _check_global_admin_kept(*, tenant, users):
-    """Refuse a change that would leave the organization without a Global admin."""
-    if any(GLOBAL_ADMIN in user.role_codes for user in users) and not _global_admins_left(
-        tenant=tenant, excluding=users
-    ):
-        raise ValidationError(
-            _("An organization needs at least one Global admin who can sign in."),
-            code="last_global_admin",
-        )
-
-
 def _tombstone(user):
     # Unique and never a valid sign-in name (no @): the real name is free for others.
     return f"deleted.{user.pk}.{secrets.token_hex(6)}"
@@ -177,10 +158,12 @@ def _tombstone(user):
 def users_delete(*, tenant, acting_user, users, request=None):
     """Delete ``users`` softly; return how many were deleted.
 
-    Sign-in stops at once and their sign-in names are freed; everything else
-    (roles, security info, history) is kept for a restore within
-    ``RESTORE_DAYS`` days. Raise ValidationError "forbidden" or
-    "last_global_admin" and delete nobody when one of them may not go.
+    Sign-in stops at once, their sign-in names are freed and their licenses
+    released (the organization stops paying for them; which products they were
+    is remembered for a restore). Everything else (roles, security info,
+    history) is kept for a restore within ``RESTORE_DAYS`` days. Raise
+    ValidationError "forbidden" or "last_global_admin" and delete nobody when
+    one of them may not go.
     """
     forbidden = [user for user in users if not can_delete(acting_user, user)]
     if forbidden:
@@ -189,7 +172,8 @@ def users_delete(*, tenant, acting_user, users, request=None):
             code="forbidden",
             params={"name": forbidden[0].display_name},
         )
-    _check_global_admin_kept(tenant=tenant, users=users)
+    account_services.global_admins_keep(tenant=tenant, losing=users)
+    _licenses_release(tenant=tenant, acting_user=acting_user, users=users, request=request)
     now = timezone.now()
     for user in users:
         old_username = user.username
@@ -211,6 +195,78 @@ def users_delete(*, tenant, acting_user, users, request=None):
     return len(users)
 
 
+def _licenses_release(*, tenant, acting_user, users, request=None):
+    """Take away the licenses of ``users`` (being deleted), remembering their products."""
+    from users.models import ReleasedLicenses
+
+    by_subscription, held = {}, {}
+    for user in users:
+        for license in billing_selectors.licenses_of_user(tenant=tenant, user=user):
+            subscription = license.subscription
+            by_subscription.setdefault(subscription.pk, (subscription, []))[1].append(user)
+            held.setdefault(user.pk, []).append(
+                {"sku": subscription.product.sku, "name": subscription.product.name}
+            )
+    for subscription, holders in by_subscription.values():
+        # Audited there, one event per license.
+        billing_services.license_unassign(
+            tenant=tenant,
+            acting_user=acting_user,
+            subscription=subscription,
+            users=holders,
+            request=request,
+        )
+    # Left from an earlier deletion of someone restored since: this one counts.
+    ReleasedLicenses.objects.for_tenant(tenant).filter(user__in=users).delete()
+    ReleasedLicenses.objects.bulk_create(
+        ReleasedLicenses(tenant=tenant, user_id=user_id, products=products)
+        for user_id, products in held.items()
+    )
+
+
+def _licenses_give_back(*, tenant, acting_user, user, request=None):
+    """Give restored ``user`` the licenses released at deletion, where one is free.
+
+    Return ``(names given back, names not given back)``: a product the
+    organization no longer has, or has no free license of, is not given back.
+    """
+    from users.models import ReleasedLicenses
+
+    record = ReleasedLicenses.objects.for_tenant(tenant).filter(user=user).first()
+    if record is None:
+        return [], []
+    live = {sub.product.sku: sub for sub in billing_selectors.live_subscriptions(tenant=tenant)}
+    given, not_given = [], []
+    for product in record.products:
+        subscription = live.get(product["sku"])
+        if subscription is None:
+            not_given.append(product["name"])
+            continue
+        try:
+            billing_services.license_assign(
+                tenant=tenant,
+                acting_user=acting_user,
+                subscription=subscription,
+                users=[user],
+                request=request,
+            )
+        except ValidationError:  # none free, or the subscription ended meanwhile
+            not_given.append(subscription.product.name)
+        else:
+            given.append(subscription.product.name)
+    record.delete()
+    return given, not_given
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What a restore did: the new password (shown once) and the licenses given back."""
+
+    password: str
+    licenses_given_back: list = field(default_factory=list)
+    licenses_not_given_back: list = field(default_factory=list)
+
+
 def restore_deadline(user):
     """Return the moment after which ``user`` (deleted) can no longer be restored."""
     return user.deleted_at + timedelta(days=RESTORE_DAYS)
@@ -218,11 +274,13 @@ def restore_deadline(user):
 
 @sensitive_variables("password")
 def user_restore(*, tenant, acting_user, user, username, request=None):
-    """Bring a deleted user back as ``username``; return their new password (shown once).
+    """Bring a deleted user back as ``username``; return what was done (``Restored``).
 
-    The user gets a generated password to change at the next sign-in. Raise
-    ValidationError "forbidden", "expired", "name_taken" or the model's own
-    errors for a sign-in name outside the organization's domains.
+    The user gets a generated password to change at the next sign-in (shown
+    once), and the licenses released at deletion wherever one is still free. A
+    user blocked from signing in stays blocked. Raise ValidationError
+    "forbidden", "expired", "name_taken" or the model's own errors for a
+    sign-in name outside the organization's domains.
     """
     if not acting_user.has_perm(DELETE_USERS) or not can_reset_password(acting_user, user):
         raise ValidationError(
@@ -274,8 +332,11 @@ def user_restore(*, tenant, acting_user, user, username, request=None):
             target=user,
             new={"username": username},
         )
+        given, not_given = _licenses_give_back(
+            tenant=tenant, acting_user=acting_user, user=user, request=request
+        )
     account_services.home_counts_forget(tenant=tenant)
-    return password
+    return Restored(password=password, licenses_given_back=given, licenses_not_given_back=not_given)
 
 
 def deleted_users_purge(*, now=None):
@@ -343,6 +404,63 @@ def user_update(*, tenant, acting_user, user, request=None, **changes):
         target=user,
         old=old,
         new={name: str(getattr(user, name)) for name in changed},
+    )
+    return changed
+
+
+@transaction.atomic
+def user_contact_update(*, tenant, acting_user, user, request=None, **contact):
+    """Change ``user``'s contact information; return the names of the values changed.
+
+    ``contact`` holds values of ``csv_import.CONTACT_KEYS`` (mobile phone,
+    alternate email, fax, postal address), checked as the CSV import checks them:
+    the mobile phone in the organization's country, the email with
+    email-validator. An empty value removes it. Raise ValidationError "forbidden"
+    unless ``acting_user`` may manage the user, or one error per bad value,
+    keyed by its name.
+    """
+    if not can_manage(acting_user, user) or user.tenant_id != tenant.pk:
+        raise ValidationError(
+            _("You can't edit %(name)s."), code="forbidden", params={"name": user}
+        )
+    unknown = set(contact) - set(csv_import.CONTACT_KEYS)
+    if unknown:
+        raise TypeError(f"not contact fields: {sorted(unknown)}")
+    domains = list(Domain.objects.for_tenant(tenant).values_list("name", flat=True))
+    cleaned, errors = {}, {}
+    for key, value in contact.items():
+        try:
+            cleaned[key] = csv_import.clean_contact(
+                key,
+                value,
+                region=tenant.country,
+                tenant_domains=domains,
+                sign_in_name=user.username,
+            )
+        except ValidationError as error:
+            errors[key] = error
+    if errors:
+        raise ValidationError(errors)
+    current = dict(user.contact_details or {})
+    changed = [key for key, value in cleaned.items() if current.get(key, "") != value]
+    if not changed:
+        return []
+    old = {key: current.get(key, "") for key in changed}
+    for key in changed:
+        if cleaned[key]:
+            current[key] = cleaned[key]
+        else:
+            current.pop(key, None)
+    user.contact_details = current
+    user.save(update_fields=["contact_details"])
+    audit_record(
+        action="user.change",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=user,
+        old=old,
+        new={key: cleaned[key] for key in changed},
     )
     return changed
 
@@ -740,6 +858,30 @@ def _export_query(params):
     return query
 
 
+def _export_audit(*, tenant, acting_user, params, total, job=None, request=None):
+    """Record an Active users export: who, the search and filters, how many users."""
+    return audit_record(
+        action="users.export",
+        tenant=tenant,
+        actor=acting_user,
+        request=request,
+        target=job,
+        new={"users": total, "query": params},
+    )
+
+
+def user_export_record(*, tenant, acting_user, params, total, request=None):
+    """Record an Active users export that streams at once (``total`` users).
+
+    ``params`` is what selected them, as a dict of lists: the list's query, or
+    ``{"ids": [...]}`` for the users ticked on a page. A larger export is
+    recorded by ``user_export_start``, in the same shape.
+    """
+    return _export_audit(
+        tenant=tenant, acting_user=acting_user, params=params, total=total, request=request
+    )
+
+
 def user_export_start(*, tenant, acting_user, params, request=None):
     """Have a worker write the Active users export ``params`` selects; return the job.
 
@@ -756,13 +898,13 @@ def user_export_start(*, tenant, acting_user, params, request=None):
         job = ExportJob.objects.create(
             tenant=tenant, created_by=acting_user, params=params, total=total
         )
-        audit_record(
-            action="users.export",
+        _export_audit(
             tenant=tenant,
-            actor=acting_user,
+            acting_user=acting_user,
+            params=params,
+            total=total,
+            job=job,
             request=request,
-            target=job,
-            new={"users": total, "query": params},
         )
         # Only the id travels: the worker reads the query from the row.
         transaction.on_commit(lambda: jobs.enqueue(export_users, job.pk))

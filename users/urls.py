@@ -26,6 +26,7 @@ urlpatterns = [
     path("check-name/", views.UsernameCheckView.as_view(), name="username_check"),
     path("<int:pk>/", views.UserDetailView.as_view(), name="user_detail"),
     path("<int:pk>/edit/", views.UserEditView.as_view(), name="user_edit"),
+    path("<int:pk>/contact/", views.UserContactView.as_view(), name="user_contact"),
     path("<int:pk>/sign-in-name/", views.UserRenameView.as_view(), name="user_rename"),
     path("<int:pk>/roles/", views.UserRolesView.as_view(), name="user_roles"),
     path("<int:pk>/licenses/", views.UserLicensesView.as_view(), name="user_licenses"),

@@ -37,6 +37,7 @@ from accounts.roles import (
     PERMISSION_LABELS,
     RESET_PASSWORDS,
     ROLES,
+    VIEW_AUDIT,
     VIEW_GROUPS,
     VIEW_LICENSES,
     VIEW_ROLES,
@@ -58,6 +59,7 @@ from users.forms import (
     SignInNameForm,
     UserAddBasicsForm,
     UserAddDetailsForm,
+    UserContactForm,
     UserImportForm,
     UserPasswordResetForm,
     UserProfileForm,
@@ -234,7 +236,15 @@ class UserExportView(TenantScopedMixin, View):
                 error.messages[0], content_type="text/plain; charset=utf-8"
             )
         limit = settings.USERS_EXPORT_BACKGROUND_ROWS
-        if users[: limit + 1].count() <= limit:
+        total = users[: limit + 1].count()
+        if total <= limit:
+            services.user_export_record(
+                tenant=request.tenant,
+                acting_user=request.user,
+                params={key: request.GET.getlist(key) for key in request.GET},
+                total=total,
+                request=request,
+            )
             return streaming_csv_response(
                 "users.csv", exports.header(), exports.rows(request.tenant, users)
             )
@@ -336,6 +346,13 @@ class UserBulkView(TenantScopedMixin, View):
         if action in ("assign_license", "unassign_license"):
             return self.licenses(request, users, assign=action == "assign_license", back=back)
         if action == "export":
+            services.user_export_record(
+                tenant=request.tenant,
+                acting_user=request.user,
+                params={"ids": [str(user.pk) for user in users]},
+                total=len(users),
+                request=request,
+            )
             return streaming_csv_response(
                 "users-selected.csv",
                 exports.header(),
@@ -529,7 +546,9 @@ def _license_context(request, person):
 
 
 class UserDetailView(TenantScopedMixin, DetailView):
-    """A user's page: account, authentication methods (when allowed), activity."""
+    """A user's page: account, contact information, licenses, groups, and (when allowed)
+    authentication methods and activity.
+    """
 
     permission_required = VIEW_USERS
     model = User
@@ -540,6 +559,7 @@ class UserDetailView(TenantScopedMixin, DetailView):
         context = super().get_context_data(**kwargs)
         person, actor = self.object, self.request.user
         context["roles"] = [ROLES[code] for code in sorted(person.role_codes)]
+        context["contact_rows"] = selectors.contact_rows(person)
         # One rule for the methods, the password and the sessions of this user.
         context["can_manage_methods"] = can_reset_password(actor, person)
         context["can_manage"] = services.can_manage(actor, person)
@@ -556,7 +576,9 @@ class UserDetailView(TenantScopedMixin, DetailView):
             context["methods"] = security_info_selectors.methods_for_admin(user=person)
             context["can_issue_pass"] = not person.is_admin or GLOBAL_ADMIN in actor.role_codes
             context["pass_hours"] = security_info_services.TEMPORARY_PASS_HOURS
-        context["activity"] = selectors.user_activity(tenant=self.request.tenant, user=person)
+        if actor.has_perm(VIEW_AUDIT):
+            # Sign-ins and method changes are the audit log's: only its readers see them.
+            context["activity"] = selectors.user_activity(tenant=self.request.tenant, user=person)
         return context
 
     def post(self, request, *args, **kwargs):
@@ -735,13 +757,20 @@ class UserRestoreView(TenantScopedMixin, DetailView):
             data, tenant=self.request.tenant, initial={"username": self.object.deleted_username}
         )
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["released_licenses"] = selectors.released_license_names(
+            tenant=self.request.tenant, user=self.object
+        )
+        return context
+
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
         if not services.can_delete(request.user, self.object):
             raise PermissionDenied
         return self.render_to_response(self.get_context_data(form=self.get_form()))
 
-    @method_decorator(sensitive_variables("password"))
+    @method_decorator(sensitive_variables("restored"))
     def post(self, request, *args, **kwargs):
         self.object = person = self.get_object()
         if not services.can_delete(request.user, person):
@@ -749,7 +778,7 @@ class UserRestoreView(TenantScopedMixin, DetailView):
         form = self.get_form(request.POST)
         if form.is_valid():
             try:
-                password = services.user_restore(
+                restored = services.user_restore(
                     tenant=request.tenant,
                     acting_user=request.user,
                     user=person,
@@ -769,7 +798,7 @@ class UserRestoreView(TenantScopedMixin, DetailView):
                 return render(
                     request,
                     self.done_template_name,
-                    {"person": person, "password": password},
+                    {"person": person, "restored": restored},
                 )
         return self.render_to_response(self.get_context_data(form=form))
 
@@ -818,6 +847,43 @@ class UserEditView(_ManagedUserMixin, DetailView):
             else:
                 if changed:
                     messages.success(request, _("The profile was saved."))
+                else:
+                    messages.info(request, _("Nothing changed."))
+                return redirect("users:user_detail", pk=person.pk)
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class UserContactView(_ManagedUserMixin, DetailView):
+    """Edit a user's contact information: mobile phone, alternate email, fax, address."""
+
+    template_name = "users/user_contact.html"
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_person()
+        form = UserContactForm(initial=UserContactForm.initial_for(self.object))
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def post(self, request, *args, **kwargs):
+        self.object = person = self.get_person()
+        form = UserContactForm(request.POST)
+        if form.is_valid():
+            try:
+                changed = services.user_contact_update(
+                    tenant=request.tenant,
+                    acting_user=request.user,
+                    user=person,
+                    request=request,
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                if getattr(error, "code", None) == "forbidden":
+                    raise PermissionDenied from None
+                # One error per value, at its field.
+                for name, field_errors in error.error_dict.items():
+                    form.add_error(name, field_errors)
+            else:
+                if changed:
+                    messages.success(request, _("The contact information was saved."))
                 else:
                     messages.info(request, _("Nothing changed."))
                 return redirect("users:user_detail", pk=person.pk)

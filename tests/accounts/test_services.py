@@ -261,6 +261,62 @@ def test_deleted_global_admin_does_not_count_as_the_remaining_one(org):
         services.role_remove(tenant=org["tenant"], user=admin, role=GLOBAL_ADMIN, acting_user=admin)
 
 
+def test_a_blocked_global_admin_does_not_count_as_the_remaining_one(org):
+    # The reported sequence: promote X to Global admin, block X, remove your own role.
+    tenant, admin = org["tenant"], org["global_admin"]
+    services.role_assign(tenant=tenant, user=org["user"], role=GLOBAL_ADMIN, acting_user=admin)
+    User.objects.filter(pk=org["user"].pk).update(is_sign_in_blocked=True)
+    with pytest.raises(ValidationError) as caught:
+        services.role_remove(tenant=tenant, user=admin, role=GLOBAL_ADMIN, acting_user=admin)
+    assert caught.value.code == "last_global_admin"
+    assert caught.value.messages == [
+        "An organization needs at least one Global admin who can sign in. First make someone "
+        "else Global admin, or allow a blocked Global admin to sign in again."
+    ]
+    assert admin.role_assignments.filter(role=GLOBAL_ADMIN).exists()
+    assert not AuditEvent.objects.filter(action="role.remove").exists()
+
+
+def test_an_inactive_global_admin_does_not_count_as_the_remaining_one(org):
+    admin = org["global_admin"]
+    make_user(org["tenant"], roles=[GLOBAL_ADMIN], is_active=False)
+    with pytest.raises(ValidationError):
+        services.role_remove(tenant=org["tenant"], user=admin, role=GLOBAL_ADMIN, acting_user=admin)
+
+
+def test_a_global_admin_in_another_organization_does_not_count(org):
+    admin = org["global_admin"]
+    make_user(make_tenant(), roles=[GLOBAL_ADMIN])
+    with pytest.raises(ValidationError):
+        services.role_remove(tenant=org["tenant"], user=admin, role=GLOBAL_ADMIN, acting_user=admin)
+
+
+def test_a_blocked_global_admin_loses_the_role_while_one_who_can_sign_in_remains(org):
+    tenant, admin = org["tenant"], org["global_admin"]
+    blocked = make_user(tenant, roles=[GLOBAL_ADMIN], is_sign_in_blocked=True)
+    services.role_remove(tenant=tenant, user=blocked, role=GLOBAL_ADMIN, acting_user=admin)
+    assert not blocked.role_assignments.exists()
+
+
+def test_the_only_global_admins_being_blocked_may_not_lose_the_role_either(org):
+    # Nobody can sign in as a Global admin any more (an operator blocked them): taking
+    # the role away would leave the organization with none at all.
+    tenant, admin = org["tenant"], org["global_admin"]
+    User.objects.filter(pk=admin.pk).update(is_sign_in_blocked=True)
+    with pytest.raises(ValidationError) as caught:
+        services.role_remove(tenant=tenant, user=admin, role=GLOBAL_ADMIN, acting_user=None)
+    assert caught.value.code == "last_global_admin"
+
+
+def test_global_admins_keep_names_nobody_who_holds_the_role(org):
+    # Blocking or deleting people without the role never needs a Global admin left.
+    tenant = org["tenant"]
+    User.objects.filter(pk=org["global_admin"].pk).update(is_sign_in_blocked=True)
+    services.global_admins_keep(tenant=tenant, losing=[org["user"], org["helpdesk"]])
+    with pytest.raises(ValidationError):
+        services.global_admins_keep(tenant=tenant, losing=[org["global_admin"]])
+
+
 def test_role_cannot_be_given_to_a_user_of_another_tenant(org):
     stranger = make_user(make_tenant())
     with pytest.raises(ValidationError) as caught:

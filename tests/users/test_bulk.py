@@ -175,10 +175,13 @@ def test_export_selected_users(client, tenant, admin):
     make_user(tenant, "sam")
     sign_in(client, admin)
     rows = csv_rows(bulk(client, "export", [pat]))
-    assert rows[0][:2] == ["Display name", "Sign-in name"]
+    assert rows[0][:2] == ["Display Name", "User Name"]
     assert len(rows) == 2
     assert rows[1][0] == "'=HYPERLINK(evil)"  # a formula is defused
     assert rows[1][6] == "Helpdesk admin"
+    event = AuditEvent.objects.get(action="users.export")
+    assert event.actor == admin
+    assert event.new_values == {"users": 1, "query": {"ids": [str(pat.pk)]}}
 
 
 def test_export_all_follows_search_and_filters(client, tenant, admin):

@@ -24,6 +24,10 @@ pytestmark = pytest.mark.django_db
 DOMAIN = "contoso.example"
 HEADER = ["User Name", "Display Name"]
 
+# Text a cell can hold: any character but NUL (a binary file) and lone surrogates (not UTF-8).
+CELL_TEXT = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
+ONE_LINE = st.characters(exclude_categories=["Cs"], exclude_characters="\x00\r\n")
+
 
 @pytest.fixture
 def tenant():
@@ -219,6 +223,35 @@ def test_unknown_columns_are_one_file_error(tenant):
     assert error.message.startswith("Unknown columns: “Shoe Size”, “Pet”.")
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["Roles", "Licenses", "Sign-in status", "Created"],
+        ["Rollen", "Licenties", "Aanmeldingsstatus", "Gemaakt"],
+        ["ROLES", " licenses "],
+    ],
+    ids=["english", "dutch", "case-and-spaces"],
+)
+def test_the_columns_an_export_adds_are_read_past(tenant, extra):
+    data = csv_bytes(
+        [["anna@contoso.example", "Anna", *(["x"] * len(extra))]], header=[*HEADER, *extra]
+    )
+    result = parse_users_csv(data, tenant=tenant)
+    assert result.errors == []
+    assert [user.username for user in result.rows] == ["anna@contoso.example"]
+
+
+def test_the_mark_an_export_puts_before_a_formula_like_cell_is_taken_off(tenant):
+    header = [*HEADER, "Mobile Phone", "Office Phone", "Job Title", "Last Name", "Department"]
+    row = ["anna@contoso.example", "'=Anna", "'+31612345678", "'+31 20 1234567", "'-", "'t Hart"]
+    data = csv_bytes([[*row, "'Sales'"]], header=header)
+    [user] = parse_users_csv(data, tenant=tenant).rows
+    assert (user.display_name, user.mobile_phone) == ("=Anna", "+31612345678")
+    assert (user.business_phone, user.job_title) == ("+31 20 1234567", "-")
+    # Only that mark: other apostrophes are the name's own.
+    assert (user.last_name, user.department) == ("'t Hart", "'Sales'")
+
+
 def test_a_column_twice_is_a_file_error(tenant):
     data = csv_bytes([["a@contoso.example", "A", "B"]], header=[*HEADER, "display name"])
     assert errors_of(parse_users_csv(data, tenant=tenant)) == [
@@ -256,6 +289,35 @@ def test_not_a_text_file(tenant, data):
 def test_bytes_that_windows_1252_leaves_undefined(tenant):
     error = only_error(parse_users_csv(b"User Name,Display Name\r\n\x81\x8d,x\r\n", tenant=tenant))
     assert error.message.startswith("The file's characters can't be read.")
+
+
+@pytest.mark.parametrize(
+    ("data", "row"),
+    [
+        # The quote opens the sign-in name and runs to the end of the file.
+        (b'User Name,Display Name\r\n"anna@contoso.example,Anna\r\n', 2),
+        (b'User Name,Display Name\r\n"anna@contoso.example,Anna', 2),
+        # ... or opens a later cell, swallowing the rows after it.
+        (
+            b"User Name,Display Name\r\nanna@contoso.example,Anna\r\n"
+            b'bob@contoso.example,"Bob\r\ncarl@contoso.example,Carl\r\n',
+            3,
+        ),
+        # Closed by the quote of a later row, with text right after it.
+        (
+            b'User Name,Display Name,Address\r\nanna@contoso.example,Anna,"Main Street 1\r\n'
+            b'bob@contoso.example,Bob,"Station Road 2"\r\n',
+            2,
+        ),
+        (b'User Name,"Display Name\r\nanna@contoso.example,Anna\r\n', 1),
+    ],
+    ids=["sign-in-name", "no-final-line-break", "later-row", "closed-by-a-later-quote", "header"],
+)
+def test_an_unclosed_quotation_mark_is_reported_as_such_and_alone(tenant, data, row):
+    error = only_error(parse_users_csv(data, tenant=tenant))
+    assert error.row == row
+    assert error.message.startswith(f"Row {row} can't be read"), error.message
+    assert "quotation mark" in error.message
 
 
 def test_unclosed_quote_beyond_the_field_limit(tenant):
@@ -454,6 +516,81 @@ def test_country_by_code_or_english_name(tenant, country, code):
     assert result.rows[0].usage_location == code
 
 
+@pytest.mark.parametrize(
+    ("country", "code"),
+    [
+        # Microsoft 365's own sample file writes "United States".
+        ("United States", "US"),
+        ("USA", "US"),
+        ("U.S.A.", "US"),
+        ("united states of america", "US"),
+        ("UK", "GB"),
+        ("Great Britain", "GB"),
+        ("the Netherlands", "NL"),
+        ("Holland", "NL"),
+        ("Ivory Coast", "CI"),
+        ("Cote d'Ivoire", "CI"),
+        ("C\u00f4te d\u2019Ivoire", "CI"),  # a typographic apostrophe
+        ("South Korea", "KR"),
+        ("Korea (the Republic of)", "KR"),
+        ("Russian Federation", "RU"),
+        # Dutch, as an organization in the Netherlands writes them.
+        ("Nederland", "NL"),
+        ("Verenigde Staten", "US"),
+        ("Verenigde Staten van Amerika", "US"),
+        ("Verenigd Koninkrijk", "GB"),
+        ("Groot-Brittannië", "GB"),
+        ("België", "BE"),
+        ("Belgie", "BE"),
+        ("Duitsland", "DE"),
+        ("Noord Macedonië", "MK"),
+        # ISO 3166-1 codes: two letters, three letters, three digits.
+        ("us", "US"),
+        ("GBR", "GB"),
+        ("840", "US"),
+    ],
+)
+def test_country_by_common_english_or_dutch_name_or_iso_code(tenant, country, code):
+    data = csv_bytes([["a@contoso.example", "A", country]], header=[*HEADER, "Country or Region"])
+    result = parse_users_csv(data, tenant=tenant)
+    assert result.errors == []
+    assert result.rows[0].usage_location == code
+
+
+@pytest.mark.parametrize(
+    "country",
+    ["²", "1²", "⁵²⁸", "٥٢٨", "①", "Ⅻ", "½", "٣", "\U0001d7d3\U0001d7d0\U0001d7d6", "NL²"],
+)
+def test_digits_that_are_not_ascii_are_an_unknown_country_not_a_crash(tenant, country):
+    # str.isdigit() is true for "²" and others; django-countries then calls int() on them.
+    data = csv_bytes([["a@contoso.example", "A", country]], header=[*HEADER, "Country or Region"])
+    error = only_error(parse_users_csv(data, tenant=tenant))
+    assert (error.row, error.column) == (2, "Country or Region")
+    assert error.message.startswith("Enter a two-letter country code such as NL")
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    country=st.one_of(
+        st.text(CELL_TEXT, max_size=30),
+        # Characters for which str.isdigit() or str.isnumeric() is true, ASCII or not.
+        st.text(st.characters(categories=["Nd", "No", "Nl"]), min_size=1, max_size=4),
+        st.sampled_from(["United States", "Nederland", "NLD", "528", "²", "U.K."]),
+    ),
+    delimiter=st.sampled_from([",", ";"]),
+)
+def test_any_text_in_the_country_column_gives_a_code_or_a_row_error(tenant, country, delimiter):
+    header = [*HEADER, "Country or Region"]
+    data = csv_bytes([["a@contoso.example", "A", country]], header=header, delimiter=delimiter)
+    result = parse_users_csv(data, tenant=tenant)
+    if result.errors:
+        assert {(error.row, error.column) for error in result.errors} == {(2, "Country or Region")}
+        assert result.rows == []
+    else:
+        [row] = result.rows
+        assert row.usage_location == "" or len(row.usage_location) == 2
+
+
 @pytest.mark.parametrize("country", ["XX", "Atlantis", "N", "x" * 1000])
 def test_unknown_country(tenant, country):
     data = csv_bytes([["a@contoso.example", "A", country]], header=[*HEADER, "Country or Region"])
@@ -531,9 +668,12 @@ def test_ten_thousand_rows_take_two_queries(tenant, django_assert_max_num_querie
     assert result.rows[-1].mobile_phone == "+31610009999"
 
 
-# Text a cell can hold: any character but NUL (a binary file) and lone surrogates (not UTF-8).
-CELL_TEXT = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
-ONE_LINE = st.characters(exclude_categories=["Cs"], exclude_characters="\x00\r\n")
+def _not_marked(value):
+    """Return whether ``value`` does not start as an exported, defused cell does ("'=")."""
+    value = value.strip()
+    return not (value[:1] == "'" and value[1:2] in ("=", "+", "-", "@", "\t", "\r"))
+
+
 ROUND_TRIP_COLUMNS = [
     "First Name",
     "Last Name",
@@ -570,9 +710,14 @@ def test_any_text_in_a_cell_is_read_or_reported_on_its_row(tenant, column, value
     rows=st.lists(
         st.fixed_dictionaries(
             {
-                "Display Name": st.text(ONE_LINE, min_size=1, max_size=40).filter(str.strip),
-                "Address": st.text(CELL_TEXT, max_size=40),
-                **{name: st.text(ONE_LINE, max_size=40) for name in ROUND_TRIP_COLUMNS},
+                "Display Name": st.text(ONE_LINE, min_size=1, max_size=40)
+                .filter(str.strip)
+                .filter(_not_marked),
+                "Address": st.text(CELL_TEXT, max_size=40).filter(_not_marked),
+                **{
+                    name: st.text(ONE_LINE, max_size=40).filter(_not_marked)
+                    for name in ROUND_TRIP_COLUMNS
+                },
             }
         ),
         min_size=1,

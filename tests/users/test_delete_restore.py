@@ -1,4 +1,7 @@
-"""Delete (soft), Deleted users, restore within 30 days, purge; the last Global admin stays."""
+"""Delete (soft), Deleted users, restore within 30 days, purge; the last Global admin stays.
+
+Deleting releases the user's licenses; restoring gives back those still free.
+"""
 
 import io
 from datetime import timedelta
@@ -11,9 +14,13 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, RoleAssignment, User
 from accounts.roles import GLOBAL_ADMIN, GLOBAL_READER, HELPDESK_ADMIN, USER_ADMIN
+from billing import services as billing_services
+from billing.models import License, Subscription
+from tests.billing.factories import make_product, make_subscription
 from tests.factories import PASSWORD, make_tenant, make_user
 from tests.helpers import assert_forbidden, assert_not_found, make_phone, sidebar, sign_in
 from users import services
+from users.models import ReleasedLicenses
 
 pytestmark = pytest.mark.django_db
 
@@ -213,3 +220,191 @@ def test_a_deleted_users_password_cannot_be_reset(client, tenant, admin):
     services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
     sign_in(client, admin)
     assert_not_found(client.get(f"/users/{pat.pk}/reset-password/"))
+
+
+# --- Licenses: released at deletion, given back on restore ------------------------
+
+
+def _restore(client, user):
+    domain = user.tenant.domain_set.get().name
+    local = User.objects.get(pk=user.pk).deleted_username.split("@")[0]
+    return client.post(f"/users/deleted/{user.pk}/restore/", {"username": f"{local}@{domain}"})
+
+
+def _held(user):
+    return set(
+        License.objects.filter(user=user).values_list("subscription__product__sku", flat=True)
+    )
+
+
+@pytest.fixture
+def products(tenant, admin):
+    mail = make_subscription(tenant, make_product(sku="mail", name="Mail Plan"), quantity=2)
+    files = make_subscription(tenant, make_product(sku="files", name="Files Plan"), quantity=1)
+    return mail, files
+
+
+def test_deleting_a_user_releases_their_licenses_and_says_so(client, tenant, admin, products):
+    mail, files = products
+    pat, sam = make_user(tenant, "pat"), make_user(tenant, "sam")
+    billing_services.license_assign(
+        tenant=tenant, acting_user=admin, subscription=mail, users=[pat, sam]
+    )
+    billing_services.license_assign(
+        tenant=tenant, acting_user=admin, subscription=files, users=[pat]
+    )
+    sign_in(client, admin)
+
+    page = delete(client, [pat, sam], confirm=False).content.decode()
+    assert "Their licenses are released" in page
+    delete(client, [pat, sam])
+
+    # The organization no longer pays for seats of deleted people.
+    assert not License.objects.filter(user__in=[pat, sam]).exists()
+    released = AuditEvent.objects.filter(action="billing.license.unassign")
+    assert sorted((e.target_id, e.old_values["product"]) for e in released) == sorted(
+        [(str(pat.pk), "mail"), (str(sam.pk), "mail"), (str(pat.pk), "files")]
+    )
+    assert all(e.actor == admin for e in released)
+    restore_page = client.get(f"/users/deleted/{pat.pk}/restore/").content.decode()
+    assert 'data-testid="released-licenses"' in restore_page
+    assert "Files Plan, Mail Plan" in restore_page or "Mail Plan, Files Plan" in restore_page
+
+
+def test_restore_gives_back_the_licenses_still_free_and_names_the_others(
+    client, tenant, admin, products
+):
+    mail, files = products
+    pat = make_user(tenant, "pat", display_name="Pat Person")
+    billing_services.license_assign(
+        tenant=tenant, acting_user=admin, subscription=mail, users=[pat]
+    )
+    billing_services.license_assign(
+        tenant=tenant, acting_user=admin, subscription=files, users=[pat]
+    )
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    # Meanwhile someone else got the only Files Plan license.
+    billing_services.license_assign(
+        tenant=tenant, acting_user=admin, subscription=files, users=[make_user(tenant)]
+    )
+    sign_in(client, admin)
+
+    response = _restore(client, pat)
+
+    page = response.content.decode()
+    assert 'data-testid="licenses-given-back"' in page and "Mail Plan" in page
+    assert 'data-testid="licenses-not-given-back"' in page
+    not_given = page.split('data-testid="licenses-not-given-back"')[1].split("</p>")[0]
+    assert "Files Plan" in not_given and "Mail Plan" not in not_given
+    assert _held(pat) == {"mail"}
+    assert (
+        AuditEvent.objects.filter(
+            action="billing.license.assign", target_id=str(pat.pk), new_values={"product": "mail"}
+        ).count()
+        == 2
+    )  # once at first, once on restore
+    assert not ReleasedLicenses.objects.filter(user=pat).exists()
+
+
+def test_restore_names_a_product_the_organization_no_longer_has(tenant, admin, products):
+    mail, _files = products
+    pat = make_user(tenant, "pat")
+    billing_services.license_assign(
+        tenant=tenant, acting_user=admin, subscription=mail, users=[pat]
+    )
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    Subscription.objects.filter(pk=mail.pk).update(status=Subscription.Status.EXPIRED)
+
+    restored = services.user_restore(
+        tenant=tenant,
+        acting_user=admin,
+        user=User.objects.get(pk=pat.pk),
+        username=f"pat2@{tenant.domain_set.get().name}",
+    )
+
+    assert restored.licenses_given_back == []
+    assert restored.licenses_not_given_back == ["Mail Plan"]
+    assert _held(pat) == set()
+
+
+def test_a_user_without_licenses_is_deleted_and_restored_as_before(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    assert not ReleasedLicenses.objects.exists()
+    sign_in(client, admin)
+    page = _restore(client, pat).content.decode()
+    assert "licenses-given-back" not in page and "licenses-not-given-back" not in page
+
+
+def test_a_second_deletion_remembers_the_licenses_held_then(tenant, admin, products):
+    mail, files = products
+    pat = make_user(tenant, "pat")
+    billing_services.license_assign(
+        tenant=tenant, acting_user=admin, subscription=mail, users=[pat]
+    )
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    services.user_restore(
+        tenant=tenant,
+        acting_user=admin,
+        user=User.objects.get(pk=pat.pk),
+        username=f"pat@{tenant.domain_set.get().name}",
+    )
+    pat.refresh_from_db()
+    billing_services.license_unassign(
+        tenant=tenant, acting_user=admin, subscription=mail, users=[pat]
+    )
+    billing_services.license_assign(
+        tenant=tenant, acting_user=admin, subscription=files, users=[pat]
+    )
+    services.users_delete(tenant=tenant, acting_user=admin, users=[User.objects.get(pk=pat.pk)])
+    assert ReleasedLicenses.objects.get(user=pat).product_names == ["Files Plan"]
+
+
+def test_released_licenses_go_with_the_user_when_purged(tenant, admin, products):
+    mail, _files = products
+    pat = make_user(tenant, "pat")
+    billing_services.license_assign(
+        tenant=tenant, acting_user=admin, subscription=mail, users=[pat]
+    )
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    User.objects.filter(pk=pat.pk).update(deleted_at=timezone.now() - timedelta(days=31))
+    services.deleted_users_purge()
+    assert not ReleasedLicenses.objects.exists()
+
+
+def test_everyone_who_may_delete_users_may_release_their_licenses():
+    # Deleting releases licenses through billing's services, which ask for this permission.
+    from accounts.roles import CHANGE_LICENSES, DELETE_USERS, ROLES
+
+    for role in ROLES.values():
+        if DELETE_USERS in role.permissions:
+            assert CHANGE_LICENSES in role.permissions, role.code
+
+
+# --- Restoring a user who is blocked from signing in ------------------------------------
+
+
+def test_restoring_a_blocked_user_says_they_are_still_blocked(client, tenant, admin):
+    pat = make_user(tenant, "pat", display_name="Pat Person", is_sign_in_blocked=True)
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    sign_in(client, admin)
+    assert (
+        "stay blocked after the restore"
+        in client.get(f"/users/deleted/{pat.pk}/restore/").content.decode()
+    )
+
+    page = _restore(client, pat).content.decode()
+
+    assert "Pat Person is restored but still blocked from signing in." in page
+    assert "can sign in again" not in page
+    pat.refresh_from_db()
+    assert pat.deleted_at is None and pat.is_sign_in_blocked
+
+
+def test_restoring_an_unblocked_user_says_they_can_sign_in_again(client, tenant, admin):
+    pat = make_user(tenant, "pat", display_name="Pat Person")
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    sign_in(client, admin)
+    page = _restore(client, pat).content.decode()
+    assert "Pat Person can sign in again with this password" in page
+    assert "still blocked" not in page

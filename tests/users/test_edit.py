@@ -193,6 +193,19 @@ def test_the_last_global_admin_keeps_the_role(client, tenant, admin):
     assert not RoleAssignment.objects.filter(user=admin, role=USER_ADMIN).exists()
 
 
+def test_your_own_global_admin_role_stays_while_the_other_one_is_blocked(client, tenant, admin):
+    blocked = make_user(tenant, "blocked", roles=[GLOBAL_ADMIN], is_sign_in_blocked=True)
+    sign_in(client, admin)
+    response = client.post(f"/users/{admin.pk}/roles/", {"roles": [USER_ADMIN]})
+    assert response.url == f"/users/{admin.pk}/roles/"
+    page = client.get(response.url).content.decode()
+    assert "An organization needs at least one Global admin who can sign in." in page
+    assert User.objects.get(pk=admin.pk).role_codes == {GLOBAL_ADMIN}
+    # Taking the role from the blocked one is fine: the admin still signs in.
+    client.post(f"/users/{blocked.pk}/roles/", {"roles": []})
+    assert User.objects.get(pk=blocked.pk).role_codes == set()
+
+
 def test_unknown_role_is_a_bad_request(client, tenant, admin):
     pat = make_user(tenant, "pat")
     sign_in(client, admin)

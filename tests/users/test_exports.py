@@ -64,6 +64,28 @@ def test_a_small_selection_still_streams_at_once(client, tenant, admin):
     assert not ExportJob.objects.exists()
 
 
+def test_a_streamed_export_is_audited_like_a_background_one(client, tenant, admin):
+    sign_in(client, admin)
+
+    response = client.get("/users/export/", {"status": "blocked", "q": "User 0"})
+
+    assert response.streaming
+    rows = _rows(b"".join(response.streaming_content).decode())
+    event = AuditEvent.objects.get(action="users.export")
+    assert event.actor == admin and event.tenant == tenant
+    assert event.new_values == {
+        "users": len(rows) - 1,
+        "query": {"status": ["blocked"], "q": ["User 0"]},
+    }
+    assert event.new_values["users"] == 5
+
+
+def test_an_export_refused_for_its_filters_is_not_audited(client, tenant, admin):
+    sign_in(client, admin)
+    assert client.get("/users/export/", {"status": "maybe"}).status_code == 400
+    assert not AuditEvent.objects.filter(action="users.export").exists()
+
+
 def test_a_large_selection_is_offered_to_a_background_job(client, tenant, admin):
     sign_in(client, admin)
 
@@ -73,6 +95,7 @@ def test_a_large_selection_is_offered_to_a_background_job(client, tenant, admin)
     assert 'data-testid="export-confirm"' in page.content.decode()
     assert "13" in page.content.decode()  # 12 users and the admin
     assert not ExportJob.objects.exists()  # a GET starts nothing
+    assert not AuditEvent.objects.filter(action="users.export").exists()  # nor exports
 
 
 def test_the_job_writes_the_selection_and_who_asked_downloads_it(client, start, tenant, admin):
@@ -88,7 +111,7 @@ def test_the_job_writes_the_selection_and_who_asked_downloads_it(client, start, 
     assert 'data-testid="export-download"' in page
     download = client.get(f"/users/export/{job.pk}/users.csv")
     rows = _rows(download.content.decode())
-    assert rows[0][:2] == ["Display name", "Sign-in name"]
+    assert rows[0][:2] == ["Display Name", "User Name"]
     assert [row[0] for row in rows[1:]] == [f"User {n:02}" for n in range(10, -1, -2)]
     assert AuditEvent.objects.get(action="users.export").new_values == {
         "users": 6,

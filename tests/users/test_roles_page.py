@@ -90,6 +90,32 @@ def test_the_last_global_admin_keeps_the_role(client, tenant, admin):
     assert GLOBAL_ADMIN in User.objects.get(pk=admin.pk).role_codes
 
 
+GUARD_MESSAGE = (
+    "An organization needs at least one Global admin who can sign in. First make someone "
+    "else Global admin, or allow a blocked Global admin to sign in again."
+)
+
+
+def test_promote_block_then_remove_your_own_role_is_refused(client, tenant, admin):
+    # The reported sequence, through the pages: it used to leave nobody who can sign in.
+    pat = make_user(tenant, "pat", display_name="Pat")
+    sign_in(client, admin)
+    client.post(URL, {"action": "assign", "role": GLOBAL_ADMIN, "username": pat.username})
+    client.post("/users/bulk/", {"action": "block", "ids": [pat.pk], "return_to": "detail"})
+    assert User.objects.get(pk=pat.pk).is_sign_in_blocked
+
+    response = client.post(URL, {"action": "remove", "role": GLOBAL_ADMIN, "user": admin.pk})
+
+    assert response.url == URL
+    assert GUARD_MESSAGE in client.get(URL).content.decode()
+    assert GLOBAL_ADMIN in User.objects.get(pk=admin.pk).role_codes
+    assert not AuditEvent.objects.filter(action="role.remove").exists()
+    # Once Pat may sign in again, the same removal is accepted.
+    client.post("/users/bulk/", {"action": "unblock", "ids": [pat.pk]})
+    client.post(URL, {"action": "remove", "role": GLOBAL_ADMIN, "user": admin.pk})
+    assert GLOBAL_ADMIN not in User.objects.get(pk=admin.pk).role_codes
+
+
 def test_user_admin_changes_only_the_limited_roles(client, tenant, admin):
     pat = make_user(tenant, "pat")
     sign_in(client, make_user(tenant, roles=[USER_ADMIN]))

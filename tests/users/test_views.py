@@ -3,8 +3,16 @@
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.audit import audit_record
 from accounts.models import AuditEvent
-from accounts.roles import BILLING_ADMIN, GLOBAL_ADMIN, HELPDESK_ADMIN, USER_ADMIN
+from accounts.roles import (
+    BILLING_ADMIN,
+    GLOBAL_ADMIN,
+    GLOBAL_READER,
+    GROUPS_ADMIN,
+    HELPDESK_ADMIN,
+    USER_ADMIN,
+)
 from security_info.models import AltEmailDevice, PhoneDevice
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_forbidden, assert_not_found, assert_redirects_to_signin, sign_in
@@ -115,11 +123,43 @@ def test_required_reregistration_clears_methods_and_holds_the_user_at_security_i
 
 
 def test_activity_lists_events_about_the_user(client, tenant, person):
-    admin = make_user(tenant, roles=[USER_ADMIN])
+    admin = make_user(tenant, roles=[GLOBAL_ADMIN])
     sign_in(client, admin)
     client.post(url(person), {"action": "email"})
     page = client.get(url(person)).content.decode()
+    assert 'data-testid="user-activity"' in page
     assert "Alternate email removed" in page
+
+
+@pytest.mark.parametrize("role", [GLOBAL_ADMIN, GLOBAL_READER])
+def test_audit_log_readers_see_a_users_activity(client, tenant, person, role):
+    audit_record(action="signin.success", tenant=tenant, actor=person, target=person)
+    sign_in(client, make_user(tenant, roles=[role]))
+    page = client.get(url(person)).content.decode()
+    assert 'data-testid="user-activity"' in page and "Signed in" in page
+
+
+@pytest.mark.parametrize("role", [GROUPS_ADMIN, HELPDESK_ADMIN, USER_ADMIN])
+def test_admins_who_may_not_read_the_audit_log_do_not_see_a_users_activity(
+    client, tenant, person, role
+):
+    audit_record(action="signin.success", tenant=tenant, actor=person, target=person)
+    audit_record(action="security_info.phone.change", tenant=tenant, actor=person, target=person)
+    sign_in(client, make_user(tenant, roles=[role]))
+    response = client.get(url(person))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-testid="user-activity"' not in page
+    assert "Signed in" not in page and "Mobile phone changed" not in page
+    assert "activity" not in response.context
+    # Not in the htmx answer either (the same view, asked by htmx).
+    partial = client.get(url(person), headers={"HX-Request": "true"}).content.decode()
+    assert 'data-testid="user-activity"' not in partial and "Signed in" not in partial
+
+
+def test_a_user_of_another_organization_shows_no_activity_but_not_found(client, tenant, person):
+    sign_in(client, make_user(make_tenant(), roles=[GLOBAL_ADMIN]))
+    assert_not_found(client.get(url(person)))
 
 
 def test_users_page_stays_within_the_query_budget(
