@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Domain, RoleAssignment, Tenant, User
+from accounts.roles import GLOBAL_ADMIN
 from admin_portal import operators
 
 # Roles replace Django's groups: one way to grant permissions, not two.
@@ -204,22 +205,94 @@ class PortalUserCreationForm(AdminUserCreationForm):
         fields = ["username", "tenant", "display_name"]
 
 
+def _keep_a_global_admin(user, tenant):
+    """Raise ValidationError when ``user`` leaving the Global admins of ``tenant`` would leave
+    it without one who can sign in (the portal's own rule, under its lock: the operators'
+    site runs each change in one transaction, so the lock holds to its end)."""
+    services.global_admins_keep(tenant=tenant, losing=[user])
+
+
 class PortalUserChangeForm(UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
         fields = "__all__"
 
+    def clean(self):
+        cleaned_data = super().clean()
+        stored = User.objects.filter(pk=self.instance.pk).select_related("tenant").first()
+        if stored is None or stored.tenant_id is None or not stored.can_sign_in:
+            return cleaned_data
+
+        def new(field):
+            return cleaned_data.get(field, getattr(stored, field))
+
+        still_signs_in = (
+            new("is_active")
+            and not new("is_sign_in_blocked")
+            and new("deleted_at") is None
+            and new("tenant") == stored.tenant
+        )
+        if not still_signs_in:
+            _keep_a_global_admin(stored, stored.tenant)
+        return cleaned_data
+
+
+class RoleAssignmentFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if form.instance.pk is None or not (form in self.deleted_forms or form.has_changed()):
+                continue
+            _keep_role_holder(form.instance.pk)
+
+
+def _keep_role_holder(assignment_id):
+    stored = (
+        RoleAssignment.objects.filter(pk=assignment_id).select_related("user", "tenant").first()
+    )
+    if stored is not None and stored.role == GLOBAL_ADMIN:
+        _keep_a_global_admin(stored.user, stored.tenant)
+
 
 class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
+    formset = RoleAssignmentFormSet
     fk_name = "user"
     extra = 0
     fields = ["role", "tenant", "assigned_at"]
     readonly_fields = ["assigned_at"]
 
 
+class GlobalAdminGuardMixin:
+    """No operator deletes the last Global admin who can sign in, nor their role."""
+
+    def _losing(self, obj):
+        if isinstance(obj, RoleAssignment):
+            return (obj.user, obj.tenant) if obj.role == GLOBAL_ADMIN else (None, None)
+        return (obj, obj.tenant) if obj.tenant_id else (None, None)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None:
+            user, tenant = self._losing(obj)
+            if user is not None:
+                try:
+                    _keep_a_global_admin(user, tenant)
+                except ValidationError:
+                    return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        user, tenant = self._losing(obj)
+        if user is not None:
+            try:
+                _keep_a_global_admin(user, tenant)
+            except ValidationError as error:
+                raise PermissionDenied(error.messages[0]) from None
+        super().delete_model(request, obj)
+
+
 @admin.register(User)
-class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+class UserAdmin(GlobalAdminGuardMixin, AuditedAdmin, DjangoUserAdmin):
     form = PortalUserChangeForm
     add_form = PortalUserCreationForm
     list_display = ["username", "display_name", "tenant", "is_sign_in_blocked", "is_staff"]
@@ -283,8 +356,17 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     readonly_fields = ["last_login", "date_joined"]
 
 
+class RoleAssignmentForm(forms.ModelForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk is not None and self.has_changed():
+            _keep_role_holder(self.instance.pk)
+        return cleaned_data
+
+
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(AuditedAdmin):
+class RoleAssignmentAdmin(GlobalAdminGuardMixin, AuditedAdmin):
+    form = RoleAssignmentForm
     list_display = ["user", "role", "tenant", "assigned_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "tenant__name"]

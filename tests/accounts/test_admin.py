@@ -491,3 +491,94 @@ def test_outbound_messages_mask_email_addresses_in_the_list_and_the_detail(opera
         assert "alice.jansen@" not in content and "bob@" not in content, url
         assert "+31612345678" not in content, url
         assert "a•••@contoso.example" in content and "b•••@fabrikam.example" in content, url
+
+
+# --- the last Global admin who can sign in stays, whatever an operator does ------------
+
+
+def _change_form_data(response):
+    """Return the POST data of an admin change page as it stands (form and inlines)."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name in management.fields:
+            data[f"{management.prefix}-{name}"] = management[name].value()
+        forms += formset.forms
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            key = form.add_prefix(name)
+            if value is None or value is False:
+                continue
+            if value is True:
+                data[key] = "on"
+            elif isinstance(value, (list, tuple)):
+                data[key] = [str(item) for item in value]
+            else:
+                data[key] = str(value)
+    return data
+
+
+@pytest.fixture
+def lone_admin():
+    tenant = make_tenant(domain="lone.example")
+    admin_user = make_user(tenant, "boss", roles=[GLOBAL_ADMIN])
+    # A second Global admin who cannot sign in does not count.
+    make_user(tenant, "blocked", roles=[GLOBAL_ADMIN], is_sign_in_blocked=True)
+    return admin_user
+
+
+def test_operator_cannot_block_the_last_global_admin_who_can_sign_in(operator_client, lone_admin):
+    url = f"/operators/accounts/user/{lone_admin.pk}/change/"
+    data = _change_form_data(operator_client.get(url))
+    data["is_sign_in_blocked"] = "on"
+
+    response = operator_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "at least one Global admin who can sign in" in response.content.decode()
+    lone_admin.refresh_from_db()
+    assert not lone_admin.is_sign_in_blocked
+
+
+def test_operator_cannot_strip_the_last_global_admins_role_in_the_user_page(
+    operator_client, lone_admin
+):
+    url = f"/operators/accounts/user/{lone_admin.pk}/change/"
+    data = _change_form_data(operator_client.get(url))
+    data["role_assignments-0-DELETE"] = "on"
+
+    response = operator_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "at least one Global admin who can sign in" in response.content.decode()
+    assert RoleAssignment.objects.filter(user=lone_admin, role=GLOBAL_ADMIN).exists()
+
+
+def test_operator_cannot_delete_the_last_global_admin_or_their_role(operator_client, lone_admin):
+    assignment = RoleAssignment.objects.get(user=lone_admin, role=GLOBAL_ADMIN)
+
+    for url in (
+        f"/operators/accounts/user/{lone_admin.pk}/delete/",
+        f"/operators/accounts/roleassignment/{assignment.pk}/delete/",
+    ):
+        assert operator_client.get(url).status_code == 403
+        assert operator_client.post(url, {"post": "yes"}).status_code == 403
+
+    assert User.objects.filter(pk=lone_admin.pk).exists()
+    assert RoleAssignment.objects.filter(pk=assignment.pk).exists()
+
+
+def test_operator_may_block_a_global_admin_when_another_can_sign_in(operator_client, lone_admin):
+    make_user(lone_admin.tenant, "second", roles=[GLOBAL_ADMIN])
+    url = f"/operators/accounts/user/{lone_admin.pk}/change/"
+    data = _change_form_data(operator_client.get(url))
+    data["is_sign_in_blocked"] = "on"
+
+    response = operator_client.post(url, data)
+
+    assert response.status_code == 302
+    lone_admin.refresh_from_db()
+    assert lone_admin.is_sign_in_blocked
