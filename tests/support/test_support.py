@@ -15,7 +15,14 @@ from accounts.roles import (
 from support.models import RequestMessage, ServiceRequest
 from tests.accounts.test_admin import verified_operator_client
 from tests.factories import make_tenant, make_user
-from tests.helpers import assert_forbidden, assert_not_found, make_alt_email, make_phone, sign_in
+from tests.helpers import (
+    assert_forbidden,
+    assert_not_found,
+    make_alt_email,
+    make_phone,
+    sidebar,
+    sign_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +108,45 @@ def test_operator_answers_and_the_requester_is_told_then_replies_and_closes(
     assert ServiceRequest.objects.get().status == "closed"
     response = client.post(f"/support/{service_request.pk}/", {"body": "One more thing"})
     assert "This request is closed." in client.get(response.url).content.decode()
+
+
+def test_the_global_reader_follows_requests_and_writes_nothing(client, tenant):
+    service_request = ServiceRequest.objects.create(
+        tenant=tenant,
+        title="Mail is slow",
+        description="x",
+        severity="low",
+        contact_email="a@b.example",
+    )
+    RequestMessage.objects.create(request=service_request, from_support=True, body="Fixed now.")
+    sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
+    assert "/support/" in sidebar(client.get("/"))
+    listing = client.get("/support/")
+    assert listing.status_code == 200
+    assert "Mail is slow" in listing.content.decode()
+    assert "/support/new/" not in listing.content.decode()
+    detail = client.get(f"/support/{service_request.pk}/")
+    assert detail.status_code == 200
+    assert "Fixed now." in detail.content.decode()
+    assert 'data-testid="reply-form"' not in detail.content.decode()
+    assert_forbidden(client.post(f"/support/{service_request.pk}/", {"body": "Thanks"}))
+    assert_forbidden(client.post(f"/support/{service_request.pk}/", {"action": "close"}))
+    service_request.refresh_from_db()
+    assert service_request.status == "open"
+    assert RequestMessage.objects.count() == 1
+
+
+def test_the_global_reader_gets_404_for_another_tenants_request(client, tenant):
+    foreign = ServiceRequest.objects.create(
+        tenant=make_tenant(),
+        title="Secret",
+        description="x",
+        severity="low",
+        contact_email="a@b.example",
+    )
+    sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
+    assert_not_found(client.get(f"/support/{foreign.pk}/"))
+    assert "Secret" not in client.get("/support/").content.decode()
 
 
 def test_another_tenants_request_is_404(client, tenant):
