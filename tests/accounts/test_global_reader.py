@@ -6,7 +6,12 @@ opens too (the same answer), except the pages that are writes by nature, which
 refuse the reader. And no POST of the reader records a change anywhere but on
 their own account: every change writes an audit event, and the only events a
 reader's POST may write record a read or a refusal.
+
+While it opens every page, the sweep also checks that no radio button offers
+Django's blank choice ("---------"): a radio list has no use for it.
 """
+
+import re
 
 import pytest
 from django.urls import get_resolver, reverse
@@ -159,6 +164,7 @@ def test_the_global_reader_opens_every_page_a_global_admin_opens(client, people,
     for admin_url, reader_url in zip(admin_urls, reader_urls, strict=True):
         sign_in(client, people.admin)
         as_admin = client.get(admin_url)
+        assert not _offers_a_blank_radio(as_admin), f"{admin_url}: a radio button with no value"
         sign_in(client, people.reader)
         if name in WRITES_BY_NATURE:
             # Straight away, or after a wizard sends them to its first step.
@@ -170,6 +176,12 @@ def test_the_global_reader_opens_every_page_a_global_admin_opens(client, people,
             f"GET {reader_url}: the Global admin gets {as_admin.status_code}, "
             f"the Global reader {as_reader.status_code}"
         )
+
+
+def _offers_a_blank_radio(response):
+    if not response.get("Content-Type", "").startswith("text/html"):
+        return False
+    return re.search(r'<input type="radio"[^>]* value=""', response.content.decode()) is not None
 
 
 @pytest.mark.parametrize("name", sorted(ROUTES))

@@ -1,5 +1,7 @@
 """Resources: rooms and equipment with addresses unique across users, groups and resources."""
 
+import re
+
 import pytest
 
 from accounts.models import AuditEvent
@@ -68,6 +70,20 @@ def test_bad_input_is_reported(client, tenant, domain):
         data(domain, kind="spaceship", name="", capacity="-1", domain="x.example"),
     ).content.decode()
     assert page.count("Select a valid choice.") >= 2 and "This field is required." in page
+    assert not Resource.objects.exists()
+
+
+def test_the_type_offers_room_and_equipment_only_and_must_be_chosen(client, tenant, domain):
+    sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
+    page = client.get("/resources/add/").content.decode()
+    radios = re.findall(r'<input type="radio" name="kind" value="([^"]*)"', page)
+    assert radios == ["room", "equipment"]
+    assert "---------" not in page
+
+    missing = client.post("/resources/add/", data(domain, kind=""))
+
+    assert missing.status_code == 200
+    assert "Choose whether it is a room or equipment." in missing.content.decode()
     assert not Resource.objects.exists()
 
 

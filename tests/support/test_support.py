@@ -1,5 +1,7 @@
 """Support: open a request (contact from security info), the thread, answers by email."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.test import Client
@@ -13,6 +15,7 @@ from accounts.roles import (
     SERVICE_SUPPORT_ADMIN,
 )
 from support.models import RequestMessage, ServiceRequest
+from support.services import support_answered
 from tests.accounts.test_admin import verified_operator_client
 from tests.factories import make_tenant, make_user
 from tests.helpers import (
@@ -65,6 +68,20 @@ def test_bad_input_is_reported(client, tenant):
     ).content.decode()
     assert "This field is required." in page and "Select a valid choice." in page
     assert "Enter a valid email address." in page
+    assert not ServiceRequest.objects.exists()
+
+
+def test_the_severity_offers_the_four_levels_only_and_must_be_chosen(client, tenant):
+    sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
+    page = client.get("/support/new/").content.decode()
+    radios = re.findall(r'<input type="radio" name="severity" value="([^"]*)"', page)
+    assert radios == ["low", "normal", "high", "critical"]
+    assert "---------" not in page
+
+    missing = open_request(client, severity="")
+
+    assert missing.status_code == 200
+    assert "Choose how severe the problem is." in missing.content.decode()
     assert not ServiceRequest.objects.exists()
 
 
@@ -147,6 +164,26 @@ def test_the_global_reader_gets_404_for_another_tenants_request(client, tenant):
     sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
     assert_not_found(client.get(f"/support/{foreign.pk}/"))
     assert "Secret" not in client.get("/support/").content.decode()
+
+
+def test_the_answer_email_links_to_the_request_at_the_portals_address(
+    client, tenant, settings, django_capture_on_commit_callbacks
+):
+    settings.PORTAL_BASE_URL = "https://portal.example"
+    sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
+    open_request(client, contact_email="it@example.org")
+    service_request = ServiceRequest.objects.get()
+    answer = RequestMessage.objects.create(
+        request=service_request, from_support=True, body="We found the cause."
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        support_answered(answer)
+
+    [message] = mail.outbox
+    link = f"https://portal.example/support/{service_request.pk}/"
+    assert message.body.splitlines()[-1] == f"Reply or close the request here: {link}"
+    assert client.get(link.removeprefix("https://portal.example")).status_code == 200
 
 
 def test_another_tenants_request_is_404(client, tenant):
