@@ -369,4 +369,5 @@ def _draw_bank_transfer(pdf: _InvoicePDF, document: InvoiceDocument, account: Ba
         pdf.set_text_color(*_MUTED)
         pdf.cell(label_width, _LINE + 0.8, label)
         pdf.set_text_color(*_TEXT)
-        pdf.multi_cell(0, _LINE + 0.8, _clip(value), new_x="LMARGIN", new_y="NEXT")
+        # Left-aligned: a long holder name wraps without stretched spaces.
+        pdf.multi_cell(0, _LINE + 0.8, _clip(value), align="L", new_x="LMARGIN", new_y="NEXT")

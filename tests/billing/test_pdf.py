@@ -178,6 +178,20 @@ def test_an_invoice_to_pay_says_where_to_transfer_the_money():
     assert "Payment reference INV-2025-000042" in text
 
 
+def test_the_bank_details_are_one_column_of_values():
+    account = BankAccount("Holder With Spaces B.V.", "NL91ABNA0417164300", "ABNANL2A")
+    data = render_invoice_pdf(make_document(bank_account=account))
+    starts = {}
+
+    def visit(text, _cm, tm, _font, _size):
+        if text.strip():
+            starts.setdefault(text.strip(), round(tm[4], 1))
+
+    PdfReader(io.BytesIO(data)).pages[0].extract_text(visitor_text=visit)
+    values = ["Holder With Spaces B.V.", "NL91 ABNA 0417 1643 00", "ABNANL2A"]
+    assert len({starts[value] for value in values}) == 1, starts
+
+
 def test_an_invoice_without_a_bank_account_mentions_no_transfer(rendered):
     text = text_of(rendered)
     assert "bank transfer" not in text and "IBAN" not in text

@@ -108,6 +108,7 @@ def test_the_global_reader_reads_resources_and_changes_none(client, tenant, doma
     assert "/resources/add/" not in listing.content.decode()
     detail = client.get(f"/resources/{room.pk}/").content.decode()
     assert 'value="boardroom"' in detail and "disabled" in detail
+    assert "You can read this resource." in detail
     assert 'type="submit"' not in detail.split('data-testid="resource-form"')[1]
     assert_forbidden(client.get("/resources/add/"))
     assert_forbidden(client.post("/resources/add/", data(domain, local_part="other")))
