@@ -340,7 +340,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     objects = UserManager()
 
     USERNAME_FIELD = "username"
-    REQUIRED_FIELDS = ["display_name"]
+    # No display name asked: clean_fields() derives it from the name (or the sign-in
+    # name), so createsuperuser --noinput needs only a sign-in name and a password.
+    REQUIRED_FIELDS = []
 
     class Meta:
         verbose_name = _("user")

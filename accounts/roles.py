@@ -92,6 +92,29 @@ _READ_ALL = (
     | {VIEW_GROUPS, VIEW_REPORTS}
 )
 
+_GLOBAL_ADMIN_PERMISSIONS = (
+    _READ_ALL
+    | {
+        ADD_USERS,
+        CHANGE_USERS,
+        DELETE_USERS,
+        RESET_PASSWORDS,
+        ASSIGN_ROLES,
+        CHANGE_TENANT,
+        CHANGE_DOMAINS,
+    }
+    | _CHANGE_BILLING
+    | _MANAGE_GROUPS
+    | _SUPPORT
+    | _RESOURCES
+)
+
+
+def _reads(permissions):
+    """Return the permissions of ``permissions`` that only let their holder look."""
+    return frozenset(p for p in permissions if p.split(".", 1)[1].startswith("view_"))
+
+
 ROLES = {
     role.code: role
     for role in [
@@ -99,27 +122,16 @@ ROLES = {
             GLOBAL_ADMIN,
             _("Global admin"),
             _("Full access to every admin feature, and the only role that manages other admins."),
-            _READ_ALL
-            | {
-                ADD_USERS,
-                CHANGE_USERS,
-                DELETE_USERS,
-                RESET_PASSWORDS,
-                ASSIGN_ROLES,
-                CHANGE_TENANT,
-                CHANGE_DOMAINS,
-            }
-            | _CHANGE_BILLING
-            | _MANAGE_GROUPS
-            | _SUPPORT
-            | _RESOURCES,
+            _GLOBAL_ADMIN_PERMISSIONS,
             privileged=True,
         ),
         Role(
             GLOBAL_READER,
             _("Global reader"),
             _("Sees everything a Global admin sees, and changes nothing."),
-            _READ_ALL,
+            # Derived, so an area that gives the Global admin a page to read gives it
+            # to the Global reader as well.
+            _reads(_GLOBAL_ADMIN_PERMISSIONS),
             privileged=True,
         ),
         Role(

@@ -89,6 +89,10 @@ BILLING_SELLER_ADDRESS = [
 ]
 BILLING_SELLER_VAT_NUMBER = env("BILLING_SELLER_VAT_NUMBER", "NL004495445B01")
 BILLING_SELLER_COUNTRY = env("BILLING_SELLER_COUNTRY", "NL")
+# The account invoices are paid into by bank transfer (an example bank account by
+# default); billing.seller checks both when the portal starts.
+BILLING_SELLER_IBAN = env("BILLING_SELLER_IBAN", "NL91ABNA0417164300")
+BILLING_SELLER_BIC = env("BILLING_SELLER_BIC", "ABNANL2A")
 BILLING_PAYMENT_PROVIDER = env("BILLING_PAYMENT_PROVIDER", "billing.payments.FakePaymentProvider")
 
 INSTALLED_APPS = [

@@ -6,3 +6,9 @@ class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = _("Billing")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Every invoice prints the bank account: refuse to start with a wrong one.
+        from billing import seller
+
+        seller.bank_account()

@@ -86,8 +86,37 @@ class CardForm(forms.Form):
     )
 
 
+class EmailListField(forms.CharField):
+    """A list of email addresses, edited as one address per line.
+
+    The model keeps a list; the textarea shows and takes lines. Addresses are
+    checked one by one and kept in lower case.
+    """
+
+    widget = forms.Textarea
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, list | tuple):
+            return list(value)
+        lines = super().to_python(value).splitlines()
+        return [line.strip() for line in lines if line.strip()]
+
+    def validate(self, value):
+        super().validate("\n".join(value))
+        for address in value:
+            forms.EmailField().clean(address)
+
+    def clean(self, value):
+        return [address.lower() for address in super().clean(value)]
+
+
 class BillingAccountForm(forms.ModelForm):
-    notify_emails = forms.CharField(
+    notify_emails = EmailListField(
         label=_("Invoice recipients"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -108,19 +137,6 @@ class BillingAccountForm(forms.ModelForm):
             "attach_pdf",
             "language",
         ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance and self.instance.notify_emails:
-            self.initial["notify_emails"] = "\n".join(self.instance.notify_emails)
-
-    def clean_notify_emails(self):
-        validator = forms.EmailField()
-        emails = []
-        for line in self.cleaned_data["notify_emails"].splitlines():
-            if line.strip():
-                emails.append(validator.clean(line.strip()).lower())
-        return emails
 
     def clean(self):
         cleaned_data = super().clean()

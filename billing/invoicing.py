@@ -19,6 +19,7 @@ from accounts.models import User
 from accounts.roles import BILLING_ADMIN, GLOBAL_ADMIN
 from admin_portal import l10n, outbox
 from billing import payments, pdf, pricing, vat
+from billing import seller as billing_seller
 from billing.models import BillingAccount, Charge, Invoice, License, PaymentMethod, Subscription
 
 PAYMENT_TERM_DAYS = 30
@@ -219,6 +220,7 @@ def invoice_document(invoice, *, language=None):
             total=invoice.total,
             status_label=str(invoice.get_status_display()),
             language=language,
+            bank_account=billing_seller.bank_account() if invoice.awaits_payment else None,
         )
 
 

@@ -257,6 +257,11 @@ class Invoice(TenantOwnedModel):
         return reverse("billing:invoice_detail", args=[self.pk])
 
     @property
+    def awaits_payment(self):
+        """Return whether the invoice is still to be paid (a credit or a paid one is not)."""
+        return self.status != self.Status.PAID and self.total > 0
+
+    @property
     def buyer_address_lines(self):
         """Return the buyer's address as kept on the invoice, its country in the active language."""
         return l10n.localize_country_line(

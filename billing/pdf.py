@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from fpdf import FPDF, FontFace
 
 from admin_portal import l10n
+from billing.seller import BankAccount
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FAMILY = "DejaVuSans"
@@ -91,7 +92,9 @@ class InvoiceDocument:
 
     ``vat_rate`` is a percentage (21 for 21 %); ``status_label`` is the translated
     status (due, paid, overdue); ``language`` is a language code from
-    ``settings.LANGUAGES`` that the labels are rendered in.
+    ``settings.LANGUAGES`` that the labels are rendered in. With a ``bank_account``
+    the invoice says how to pay it by bank transfer, the invoice number being the
+    payment reference; a paid invoice or a credit has none.
     """
 
     number: str
@@ -110,6 +113,7 @@ class InvoiceDocument:
     total: Decimal
     status_label: str
     language: str = "en"
+    bank_account: BankAccount | None = None
 
 
 def render_invoice_pdf(document: InvoiceDocument) -> bytes:
@@ -121,6 +125,8 @@ def render_invoice_pdf(document: InvoiceDocument) -> bytes:
         _draw_parties_and_dates(pdf, document)
         _draw_lines(pdf, document)
         _draw_totals(pdf, document)
+        if document.bank_account is not None:
+            _draw_bank_transfer(pdf, document, document.bank_account)
         return bytes(pdf.output())
 
 
@@ -330,3 +336,38 @@ def _draw_totals(pdf: _InvoicePDF, document: InvoiceDocument) -> None:
         pdf.ln(6)
         pdf.set_font(FONT_FAMILY, "", _BODY_SIZE)
         pdf.multi_cell(0, _LINE, note, new_x="LMARGIN", new_y="NEXT")
+
+
+def _draw_bank_transfer(pdf: _InvoicePDF, document: InvoiceDocument, account: BankAccount) -> None:
+    """Draw how to pay by bank transfer: the amount, the account and the reference."""
+    language = document.language
+    heading = _("Pay by bank transfer")
+    text = _(
+        "Transfer %(total)s by %(due)s, quoting the invoice number as the payment reference."
+    ) % {
+        "total": format_amount(document.total, document.currency, language),
+        "due": _format_date(document.due_date, language),
+    }
+    rows = (
+        (_("Account holder"), account.holder),
+        (_("IBAN"), account.iban_display),
+        (_("BIC"), account.bic),
+        (_("Payment reference"), document.number),
+    )
+    # Keep the block on one page: it is no use with the IBAN on one and the reference on the next.
+    needed = 10 + 7 + _LINE * (len(rows) + 3)
+    if pdf.will_page_break(needed):
+        pdf.add_page()
+    pdf.ln(10)
+    pdf.set_font(FONT_FAMILY, "B", 10)
+    pdf.cell(0, 7, heading, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT_FAMILY, "", _BODY_SIZE)
+    pdf.multi_cell(0, _LINE, _clip(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1.6)
+    label_width = 40
+    for label, value in rows:
+        pdf.set_text_color(*_MUTED)
+        pdf.cell(label_width, _LINE + 0.8, label)
+        pdf.set_text_color(*_TEXT)
+        # Left-aligned: a long holder name wraps without stretched spaces.
+        pdf.multi_cell(0, _LINE + 0.8, _clip(value), align="L", new_x="LMARGIN", new_y="NEXT")

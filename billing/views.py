@@ -26,7 +26,7 @@ from accounts.roles import (
 )
 from admin_portal import l10n
 from admin_portal.csv_export import streaming_csv_response
-from billing import invoicing, pdf, selectors, services
+from billing import invoicing, pdf, selectors, seller, services
 from billing.forms import BillingAccountForm, BuyForm, CardForm, QuantityForm
 from billing.models import BillingAccount, Invoice, PaymentMethod, Subscription
 
@@ -493,6 +493,8 @@ class InvoiceDetailView(TenantScopedMixin, DetailView):
         context = super().get_context_data(**kwargs)
         context["lines"] = self.object.lines.order_by("occurred_on", "id")
         context["seller"] = invoicing.seller()
+        if self.object.awaits_payment:
+            context["bank_account"] = seller.bank_account()
         if self.object.status != Invoice.Status.PAID and self.request.user.has_perm(
             CHANGE_PAYMENT_METHODS
         ):

@@ -30,6 +30,7 @@ from groups.models import (
     Group,
     Kind,
     Membership,
+    Privacy,
 )
 from users.forms import domain_choices
 
@@ -461,7 +462,7 @@ class GroupAddView(TenantScopedMixin, TemplateView):
                 pk__in=wizard["owners"]["ids"]
             ),
             "email": email,
-            "privacy": settings.get("privacy", ""),
+            "privacy": Privacy(settings["privacy"]).label if settings.get("privacy") else "",
             "allow_external_senders": settings.get("allow_external_senders", False),
         }
 

@@ -16,9 +16,12 @@ class ResourceForm(forms.ModelForm):
         model = Resource
         fields = ["kind", "name", "capacity", "location", "booking_policy"]
         widgets = {"kind": forms.RadioSelect, "booking_policy": forms.Textarea(attrs={"rows": 3})}
+        error_messages = {"kind": {"required": _("Choose whether it is a room or equipment.")}}
 
     def __init__(self, *args, domains, **kwargs):
         super().__init__(*args, **kwargs)
+        # Radio buttons without Django's blank choice: none checked is none chosen.
+        self.fields["kind"].choices = Resource.Kind.choices
         self.fields["domain"].choices = domains
         if self.instance.pk:
             local, _sep, domain = self.instance.email.rpartition("@")

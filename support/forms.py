@@ -18,6 +18,12 @@ class RequestForm(forms.ModelForm):
                 "From your security info; change it if support should call another number."
             ),
         }
+        error_messages = {"severity": {"required": _("Choose how severe the problem is.")}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Radio buttons without Django's blank choice: none checked is none chosen.
+        self.fields["severity"].choices = ServiceRequest.Severity.choices
 
     def _post_clean(self):
         pass

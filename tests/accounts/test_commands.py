@@ -6,11 +6,13 @@ import re
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from accounts.management.commands.seed_demo import DEMO_ACCOUNTS, demo_user_fields
 from accounts.models import AuditEvent, Domain, RoleAssignment, Tenant, User
-from accounts.roles import GLOBAL_ADMIN, ROLES
+from accounts.roles import GLOBAL_ADMIN, REPORTS_READER, ROLES
 from tests.factories import PASSWORD, make_tenant, make_user
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -194,6 +196,21 @@ def test_tenants_made_with_createtenant_see_none_of_each_others_users():
     assert {u.username for u in User.objects.for_tenant(tailspin)} == {"admin@tailspin.example"}
 
 
+# createsuperuser (platform operators)
+
+
+def test_createsuperuser_without_input_needs_only_a_name_and_a_password(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Operator-Pass-2026")
+    monkeypatch.delenv("DJANGO_SUPERUSER_DISPLAY_NAME", raising=False)
+
+    run("createsuperuser", "--noinput", "--username", "Ops@Hosting.example")
+
+    operator = User.objects.get(username="ops@hosting.example")
+    assert (operator.tenant, operator.is_staff, operator.is_superuser) == (None, True, True)
+    assert operator.display_name == "ops"
+    assert operator.check_password("Operator-Pass-2026")
+
+
 # seed_demo
 
 
@@ -291,25 +308,80 @@ def test_demo_admin_signs_in_with_the_demo_password(debug):
     assert authenticate(None, username="user@contoso.example", password=DEMO_PASSWORD)
 
 
-def test_seed_demo_uses_and_resets_password_from_environment(debug, monkeypatch):
+def test_a_second_run_leaves_existing_accounts_their_password_sessions_and_state(debug, client):
+    run("seed_demo", "--users", "3")
+    admin = User.objects.get(username="admin@contoso.example")
+    admin.set_new_password("Changed-By-Morgan-7")
+    admin.save()
+    User.objects.filter(username="reader@contoso.example").update(is_sign_in_blocked=True)
+    RoleAssignment.objects.filter(user__username="helpdesk@contoso.example").delete()
+    sign_in(client, User.objects.get(pk=admin.pk))
+    # The demo asks admins for a second factor first: Security info is where they land.
+    assert client.get("/security-info/").status_code == 200
+    demo = User.objects.filter(tenant__name="Contoso")
+    before = {u.username: (u.password, u.get_session_auth_hash()) for u in demo}
+    rows = row_counts()
+
+    out = run("seed_demo", "--users", "3")
+
+    assert {u.username: (u.password, u.get_session_auth_hash()) for u in demo} == before
+    assert row_counts() == rows
+    assert client.get("/security-info/").status_code == 200  # still signed in
+    assert authenticate(None, username="admin@contoso.example", password="Changed-By-Morgan-7")
+    assert User.objects.get(username="reader@contoso.example").is_sign_in_blocked
+    assert not RoleAssignment.objects.filter(user__username="helpdesk@contoso.example").exists()
+    lines = {line.split()[0]: line for line in out.splitlines() if "@contoso.example" in line}
+    assert lines["admin@contoso.example"].endswith("(changed)")
+    assert lines["reader@contoso.example"].endswith("(blocked)")
+    assert lines["user@contoso.example"].endswith(DEMO_PASSWORD)
+    assert "--reset-demo-accounts" in out
+
+
+def test_another_demo_password_changes_no_existing_account(debug, monkeypatch):
     run("seed_demo", "--users", "0")
+    hashes = dict(User.objects.values_list("username", "password"))
     monkeypatch.setenv("PORTAL_DEMO_PASSWORD", "Another-Demo-Pass-5")
 
-    out = run("seed_demo", "--users", "0")
+    run("seed_demo", "--users", "0")
+
+    assert dict(User.objects.values_list("username", "password")) == hashes
+    assert authenticate(None, username="reader@contoso.example", password=DEMO_PASSWORD)
+
+
+def test_a_deleted_demo_account_stays_deleted_and_its_areas_are_left_alone(debug):
+    run("seed_demo", "--users", "3")
+    User.objects.filter(username="groupsadmin@contoso.example").update(deleted_at=timezone.now())
+    rows = row_counts()
+
+    out = run("seed_demo", "--users", "3")
+
+    assert row_counts() == rows
+    assert User.objects.get(username="groupsadmin@contoso.example").deleted_at is not None
+    assert "Left the demo data of Groups as it is" in out
+    assert "groupsadmin@contoso.example is no active user of Contoso" in out
+
+
+def test_a_demo_account_removed_for_good_is_made_again(debug):
+    run("seed_demo", "--users", "0")
+    User.objects.filter(username="reports@contoso.example").delete()
+
+    run("seed_demo", "--users", "0")
+
+    user = authenticate(None, username="reports@contoso.example", password=DEMO_PASSWORD)
+    assert user is not None and user.role_codes == {REPORTS_READER}
+
+
+def test_reset_demo_accounts_gives_them_the_demo_password_again(debug, monkeypatch):
+    run("seed_demo", "--users", "0")
+    User.objects.filter(username="helpdesk@contoso.example").update(is_sign_in_blocked=True)
+    monkeypatch.setenv("PORTAL_DEMO_PASSWORD", "Another-Demo-Pass-5")
+
+    out = run("seed_demo", "--users", "0", "--reset-demo-accounts")
 
     assert "Another-Demo-Pass-5" in out
     for account in DEMO_ACCOUNTS:
         assert authenticate(None, username=account.username, password="Another-Demo-Pass-5")
     assert not authenticate(None, username="reader@contoso.example", password=DEMO_PASSWORD)
-
-
-def test_seed_demo_makes_a_blocked_demo_account_sign_in_again(debug):
-    run("seed_demo", "--users", "0")
-    User.objects.filter(username="helpdesk@contoso.example").update(is_sign_in_blocked=True)
-
-    run("seed_demo", "--users", "0")
-
-    assert authenticate(None, username="helpdesk@contoso.example", password=DEMO_PASSWORD)
 
 
 def test_seed_demo_prints_sign_in_names_roles_password_and_user_count(debug):

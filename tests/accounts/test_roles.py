@@ -260,6 +260,19 @@ def test_permissions_for_a_role(role):
     assert {p for p in granted if p.startswith("accounts.")} == EXPECTED_PERMISSIONS[role]
 
 
+def _is_read(permission):
+    return permission.split(".", 1)[1].startswith("view_")
+
+
+def test_the_global_reader_holds_every_read_of_the_global_admin_and_no_write():
+    # "Sees everything a Global admin sees, and changes nothing", in every area.
+    admin = permissions_for_roles([GLOBAL_ADMIN])
+    reader = permissions_for_roles([GLOBAL_READER])
+    assert reader == {permission for permission in admin if _is_read(permission)}
+    assert {roles.VIEW_SUPPORT_REQUESTS, roles.VIEW_RESOURCES, roles.VIEW_REPORTS} <= reader
+    assert not {roles.OPEN_SUPPORT_REQUESTS, roles.CHANGE_RESOURCES} & reader
+
+
 def test_permissions_for_roles_is_the_union_and_ignores_unknown_codes():
     assert permissions_for_roles([]) == frozenset()
     assert permissions_for_roles(["no_such_role"]) == frozenset()

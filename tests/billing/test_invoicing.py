@@ -227,6 +227,50 @@ def test_a_due_invoice_is_paid_from_its_page(client, tenant, billing_admin):
     assert "paid already" in client.get(again.url).content.decode()
 
 
+@pytest.mark.parametrize("role", [BILLING_ADMIN, GLOBAL_READER])
+def test_an_invoice_to_pay_shows_the_sellers_bank_account_on_its_page_and_pdf(
+    client, tenant, billing_admin, settings, role
+):
+    settings.BILLING_SELLER_NAME = "Admin Portal Services B.V."
+    settings.BILLING_SELLER_IBAN = "NL91ABNA0417164300"
+    settings.BILLING_SELLER_BIC = "ABNANL2A"
+    buy(tenant, billing_admin)
+    [invoice] = invoicing.invoices_generate(period="2026-04", today=date(2026, 5, 1))
+    sign_in(client, make_user(tenant, roles=[role]))
+
+    page = client.get(f"/billing/bills/{invoice.pk}/").content.decode()
+    section = page[page.index('data-testid="bank-transfer"') :]
+    for text in ["Admin Portal Services B.V.", "NL91 ABNA 0417 1643 00", "ABNANL2A"]:
+        assert text in section
+    assert f"<dt>Payment reference</dt><dd>{invoice.number}</dd>" in section
+    document = pdf_text(client.get(f"/billing/bills/{invoice.pk}/pdf/").content)
+    assert "IBAN NL91 ABNA 0417 1643 00" in document
+    assert f"Payment reference {invoice.number}" in document
+
+
+def test_a_paid_invoice_asks_for_no_transfer(client, tenant, billing_admin):
+    buy(tenant, billing_admin)
+    [invoice] = invoicing.invoices_generate(period="2026-04", today=date(2026, 5, 1))
+    Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.PAID)
+    sign_in(client, billing_admin)
+    assert (
+        'data-testid="bank-transfer"'
+        not in client.get(f"/billing/bills/{invoice.pk}/").content.decode()
+    )
+    assert "IBAN" not in pdf_text(client.get(f"/billing/bills/{invoice.pk}/pdf/").content)
+
+
+def test_the_emailed_pdf_of_a_due_invoice_carries_the_bank_account(
+    tenant, billing_admin, django_capture_on_commit_callbacks
+):
+    buy(tenant, billing_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        [invoice] = invoicing.invoices_generate(period="2026-04", today=date(2026, 5, 1))
+    [message] = [m for m in mail.outbox if invoice.number in m.subject]
+    [(_name, data, _type)] = message.attachments
+    assert "IBAN NL91 ABNA 0417 1643 00" in pdf_text(data)
+
+
 def test_a_reader_cannot_pay(client, tenant, billing_admin):
     buy(tenant, billing_admin)
     [invoice] = invoicing.invoices_generate(period="2026-04", today=date(2026, 5, 1))

@@ -21,6 +21,7 @@ from billing.pdf import (
     format_amount,
     render_invoice_pdf,
 )
+from billing.seller import BankAccount
 
 SELLER = Party(
     name="Contoso Hosting B.V.",
@@ -32,6 +33,7 @@ BUYER = Party(
     address_lines=("ul. Długa 5", "00-001 Warszawa", "Poland"),
     vat_number="PL5260250274",
 )
+BANK_ACCOUNT = BankAccount("Contoso Hosting B.V.", "NL91ABNA0417164300", "ABNANL2A")
 LINES = (
     InvoiceLine("Business Premium, 3 seats", "Purchase", 3, Decimal("12.50"), Decimal("37.50")),
     InvoiceLine("Business Basic renewal", "Renewal", 10, Decimal("6.00"), Decimal("60.00")),
@@ -162,6 +164,60 @@ def test_long_invoice_continues_on_pages_with_the_heading_repeated():
     assert "Total €145.20" in pages[-1]
 
 
+def test_an_invoice_to_pay_says_where_to_transfer_the_money():
+    text = text_of(render_invoice_pdf(make_document(bank_account=BANK_ACCOUNT)))
+    flat = " ".join(text.split())
+    assert "Pay by bank transfer" in text
+    assert (
+        "Transfer €121.00 by March 31, 2025, quoting the invoice number as the payment reference."
+        in flat
+    )
+    assert "Account holder Contoso Hosting B.V." in text
+    assert "IBAN NL91 ABNA 0417 1643 00" in text
+    assert "BIC ABNANL2A" in text
+    assert "Payment reference INV-2025-000042" in text
+
+
+def test_the_bank_details_are_one_column_of_values():
+    account = BankAccount("Holder With Spaces B.V.", "NL91ABNA0417164300", "ABNANL2A")
+    data = render_invoice_pdf(make_document(bank_account=account))
+    starts = {}
+
+    def visit(text, _cm, tm, _font, _size):
+        if text.strip():
+            starts.setdefault(text.strip(), round(tm[4], 1))
+
+    PdfReader(io.BytesIO(data)).pages[0].extract_text(visitor_text=visit)
+    values = ["Holder With Spaces B.V.", "NL91 ABNA 0417 1643 00", "ABNANL2A"]
+    assert len({starts[value] for value in values}) == 1, starts
+
+
+def test_an_invoice_without_a_bank_account_mentions_no_transfer(rendered):
+    text = text_of(rendered)
+    assert "bank transfer" not in text and "IBAN" not in text
+
+
+def test_the_bank_details_stay_together_on_one_page():
+    # Enough lines that the totals end near the bottom of a page.
+    for count in range(40, 60):
+        lines = tuple(
+            InvoiceLine(f"Seat change {i}", "Quantity change", 1, Decimal(1), Decimal(1))
+            for i in range(count)
+        )
+        document = make_document(lines=lines, bank_account=BANK_ACCOUNT)
+        pages = page_texts(render_invoice_pdf(document))
+        [page] = [text for text in pages if "Pay by bank transfer" in text]
+        assert "IBAN" in page and "Payment reference INV-2025-000042" in page, count
+
+
+def test_dutch_invoice_says_where_to_transfer_the_money_in_dutch():
+    document = make_document(language="nl", bank_account=BANK_ACCOUNT)
+    text = text_of(render_invoice_pdf(document)).replace("\N{NO-BREAK SPACE}", " ")
+    assert "IBAN NL91 ABNA 0417 1643 00" in text
+    assert "BIC ABNANL2A" in text
+    assert "INV-2025-000042" in text
+
+
 def test_same_document_gives_identical_bytes(rendered):
     assert render_invoice_pdf(make_document()) == rendered
 
@@ -272,10 +328,17 @@ invoice_lines = st.builds(
     lines=st.lists(invoice_lines, max_size=6).map(tuple),
     number=short_text,
     status_label=short_text,
+    bank_account=st.none()
+    | st.builds(BankAccount, holder=short_text, iban=short_text, bic=short_text),
 )
-def test_any_printable_text_renders(seller, buyer, lines, number, status_label):
+def test_any_printable_text_renders(seller, buyer, lines, number, status_label, bank_account):
     document = make_document(
-        seller=seller, buyer=buyer, lines=lines, number=number, status_label=status_label
+        seller=seller,
+        buyer=buyer,
+        lines=lines,
+        number=number,
+        status_label=status_label,
+        bank_account=bank_account,
     )
     data = render_invoice_pdf(document)
     assert data.startswith(b"%PDF-")

@@ -1,6 +1,7 @@
 """Billing pages: each role sees what it may, every change goes through its rules."""
 
 from datetime import date
+from html.parser import HTMLParser
 
 import pytest
 
@@ -233,6 +234,72 @@ def test_billing_account_form_checks_the_vat_number(client, tenant, billing_admi
     client.post("/billing/accounts/", data)
     account = BillingAccount.objects.get()
     assert account.notify_emails == ["finance@contoso.example"]
+
+
+class FormValues(HTMLParser):
+    """The values a browser would submit for a page's form, as it shows them."""
+
+    def __init__(self):
+        super().__init__()
+        self.values = {}
+        self._textarea = self._select = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in {"submit", "button"}:
+            if attrs.get("type") in {"checkbox", "radio"}:
+                if "checked" in attrs:
+                    self.values[name] = attrs.get("value", "on")
+            else:
+                self.values[name] = attrs.get("value", "")
+        elif tag == "textarea":
+            self._textarea = name
+            self.values[name] = ""
+        elif tag == "select":
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.values[self._select] = attrs.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea] += data
+
+
+def form_values(response):
+    parser = FormValues()
+    parser.feed(response.content.decode())
+    # A browser drops the newline that opens a textarea's content, as Django writes it.
+    return {name: value.removeprefix("\n") for name, value in parser.values.items()}
+
+
+@pytest.mark.parametrize("recipients", [[], ["finance@contoso.example", "cfo@contoso.example"]])
+def test_the_billing_account_saves_unchanged(client, tenant, billing_admin, recipients):
+    BillingAccount.objects.create(
+        tenant=tenant, sold_to_name="Contoso BV", country="NL", notify_emails=recipients
+    )
+    sign_in(client, billing_admin)
+    shown = form_values(client.get("/billing/accounts/"))
+    assert shown["notify_emails"] == "\n".join(recipients)
+
+    response = client.post("/billing/accounts/", shown)
+
+    assert response.status_code == 302, response.content.decode()
+    account = BillingAccount.objects.get()
+    assert (account.sold_to_name, account.notify_emails) == ("Contoso BV", recipients)
+
+
+def test_a_new_billing_account_saves_as_offered(client, tenant, billing_admin):
+    sign_in(client, billing_admin)
+    response = client.post("/billing/accounts/", form_values(client.get("/billing/accounts/")))
+    assert response.status_code == 302, response.content.decode()
+    assert BillingAccount.objects.get().notify_emails == []
 
 
 def test_reader_cannot_change_the_billing_account(client, tenant):

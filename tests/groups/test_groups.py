@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
 
 from accounts.models import AuditEvent
 from accounts.roles import (
@@ -16,7 +17,7 @@ from accounts.roles import (
     USER_ADMIN,
 )
 from groups import services
-from groups.models import Group, Membership
+from groups.models import Group, Membership, Privacy
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_forbidden, assert_not_found, sidebar, sign_in
 from users import services as user_services
@@ -280,6 +281,30 @@ def test_the_wizard_creates_a_team_group(client, tenant, admin, domain):
     assert list(
         Membership.objects.filter(group=group, role="owner").values_list("user", flat=True)
     ) == [owner.pk]
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_the_wizards_review_shows_the_privacy_in_words(client, tenant, admin, domain, language):
+    owner = make_user(tenant, "olivia", display_name="Olivia Owner")
+    admin.preferred_language = language
+    admin.save(update_fields=["preferred_language"])
+    sign_in(client, admin)
+    client.get("/groups/add/?start=1")
+    client.post("/groups/add/type/", {"kind": "team"})
+    client.post("/groups/add/basics/", {"name": "Board", "description": ""})
+    client.post("/groups/add/owners/", {"action": "add", "users": [owner.pk]})
+    client.post("/groups/add/owners/", {"action": "next"})
+    client.post(
+        "/groups/add/settings/", {"local_part": "board", "domain": domain, "privacy": "private"}
+    )
+
+    with translation.override(language):
+        label = str(Privacy.PRIVATE.label)
+    page = client.get("/groups/add/review/").content.decode()
+
+    review = page[page.index('data-testid="group-add-review"') :]
+    assert f"<dd>{escape(label)}</dd>" in review
+    assert "<dd>private</dd>" not in review
 
 
 def test_wizard_steps_cannot_be_skipped(client, admin):

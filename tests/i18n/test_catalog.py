@@ -1,10 +1,12 @@
 """The committed translation catalogs are complete and compiled.
 
-``makemessages`` (with the options the catalogs are made with: the defaults) runs in
-a temporary copy of the project, so the repository's files stay as they are. Every
-message it extracts must be in each language's committed ``.po`` with a translation
-(every plural form) that is not fuzzy, and the committed ``.mo`` must hold exactly
-what the ``.po`` says. Fix a failure with::
+The project's ``makemessages`` (``admin_portal/management/commands/makemessages.py``:
+Django's, extracting the ``_lazy`` alias too; ``test_keywords.py`` checks that it
+knows every alias the source uses) runs in a temporary copy of the project, so the
+repository's files stay as they are. Every message it extracts must be in each
+language's committed ``.po`` with a translation (every plural form) that is not
+fuzzy, and the committed ``.mo`` must hold exactly what the ``.po`` says. Fix a
+failure with::
 
     .venv/bin/python manage.py makemessages -l nl
     # translate what is new or fuzzy in locale/nl/LC_MESSAGES/django.po

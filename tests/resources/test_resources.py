@@ -1,9 +1,11 @@
 """Resources: rooms and equipment with addresses unique across users, groups and resources."""
 
+import re
+
 import pytest
 
 from accounts.models import AuditEvent
-from accounts.roles import GLOBAL_ADMIN, GROUPS_ADMIN, HELPDESK_ADMIN, USER_ADMIN
+from accounts.roles import GLOBAL_ADMIN, GLOBAL_READER, GROUPS_ADMIN, HELPDESK_ADMIN, USER_ADMIN
 from resources.models import Resource
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_forbidden, assert_not_found, sidebar, sign_in
@@ -71,6 +73,20 @@ def test_bad_input_is_reported(client, tenant, domain):
     assert not Resource.objects.exists()
 
 
+def test_the_type_offers_room_and_equipment_only_and_must_be_chosen(client, tenant, domain):
+    sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
+    page = client.get("/resources/add/").content.decode()
+    radios = re.findall(r'<input type="radio" name="kind" value="([^"]*)"', page)
+    assert radios == ["room", "equipment"]
+    assert "---------" not in page
+
+    missing = client.post("/resources/add/", data(domain, kind=""))
+
+    assert missing.status_code == 200
+    assert "Choose whether it is a room or equipment." in missing.content.decode()
+    assert not Resource.objects.exists()
+
+
 @pytest.mark.parametrize("role", [HELPDESK_ADMIN, GROUPS_ADMIN, None])
 def test_other_roles_get_403_and_no_nav(client, tenant, domain, role):
     sign_in(client, make_user(tenant, roles=[role] if role else []))
@@ -78,6 +94,39 @@ def test_other_roles_get_403_and_no_nav(client, tenant, domain, role):
     assert_forbidden(client.post("/resources/add/", data(domain)))
     if role:
         assert "/resources/" not in sidebar(client.get("/"))
+
+
+def test_the_global_reader_reads_resources_and_changes_none(client, tenant, domain):
+    room = Resource.objects.create(
+        tenant=tenant, kind="room", name="Board room", email=f"boardroom@{domain}"
+    )
+    sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
+    assert "/resources/" in sidebar(client.get("/"))
+    listing = client.get("/resources/")
+    assert listing.status_code == 200
+    assert "Board room" in listing.content.decode()
+    assert "/resources/add/" not in listing.content.decode()
+    detail = client.get(f"/resources/{room.pk}/").content.decode()
+    assert 'value="boardroom"' in detail and "disabled" in detail
+    assert "You can read this resource." in detail
+    assert 'type="submit"' not in detail.split('data-testid="resource-form"')[1]
+    assert_forbidden(client.get("/resources/add/"))
+    assert_forbidden(client.post("/resources/add/", data(domain, local_part="other")))
+    assert_forbidden(client.post(f"/resources/{room.pk}/", data(domain, name="Mine now")))
+    assert_forbidden(client.post(f"/resources/{room.pk}/", {"action": "delete"}))
+    room.refresh_from_db()
+    assert room.name == "Board room"
+    assert Resource.objects.count() == 1
+
+
+def test_the_global_reader_gets_404_for_another_tenants_resource(client, tenant):
+    other = make_tenant()
+    foreign = Resource.objects.create(
+        tenant=other, kind="room", name="Secret", email=f"secret@{other.domain_set.get().name}"
+    )
+    sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
+    assert_not_found(client.get(f"/resources/{foreign.pk}/"))
+    assert "Secret" not in client.get("/resources/").content.decode()
 
 
 def test_another_tenants_resource_is_404(client, tenant):

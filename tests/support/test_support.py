@@ -1,5 +1,7 @@
 """Support: open a request (contact from security info), the thread, answers by email."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.test import Client
@@ -13,9 +15,17 @@ from accounts.roles import (
     SERVICE_SUPPORT_ADMIN,
 )
 from support.models import RequestMessage, ServiceRequest
+from support.services import support_answered
 from tests.accounts.test_admin import verified_operator_client
 from tests.factories import make_tenant, make_user
-from tests.helpers import assert_forbidden, assert_not_found, make_alt_email, make_phone, sign_in
+from tests.helpers import (
+    assert_forbidden,
+    assert_not_found,
+    make_alt_email,
+    make_phone,
+    sidebar,
+    sign_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +71,20 @@ def test_bad_input_is_reported(client, tenant):
     assert not ServiceRequest.objects.exists()
 
 
+def test_the_severity_offers_the_four_levels_only_and_must_be_chosen(client, tenant):
+    sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
+    page = client.get("/support/new/").content.decode()
+    radios = re.findall(r'<input type="radio" name="severity" value="([^"]*)"', page)
+    assert radios == ["low", "normal", "high", "critical"]
+    assert "---------" not in page
+
+    missing = open_request(client, severity="")
+
+    assert missing.status_code == 200
+    assert "Choose how severe the problem is." in missing.content.decode()
+    assert not ServiceRequest.objects.exists()
+
+
 @pytest.mark.parametrize("role", [BILLING_ADMIN, GLOBAL_READER, None])
 def test_other_roles_get_403(client, tenant, role):
     sign_in(client, make_user(tenant, roles=[role] if role else []))
@@ -101,6 +125,65 @@ def test_operator_answers_and_the_requester_is_told_then_replies_and_closes(
     assert ServiceRequest.objects.get().status == "closed"
     response = client.post(f"/support/{service_request.pk}/", {"body": "One more thing"})
     assert "This request is closed." in client.get(response.url).content.decode()
+
+
+def test_the_global_reader_follows_requests_and_writes_nothing(client, tenant):
+    service_request = ServiceRequest.objects.create(
+        tenant=tenant,
+        title="Mail is slow",
+        description="x",
+        severity="low",
+        contact_email="a@b.example",
+    )
+    RequestMessage.objects.create(request=service_request, from_support=True, body="Fixed now.")
+    sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
+    assert "/support/" in sidebar(client.get("/"))
+    listing = client.get("/support/")
+    assert listing.status_code == 200
+    assert "Mail is slow" in listing.content.decode()
+    assert "/support/new/" not in listing.content.decode()
+    detail = client.get(f"/support/{service_request.pk}/")
+    assert detail.status_code == 200
+    assert "Fixed now." in detail.content.decode()
+    assert 'data-testid="reply-form"' not in detail.content.decode()
+    assert_forbidden(client.post(f"/support/{service_request.pk}/", {"body": "Thanks"}))
+    assert_forbidden(client.post(f"/support/{service_request.pk}/", {"action": "close"}))
+    service_request.refresh_from_db()
+    assert service_request.status == "open"
+    assert RequestMessage.objects.count() == 1
+
+
+def test_the_global_reader_gets_404_for_another_tenants_request(client, tenant):
+    foreign = ServiceRequest.objects.create(
+        tenant=make_tenant(),
+        title="Secret",
+        description="x",
+        severity="low",
+        contact_email="a@b.example",
+    )
+    sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
+    assert_not_found(client.get(f"/support/{foreign.pk}/"))
+    assert "Secret" not in client.get("/support/").content.decode()
+
+
+def test_the_answer_email_links_to_the_request_at_the_portals_address(
+    client, tenant, settings, django_capture_on_commit_callbacks
+):
+    settings.PORTAL_BASE_URL = "https://portal.example"
+    sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
+    open_request(client, contact_email="it@example.org")
+    service_request = ServiceRequest.objects.get()
+    answer = RequestMessage.objects.create(
+        request=service_request, from_support=True, body="We found the cause."
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        support_answered(answer)
+
+    [message] = mail.outbox
+    link = f"https://portal.example/support/{service_request.pk}/"
+    assert message.body.splitlines()[-1] == f"Reply or close the request here: {link}"
+    assert client.get(link.removeprefix("https://portal.example")).status_code == 200
 
 
 def test_another_tenants_request_is_404(client, tenant):

@@ -1,8 +1,10 @@
 """Build the demo organization Contoso: one admin per role and many ordinary users.
 
-Running the command again changes nothing, except that it adds the ordinary
-users a larger ``--users`` asks for and puts the demo accounts back in a state
-where the printed password signs them in.
+Running the command again changes nothing that exists: it adds what is missing
+(the ordinary users a larger ``--users`` asks for, a demo account someone removed
+for good, an area's demo data) and leaves every existing account as it is, its
+password, sessions, roles and state included. ``--reset-demo-accounts`` puts the
+demo accounts back in a state where the printed password signs them in.
 """
 
 import os
@@ -15,7 +17,7 @@ from operator import itemgetter
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections, transaction
@@ -184,8 +186,9 @@ def _insert_rows(connection, table, columns, rows):
 class Command(BaseCommand):
     help = (
         f"Build the demo organization {TENANT_NAME} ({DOMAIN}): one admin per role, user@ "
-        "without a role, and --users ordinary users. Safe to run again. The demo password is "
-        f"{PASSWORD_ENV}, else {DEFAULT_PASSWORD!r} (refused when DEBUG is off)."
+        "without a role, and --users ordinary users. Running it again adds what is missing and "
+        f"changes nothing that exists. The demo password is {PASSWORD_ENV}, else "
+        f"{DEFAULT_PASSWORD!r} (refused when DEBUG is off)."
     )
     requires_migrations_checks = True
 
@@ -196,6 +199,14 @@ class Command(BaseCommand):
             default=50,
             metavar="N",
             help="How many ordinary users (without password) the tenant should have (default 50).",
+        )
+        parser.add_argument(
+            "--reset-demo-accounts",
+            action="store_true",
+            help=(
+                "Give the demo accounts that exist the demo password and their role again, "
+                "unblocked and undeleted. This signs them out wherever they are signed in."
+            ),
         )
 
     def handle(self, *args, **options):
@@ -213,22 +224,33 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 tenant, created = self.ensure_tenant(password)
-                self.ensure_demo_accounts(tenant, password)
+                kept = self.ensure_demo_accounts(
+                    tenant, password, reset=options["reset_demo_accounts"]
+                )
                 added = self.add_users(tenant, count)
                 self.seed_areas(tenant)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
-        self.report(tenant, created, added, password)
+        self.report(tenant, created, added, password, kept)
 
     def seed_areas(self, tenant):
         """Let each installed area add its demo data (its ``demo.seed(tenant=...)``).
 
         The areas are found by module name, as the admin finds ``admin`` modules,
-        so this app imports none of them.
+        so this app imports none of them. An area that acts as a demo account
+        someone deleted is left as it is, with a word about it.
         """
         for app_config in apps.get_app_configs():
             if module_has_submodule(app_config.module, "demo"):
-                import_module(f"{app_config.name}.demo").seed(tenant=tenant)
+                try:
+                    with transaction.atomic():
+                        import_module(f"{app_config.name}.demo").seed(tenant=tenant)
+                except User.DoesNotExist as exc:
+                    self.stdout.write(
+                        self.style.WARNING(
+                            f"Left the demo data of {app_config.verbose_name} as it is: {exc}"
+                        )
+                    )
 
     def ensure_tenant(self, password):
         """Return the demo tenant and whether it was made now (with admin@ as Global admin)."""
@@ -253,12 +275,18 @@ class Command(BaseCommand):
         )
         return tenant, True
 
-    def ensure_demo_accounts(self, tenant, password):
-        """Create the missing demo accounts, give their roles, make the password work."""
+    def ensure_demo_accounts(self, tenant, password, *, reset=False):
+        """Create the missing demo accounts with their roles; return the others by name.
+
+        An account that exists is left as it is: someone may be signed in as it,
+        have changed its password or blocked it. ``reset`` makes the demo
+        password sign the existing accounts in again instead.
+        """
         existing = {
             u.username: u
             for u in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])
         }
+        kept = {}
         for account in DEMO_ACCOUNTS:
             user = existing.get(account.username)
             if user is None:
@@ -278,10 +306,14 @@ class Command(BaseCommand):
                 user.save()
             elif user.tenant_id != tenant.pk:
                 raise CommandError(f"{account.username} belongs to another organization.")
-            else:
+            elif reset:
                 self.restore_sign_in(user, password)
+            else:
+                kept[account.username] = user
+                continue
             if account.role is not None:
                 role_assign(tenant=tenant, user=user, role=account.role, acting_user=None)
+        return kept
 
     def restore_sign_in(self, user, password):
         """Undo what would stop the printed password from signing ``user`` in."""
@@ -337,7 +369,7 @@ class Command(BaseCommand):
         _insert_rows(connection, User._meta.db_table, [f.column for f in model_fields], rows)
         return len(missing)
 
-    def report(self, tenant, created, added, password):
+    def report(self, tenant, created, added, password, kept):
         state = "Created" if created else "Found"
         self.stdout.write(
             self.style.SUCCESS(
@@ -345,14 +377,34 @@ class Command(BaseCommand):
             )
         )
         rows = [("Sign-in name", "Role", "Password")]
+        unusable = False
         for account in DEMO_ACCOUNTS:
             role = ROLES[account.role].name if account.role else "(no role)"
-            rows.append((account.username, str(role), password))
+            shown = self.password_shown(kept.get(account.username), password)
+            unusable |= shown != password
+            rows.append((account.username, str(role), shown))
         widths = [max(len(row[col]) for row in rows) for col in range(3)]
         for n, row in enumerate(rows):
             line = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
             self.stdout.write(line.rstrip())
             if n == 0:
                 self.stdout.write("  ".join("-" * w for w in widths))
+        if unusable:
+            self.stdout.write(
+                "Accounts changed since the demo was built are left as they are; "
+                "--reset-demo-accounts gives them the demo password again."
+            )
         total = User.objects.for_tenant(tenant).active().count()
         self.stdout.write(f"Users in {tenant.name}: {total:,}")
+
+    @staticmethod
+    def password_shown(user, password):
+        """Return what the report says of an account's password: the demo one, if it still works."""
+        if user is None:
+            return password
+        if user.deleted_at is not None:
+            return "(deleted)"
+        if user.is_sign_in_blocked or not user.is_active:
+            return "(blocked)"
+        # The hasher's check alone: User.check_password would upgrade an old hash.
+        return password if check_password(password, user.password) else "(changed)"
