@@ -48,6 +48,7 @@ WRITES_BY_NATURE = {
     "users:import_detail": "an import's progress, for whoever imports",
     "users:import_results": "an import's one-time passwords",
     "users:user_edit": "edits a user",
+    "users:user_contact": "edits a user's contact information",
     "users:user_rename": "changes a sign-in name",
     "users:user_roles": "gives and takes away roles",
     "users:user_licenses": "assigns licenses",

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+from django.contrib import admin
 from django.template.base import Lexer, TokenType
 
 # Stands for a template tag or variable: text the template does not write literally.
@@ -256,7 +257,11 @@ def template_files(directory):
 def scan_directory(directory, *, root):
     """Return the findings of every template under ``directory``, paths relative to ``root``."""
     sources = {path: path.read_text(encoding="utf-8") for path in template_files(directory)}
-    hidden = hidden_attribute_blocks(sources.values())
+    # Our admin templates extend Django's, which print blocks such as ``bodyclass``
+    # inside attributes too.
+    django_admin = Path(admin.__file__).parent / "templates"
+    parents = [path.read_text(encoding="utf-8") for path in template_files(django_admin)]
+    hidden = hidden_attribute_blocks([*sources.values(), *parents])
     findings = []
     for path, source in sources.items():
         findings.extend(
