@@ -9,9 +9,10 @@ TOOLS := .ci/.tools/venv
 HOST ?= localhost
 PORT ?= 8000
 PYTEST_ARGS ?=
+FUZZ_EXAMPLES ?= 2000
 
 .PHONY: run test venv migrate demo lint format clean screenshots serve-prod worker beat system load \
-	lock audit tools
+	lock fuzz audit tools
 
 venv: $(STAMP)
 
@@ -65,8 +66,15 @@ demo: migrate
 run: demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# Hypothesis runs derandomized (the same examples every run: conftest.py).
 test: venv
 	$(VENV)/bin/pytest -n auto $(PYTEST_ARGS)
+
+# Explore new inputs: the hypothesis tests alone, FUZZ_EXAMPLES examples each, a new seed
+# every run; failing examples are kept under .hypothesis/ and tried first the next time.
+fuzz: venv
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -n auto -m hypothesis \
+	  --hypothesis-profile=fuzz --hypothesis-show-statistics $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

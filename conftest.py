@@ -5,10 +5,24 @@ import shutil
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest
+from hypothesis import HealthCheck, database
 from hypothesis import settings as hypothesis_settings
 
-# Timing is not what property tests check, and a loaded CI machine is slow at times.
-hypothesis_settings.register_profile("portal", deadline=None)
+# Property tests check behaviour, never time: no deadline, and no health check that
+# measures how long generating an example took (a loaded machine is slow at times).
+# "portal" (make test, CI) is derandomized: every run tries the same examples, so a
+# failure is one anyone can reproduce, and no example database carries inputs from
+# one run into the next. "fuzz" (make fuzz) explores new inputs with many more
+# examples and keeps the failing ones under .hypothesis/, where the next run of
+# make fuzz tries them first. `pytest --hypothesis-profile=fuzz` picks it.
+_NOT_TIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+hypothesis_settings.register_profile("portal", derandomize=True, database=None, **_NOT_TIMED)
+hypothesis_settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "2000")),
+    database=database.DirectoryBasedExampleDatabase(".hypothesis/examples"),
+    **_NOT_TIMED,
+)
 hypothesis_settings.load_profile("portal")
 
 
