@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 FUZZ_EXAMPLES ?= 2000
 
 .PHONY: run test venv migrate demo lint format clean screenshots serve-prod worker beat system load \
-	lock fuzz audit tools
+	lock fuzz audit tools system-packages
 
 venv: $(STAMP)
 
@@ -66,8 +66,9 @@ demo: migrate
 run: demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# Hypothesis runs derandomized (the same examples every run: conftest.py).
-test: venv
+# Derandomized hypothesis (a fixed seed per test); needs Chromium and gettext, which
+# .ci/system-packages installs when missing (as root) or names.
+test: venv system-packages
 	$(VENV)/bin/pytest -n auto $(PYTEST_ARGS)
 
 # Explore new inputs: the hypothesis tests alone, FUZZ_EXAMPLES examples each, a new seed
@@ -75,6 +76,9 @@ test: venv
 fuzz: venv
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -n auto -m hypothesis \
 	  --hypothesis-profile=fuzz --hypothesis-show-statistics $(PYTEST_ARGS)
+
+system-packages:
+	@bash .ci/system-packages
 
 lint: venv
 	$(VENV)/bin/ruff check .
