@@ -1,4 +1,5 @@
 import os
+import secrets
 import shutil
 
 # Browser tests drive a live server from pytest's (sync) thread.
@@ -26,9 +27,23 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile("portal")
 
 
+# This test process's own part of the names on servers that other runs share.
+RUN_ID = secrets.token_hex(4)
+
+
 def pytest_configure(config):
     from django.conf import settings
 
+    # Two runs on one machine (two clones, CI beside a developer) share its PostgreSQL
+    # and Redis: the test database (pytest-django adds the xdist worker's name) and the
+    # cache keys carry this run's id, so neither run touches the other's.
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("postgresql"):
+        test = database.setdefault("TEST", {})
+        test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}_{RUN_ID}"
+    cache = settings.CACHES["default"]
+    if cache["BACKEND"].endswith("RedisCache"):
+        cache["KEY_PREFIX"] = f"{cache['KEY_PREFIX']}-{RUN_ID}"
     # Hashing dominates a suite that signs in hundreds of times; tests about
     # hashing read admin_portal.settings itself.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -46,8 +61,8 @@ def pytest_configure(config):
 def _clean_cache(monkeypatch):
     """Start each test with empty counters (lockouts, rate limits).
 
-    On Redis, test workers share one database: ``cache.clear()`` (FLUSHDB) would
-    end the other workers' sessions, so it clears only this worker's keys.
+    On Redis, test workers and other runs share one database: ``cache.clear()``
+    (FLUSHDB) would end their sessions, so it clears only this run's worker's keys.
     """
     from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
