@@ -89,6 +89,33 @@ def _clear_cache():
         backend.clear()
 
 
+@pytest.fixture
+def end_cache_windows():
+    """Return a function that ends, at once, every cache entry that has a timeout.
+
+    Lockout and rate-limit windows then close as if their time had passed, so a test
+    of "it expires" never sleeps or races a short timeout on a busy machine. Entries
+    without a timeout stay; on Redis, sessions in the cache end too.
+    """
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    def end():
+        backend = caches["default"]
+        if isinstance(backend, RedisCache):
+            client = backend._cache.get_client(write=True)
+            for key in client.scan_iter(match=f"{backend.key_prefix}:*", count=1000):
+                if client.ttl(key) >= 0:  # -1: no timeout, -2: already gone
+                    client.delete(key)
+        else:  # the local-memory cache: an expiry in the past is an expired entry
+            with backend._lock:
+                for key, expiry in backend._expire_info.items():
+                    if expiry is not None:
+                        backend._expire_info[key] = 0
+
+    return end
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {
