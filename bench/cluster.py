@@ -245,12 +245,14 @@ class Cluster:
     def _serving(port, server):
         if server.poll() is not None:
             raise RuntimeError(f"the node on port {port} exited with {server.returncode}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE_SECONDS)
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE_SECONDS)
             connection.request("GET", "/healthz")
             return connection.getresponse().status == 200
         except OSError:
             return False
+        finally:
+            connection.close()
 
     def start_worker(self):
         """Start a Celery worker on the cluster's Redis and database; return its log file.
