@@ -37,10 +37,10 @@ def pytest_configure(config):
     # Two runs on one machine (two clones, CI beside a developer) share its PostgreSQL
     # and Redis: the test database (pytest-django adds the xdist worker's name) and the
     # cache keys carry this run's id, so neither run touches the other's.
-    database = settings.DATABASES["default"]
-    if database["ENGINE"].endswith("postgresql"):
-        test = database.setdefault("TEST", {})
-        test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}_{RUN_ID}"
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        test = db.setdefault("TEST", {})
+        test["NAME"] = f"{test.get('NAME') or 'test_' + db['NAME']}_{RUN_ID}"
     cache = settings.CACHES["default"]
     if cache["BACKEND"].endswith("RedisCache"):
         cache["KEY_PREFIX"] = f"{cache['KEY_PREFIX']}-{RUN_ID}"
