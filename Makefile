@@ -1,22 +1,61 @@
 # Two commands: `make run` serves the portal on http://localhost:8000 (SQLite),
-# `make test` runs the whole suite. Both set up .venv first.
+# `make test` runs the whole suite. Both set up .venv first, from requirements.lock.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+LOCK := requirements.lock
 STAMP := $(VENV)/.installed
+TOOLS := .ci/.tools/venv
 HOST ?= localhost
 PORT ?= 8000
 PYTEST_ARGS ?=
+FUZZ_EXAMPLES ?= 2000
 
-.PHONY: run test venv migrate demo lint format clean screenshots serve-prod worker beat system load
+.PHONY: run test venv migrate demo lint format clean screenshots serve-prod worker beat system load \
+	lock fuzz audit tools system-packages
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+# .venv holds exactly what requirements.lock pins, every file checked against its hash:
+# the venv is made anew whenever the lock file changes (so `make lock` takes effect at
+# the next make run or make test), then the project itself is installed on top, editable
+# and without dependencies. `pip check` fails when pyproject.toml asks for something the
+# lock does not hold: run `make lock`.
+$(VENV)/.locked: $(LOCK)
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	touch $@
+
+$(STAMP): $(VENV)/.locked pyproject.toml
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; \
+	  echo "$(LOCK) does not match pyproject.toml's dependencies: run make lock." >&2; exit 1; }
 	touch $(STAMP)
+
+# Pin every dependency in pyproject.toml (with the dev extra, and setuptools for the
+# editable install) with the hashes of its files, into requirements.lock; the same for
+# the CI tools (.ci/tools.in into .ci/tools.lock). Run it after changing dependencies in
+# pyproject.toml and commit the lock; pins that still fit are kept, `make lock UPGRADE=1`
+# moves every pin to the newest release that fits.
+COMPILE = $(TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
+lock: tools
+	$(COMPILE) --extra dev --build-deps-for editable --output-file $(LOCK) pyproject.toml
+	$(COMPILE) --output-file .ci/tools.lock .ci/tools.in
+
+# pip-compile and pip-audit, in a venv of their own under .ci/.tools (not in git).
+tools: $(TOOLS)/.installed
+
+$(TOOLS)/.installed: .ci/tools.lock
+	rm -rf $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --require-hashes -r .ci/tools.lock
+	touch $@
+
+# Known vulnerabilities in what requirements.lock pins (pip-audit; .ci/audit says how).
+audit: tools
+	bash .ci/audit
 
 migrate: venv
 	$(PY) manage.py migrate --no-input
@@ -27,8 +66,19 @@ demo: migrate
 run: demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: venv
+# Derandomized hypothesis (a fixed seed per test); needs Chromium and gettext, which
+# .ci/system-packages installs when missing (as root) or names.
+test: venv system-packages
 	$(VENV)/bin/pytest -n auto $(PYTEST_ARGS)
+
+# Explore new inputs: the hypothesis tests alone, FUZZ_EXAMPLES examples each, a new seed
+# every run; failing examples are kept under .hypothesis/ and tried first the next time.
+fuzz: venv
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -n auto -m hypothesis \
+	  --hypothesis-profile=fuzz --hypothesis-show-statistics $(PYTEST_ARGS)
+
+system-packages:
+	@bash .ci/system-packages
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -69,4 +119,4 @@ screenshots: venv
 	$(PY) docs/screenshots.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var
+	rm -rf $(VENV) .ci/.tools db.sqlite3 var

@@ -1,20 +1,49 @@
 import os
+import secrets
 import shutil
 
 # Browser tests drive a live server from pytest's (sync) thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest
+from hypothesis import HealthCheck, database
 from hypothesis import settings as hypothesis_settings
 
-# Timing is not what property tests check, and a loaded CI machine is slow at times.
-hypothesis_settings.register_profile("portal", deadline=None)
+# Property tests check behaviour, never time: no deadline, and no health check that
+# measures how long generating an example took (a loaded machine is slow at times).
+# "portal" (make test, CI) is derandomized: every run tries the same examples, so a
+# failure is one anyone can reproduce, and no example database carries inputs from
+# one run into the next. "fuzz" (make fuzz) explores new inputs with many more
+# examples and keeps the failing ones under .hypothesis/, where the next run of
+# make fuzz tries them first. `pytest --hypothesis-profile=fuzz` picks it.
+_NOT_TIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+hypothesis_settings.register_profile("portal", derandomize=True, database=None, **_NOT_TIMED)
+hypothesis_settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "2000")),
+    database=database.DirectoryBasedExampleDatabase(".hypothesis/examples"),
+    **_NOT_TIMED,
+)
 hypothesis_settings.load_profile("portal")
+
+
+# This test process's own part of the names on servers that other runs share.
+RUN_ID = secrets.token_hex(4)
 
 
 def pytest_configure(config):
     from django.conf import settings
 
+    # Two runs on one machine (two clones, CI beside a developer) share its PostgreSQL
+    # and Redis: the test database (pytest-django adds the xdist worker's name) and the
+    # cache keys carry this run's id, so neither run touches the other's.
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        test = db.setdefault("TEST", {})
+        test["NAME"] = f"{test.get('NAME') or 'test_' + db['NAME']}_{RUN_ID}"
+    cache = settings.CACHES["default"]
+    if cache["BACKEND"].endswith("RedisCache"):
+        cache["KEY_PREFIX"] = f"{cache['KEY_PREFIX']}-{RUN_ID}"
     # Hashing dominates a suite that signs in hundreds of times; tests about
     # hashing read admin_portal.settings itself.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -32,8 +61,8 @@ def pytest_configure(config):
 def _clean_cache(monkeypatch):
     """Start each test with empty counters (lockouts, rate limits).
 
-    On Redis, test workers share one database: ``cache.clear()`` (FLUSHDB) would
-    end the other workers' sessions, so it clears only this worker's keys.
+    On Redis, test workers and other runs share one database: ``cache.clear()``
+    (FLUSHDB) would end their sessions, so it clears only this run's worker's keys.
     """
     from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
@@ -58,6 +87,33 @@ def _clear_cache():
             client.delete(*keys)
     else:
         backend.clear()
+
+
+@pytest.fixture
+def end_cache_windows():
+    """Return a function that ends, at once, every cache entry that has a timeout.
+
+    Lockout and rate-limit windows then close as if their time had passed, so a test
+    of "it expires" never sleeps or races a short timeout on a busy machine. Entries
+    without a timeout stay; on Redis, sessions in the cache end too.
+    """
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    def end():
+        backend = caches["default"]
+        if isinstance(backend, RedisCache):
+            client = backend._cache.get_client(write=True)
+            for key in client.scan_iter(match=f"{backend.key_prefix}:*", count=1000):
+                if client.ttl(key) >= 0:  # -1: no timeout, -2: already gone
+                    client.delete(key)
+        else:  # the local-memory cache: an expiry in the past is an expired entry
+            with backend._lock:
+                for key, expiry in backend._expire_info.items():
+                    if expiry is not None:
+                        backend._expire_info[key] = 0
+
+    return end
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,16 @@
 
 ``Cluster`` makes a database of its own, migrates it, runs a setup script in it,
 collects the static files and starts N gunicorn nodes with production settings
-on free loopback ports; ``stop()`` ends the nodes, removes the Redis keys under
-its own prefix and drops the database. ``Browser`` is a cookie jar over plain
+on loopback ports the OS picks; ``stop()`` ends the nodes, removes the Redis keys
+under its own prefix and drops the database. ``Browser`` is a cookie jar over plain
 HTTP that may send each request to any node, as a load balancer would.
+
+Everything shared with other runs on this machine is named per cluster: the
+database, the Redis key prefix and Celery queue (and worker name), and the ports,
+which stay bound from the moment the OS gives them out (a node gets its listening
+socket handed over, never a port number to bind later), so two test runs at once
+never meet. Waits are for a condition, with a generous guard against a hang
+(``PATIENCE_SECONDS``), never a time limit: a busy machine is slow, not wrong.
 
 Used by the multi-node tests (tests/system/) and the load benchmark (bench/load.py).
 """
@@ -25,6 +32,20 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/12"
+PATIENCE_SECONDS = 300  # how long a wait may take before it counts as a hang
+
+
+def wait_for(check, what, patience=PATIENCE_SECONDS, every=0.1):
+    """Return how long it took until ``check()`` was true; fail (a hang) after ``patience``.
+
+    The time is for the report only: a test asserts what happened, never how soon.
+    """
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > patience:
+            raise AssertionError(f"{what}: still not after {patience} s (a hang?)")
+        time.sleep(every)
+    return time.monotonic() - started
 
 
 def reachable(host, port):
@@ -40,71 +61,74 @@ def services_up():
     return reachable("127.0.0.1", 5432) and reachable("127.0.0.1", 6379)
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def listening_socket():
+    """Return a socket listening on a loopback port the OS picked (``.getsockname()[1]``)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
 
 
 class TcpProxy:
     """Forward a loopback port to a service; ``cut()`` and ``restore()`` fake an outage.
 
-    While cut, the proxy refuses new connections and has closed the open ones,
-    as a stopped server would, while the real server goes on serving others.
+    While cut, the proxy hangs up on every new connection and has closed the open
+    ones, as a server going down would, while the real server goes on serving
+    others. The port stays the proxy's throughout, so no one else can take it.
     """
 
     def __init__(self, target_port):
         self.target_port = target_port
-        self.port = free_port()
+        self.listener = listening_socket()
+        self.port = self.listener.getsockname()[1]
         self.lock = threading.Lock()
         self.sockets = []
-        self.listener = None
-        self.restore()
+        self.up = True
+        threading.Thread(target=self._accept, daemon=True).start()
 
     def restore(self):
         with self.lock:
-            if self.listener is not None:
-                return
-            listener = socket.socket()
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind(("127.0.0.1", self.port))
-            listener.listen(128)
-            self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+            self.up = True
 
     def cut(self):
         with self.lock:
-            listener, self.listener = self.listener, None
+            self.up = False
             sockets, self.sockets = self.sockets, []
-        if listener is not None:
-            listener.close()
         for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
+            _hang_up(sock)
 
-    def _accept(self, listener):
+    def close(self):
+        self.cut()
+        self.listener.close()
+
+    def _accept(self):
         while True:
             try:
-                client, _ = listener.accept()
+                client, _ = self.listener.accept()
             except OSError:
-                return  # cut
+                return  # closed
+            with self.lock:
+                up = self.up
+            if not up:
+                _hang_up(client)
+                continue
             try:
                 upstream = socket.create_connection(("127.0.0.1", self.target_port))
             except OSError:
-                client.close()
+                _hang_up(client)
                 continue
             with self.lock:
-                if self.listener is not listener:
-                    client.close()
-                    upstream.close()
-                    return
+                if not self.up:  # cut meanwhile
+                    _hang_up(client)
+                    _hang_up(upstream)
+                    continue
                 self.sockets += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
     @staticmethod
     def _pipe(source, sink):
+        """Copy until either side ends (or is cut)."""
         try:
             while data := source.recv(65536):
                 sink.sendall(data)
@@ -113,6 +137,12 @@ class TcpProxy:
         finally:
             with contextlib.suppress(OSError):
                 sink.shutdown(socket.SHUT_WR)
+
+
+def _hang_up(sock):
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
 
 
 class Cluster:
@@ -170,42 +200,66 @@ class Cluster:
         node_env = dict(self.env)
         if proxies:
             self.database_proxy, self.redis_proxy = TcpProxy(5432), TcpProxy(6379)
+            self.proxies = [self.database_proxy, self.redis_proxy]
             node_env["DATABASE_URL"] = node_env["DATABASE_URL"].replace(
                 ":5432/", f":{self.database_proxy.port}/"
             )
             node_env["REDIS_URL"] = REDIS.replace(":6379/", f":{self.redis_proxy.port}/")
         for _ in range(self.count):
-            port = free_port()
-            self.ports.append(port)
-            self.servers.append(
-                subprocess.Popen(
-                    [
-                        str(Path(sys.executable).parent / "gunicorn"),
-                        "admin_portal.wsgi",
-                        "--bind",
-                        f"127.0.0.1:{port}",
-                        "--workers",
-                        str(self.workers),
-                        "--threads",
-                        str(self.threads),
-                        "--no-control-socket",
-                        "--log-level",
-                        "warning",
-                    ],
-                    cwd=ROOT,
-                    env=node_env,
+            # The node gets the listening socket itself (fd://), so the port is never free
+            # for another process to take between the OS picking it and gunicorn binding it.
+            with listening_socket() as sock:
+                self.ports.append(sock.getsockname()[1])
+                self.servers.append(
+                    subprocess.Popen(
+                        [
+                            str(Path(sys.executable).parent / "gunicorn"),
+                            "admin_portal.wsgi",
+                            "--bind",
+                            f"fd://{sock.fileno()}",
+                            "--workers",
+                            str(self.workers),
+                            "--threads",
+                            str(self.threads),
+                            # A worker starved of CPU on a busy machine is slow, not stuck.
+                            "--timeout",
+                            str(PATIENCE_SECONDS),
+                            "--no-control-socket",
+                            "--log-level",
+                            "warning",
+                        ],
+                        cwd=ROOT,
+                        env=node_env,
+                        pass_fds=[sock.fileno()],
+                    )
                 )
+        for port, server in zip(self.ports, self.servers, strict=True):
+            # Connections wait in the socket's queue until gunicorn takes them.
+            wait_for(
+                lambda port=port, server=server: self._serving(port, server),
+                f"the node on port {port} serving /healthz",
             )
-        for port in self.ports:
-            deadline = time.monotonic() + 30
-            while not reachable("127.0.0.1", port):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the node on port {port} did not start")
-                time.sleep(0.1)
         return self
 
+    @staticmethod
+    def _serving(port, server):
+        if server.poll() is not None:
+            raise RuntimeError(f"the node on port {port} exited with {server.returncode}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE_SECONDS)
+        try:
+            connection.request("GET", "/healthz")
+            return connection.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            connection.close()
+
     def start_worker(self):
-        """Start a Celery worker on the cluster's Redis and database; return its log file."""
+        """Start a Celery worker on the cluster's Redis and database; return its log file.
+
+        It consumes the cluster's own queue under a name of its own, and neither
+        syncs nor gossips with workers of other runs on the same Redis.
+        """
         log = self.folder / "worker.log"
         self.servers.append(
             subprocess.Popen(
@@ -214,6 +268,11 @@ class Cluster:
                     "-A",
                     "admin_portal",
                     "worker",
+                    "--hostname",
+                    f"{self.prefix}@%h",
+                    "--without-mingle",
+                    "--without-gossip",
+                    "--without-heartbeat",
                     "--concurrency",
                     "1",
                     "--loglevel",
@@ -234,7 +293,13 @@ class Cluster:
         for server in self.servers:
             server.terminate()
         for server in self.servers:
-            server.wait(timeout=10)
+            try:
+                server.wait(timeout=PATIENCE_SECONDS)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        for proxy in getattr(self, "proxies", []):
+            proxy.close()
         client = redis.Redis.from_url(REDIS)
         for pattern in (f"{self.prefix}*", f"_kombu.binding*.{self.prefix}*"):
             for key in client.scan_iter(match=pattern, count=1000):
@@ -251,7 +316,7 @@ class Browser:
         self.token = ""  # the CSRF token of the last form seen
 
     def request(self, port, method, path, data=None):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE_SECONDS)
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         body = None
         if data is not None:
@@ -287,7 +352,7 @@ class Browser:
             + content
             + f"\r\n--{boundary}--\r\n".encode()
         )
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE_SECONDS)
         connection.request(
             "POST",
             path,

@@ -1,17 +1,21 @@
 """A mixed admin workload on two app nodes over PostgreSQL and Redis, then a count of writes.
 
     .venv/bin/python bench/load.py [--clients 50] [--seconds 60] [--users 5000] [--nodes 2]
-        [--workers 1] [--threads 4] [--max-requests 200000] [--frame-seconds 15]
+        [--workers 1] [--threads 4] [--max-requests 200000] [--requests-per-client 0]
+        [--seed N] [--frame-seconds 15]
 
 Builds a database of its own with the demo tenant (``--users`` ordinary users and
 a subscription with room for every license the run can assign), starts the nodes
 (bench/cluster.py, with bench/settings.py: the portal plus a baseline view) and
 runs ``--clients`` admins at once, each sending every request to the next node in
 turn as a load balancer would: sign in, then for ``--seconds`` (and at most
-``--max-requests`` requests in all) list users, search, open a user, edit a
-user's job title and assign a license. The measured window opens when every
-client has signed in. Each client works on its own users, so no two clients
-write the same row.
+``--max-requests`` requests in all, and ``--requests-per-client`` each if not 0)
+list users, search, open a user, edit a user's job title and assign a license.
+The measured window opens when every client has signed in. Each client works on
+its own users, so no two clients write the same row. Each client draws its pages
+and users from a generator of its own, seeded from ``--seed`` when given: with a
+seed and a request count per client, every client sends the same requests in
+every run, whatever the machine's speed (the short run in tests/system does so).
 
 Reports requests/s, p50/p95/p99 per page and every answer that is not a 2xx or
 3xx. Then checks that no acknowledged write was lost: each job title the portal
@@ -117,12 +121,16 @@ class Window:
 
 
 class Client(threading.Thread):
-    def __init__(self, number, ports, user_ids, subscription_id, window, gate, budget, results):
+    def __init__(
+        self, number, ports, user_ids, subscription_id, window, gate, budget, results, args
+    ):
         super().__init__(daemon=True)
         self.number, self.ports, self.user_ids = number, ports, user_ids
         self.subscription_id, self.window, self.gate = subscription_id, window, gate
         self.budget = budget
         self.results = results
+        self.limit = args.requests_per_client
+        self.random = random.Random(None if args.seed is None else f"{args.seed}:{number}")
         self.browser, self.turn = Browser(), number
         self.titles, self.licensed = {}, set()
 
@@ -145,14 +153,18 @@ class Client(threading.Thread):
         if status != 302:
             return
         n = 0
-        while time.monotonic() < self.window.stop_at and self.budget.take():
+        while (
+            time.monotonic() < self.window.stop_at
+            and (not self.limit or n < self.limit)
+            and self.budget.take()
+        ):
             n += 1
-            action = random.random()
-            user_id = random.choice(self.user_ids)
+            action = self.random.random()
+            user_id = self.random.choice(self.user_ids)
             if action < 0.30:
                 self.timed("users list", "GET", "/users/")
             elif action < 0.55:
-                self.timed("users search", "GET", f"/users/?q={random.choice(PREFIXES)}")
+                self.timed("users search", "GET", f"/users/?q={self.random.choice(PREFIXES)}")
             elif action < 0.75:
                 self.timed("user page", "GET", f"/users/{user_id}/")
             elif action < 0.90:
@@ -259,7 +271,9 @@ def frame_limit(cluster, clients, args, results):
     subjects = {
         "baseline": page("baseline", lambda client: BASELINE),
         "users list": page("users list", lambda client: "/users/"),
-        "user page": page("user page", lambda client: f"/users/{random.choice(client.user_ids)}/"),
+        "user page": page(
+            "user page", lambda client: f"/users/{client.random.choice(client.user_ids)}/"
+        ),
         # Last: each sign-in leaves the client's session behind for a new visitor's.
         "sign in": sign_in,
     }
@@ -377,6 +391,7 @@ def run(args):
                     gate,
                     budget,
                     results,
+                    args,
                 )
                 for n in range(args.clients)
             ]
@@ -421,6 +436,8 @@ def main(argv=None):
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--max-requests", type=int, default=200_000)
+    parser.add_argument("--requests-per-client", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--users", type=int, default=5000)
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1)

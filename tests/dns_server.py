@@ -1,23 +1,45 @@
-"""A small DNS server on 127.0.0.1, so domain verification's real lookup code runs (a fixture)."""
+"""A small DNS server on 127.0.0.1, so domain verification's real lookup code runs (a fixture).
 
-import time
+It listens on a port the OS picks. Lookups get a generous time-out, so an answer is
+never missed on a busy machine; a name made silent is never answered at all, and
+adding one shortens the time-out, so the "no answer" path is taken every time and soon.
+"""
+
+import threading
 
 import pytest
 from dnslib import QTYPE, RCODE, RR, TXT
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
+PATIENCE_SECONDS = 30  # how long a lookup may take on a loaded machine
+SILENCE_SECONDS = 0.5  # how long the resolver waits for a silent name
+
+
+class _Silent(set):
+    """The names that get no answer; adding one calls ``on_add``."""
+
+    def __init__(self, on_add):
+        super().__init__()
+        self.on_add = on_add
+
+    def add(self, name):
+        super().add(name)
+        self.on_add()
+
 
 class RecordBook(BaseResolver):
-    """Answer TXT questions from ``records``; names in ``silent`` answer too late."""
+    """Answer TXT questions from ``records``; names in ``silent`` only once the test is over."""
 
-    def __init__(self):
+    def __init__(self, on_silence=lambda: None):
         self.records = {}
-        self.silent = set()
+        self.silent = _Silent(on_silence)
+        self.closing = threading.Event()
 
     def resolve(self, request, handler):
         name = str(request.q.qname).rstrip(".").lower()
         if name in self.silent:
-            time.sleep(1.5)
+            # Answer only when the fixture ends: the resolver has given up long before.
+            self.closing.wait()
         reply = request.reply()
         if name in self.records:
             for value in self.records[name]:
@@ -29,7 +51,10 @@ class RecordBook(BaseResolver):
 
 @pytest.fixture
 def dns_server(settings):
-    book = RecordBook()
+    def shorten_timeout():
+        settings.PORTAL_DNS_TIMEOUT = SILENCE_SECONDS
+
+    book = RecordBook(on_silence=shorten_timeout)
     server = DNSServer(
         book,
         address="127.0.0.1",
@@ -39,6 +64,8 @@ def dns_server(settings):
     server.start_thread()
     settings.PORTAL_DNS_NAMESERVERS = "127.0.0.1"
     settings.PORTAL_DNS_PORT = server.server.server_address[1]
-    settings.PORTAL_DNS_TIMEOUT = 0.5
+    settings.PORTAL_DNS_TIMEOUT = PATIENCE_SECONDS
     yield book
+    book.closing.set()
     server.stop()
+    server.server.server_close()

@@ -1,8 +1,22 @@
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+# A busy machine is slow, not wrong: an assertion waits up to a minute for the page to
+# get there (Playwright's default is 5 s), and so do clicks, fills and navigations. A
+# passing test waits no longer than before; only a failing one takes longer to say so.
+PATIENCE_MS = 60_000
+expect.set_options(timeout=PATIENCE_MS)
+
+
+@pytest.fixture
+def context(context):
+    context.set_default_timeout(PATIENCE_MS)
+    context.set_default_navigation_timeout(PATIENCE_MS)
+    return context
 
 
 @pytest.fixture

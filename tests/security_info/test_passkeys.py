@@ -219,7 +219,12 @@ def test_signed_out_visitors_get_no_registration_options(client):
 
 
 @hypothesis_settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[
+        *hypothesis_settings.default.suppress_health_check,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 @given(
     answer=st.one_of(

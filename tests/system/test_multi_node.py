@@ -14,12 +14,11 @@ the file.
 """
 
 import re
-import time
 from urllib.parse import urlsplit
 
 import pytest
 
-from bench.cluster import Browser, Cluster, services_up
+from bench.cluster import Browser, Cluster, services_up, wait_for
 
 PASSWORD = "Multi-Node-Test-2026"
 ADMIN = "admin@nodes.example"
@@ -142,13 +141,11 @@ def test_an_import_started_on_one_node_is_finished_by_the_worker_and_shown_on_th
     )
     job = re.search(r"/users/import/(\d+)/", path).group(1)
 
-    deadline = time.monotonic() + 60
-    while True:
-        _, _, progress = admin.get(nodes["b"], f"/users/import/{job}/")
-        if "5 of 5 passwords set" in progress:
-            break
-        assert time.monotonic() < deadline, progress[-800:]
-        time.sleep(0.3)
+    wait_for(
+        lambda: "5 of 5 passwords set" in admin.get(nodes["b"], f"/users/import/{job}/")[2],
+        "the import's progress on node B",
+        every=0.3,
+    )
     assert "users.tasks.import_passwords_hash" in nodes["worker_log"].read_text()
 
 
@@ -162,13 +159,13 @@ def test_an_export_asked_for_on_one_node_is_written_by_the_worker_and_downloaded
     status, path, _ = admin.follow(nodes["a"], "POST", "/users/export/", {"query": ""})
     job = re.search(r"/users/export/(\d+)/", path).group(1)
 
-    deadline = time.monotonic() + 60
-    while True:
-        _, _, progress = admin.get(nodes["b"], f"/users/export/{job}/")
-        if 'data-testid="export-download"' in progress:
-            break
-        assert time.monotonic() < deadline, progress[-800:]
-        time.sleep(0.3)
+    wait_for(
+        lambda: (
+            'data-testid="export-download"' in admin.get(nodes["b"], f"/users/export/{job}/")[2]
+        ),
+        "the export's download link on node B",
+        every=0.3,
+    )
     status, _, csv_text = admin.get(nodes["b"], f"/users/export/{job}/users.csv")
     assert status == 200
     assert "user@nodes.example" in csv_text and "admin@nodes.example" in csv_text
