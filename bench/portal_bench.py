@@ -45,6 +45,8 @@ def env():
         "REDIS_URL": "redis://127.0.0.1:6379/9",
         "PORTAL_DEMO_PASSWORD": PASSWORD,
         "PORTAL_LOCKOUT_ATTEMPTS": "1000000",
+        "PORTAL_THROTTLE_ADDRESS_ATTEMPTS": "1000000",
+        "PORTAL_THROTTLE_ACCOUNT_FREE_ATTEMPTS": "99",
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "PYTHONPATH": str(ROOT),
         "STATIC_ROOT": str(Path(tempfile.gettempdir()) / "portal_bench_static"),
