@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.http import HttpRequest
 from django.test import Client, override_settings
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -20,6 +20,7 @@ from accounts import lockout, signin
 from accounts.models import AuditEvent
 from accounts.roles import GLOBAL_ADMIN
 from tests.factories import PASSWORD, make_tenant, make_user
+from tests.helpers import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -264,33 +265,12 @@ def test_a_throttled_attempt_checks_nothing_and_is_not_counted(client, admin, se
 # --- bursts: counted before the check ------------------------------------------
 
 
-def _burst(work, parallel):
-    """Run ``work(i)`` in ``parallel`` threads released together; return their results."""
-    barrier = threading.Barrier(parallel)
-    results = [None] * parallel
-
-    def run(index):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work(index)
-        except Exception as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(parallel)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
-
-
 def test_a_burst_of_reservations_lets_only_the_limit_through(rf):
     request = rf.post("/signin/")
 
-    results = _burst(lambda _i: lockout.SignInAttempt(request, "someone@org.example").reserve(), 12)
+    results = run_together(
+        *[lambda: lockout.SignInAttempt(request, "someone@org.example").reserve()] * 12
+    )
 
     through = [r for r in results if isinstance(r, lockout.SignInAttempt)]
     refused = [r for r in results if isinstance(r, lockout.Throttled)]
@@ -319,7 +299,7 @@ def test_twelve_wrong_passwords_at_once_get_five_checks_and_the_right_one_is_ref
 
     monkeypatch.setattr(signin, "authenticate", held)
 
-    def post(_index):
+    def post():
         status = Client().post("/signin/", {"username": admin.username, "password": WRONG})
         answered.append(status.status_code)
         return status.status_code
@@ -333,7 +313,7 @@ def test_twelve_wrong_passwords_at_once_get_five_checks_and_the_right_one_is_ref
 
     releaser = threading.Thread(target=release_when_settled)
     releaser.start()
-    statuses = _burst(post, 12)
+    statuses = run_together(*[post] * 12)
     releaser.join()
 
     assert len(checked) == 5, statuses

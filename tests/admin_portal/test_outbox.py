@@ -1,7 +1,6 @@
 """The outbox: a failed SMS or email is retried by the workers, given up at its deadline,
 kept for operators, and sent again when they ask; never sent twice."""
 
-import threading
 import time
 from datetime import timedelta
 
@@ -9,7 +8,7 @@ import pytest
 from django.core import mail
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import AuditEvent
@@ -18,7 +17,7 @@ from admin_portal.models import OutboundMessage
 from security_info import sms
 from tests.accounts.test_admin import verified_operator_client
 from tests.factories import make_tenant, make_user
-from tests.helpers import Clock
+from tests.helpers import Clock, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -270,21 +269,9 @@ def test_a_retry_and_the_sweeper_at_once_send_a_message_once(settings, monkeypat
         message = _sms()
     assert message.status == Status.QUEUED
     settings.SMS_BACKEND = f"{__name__}.SlowGateway"
-    barrier = threading.Barrier(10)
+    results = run_together(*[lambda: outbox.deliver(message.pk)] * 10)
 
-    def run():
-        try:
-            barrier.wait(timeout=30)
-            outbox.deliver(message.pk)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    assert not [r for r in results if isinstance(r, Exception)], results
     assert len(sms.outbox) == 1
     message.refresh_from_db()
     assert (message.status, message.attempts) == (Status.SENT, 2)

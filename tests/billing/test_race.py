@@ -4,11 +4,9 @@ Needs PostgreSQL: the subscription row lock (SELECT ... FOR UPDATE) is what
 serializes the counting; SQLite has no concurrent writers to race.
 """
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 
 from accounts.models import User
 from accounts.roles import BILLING_ADMIN
@@ -16,6 +14,7 @@ from billing import services
 from billing.models import License, Subscription
 from tests.billing.factories import make_subscription
 from tests.factories import make_tenant, make_user
+from tests.helpers import run_together
 
 PARALLEL = 20
 
@@ -37,29 +36,17 @@ def test_twenty_parallel_assignments_of_the_last_license_give_one_success():
         tenant=tenant, acting_user=admin, subscription=subscription, users=holders
     )
     candidates = [make_user(tenant) for _ in range(PARALLEL)]
-    barrier = threading.Barrier(PARALLEL)
-    results = [None] * PARALLEL
 
-    def assign(index):
-        try:
-            actor = User.objects.get(pk=admin.pk)
-            target = User.objects.get(pk=candidates[index].pk)
-            fresh = Subscription.objects.get(pk=subscription.pk)
-            barrier.wait(timeout=30)
-            results[index] = services.license_assign(
-                tenant=tenant, acting_user=actor, subscription=fresh, users=[target]
-            )
-        except Exception as error:
-            results[index] = error
-        finally:
-            connections.close_all()
+    def assign(candidate):
+        # Each request loads its objects afresh, as a request would.
+        return lambda: services.license_assign(
+            tenant=tenant,
+            acting_user=User.objects.get(pk=admin.pk),
+            subscription=Subscription.objects.get(pk=subscription.pk),
+            users=[User.objects.get(pk=candidate.pk)],
+        )
 
-    threads = [threading.Thread(target=assign, args=(i,)) for i in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
+    results = run_together(*[assign(candidate) for candidate in candidates])
 
     successes = [r for r in results if r == 1]
     refusals = [r for r in results if isinstance(r, ValidationError)]

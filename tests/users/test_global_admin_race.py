@@ -15,12 +15,13 @@ import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 
 from accounts import services as account_services
 from accounts.models import User
 from accounts.roles import GLOBAL_ADMIN
 from tests.factories import make_tenant, make_user
+from tests.helpers import run_together
 from users import services
 
 # How long a request that has counted waits for the other to count as well. Only
@@ -60,29 +61,6 @@ def held(monkeypatch):
 
     monkeypatch.setattr(services, "audit_record", hold(services.audit_record))
     monkeypatch.setattr(account_services, "audit_record", hold(account_services.audit_record))
-
-
-def _both_at_once(*works):
-    """Run each of ``works`` in its own thread, released together; return their results."""
-    start = threading.Barrier(len(works))
-    results = [None] * len(works)
-
-    def run(index):
-        try:
-            start.wait(timeout=30)
-            results[index] = works[index]()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def _fresh(user):
@@ -148,7 +126,7 @@ def test_two_global_admins_removing_each_other_at_once_leave_one_who_can_sign_in
 ):
     tenant, first, second = pair
 
-    results = _both_at_once(one(tenant, first, second), other(tenant, second, first))
+    results = run_together(one(tenant, first, second), other(tenant, second, first))
 
     _one_won_one_refused(results)
     assert _signing_in_global_admins(tenant) == 1
