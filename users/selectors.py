@@ -362,12 +362,20 @@ def role_overview(*, tenant):
 
 
 def global_admin_count(*, tenant):
-    """Return how many active users of ``tenant`` are Global admins."""
+    """Return how many Global admins of ``tenant`` can sign in (active, not blocked or deleted).
+
+    The same count that accounts.services.global_admins_keep guards.
+    """
     from accounts.roles import GLOBAL_ADMIN
 
     return (
         RoleAssignment.objects.for_tenant(tenant)
-        .filter(role=GLOBAL_ADMIN, user__deleted_at__isnull=True)
+        .filter(
+            role=GLOBAL_ADMIN,
+            user__is_active=True,
+            user__is_sign_in_blocked=False,
+            user__deleted_at__isnull=True,
+        )
         .count()
     )
 

@@ -213,7 +213,7 @@ class UserListView(TenantScopedMixin, TemplateView):
             else (),
             # Only Global admins can fix it, so only they are told.
             only_one_global_admin=GLOBAL_ADMIN in actor.role_codes
-            and selectors.global_admin_count(tenant=tenant) == 1,
+            and selectors.global_admin_count(tenant=tenant) <= 1,
         )
         return context
 
@@ -1509,8 +1509,9 @@ class RoleListView(TenantScopedMixin, TemplateView):
                 actor, entry["role"].code
             )
         context["roles"] = overview
+        # Blocked Global admins hold the role but can't sign in: they don't count.
         context["only_one_global_admin"] = (
-            next(e for e in overview if e["role"].code == GLOBAL_ADMIN)["count"] == 1
+            selectors.global_admin_count(tenant=self.request.tenant) <= 1
         )
         return context
 

@@ -55,6 +55,14 @@ def test_warns_when_there_is_only_one_global_admin(client, tenant, admin):
     assert 'data-testid="one-global-admin"' not in client.get(URL).content.decode()
 
 
+def test_a_blocked_second_global_admin_does_not_silence_the_warning(client, tenant, admin):
+    make_user(tenant, "blocked", roles=[GLOBAL_ADMIN], is_sign_in_blocked=True)
+    sign_in(client, admin)
+
+    assert 'data-testid="one-global-admin"' in client.get(URL).content.decode()
+    assert 'data-testid="one-global-admin"' in client.get("/users/").content.decode()
+
+
 def test_global_admin_gives_and_takes_a_role(client, tenant, admin):
     pat = make_user(tenant, "pat", display_name="Pat")
     sign_in(client, admin)
