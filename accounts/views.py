@@ -29,9 +29,9 @@ from accounts.forms import PortalPasswordChangeForm, SecondStepForm, SignInForm
 from accounts.mixins import TenantScopedMixin
 from accounts.models import AuditEvent
 from accounts.roles import ADMIN_CENTER, ROLES, VIEW_AUDIT
-from admin_portal.csv_export import streaming_csv_response
-from admin_portal.tables import Column, render_header, render_rows
 from admin_portal.templatetags.portal import utc_timestamp
+from core.csv_export import streaming_csv_response
+from core.tables import Column, render_header, render_rows
 
 
 @method_decorator([sensitive_post_parameters("password"), never_cache], name="dispatch")

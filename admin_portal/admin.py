@@ -4,15 +4,17 @@ import re
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
 from accounts import signin
-from admin_portal import outbox
-from admin_portal.models import OutboundMessage
-from security_info.sms import mask_number
+from accounts.audit import audit_record
+from core import outbox
+from core.models import OutboundMessage
+from core.sms import mask_number
 from security_info.validators import mask_email
 
 # An address or a number inside a mail server's or gateway's error text.
@@ -103,7 +105,15 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send the selected given-up messages again"))
     def send_again(self, request, queryset):
-        queued = outbox.resend(queryset, acting_user=request.user, request=request)
+        with transaction.atomic():
+            queued = outbox.resend(queryset)
+            for message in queued:
+                audit_record(
+                    action="operator.outbox.resend",
+                    actor=request.user,
+                    request=request,
+                    target=message,
+                )
         if queued:
             self.message_user(
                 request,

@@ -10,7 +10,7 @@ class AdminPortalConfig(AppConfig):
         from django.contrib import admin
 
         from admin_portal.admin import OutboundMessageAdmin
-        from admin_portal.models import OutboundMessage
+        from core.models import OutboundMessage
 
         admin.site.register(OutboundMessage, OutboundMessageAdmin)
 

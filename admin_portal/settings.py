@@ -62,7 +62,7 @@ if not SECRET_KEY:
     # Development only: a fixed key so sessions survive a restart of `make run`.
     SECRET_KEY = "dev-only-insecure-key-never-used-when-debug-is-off"  # noqa: S105
 # Keys that were SECRET_KEY before, comma-separated, newest first: what was signed
-# (sessions, links) or sealed (admin_portal.sealing) under them stays readable
+# (sessions, links) or sealed (core.sealing) under them stays readable
 # until they are removed from this list. New data always uses SECRET_KEY.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "reports",
     "django_countries",
     "django_filters",
+    "core",
     "admin_portal.apps.AdminPortalConfig",
 ]
 
@@ -218,7 +219,7 @@ else:
 # keeps what a daily job returned (its counts), for a week, for operators.
 #
 # Without REDIS_URL (the embedded default) tasks run eagerly, in the process that
-# sends them, so `make run` needs nothing else; admin_portal.jobs.enqueue then
+# sends them, so `make run` needs nothing else; core.jobs.enqueue then
 # runs them in a thread of that process, so the request that asked (an import of
 # 10,000 users hashes for minutes) does not wait. CELERY_TASK_ALWAYS_EAGER=true is
 # the explicit switch: tasks run eagerly and at once, in the caller, even with
@@ -232,7 +233,7 @@ CELERY_RESULT_EXPIRES = 7 * 24 * 60 * 60
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "portal")
 CELERY_TASK_ALWAYS_EAGER = _celery_eager_forced or not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
-# Eager tasks sent with admin_portal.jobs.enqueue: in a thread (True), or at once.
+# Eager tasks sent with core.jobs.enqueue: in a thread (True), or at once.
 PORTAL_JOBS_IN_THREAD = CELERY_TASK_ALWAYS_EAGER and not _celery_eager_forced
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -272,7 +273,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=45),
     },
     "retry-due-messages": {
-        "task": "admin_portal.tasks.retry_due_messages",
+        "task": "core.tasks.retry_due_messages",
         "schedule": 60.0,
     },
     "expire-temporary-passes": {
@@ -389,7 +390,7 @@ SMS_HTTP_TIMEOUT = float(env("SMS_HTTP_TIMEOUT", "5"))
 # An Active users export of more rows than this is written by a background job.
 USERS_EXPORT_BACKGROUND_ROWS = env_int("USERS_EXPORT_BACKGROUND_ROWS", 5000)
 
-# The outbox (admin_portal.outbox): a failed SMS or email is tried again after
+# The outbox (core.outbox): a failed SMS or email is tried again after
 # OUTBOX_RETRY_SECONDS, then twice as long each time up to OUTBOX_RETRY_MAX_SECONDS;
 # a notice is given up after OUTBOX_NOTICE_HOURS (a code when it expires).
 OUTBOX_RETRY_SECONDS = float(env("OUTBOX_RETRY_SECONDS", "10"))
@@ -499,4 +500,4 @@ if SENTRY_DSN:
         traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
     )
 
-FORM_RENDERER = "admin_portal.form_renderer.PortalFormRenderer"
+FORM_RENDERER = "core.form_renderer.PortalFormRenderer"

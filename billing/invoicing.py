@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.models import User
 from accounts.roles import BILLING_ADMIN, GLOBAL_ADMIN
-from admin_portal import l10n, outbox
 from billing import payments, pdf, pricing, vat
 from billing import seller as billing_seller
 from billing.models import BillingAccount, Charge, Invoice, License, PaymentMethod, Subscription
+from core import l10n, outbox
 
 PAYMENT_TERM_DAYS = 30
 

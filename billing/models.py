@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from accounts.models import TenantOwnedModel
-from admin_portal import l10n
 from billing.pricing import Frequency
+from core import l10n
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 

@@ -5,7 +5,7 @@ management command or a Celery task can all build an ``InvoiceDocument`` from
 whatever they hold and get the same bytes back.
 
 Money, dates and the VAT rate are written the way readers of
-``InvoiceDocument.language`` write them (``admin_portal.l10n``): "€ 1.234,50" and
+``InvoiceDocument.language`` write them (``core.l10n``): "€ 1.234,50" and
 "1 maart 2025" in Dutch, "€1,234.50" and "March 1, 2025" in English. Amounts are
 rounded half up to the cent; credits get a minus sign. ``InvoiceDocument.vat_rate``
 is a percentage (``Decimal("21")`` means 21 %), shown without trailing zeros:
@@ -31,8 +31,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from fpdf import FPDF, FontFace
 
-from admin_portal import l10n
 from billing.seller import BankAccount
+from core import l10n
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FAMILY = "DejaVuSans"

@@ -24,11 +24,11 @@ from accounts.roles import (
     VIEW_PAYMENT_METHODS,
     VIEW_SUBSCRIPTIONS,
 )
-from admin_portal import l10n
-from admin_portal.csv_export import streaming_csv_response
 from billing import invoicing, pdf, selectors, seller, services
 from billing.forms import BillingAccountForm, BuyForm, CardForm, QuantityForm
 from billing.models import BillingAccount, Invoice, PaymentMethod, Subscription
+from core import l10n
+from core.csv_export import streaming_csv_response
 
 
 def _refuse_unless(request, permission):

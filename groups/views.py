@@ -18,7 +18,7 @@ from django.views.generic import DetailView, TemplateView
 from accounts.mixins import TenantScopedMixin, active_users_or_404
 from accounts.models import AuditEvent, User
 from accounts.roles import ADD_GROUPS, CHANGE_GROUPS, DELETE_GROUPS, VIEW_GROUPS
-from admin_portal.csv_export import streaming_csv_response
+from core.csv_export import streaming_csv_response
 from groups import selectors, services
 from groups.forms import BasicsForm, KindForm, SettingsForm, kind_help
 from groups.models import (

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Tenant
-from admin_portal import outbox
+from core import outbox
 from health.models import Announcement, AnnouncementRead
 
 

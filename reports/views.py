@@ -6,8 +6,8 @@ from django.views.generic import TemplateView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import VIEW_REPORTS
-from admin_portal import l10n
-from admin_portal.csv_export import streaming_csv_response
+from core import l10n
+from core.csv_export import streaming_csv_response
 from reports import charts, selectors
 
 REPORTS = {

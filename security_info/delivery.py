@@ -3,7 +3,7 @@
 Limits are counted in the shared cache, so every app node sees the same counts:
 at most 3 SMS to one number per 10 minutes and 10 SMS per user per day (the
 same for email codes per address and user). A send that fails at the gateway
-goes on through the outbox (``admin_portal.outbox``), which tries again until
+goes on through the outbox (``core.outbox``), which tries again until
 the code expires.
 """
 
@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.throttling import count, digest, uncount
-from admin_portal import outbox
-from admin_portal.models import OutboundMessage
+from core import outbox
+from core.models import OutboundMessage
 from security_info.models import CODE_VALID_SECONDS
 
 PER_TARGET_LIMIT = 3

@@ -5,7 +5,7 @@ from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from admin_portal import outbox
+from core import outbox
 from security_info.models import AltEmailDevice
 
 

@@ -38,7 +38,7 @@ from accounts.audit import audit_record
 from accounts.models import User
 from accounts.roles import GLOBAL_ADMIN
 from accounts.throttling import Limit, count, digest, uncount
-from admin_portal import jobs
+from core import jobs
 from security_info import delivery
 from security_info.models import AltEmailDevice, PhoneDevice
 from security_info.notices import notify_admins_of_self_reset, notify_security_change

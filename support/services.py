@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.roles import OPEN_SUPPORT_REQUESTS
-from admin_portal import outbox
+from core import outbox
 from support.models import RequestMessage, ServiceRequest
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import Domain, Tenant, User, UserManager
-from admin_portal.csv_export import csv_safe
+from core.csv_export import csv_safe
 from groups import selectors as group_selectors
 from security_info.validators import normalize_alternate_email, parse_mobile_number
 
@@ -452,7 +452,7 @@ def clean_contact(key, value, *, region, tenant_domains, sign_in_name):
     return value
 
 
-# The marks csv_safe() (admin_portal.csv_export) puts before a cell that a
+# The marks csv_safe() (core.csv_export) puts before a cell that a
 # spreadsheet would read as a formula: an exported "+31612345678" reads "'+31612345678".
 _DEFUSED_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -11,8 +11,8 @@ import io
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from admin_portal.csv_export import csv_lines
 from billing import selectors as billing_selectors
+from core.csv_export import csv_lines
 from users import csv_import, selectors
 from users.csv_import import CONTACT_KEYS
 

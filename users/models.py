@@ -52,7 +52,7 @@ class ImportJob(TenantOwnedModel):
     total = models.PositiveIntegerField(_("users"), default=0)
     hashed = models.PositiveIntegerField(_("passwords set"), default=0)
     results_downloaded = models.BooleanField(_("results downloaded"), default=False)
-    # The one-time passwords, encrypted (admin_portal.sealing), for the background
+    # The one-time passwords, encrypted (core.sealing), for the background
     # job to hash; emptied when the job ends. The job's message carries only the id.
     sealed_passwords = models.TextField(blank=True, default="", editable=False)
 
@@ -73,7 +73,7 @@ class ExportJob(TenantOwnedModel):
     """A large Active users export, written by a background job for whoever asked.
 
     ``params`` is the list's query (search, filters, sort) at the time; the file
-    waits encrypted (admin_portal.sealing) in ``sealed_file`` for an hour after
+    waits encrypted (core.sealing) in ``sealed_file`` for an hour after
     it is ready, then is emptied.
     """
 

@@ -672,9 +672,9 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
 
     from accounts.models import AuditEvent
     from accounts.roles import ADD_USERS
-    from admin_portal import jobs
-    from admin_portal.csv_export import csv_safe
-    from admin_portal.sealing import seal
+    from core import jobs
+    from core.csv_export import csv_safe
+    from core.sealing import seal
     from users.models import ImportJob
     from users.tasks import import_passwords_hash
 
@@ -793,7 +793,7 @@ def import_passwords_set(*, job_id):
 
     from django.contrib.auth.hashers import make_password
 
-    from admin_portal.sealing import unseal
+    from core.sealing import unseal
     from users.models import ImportJob
 
     job = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.HASHING).first()
@@ -888,7 +888,7 @@ def user_export_start(*, tenant, acting_user, params, request=None):
     ``params`` is the list's query as a dict of lists (search, filters, sort).
     Raise ValidationError when its filters are not valid.
     """
-    from admin_portal import jobs
+    from core import jobs
     from users import exports
     from users.models import ExportJob
     from users.tasks import export_users
@@ -913,7 +913,7 @@ def user_export_start(*, tenant, acting_user, params, request=None):
 
 def user_export_write(*, job_id):
     """Write export ``job_id``'s file, recording progress (the workers' task)."""
-    from admin_portal.sealing import seal
+    from core.sealing import seal
     from users import exports
     from users.models import ExportJob
 

@@ -45,11 +45,11 @@ from accounts.roles import (
     can_assign_role,
     can_reset_password,
 )
-from admin_portal.csv_export import streaming_csv_response
-from admin_portal.sealing import SealBroken, seal, unseal
-from admin_portal.tables import EMPTY, esc
 from billing import selectors as billing_selectors
 from billing import services as billing_services
+from core.csv_export import streaming_csv_response
+from core.sealing import SealBroken, seal, unseal
+from core.tables import EMPTY, esc
 from groups import selectors as group_selectors
 from groups import services as group_services
 from security_info import selectors as security_info_selectors

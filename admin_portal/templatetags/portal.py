@@ -5,8 +5,8 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 
 from accounts.audit import action_label
-from admin_portal import l10n
 from admin_portal.navigation import build_nav
+from core import l10n
 
 register = template.Library()
 

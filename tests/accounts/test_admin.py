@@ -471,7 +471,7 @@ def test_a_tenant_admin_never_reaches_the_delete_page(client):
 def test_outbound_messages_mask_email_addresses_in_the_list_and_the_detail(operator_client):
     from django.utils import timezone
 
-    from admin_portal.models import OutboundMessage
+    from core.models import OutboundMessage
 
     message = OutboundMessage.objects.create(
         channel=OutboundMessage.Channel.EMAIL,
@@ -484,8 +484,8 @@ def test_outbound_messages_mask_email_addresses_in_the_list_and_the_detail(opera
     )
 
     for url in (
-        "/operators/admin_portal/outboundmessage/",
-        f"/operators/admin_portal/outboundmessage/{message.pk}/change/",
+        "/operators/core/outboundmessage/",
+        f"/operators/core/outboundmessage/{message.pk}/change/",
     ):
         content = operator_client.get(url).content.decode()
         assert "alice.jansen@" not in content and "bob@" not in content, url

@@ -100,7 +100,7 @@ def test_the_daily_jobs_run_at_night():
 
 def test_late_outbox_retries_are_swept_every_minute():
     assert settings.CELERY_BEAT_SCHEDULE["retry-due-messages"] == {
-        "task": "admin_portal.tasks.retry_due_messages",
+        "task": "core.tasks.retry_due_messages",
         "schedule": 60.0,
     }
 
@@ -128,7 +128,7 @@ def test_each_daily_task_calls_the_service_its_command_calls(
 
 
 def test_without_a_broker_a_job_runs_in_a_thread_of_this_process(settings, monkeypatch):
-    from admin_portal import jobs
+    from core import jobs
     from users.tasks import import_passwords_hash
 
     started, sent = [], []

@@ -17,9 +17,9 @@ from django.utils import translation
 from pypdf import PdfReader
 
 from accounts.roles import GLOBAL_ADMIN
-from admin_portal import l10n
 from billing import invoicing, services
 from billing.models import BillingAccount, Charge, Invoice
+from core import l10n
 from tests.billing.factories import make_invoice_method, make_product, make_subscription
 from tests.factories import make_tenant, make_user
 from tests.helpers import sign_in

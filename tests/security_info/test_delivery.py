@@ -8,8 +8,8 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
-from admin_portal import outbox
-from admin_portal.models import OutboundMessage
+from core import outbox
+from core.models import OutboundMessage
 from security_info import delivery, services, sms
 from security_info.delivery import DeliveryError, Purpose
 from security_info.models import PhoneDevice

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 
-from admin_portal.models import OutboundMessage
+from core.models import OutboundMessage
 from security_info.notices import notify_security_change
 from tests.factories import make_tenant, make_user
 from tests.helpers import make_alt_email
@@ -88,7 +88,7 @@ def test_failed_notice_is_queued_and_logged_without_the_address(user, settings, 
     settings.EMAIL_BACKEND = f"{__name__}.FailingEmailBackend"
     make_alt_email(user, "megan@example.org")
 
-    with caplog.at_level(logging.WARNING, logger="admin_portal.outbox"):
+    with caplog.at_level(logging.WARNING, logger="core.outbox"):
         notify_security_change(user, change="changed")
 
     assert "(security notice) failed, try 1" in caplog.text

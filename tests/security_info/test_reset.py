@@ -215,7 +215,7 @@ def test_the_name_and_method_steps_do_the_same_work_for_any_name(client, tenant)
     names = [real.username, f"nobody@{tenant.domain_set.get().name}"]
 
     traces = []
-    with mock.patch("admin_portal.jobs.enqueue") as enqueue:
+    with mock.patch("core.jobs.enqueue") as enqueue:
         for name in names:
             browser = Client()
             browser.get("/password/reset/")

@@ -216,7 +216,7 @@ def test_http_backend_accepts_any_2xx(gateway):
 def test_http_backend_error_status_raises_and_logs_without_body(gateway, caplog):
     gateway.status = 500
     with (
-        caplog.at_level(logging.DEBUG, logger="security_info.sms"),
+        caplog.at_level(logging.DEBUG, logger="core.sms"),
         pytest.raises(SMSDeliveryError, match="500") as excinfo,
     ):
         send_sms(NUMBER, BODY)
@@ -228,7 +228,7 @@ def test_http_backend_error_status_raises_and_logs_without_body(gateway, caplog)
 
 
 def test_http_backend_never_logs_the_body_on_success(gateway, caplog):
-    with caplog.at_level(logging.DEBUG, logger="security_info.sms"):
+    with caplog.at_level(logging.DEBUG, logger="core.sms"):
         send_sms(NUMBER, BODY)
     assert "482913" not in caplog.text
     assert all(r.levelno < logging.INFO for r in caplog.records)
@@ -247,7 +247,7 @@ def test_http_backend_timeout_raises(gateway, settings, caplog):
     # The gateway answers only at teardown: the client's time-out is what ends the call.
     gateway.delay = 600
     with (
-        caplog.at_level(logging.WARNING, logger="security_info.sms"),
+        caplog.at_level(logging.WARNING, logger="core.sms"),
         pytest.raises(SMSDeliveryError, match="timed out"),
     ):
         send_sms(NUMBER, BODY)

@@ -202,7 +202,7 @@ def test_passwords_are_set_by_a_background_thread(settings, tenant, admin, domai
     result = parse_users_csv(csv_file([person(domain, n) for n in range(30)]).read(), tenant=tenant)
     job, _results = services.users_import(tenant=tenant, acting_user=admin, rows=result.rows)
     for thread in threading.enumerate():
-        if thread.name.startswith("job-"):  # admin_portal.jobs.start's thread
+        if thread.name.startswith("job-"):  # core.jobs.start's thread
             thread.join(timeout=600)  # a guard against a hang, not a time limit
     job.refresh_from_db()
     assert (job.status, job.hashed) == ("done", 30)
@@ -247,7 +247,7 @@ def test_the_workers_get_only_the_job_id_never_a_password(
 
 @pytest.mark.django_db
 def test_a_broken_seal_fails_the_import_job(tenant, admin):
-    from admin_portal.sealing import SealBroken
+    from core.sealing import SealBroken
     from users.tasks import import_passwords_hash
 
     job = ImportJob.objects.create(

@@ -13,8 +13,8 @@ from django.core.mail import EmailMessage, get_connection
 from django.urls import reverse
 from django.utils import timezone
 
-from admin_portal import outbox, sealing
-from admin_portal.models import OutboundMessage
+from core import outbox, sealing
+from core.models import OutboundMessage
 from security_info import sms
 from tests.admin_portal.test_settings import _manage
 from tests.factories import make_tenant, make_user
@@ -136,7 +136,7 @@ def test_one_unreadable_message_never_stops_the_sweep(old_key, gateway, caplog):
     _rotate(old_key)  # OLD_KEY stays a fallback; LOST_KEY is gone
     DownGateway.down = False
 
-    with caplog.at_level(logging.ERROR, logger="admin_portal.outbox"):
+    with caplog.at_level(logging.ERROR, logger="core.outbox"):
         assert outbox.retry_due() == 3
 
     for message in (first, lost, last):
@@ -183,7 +183,7 @@ def test_a_message_that_breaks_the_sender_is_skipped_and_the_rest_go_on(
 
     monkeypatch.setattr(outbox, "deliver", deliver)
 
-    with caplog.at_level(logging.ERROR, logger="admin_portal.outbox"):
+    with caplog.at_level(logging.ERROR, logger="core.outbox"):
         assert outbox.retry_due() == 2
 
     first.refresh_from_db()

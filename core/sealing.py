@@ -31,6 +31,7 @@ def _derived(secret, purpose):
     key = HKDF(
         algorithm=hashes.SHA256(),
         length=32,
+        # The package's former name: values sealed before the move stay readable.
         salt=b"admin_portal.sealing",
         info=purpose.encode(),
     ).derive(secret.encode())

@@ -12,8 +12,8 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from admin_portal import outbox
-from admin_portal.models import OutboundMessage
+from core import outbox
+from core.models import OutboundMessage
 from security_info import sms
 from tests.accounts.test_admin import verified_operator_client
 from tests.factories import make_tenant, make_user
@@ -196,7 +196,7 @@ def test_operators_see_given_up_messages_with_the_error_and_a_masked_number(clie
     code.save()
     verified_operator_client(client)
 
-    page = client.get("/operators/admin_portal/outboundmessage/?status__exact=dead")
+    page = client.get("/operators/core/outboundmessage/?status__exact=dead")
 
     content = page.content.decode()
     assert page.status_code == 200
@@ -213,7 +213,7 @@ def test_an_operator_sends_a_given_up_notice_again_and_it_is_audited(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/operators/admin_portal/outboundmessage/",
+            "/operators/core/outboundmessage/",
             {"action": "send_again", "_selected_action": [notice.pk]},
             follow=True,
         )
@@ -235,7 +235,7 @@ def test_a_given_up_code_cannot_be_sent_again(client):
     verified_operator_client(client)
 
     response = client.post(
-        "/operators/admin_portal/outboundmessage/",
+        "/operators/core/outboundmessage/",
         {"action": "send_again", "_selected_action": [code.pk]},
         follow=True,
     )
@@ -249,7 +249,7 @@ def test_tenant_admins_have_no_outbox(client):
     admin = make_user(make_tenant(), roles=["global_admin"])
     client.force_login(admin)
 
-    response = client.get("/operators/admin_portal/outboundmessage/")
+    response = client.get("/operators/core/outboundmessage/")
 
     assert response.status_code in (302, 403)
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from admin_portal import outbox
+from core import outbox
 
 
 @shared_task

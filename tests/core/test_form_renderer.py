@@ -6,7 +6,7 @@ from django.forms.renderers import DjangoTemplates
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from admin_portal.form_renderer import PortalFormRenderer
+from core.form_renderer import PortalFormRenderer
 
 
 class SampleForm(forms.Form):

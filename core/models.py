@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 class OutboundMessage(models.Model):
     """One SMS or email on its way: tried at once, retried by the workers, kept when given up.
 
-    The text waits sealed (``admin_portal.sealing``) and is wiped once the
+    The text waits sealed (``core.sealing``) and is wiped once the
     message is sent, or given up when it carried a secret such as a code (a
     code that could not be sent in time has expired anyway). A given-up notice
     keeps its text so that an operator can send it again.
@@ -41,6 +41,8 @@ class OutboundMessage(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     class Meta:
+        # Made by the project package before this library was split out of it.
+        db_table = "admin_portal_outboundmessage"
         verbose_name = _("outbound message")
         verbose_name_plural = _("outbound messages")
         ordering = ["-created_at", "-pk"]

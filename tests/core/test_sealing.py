@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from admin_portal.sealing import SealBroken, seal, unseal
+from core.sealing import SealBroken, seal, unseal
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),

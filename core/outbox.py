@@ -24,12 +24,12 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from admin_portal import jobs, sealing
-from admin_portal.models import OutboundMessage
-from security_info import sms
+from core import jobs, sealing, sms
+from core.models import OutboundMessage
 
 logger = logging.getLogger(__name__)
 
+# The package's former name: messages sealed before the move stay readable.
 PURPOSE = "admin_portal.outbox"
 # Longer than any deadline, so a sealed text is readable while it may be sent.
 SEAL_DAYS = 8
@@ -153,14 +153,12 @@ def retry_due():
 
 
 @transaction.atomic
-def resend(queryset, *, acting_user, request=None):
+def resend(queryset):
     """Queue the given-up messages in ``queryset`` once more (an operator's action).
 
     Messages whose text was wiped (codes) cannot be sent again and are skipped.
-    Each one queued is audited. Return the messages queued.
+    Return the messages queued; the caller audits them.
     """
-    from accounts.audit import audit_record
-
     now = timezone.now()
     queued = []
     for message in queryset.filter(status=Status.DEAD).exclude(payload=""):
@@ -169,9 +167,6 @@ def resend(queryset, *, acting_user, request=None):
         message.next_attempt_at = now
         message.save(update_fields=["status", "deadline", "next_attempt_at"])
         transaction.on_commit(partial(jobs.enqueue, _task(), message.pk))
-        audit_record(
-            action="operator.outbox.resend", actor=acting_user, request=request, target=message
-        )
         queued.append(message)
     return queued
 
@@ -268,7 +263,7 @@ def _schedule(message):
 
 
 def _task():
-    from admin_portal.tasks import deliver_message  # the task module imports this one
+    from core.tasks import deliver_message  # the task module imports this one
 
     return deliver_message
 
