@@ -3,7 +3,7 @@
 import django_filters
 from django import forms
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Q, Value, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value, Window
 from django.db.models.functions import Concat, Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +11,7 @@ from accounts.models import AuditEvent, RoleAssignment, User
 from accounts.roles import ROLE_CHOICES, ROLES
 from accounts.selectors import home_counts
 from billing import selectors as billing_selectors
+from core.access import object_or_404
 from security_info import selectors as security_info_selectors
 from security_info.validators import format_phone_international
 
@@ -32,6 +33,21 @@ SORTS = {
     "status": ("is_sign_in_blocked", "name_lower", "id"),
 }
 DEFAULT_SORT = "name"
+
+
+def users_reachable(actor: User, *, deleted: bool = False) -> QuerySet[User]:
+    """Return the users ``actor`` may name by id: their organization's, active or deleted."""
+    users = User.objects.for_tenant(actor.tenant).select_related("tenant")
+    return users.deleted() if deleted else users.active()
+
+
+def access_user_by_id(actor: User, user_id: object, *, deleted: bool = False) -> User:
+    """Return the user ``user_id`` of ``actor``'s organization, or raise Http404.
+
+    Active users only, or deleted ones only with ``deleted``. Another
+    organization's id looks exactly like a missing one.
+    """
+    return object_or_404(users_reachable(actor, deleted=deleted), user_id)
 
 
 def user_get(*, tenant, pk):
