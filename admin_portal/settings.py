@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "reports",
     "django_countries",
     "django_filters",
+    "formtools",
     "core",
     "admin_portal.apps.AdminPortalConfig",
 ]
