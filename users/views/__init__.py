@@ -4,13 +4,20 @@ from users.views.add import UserAddDetailsView, UserAddReviewView, UserAddView, 
 from users.views.bulk import UserBulkView  # noqa: F401
 from users.views.deleted import DeletedUserListView, UserRestoreView  # noqa: F401
 from users.views.detail import (  # noqa: F401
+    UserBlockView,
     UserContactView,
     UserDetailView,
     UserEditView,
+    UserGroupsJoinView,
+    UserGroupsLeaveView,
     UserGroupsView,
     UserLicensesView,
+    UserMethodRemoveView,
     UserPasswordResetView,
     UserRenameView,
+    UserReregisterView,
+    UserSignOutAllView,
+    UserTemporaryPassView,
 )
 from users.views.imports import (  # noqa: F401
     ImportJobDetailView,
@@ -25,4 +32,4 @@ from users.views.list import (  # noqa: F401
     UserExportView,
     UserListView,
 )
-from users.views.roles import RoleListView, UserRolesView  # noqa: F401
+from users.views.roles import RoleAssignView, RoleListView, RoleRemoveView, UserRolesView  # noqa: F401
