@@ -68,9 +68,7 @@ def test_a_blocked_second_global_admin_does_not_silence_the_warning(client, tena
 def test_global_admin_gives_and_takes_a_role(client, tenant, admin):
     pat = make_user(tenant, "pat", display_name="Pat")
     sign_in(client, admin)
-    response = client.post(
-        ASSIGN, {"role": BILLING_ADMIN, "username": pat.username.upper()}
-    )
+    response = client.post(ASSIGN, {"role": BILLING_ADMIN, "username": pat.username.upper()})
     assert response.url == URL
     assert "Pat is now Billing admin." in client.get(URL).content.decode()
     assert User.objects.get(pk=pat.pk).role_codes == {BILLING_ADMIN}
@@ -88,9 +86,7 @@ def test_unknown_or_foreign_users_are_reported_not_assigned(client, tenant, admi
     response = client.post(ASSIGN, {"role": HELPDESK_ADMIN, "username": stranger.username})
     assert response.status_code == 200 and "There is no user" in response.content.decode()
     assert User.objects.get(pk=stranger.pk).role_codes == set()
-    assert_not_found(
-        client.post(REMOVE, {"role": HELPDESK_ADMIN, "user": stranger.pk})
-    )
+    assert_not_found(client.post(REMOVE, {"role": HELPDESK_ADMIN, "user": stranger.pk}))
 
 
 def test_the_last_global_admin_keeps_the_role(client, tenant, admin):
@@ -133,9 +129,7 @@ def test_user_admin_changes_only_the_limited_roles(client, tenant, admin):
     assert 'id="assign-helpdesk_admin"' in page and 'id="assign-global_admin"' not in page
     client.post(ASSIGN, {"role": GROUPS_ADMIN, "username": pat.username})
     assert User.objects.get(pk=pat.pk).role_codes == {GROUPS_ADMIN}
-    assert_forbidden(
-        client.post(ASSIGN, {"role": GLOBAL_ADMIN, "username": pat.username})
-    )
+    assert_forbidden(client.post(ASSIGN, {"role": GLOBAL_ADMIN, "username": pat.username}))
     assert_forbidden(client.post(REMOVE, {"role": GLOBAL_ADMIN, "user": admin.pk}))
     assert GLOBAL_ADMIN in User.objects.get(pk=admin.pk).role_codes
 
@@ -143,9 +137,7 @@ def test_user_admin_changes_only_the_limited_roles(client, tenant, admin):
 def test_helpdesk_can_neither_see_nor_change_roles(client, tenant, admin):
     sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
     assert_forbidden(client.get(URL))
-    assert_forbidden(
-        client.post(ASSIGN, {"role": HELPDESK_ADMIN, "username": "x"})
-    )
+    assert_forbidden(client.post(ASSIGN, {"role": HELPDESK_ADMIN, "username": "x"}))
 
 
 def test_bad_role_or_action_is_refused(client, tenant, admin):
