@@ -314,3 +314,106 @@ def test_the_method_removal_page_offers_each_method(client, tenant, person):
     page = client.get(url(person, "methods/remove/")).content.decode()
     assert 'value="phone"' in page and 'value="backup_codes"' in page
     assert PhoneDevice.objects.filter(user=person).exists()
+
+
+def _group(tenant, name, **fields):
+    from groups.models import Group
+
+    return Group.objects.create(tenant=tenant, kind="security", name=name, **fields)
+
+
+def _memberships(user):
+    from groups.models import Membership
+
+    return set(Membership.objects.filter(user=user).values_list("group__name", "role"))
+
+
+def test_groups_admin_adds_a_user_to_groups_and_takes_them_out(client, tenant, person):
+    laptops, printers = _group(tenant, "Laptops"), _group(tenant, "Printers")
+    sign_in(client, make_user(tenant, roles=[GROUPS_ADMIN]))
+    page = client.get(url(person, "groups/"), {"q": "lap"}).content.decode()
+    assert f'action="/users/{person.pk}/groups/join/"' in page and "Laptops" in page
+    response = client.post(
+        url(person, "groups/join/"), {"groups": [laptops.pk, printers.pk], "role": "owner"}
+    )
+    assert response.url == url(person)
+    assert _memberships(person) == {("Laptops", "owner"), ("Printers", "owner")}
+    client.post(url(person, "groups/join/"), {"groups": [laptops.pk]})  # member by default
+    assert ("Laptops", "member") in _memberships(person)
+    page = client.get(url(person)).content.decode()
+    assert f'action="/users/{person.pk}/groups/leave/"' in page
+    response = client.post(url(person, "groups/leave/"), {"groups": [laptops.pk]}, follow=True)
+    assert "The groups were saved." in response.content.decode()
+    assert _memberships(person) == {("Laptops", "owner"), ("Printers", "owner")}
+    assert AuditEvent.objects.filter(action="group.owner.add").count() == 2
+
+
+@pytest.mark.parametrize("action", ["groups/join/", "groups/leave/"])
+def test_groups_change_with_bad_input_changes_nothing(client, tenant, person, action):
+    laptops = _group(tenant, "Laptops")
+    sign_in(client, make_user(tenant, roles=[GROUPS_ADMIN]))
+    for body, text in (
+        ({}, "Choose at least one group."),
+        ({"groups": [laptops.pk], "role": "emperor"}, "Select a valid choice"),
+    ):
+        response = client.post(url(person, action), body)
+        assert response.status_code == 200 and text in response.content.decode()
+    assert_not_found(client.post(url(person, action), {"groups": ["x"]}))
+    assert _memberships(person) == set()
+    assert not AuditEvent.objects.filter(action__startswith="group.").exists()
+
+
+def test_a_refusal_on_one_group_adds_the_user_to_none(client, tenant, person):
+    laptops = _group(tenant, "Laptops")
+    by_rule = _group(
+        tenant, "Sales", membership_rule={"field": "department", "op": "equals", "value": "S"}
+    )
+    sign_in(client, make_user(tenant, roles=[GROUPS_ADMIN]))
+    response = client.post(url(person, "groups/join/"), {"groups": [laptops.pk, by_rule.pk]})
+    assert response.status_code == 200
+    assert "follow its rule" in response.content.decode()
+    assert _memberships(person) == set()
+
+
+@pytest.mark.parametrize("action", ["groups/", "groups/join/", "groups/leave/"])
+def test_groups_pages_need_a_groups_admin(client, tenant, person, action):
+    laptops = _group(tenant, "Laptops")
+    for role in (HELPDESK_ADMIN, GLOBAL_READER, BILLING_ADMIN):
+        client.logout()
+        sign_in(client, make_user(tenant, roles=[role]))
+        assert_forbidden(client.get(url(person, action)))
+        assert_forbidden(client.post(url(person, action), {"groups": [laptops.pk]}))
+    assert _memberships(person) == set()
+
+
+@pytest.mark.parametrize("action", ["groups/", "groups/join/", "groups/leave/"])
+def test_groups_of_another_organizations_user_or_group_are_not_found(
+    client, tenant, person, action
+):
+    laptops = _group(tenant, "Laptops")
+    other = make_tenant()
+    foreign = _group(other, "Foreign")
+    sign_in(client, make_user(other, roles=[GLOBAL_ADMIN]))
+    assert_not_found(client.get(url(person, action)))
+    if action != "groups/":
+        assert_not_found(client.post(url(person, action), {"groups": [foreign.pk]}))
+    client.logout()
+    sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
+    if action != "groups/":
+        assert_not_found(client.post(url(person, action), {"groups": [laptops.pk, foreign.pk]}))
+    assert _memberships(person) == set()
+    assert not AuditEvent.objects.filter(action__startswith="group.").exists()
+
+
+def test_groups_of_a_deleted_user_are_not_found(client, tenant, person):
+    from users.services import users_delete
+
+    laptops = _group(tenant, "Laptops")
+    admin = make_user(tenant, roles=[GLOBAL_ADMIN])
+    users_delete(tenant=tenant, acting_user=admin, users=[person])
+    sign_in(client, admin)
+    assert_not_found(client.get(url(person, "groups/")))
+    for action in ("groups/join/", "groups/leave/"):
+        assert_not_found(client.get(url(person, action)))
+        assert_not_found(client.post(url(person, action), {"groups": [laptops.pk]}))
+    assert _memberships(person) == set()
