@@ -282,3 +282,28 @@ def test_helpdesk_cannot_change_licenses(client, tenant):
     assert_forbidden(
         client.post(f"/users/{pat.pk}/licenses/", {"subscriptions": [subscription.pk]})
     )
+
+
+@pytest.mark.parametrize("action", ["edit/", "sign-in-name/", "contact/"])
+def test_another_organizations_user_cannot_be_edited_or_renamed(client, tenant, admin, action):
+    stranger = make_user(make_tenant(), "stranger", display_name="Stranger")
+    sign_in(client, admin)
+    url = f"/users/{stranger.pk}/{action}"
+    domain = tenant.domain_set.get(is_default=True).name
+    body = {**profile(display_name="Changed"), "local_part": "changed", "domain": domain}
+    assert_not_found(client.get(url))
+    assert_not_found(client.post(url, body))
+    stranger.refresh_from_db()
+    assert stranger.display_name == "Stranger" and stranger.username.startswith("stranger@")
+    assert not AuditEvent.objects.filter(target_id=str(stranger.pk)).exists()
+
+
+def test_a_deleted_user_cannot_be_renamed(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    sign_in(client, admin)
+    assert_not_found(client.get(f"/users/{pat.pk}/sign-in-name/"))
+    domain = tenant.domain_set.get(is_default=True).name
+    assert_not_found(
+        client.post(f"/users/{pat.pk}/sign-in-name/", {"local_part": "new", "domain": domain})
+    )

@@ -99,7 +99,10 @@ class UserDetailView(TenantScopedMixin, ObjectView):
             context["can_change_groups"] = actor.has_perm(CHANGE_GROUPS) and not person.deleted_at
         if context["can_manage_methods"]:
             context["methods"] = security_info_selectors.methods_for_admin(user=person)
-            context["can_issue_pass"] = not person.is_admin or GLOBAL_ADMIN in actor.role_codes
+            # A deleted user's methods are shown, not changed: their actions are for active users.
+            context["can_issue_pass"] = not person.deleted_at and (
+                not person.is_admin or GLOBAL_ADMIN in actor.role_codes
+            )
             context["pass_hours"] = security_info_services.TEMPORARY_PASS_HOURS
         if actor.has_perm(VIEW_AUDIT):
             # Sign-ins and method changes are the audit log's: only its readers see them.
