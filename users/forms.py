@@ -67,6 +67,12 @@ class UserLicensesForm(forms.Form):
         self.fields["subscriptions"].queryset = billing_selectors.live_subscriptions(tenant=tenant)
 
 
+class GroupSearchForm(forms.Form):
+    """The search on a user's groups page, for groups to add them to."""
+
+    q = forms.CharField(label=_("Find groups"), required=False, max_length=100)
+
+
 class UserGroupsForm(forms.Form):
     """Groups of the organization to add a user to, or take them out of, as member or owner."""
 

@@ -37,6 +37,7 @@ from security_info import selectors as security_info_selectors
 from security_info import services as security_info_services
 from users import selectors, services
 from users.forms import (
+    GroupSearchForm,
     SignInNameForm,
     TemporaryPassForm,
     UserContactForm,
@@ -473,7 +474,8 @@ class _UserGroupsPageMixin:
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        search = self.request.GET.get("q", "")[:100]
+        search_form = GroupSearchForm(self.request.GET)
+        search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
         context.update(
             group_memberships=group_selectors.groups_of_user(
                 tenant=self.request.tenant, user=self.object
