@@ -102,7 +102,7 @@ def test_three_steps_create_the_user_and_show_the_password_once(client, admin, d
     review = through_details(client, domain, details_changes={"roles": [HELPDESK_ADMIN]})
     page = review.content.decode()
     assert f"adele@{domain}" in page and "Adele Vance" in page and "Helpdesk admin" in page
-    assert "Generated, shown once on the next page" in page
+    assert "Generated, shown once on the next page" in page and "Netherlands" in page
     assert not User.objects.filter(username=f"adele@{domain}").exists()
 
     done = post_step(client, "review")
@@ -377,6 +377,9 @@ def test_the_wizard_hands_out_licenses_and_refuses_when_none_are_left(
     response = post_step(client, "review")
     assert current_step(response) == "review"
     assert "No licenses left" in response.content.decode()
+    assert 'form="wizard-steps" class="link-button" name="wizard_goto_step" value="basics">' in (
+        response.content.decode()
+    )
     assert not User.objects.filter(username=f"alex@{domain}").exists()
     # The answers stay: without the license, the same wizard finishes.
     go_to(client, "details")
@@ -407,3 +410,15 @@ def test_licenses_are_offered_only_to_admins_who_may_assign_them(
     new_password(post_step(client, "review"))
     adele = User.objects.get(username=f"adele@{domain}")
     assert not License.objects.filter(user=adele).exists()
+
+
+def test_each_step_stays_within_the_query_budget(
+    client, admin, domain, django_assert_max_num_queries
+):
+    sign_in(client, admin)
+    with django_assert_max_num_queries(12):
+        client.get(URL)
+    with django_assert_max_num_queries(12):
+        post_step(client, "basics", basics(domain))
+    with django_assert_max_num_queries(12):
+        assert current_step(post_step(client, "details", details())) == "review"

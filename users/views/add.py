@@ -103,6 +103,10 @@ class UserAddView(TenantScopedMixin, SessionWizardView):
     template_name = "users/user_add.html"
     done_template_name = "users/user_add_done.html"
 
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.checked = {}  # step -> the answers checked in this request
+
     def get_prefix(self, request, *args, **kwargs):
         return "users_add"
 
@@ -130,6 +134,17 @@ class UserAddView(TenantScopedMixin, SessionWizardView):
             raise SuspiciousOperation("Unknown step of the add-user wizard.")
         return super().get_form(step, data, files)
 
+    def process_step(self, form):
+        # Just checked: the step list and the review need not check them again.
+        self.checked[self.steps.current] = form.cleaned_data
+        return super().process_step(form)
+
+    def cleaned_data_for(self, step):
+        """Return the step's stored answers checked again, or None if missing or now invalid."""
+        if step not in self.checked:
+            self.checked[step] = self.get_cleaned_data_for_step(step)
+        return self.checked[step]
+
     def get_form_step_data(self, form):
         """Keep the step's own fields only, not the CSRF token or the step marker."""
         names = [form.add_prefix(name) for name in form.fields]
@@ -156,7 +171,7 @@ class UserAddView(TenantScopedMixin, SessionWizardView):
         """
         steps = self.steps.all
         for step in steps[: steps.index(self.steps.current)]:
-            if self.get_cleaned_data_for_step(step) is None:
+            if self.cleaned_data_for(step) is None:
                 self.storage.current_step = step
                 form = self.get_form(step, data=self.storage.get_step_data(step))
                 break
@@ -184,8 +199,8 @@ class UserAddView(TenantScopedMixin, SessionWizardView):
         return context
 
     def review_context(self):
-        basics = self.get_cleaned_data_for_step(BASICS)
-        details = self.get_cleaned_data_for_step(DETAILS)
+        basics = self.cleaned_data_for(BASICS)
+        details = self.cleaned_data_for(DETAILS)
         licenses = details.get("licenses", [])
         return {
             "basics": basics,
