@@ -422,3 +422,14 @@ def test_each_step_stays_within_the_query_budget(
         post_step(client, "basics", basics(domain))
     with django_assert_max_num_queries(12):
         assert current_step(post_step(client, "details", details())) == "review"
+
+
+def test_the_first_step_checks_the_sign_in_name_live_with_the_fields_it_sends(
+    client, admin, domain
+):
+    sign_in(client, admin)
+    page = client.get(URL).content.decode()
+    assert 'hx-get="/users/check-name/"' in page
+    assert 'name="local_part"' in page and 'name="domain"' in page  # what the check reads
+    check = client.get("/users/check-name/", {"local_part": "adele", "domain": domain})
+    assert f"adele@{domain} is available." in check.content.decode()
