@@ -227,13 +227,28 @@ class UserAddBasicsForm(SignInNameForm, UserPasswordResetForm):
         "require_change",
     ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, username_available, **kwargs):
+        """Take ``username_available(username)``, which says whether a sign-in name is free."""
         super().__init__(*args, **kwargs)
+        self.username_available = username_available
         self.fields["mode"].label = _("Password")
         self.fields["password"].label = _("Type the password")
 
     def clean(self):
         cleaned_data = super().clean()
+        if (
+            "local_part" in cleaned_data
+            and "domain" in cleaned_data
+            and not self.username_available(self.username)
+        ):
+            self.add_error(
+                "local_part",
+                forms.ValidationError(
+                    _("%(username)s is taken. Choose another sign-in name."),
+                    code="name_taken",
+                    params={"username": self.username},
+                ),
+            )
         if not cleaned_data.get("display_name"):
             name = f"{cleaned_data.get('first_name', '')} {cleaned_data.get('last_name', '')}"
             if not name.strip():
