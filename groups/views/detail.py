@@ -124,7 +124,7 @@ class GroupChangeView(GroupDetailView):
 
     Subclasses give ``get_form(data)`` and ``change(form)`` (which calls one
     service and returns the success message). A refused form or a rule the
-    service enforces is shown with the page, by ``refused(form, messages)``.
+    service enforces (a ValidationError) is reported by ``refused(form, error)``.
     """
 
     change_permission = CHANGE_GROUPS
@@ -137,7 +137,7 @@ class GroupChangeView(GroupDetailView):
         if not form.is_valid():
             if names_something_unreachable(form):
                 raise Http404
-            return self.refused(form, [])
+            return self.refused(form)
         try:
             text = self.change(form)
         except ValidationError as error:
@@ -151,10 +151,10 @@ class GroupChangeView(GroupDetailView):
     def change(self, form):
         raise NotImplementedError
 
-    def refused(self, form, error):
+    def refused(self, form, error=None):
         """Report the form's or the service's errors as messages on the group's page."""
         texts = [text for errors in form.errors.values() for text in errors]
-        texts += error.messages if error else []
+        texts += error.messages if error is not None else []
         for text in texts:
             messages.error(self.request, text)
         return redirect(self.object)
@@ -187,8 +187,8 @@ class GroupGeneralView(GroupChangeView):
         services.group_update(**self.service_kwargs(), **form.cleaned_data)
         return _("The group was saved.")
 
-    def refused(self, form, error):
-        if error:
+    def refused(self, form, error=None):
+        if error is not None:
             _errors_on(form, error, email_field=None)
         return self.render_to_response(self.get_context_data(general_form=form))
 
@@ -210,8 +210,8 @@ class GroupSettingsView(GroupChangeView):
         services.group_update(**self.service_kwargs(), **changes)
         return _("The settings were saved.")
 
-    def refused(self, form, error):
-        if error:
+    def refused(self, form, error=None):
+        if error is not None:
             _errors_on(form, error, email_field="local_part")
         return self.render_to_response(self.get_context_data(settings_form=form))
 
@@ -231,8 +231,8 @@ class GroupRuleSaveView(GroupChangeView):
             "removed": len(removed),
         }
 
-    def refused(self, form, error):
-        if not error:
+    def refused(self, form, error=None):
+        if error is None:
             error = ValidationError(_("Choose a property, a comparison and a value."))
             form = RuleForm()
         return super().refused(form, error)
