@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
+from formtools.wizard.forms import ManagementForm
 from formtools.wizard.storage import get_storage
 from formtools.wizard.views import NamedUrlSessionWizardView
 
@@ -113,12 +114,17 @@ class GroupAddView(TenantScopedMixin, NamedUrlSessionWizardView):
         return super().get(request, *args, step=step, **kwargs)
 
     def post(self, request, *args, step=None, **kwargs):
-        if step not in STEP_NAMES:
+        management = ManagementForm(request.POST, prefix=self.prefix)
+        if step not in STEP_NAMES or (
+            management.is_valid() and management.cleaned_data["current_step"] not in STEP_NAMES
+        ):
             raise Http404
         return super().post(request, *args, step=step, **kwargs)
 
     def render(self, form=None, **kwargs):
-        if form is not None and form.is_bound and names_something_unreachable(form):
+        # A posted id of nobody the actor may reach: 404, as for an id in a URL.
+        posted = self.request.method == "POST" and form is not None and form.is_bound
+        if posted and names_something_unreachable(form):
             raise Http404
         return super().render(form, **kwargs)
 

@@ -198,6 +198,8 @@ def test_wizard_steps_cannot_be_skipped(client, admin):
     assert client.get("/groups/add/settings/").url == "/groups/add/type/"
     assert_not_found(client.get("/groups/add/nonsense/"))
     assert_not_found(client.get("/groups/add/done/"))
+    assert_not_found(step(client, "done"))
+    assert_not_found(client.post("/groups/add/type/", {WIZARD_STEP: "nonsense", "kind": "team"}))
     # A crafted last step finds the missing answers and creates nothing.
     assert 'data-testid="group-add-type"' in step(client, "review").content.decode()
     step(client, "type", {"kind": "security"})
