@@ -4,7 +4,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Domain, User
+from accounts.models import User
+from accounts.selectors import domain_choices
 from users.csv_import import CONTACT_KEYS, EXTRA_MAX_LENGTH
 
 
@@ -157,14 +158,6 @@ class UserContactForm(forms.Form):
     def initial_for(user):
         details = user.contact_details or {}
         return {key: details.get(key, "") for key in CONTACT_KEYS}
-
-
-def domain_choices(tenant):
-    """Return the tenant's verified domains as choices, the default one first."""
-    domains = (
-        Domain.objects.for_tenant(tenant).filter(is_verified=True).order_by("-is_default", "name")
-    )
-    return [(domain.name, domain.name) for domain in domains]
 
 
 class SignInNameForm(forms.Form):

@@ -19,7 +19,7 @@ from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from accounts.models import Tenant, User
-from groups.models import DeletedGroup
+from groups.models import DeletedGroup, Group
 from security_info.models import PasskeyDevice
 from tests.e2e.a11y import NOT_PAGES, axe_violations, crawl, route_name
 from tests.helpers import last_file_code, make_alt_email, make_phone
@@ -266,11 +266,12 @@ def _groups_pages(walk):
     page.locator("#id_name").fill("Accessibility reviewers")
     walk.submit()
     walk.check()  # owners
-    walk.submit("main form:has(input[value=next])")
+    walk.submit("main form[data-testid=group-add-owners-next]")
     walk.check()  # settings
     walk.submit()
     walk.check()  # review
     walk.open(f"/groups/deleted/{DeletedGroup.objects.first().pk}/restore/")
+    walk.open(f"/groups/delete/?ids={Group.objects.filter(deleted_at=None).first().pk}")
 
 
 def _other_forms(walk):
