@@ -13,6 +13,7 @@ from accounts import lockout
 from accounts.audit import audit_record
 from accounts.models import Domain, RoleAssignment, Tenant, User, normalize_domain
 from accounts.roles import GLOBAL_ADMIN, ROLES, can_assign_role, can_reset_password
+from core.exceptions import Forbidden
 
 
 @transaction.atomic
@@ -256,7 +257,8 @@ def _check_same_tenant(*, tenant, user):
 def user_sessions_end(*, tenant, user, acting_user, request=None):
     """Sign ``user`` out of every session, on every device.
 
-    Allowed to the user themselves and to whoever may reset their password.
+    Allowed to the user themselves and to whoever may reset their password;
+    raise Forbidden for anyone else.
     """
     _check_same_tenant(tenant=tenant, user=user)
     if (
@@ -264,7 +266,7 @@ def user_sessions_end(*, tenant, user, acting_user, request=None):
         and acting_user.pk != user.pk
         and not can_reset_password(acting_user, user)
     ):
-        raise ValidationError(_("You can't sign this user out."), code="forbidden")
+        raise Forbidden(_("You can't sign this user out."))
     old_epoch = user.session_epoch
     _session_epoch_bump(user)
     audit_record(
@@ -301,15 +303,15 @@ def password_reset_by_admin(
     """Set a new password for ``user`` on behalf of an admin, and return it.
 
     With no ``new_password`` a strong one is generated. The user's sessions
-    end and their sign-in lockouts are lifted. Raise ValidationError with code
-    "forbidden" (after recording the attempt) unless ``acting_user`` may reset
-    this user's password, or the validators' errors for a weak password.
+    end and their sign-in lockouts are lifted. Raise Forbidden (after recording
+    the attempt) unless ``acting_user`` may reset this user's password, or the
+    validators' ValidationError for a weak password.
     The password is never stored in the clear, nor written to the audit log.
     """
     _check_same_tenant(tenant=tenant, user=user)
     if not can_reset_password(acting_user, user):
         password_reset_denied(tenant=tenant, acting_user=acting_user, user=user, request=request)
-        raise ValidationError(_("You can't reset this user's password."), code="forbidden")
+        raise Forbidden(_("You can't reset this user's password."))
     generated = new_password is None
     old_must_change = user.must_change_password
     password = password_generate() if generated else new_password

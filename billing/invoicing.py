@@ -21,6 +21,7 @@ from billing import payments, pdf, pricing, vat
 from billing import seller as billing_seller
 from billing.models import BillingAccount, Charge, Invoice, License, PaymentMethod, Subscription
 from core import l10n, outbox
+from core.exceptions import Forbidden
 
 PAYMENT_TERM_DAYS = 30
 
@@ -354,11 +355,14 @@ def _expire(subscription):
 
 @transaction.atomic
 def invoice_pay(*, tenant, acting_user, invoice, payment_method, request=None):
-    """Pay a due or overdue invoice now with one of the organization's cards."""
+    """Pay a due or overdue invoice now with one of the organization's cards.
+
+    Raise Forbidden unless ``acting_user`` may change the payment methods.
+    """
     from accounts.roles import CHANGE_PAYMENT_METHODS
 
     if not acting_user.has_perm(CHANGE_PAYMENT_METHODS) or acting_user.tenant_id != tenant.pk:
-        raise ValidationError(_("You can't pay invoices."), code="forbidden")
+        raise Forbidden(_("You can't pay invoices."))
     locked = Invoice.objects.for_tenant(tenant).select_for_update().get(pk=invoice.pk)
     if locked.status == Invoice.Status.PAID:
         raise ValidationError(_("This invoice is paid already."), code="paid")

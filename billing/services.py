@@ -15,13 +15,14 @@ from accounts.roles import (
 )
 from billing import payments, pricing
 from billing.models import BillingAccount, Charge, License, PaymentMethod, Subscription
+from core.exceptions import Forbidden
 
 MAX_QUANTITY = 100_000
 
 
 def _require(acting_user, tenant, permission):
     if not acting_user.has_perm(permission) or acting_user.tenant_id != tenant.pk:
-        raise ValidationError(_("You can't change billing."), code="forbidden")
+        raise Forbidden(_("You can't change billing."))
 
 
 def _today(today):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Domain, Tenant, User
+from core.exceptions import Forbidden
 from org_settings import dns
 
 SECURITY_FIELDS = (
@@ -109,9 +110,9 @@ def _require_change(acting_user, tenant):
     from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT
 
     if not (acting_user.has_perm(CHANGE_TENANT) or acting_user.has_perm(CHANGE_DOMAINS)):
-        raise ValidationError(_("You can't change the organization's settings."), code="forbidden")
+        raise Forbidden(_("You can't change the organization's settings."))
     if acting_user.tenant_id != tenant.pk:
-        raise ValidationError(_("You can't change the organization's settings."), code="forbidden")
+        raise Forbidden(_("You can't change the organization's settings."))
 
 
 # --- Domains -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
+from core.exceptions import Forbidden
 from security_info import delivery, passkeys, validators
 from security_info.models import (
     AltEmailDevice,
@@ -505,11 +506,14 @@ ADMIN_REMOVABLE = ("phone", "email", "apps", "passkeys", "backup_codes")
 
 @transaction.atomic
 def method_remove_by_admin(*, user, method, acting_user, request=None):
-    """Remove one of ``user``'s methods on behalf of an admin (who must be allowed)."""
+    """Remove one of ``user``'s methods on behalf of an admin.
+
+    Raise Forbidden unless ``acting_user`` may reset ``user``'s password.
+    """
     from accounts.roles import can_reset_password
 
     if not can_reset_password(acting_user, user):
-        raise ValidationError(_("You may not change this user's methods."), code="forbidden")
+        raise Forbidden(_("You may not change this user's methods."))
     if method == "phone":
         _method_delete(PHONE, user=user, request=request, acting_user=acting_user)
     elif method == "email":
@@ -558,7 +562,8 @@ def temporary_pass_issue(*, user, acting_user, hours, request=None):
     """Issue a one-time pass for ``user`` valid for ``hours``; return it (shown once).
 
     Whoever may reset the user's password may issue one, but only a Global admin
-    issues one to an admin. A new pass replaces any earlier one.
+    issues one to an admin; raise Forbidden for anyone else. A new pass replaces
+    any earlier one.
     """
     from datetime import timedelta
 
@@ -568,9 +573,7 @@ def temporary_pass_issue(*, user, acting_user, hours, request=None):
     if not can_reset_password(acting_user, user) or (
         user.is_admin and GLOBAL_ADMIN not in acting_user.role_codes
     ):
-        raise ValidationError(
-            _("You may not issue a temporary access pass to this user."), code="forbidden"
-        )
+        raise Forbidden(_("You may not issue a temporary access pass to this user."))
     if hours not in TEMPORARY_PASS_HOURS:
         raise ValidationError(_("A pass is valid for 1 to 8 hours."), code="invalid_hours")
     TemporaryPassDevice.objects.filter(user=user).delete()

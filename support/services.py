@@ -9,12 +9,13 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_record
 from accounts.roles import OPEN_SUPPORT_REQUESTS
 from core import outbox
+from core.exceptions import Forbidden
 from support.models import RequestMessage, ServiceRequest
 
 
 def _require(acting_user, tenant):
     if not acting_user.has_perm(OPEN_SUPPORT_REQUESTS) or acting_user.tenant_id != tenant.pk:
-        raise ValidationError(_("You can't open service requests."), code="forbidden")
+        raise Forbidden(_("You can't open service requests."))
 
 
 @transaction.atomic
