@@ -1,8 +1,9 @@
-"""Reads of the Billing area. Every read takes the tenant."""
+"""Reads of the Billing area. Every read takes the tenant, or the acting user's."""
 
 from django.db.models import Count, F, Q
 
-from billing.models import License, PaymentMethod, Product, Subscription
+from billing.models import BillingAccount, Invoice, License, PaymentMethod, Product, Subscription
+from core.access import object_or_404
 
 
 def subscription_list(*, tenant):
@@ -14,6 +15,11 @@ def subscription_list(*, tenant):
         .annotate(available=F("quantity") - F("assigned"))
         .order_by("status", "product__name", "id")
     )
+
+
+def billing_account_get(*, tenant):
+    """Return the tenant's billing account, or None before it is first saved."""
+    return BillingAccount.objects.for_tenant(tenant).first()
 
 
 def subscription_get(*, tenant, pk):
@@ -96,3 +102,45 @@ def subscriptions_with_holding(*, tenant, user):
     return live_subscriptions(tenant=tenant).annotate(
         held=Exists(License.objects.filter(subscription=OuterRef("pk"), user=user))
     )
+
+
+# --- Rows named by an id from outside (the URL or a POST body) ---------------------
+
+
+def subscriptions_reachable(actor):
+    """Return the subscriptions ``actor`` may name by id: their organization's."""
+    return subscription_list(tenant=actor.tenant)
+
+
+def access_subscription_by_id(actor, subscription_id):
+    """Return the subscription ``subscription_id`` of ``actor``'s organization, or raise Http404.
+
+    The row carries ``assigned`` and ``available`` as in ``subscription_list``.
+    Another organization's id looks exactly like a missing one.
+    """
+    return object_or_404(subscriptions_reachable(actor), subscription_id)
+
+
+def access_live_subscription_by_id(actor, subscription_id):
+    """Return the subscription ``subscription_id`` unless it expired, or raise Http404."""
+    return object_or_404(live_subscriptions(tenant=actor.tenant), subscription_id)
+
+
+def payment_methods_reachable(actor):
+    """Return the payment methods ``actor`` may name by id: their organization's."""
+    return PaymentMethod.objects.for_tenant(actor.tenant)
+
+
+def access_payment_method_by_id(actor, method_id):
+    """Return the payment method ``method_id`` of ``actor``'s organization, or raise Http404."""
+    return object_or_404(payment_methods_reachable(actor), method_id)
+
+
+def invoices_reachable(actor):
+    """Return the invoices ``actor`` may name by id: their organization's."""
+    return Invoice.objects.for_tenant(actor.tenant)
+
+
+def access_invoice_by_id(actor, invoice_id):
+    """Return the invoice ``invoice_id`` of ``actor``'s organization, or raise Http404."""
+    return object_or_404(invoices_reachable(actor), invoice_id)
