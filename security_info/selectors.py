@@ -11,6 +11,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Tenant, User
 from security_info.models import AltEmailDevice, BackupCodeDevice, PasskeyDevice, PhoneDevice
 
+# How numbers and alternate addresses are read and shown, for the areas that
+# take them in (the users import) or show them (a user's contact information):
+# the same rules as the security info pages, through this module.
+from security_info.validators import (  # noqa: F401 - part of this module's interface
+    format_phone_international,
+    normalize_alternate_email,
+    parse_mobile_number,
+)
+
 
 def backup_code_device(*, user: User) -> BackupCodeDevice | None:
     """Return ``user``'s backup codes (one device holds them all), if any."""

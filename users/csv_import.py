@@ -24,7 +24,7 @@ from django_countries import countries
 from accounts.models import Domain, Tenant, User, UserManager
 from core.csv_export import csv_safe
 from groups import selectors as group_selectors
-from security_info.validators import normalize_alternate_email, parse_mobile_number
+from security_info.selectors import normalize_alternate_email, parse_mobile_number
 
 # Big enough for any organization's first import, small enough to check in one request.
 MAX_ROWS = 50_000
