@@ -386,3 +386,20 @@ def test_claims_of_proxies_are_their_concrete_models(tenant, admin, domain):
     group_services.group_restore(tenant=tenant, acting_user=admin, group=deleted)
     claim = AddressClaim.objects.get(address=f"sales@{domain}")
     assert claim.owner_type == ContentType.objects.get_for_model(Group)
+
+
+# --- the operators' site ------------------------------------------------------------
+
+
+def test_operators_read_the_claims_and_change_none(client, tenant, admin, domain):
+    from tests.accounts.test_admin import verified_operator_client
+
+    group(tenant, admin, f"sales@{domain}")
+    verified_operator_client(client)
+    response = client.get("/operators/accounts/addressclaim/", {"q": "sales"})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1
+    claim = AddressClaim.objects.get()
+    assert client.get("/operators/accounts/addressclaim/add/").status_code == 403
+    client.post(f"/operators/accounts/addressclaim/{claim.pk}/delete/", {"post": "yes"})
+    assert AddressClaim.objects.filter(pk=claim.pk).exists()
