@@ -107,7 +107,8 @@ def _insert(claim):
             return True
         except IntegrityError:
             pass
-        # Waits here until a claimant still in its transaction commits or rolls back.
+        # The insert waited for a claimant still in its transaction; it committed.
+        # Locked, so that two takers-over of a stale claim do not both win.
         existing = AddressClaim.objects.select_for_update().filter(address=claim.address).first()
         if existing is not None:
             if (existing.owner_type_id, existing.owner_id) == (
@@ -129,8 +130,8 @@ def _insert(claim):
 def claim(*, tenant, address, owner, taken=None):
     """Claim ``address`` (normalized) for ``owner``, a saved user, group or resource.
 
-    Call it inside the transaction that gives ``owner`` the address, after
-    saving ``owner``. Claiming an address the owner holds already is harmless.
+    Call it inside the transaction that gives ``owner`` the address, once
+    ``owner`` has an id. Claiming an address the owner holds already is harmless.
     Raise ``taken`` (a ValidationError; by default ``taken_error(address)``,
     code "address_taken") when anyone else holds the address, including one
     claimed by a transaction that commits first. An empty address claims
@@ -196,9 +197,8 @@ def release(*, owner):
 def rename(*, tenant, owner, address, taken=None):
     """Move ``owner``'s claim to ``address`` (empty: release it); return the claim or None.
 
-    Call it inside the transaction that changes ``owner``'s address, after
-    saving ``owner``. Raise ``taken`` as ``claim`` does; the old address stays
-    claimed then.
+    Call it inside the transaction that changes ``owner``'s address. Raise
+    ``taken`` as ``claim`` does; the old address stays claimed then.
     """
     address = normalize(address)
     with transaction.atomic():
