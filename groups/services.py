@@ -11,6 +11,7 @@ from accounts import addresses
 from accounts.audit import audit_record
 from accounts.models import Domain, User, UserManager
 from accounts.roles import ADD_GROUPS, CHANGE_GROUPS, DELETE_GROUPS
+from core.exceptions import Forbidden
 from groups.models import (
     KINDS_WITH_EMAIL,
     KINDS_WITH_EXTERNAL_SENDERS,
@@ -28,7 +29,7 @@ RESTORE_DAYS = 30
 
 def _require(acting_user, tenant, permission):
     if not acting_user.has_perm(permission) or acting_user.tenant_id != tenant.pk:
-        raise ValidationError(_("You can't change groups."), code="forbidden")
+        raise Forbidden(_("You can't change groups."))
 
 
 def _active_users(tenant, users):

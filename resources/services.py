@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from accounts import addresses
 from accounts.audit import audit_record
 from accounts.roles import CHANGE_RESOURCES
+from core.exceptions import Forbidden
 from groups.selectors import address_in_use
 from groups.services import group_address
 from resources.models import Resource
@@ -16,7 +17,7 @@ FIELDS = ("kind", "name", "capacity", "location", "booking_policy")
 
 def _require(acting_user, tenant):
     if not acting_user.has_perm(CHANGE_RESOURCES) or acting_user.tenant_id != tenant.pk:
-        raise ValidationError(_("You can't change resources."), code="forbidden")
+        raise Forbidden(_("You can't change resources."))
 
 
 def _address(tenant, local_part, domain, *, current=""):

@@ -4,7 +4,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Domain, User
+from accounts.models import User
+from accounts.selectors import domain_choices
 from users.csv_import import CONTACT_KEYS, EXTRA_MAX_LENGTH
 
 
@@ -159,14 +160,6 @@ class UserContactForm(forms.Form):
         return {key: details.get(key, "") for key in CONTACT_KEYS}
 
 
-def domain_choices(tenant):
-    """Return the tenant's verified domains as choices, the default one first."""
-    domains = (
-        Domain.objects.for_tenant(tenant).filter(is_verified=True).order_by("-is_default", "name")
-    )
-    return [(domain.name, domain.name) for domain in domains]
-
-
 class SignInNameForm(forms.Form):
     """A sign-in name as a local part and one of the organization's verified domains."""
 
@@ -227,13 +220,28 @@ class UserAddBasicsForm(SignInNameForm, UserPasswordResetForm):
         "require_change",
     ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, username_available, **kwargs):
+        """Take ``username_available(username)``, which says whether a sign-in name is free."""
         super().__init__(*args, **kwargs)
+        self.username_available = username_available
         self.fields["mode"].label = _("Password")
         self.fields["password"].label = _("Type the password")
 
     def clean(self):
         cleaned_data = super().clean()
+        if (
+            "local_part" in cleaned_data
+            and "domain" in cleaned_data
+            and not self.username_available(self.username)
+        ):
+            self.add_error(
+                "local_part",
+                forms.ValidationError(
+                    _("%(username)s is taken. Choose another sign-in name."),
+                    code="name_taken",
+                    params={"username": self.username},
+                ),
+            )
         if not cleaned_data.get("display_name"):
             name = f"{cleaned_data.get('first_name', '')} {cleaned_data.get('last_name', '')}"
             if not name.strip():

@@ -39,9 +39,7 @@ SKIPPED_ROUTES |= {"healthz", "readyz"}
 
 # Pages whose only purpose is a change: the Global reader gets 403 on them.
 WRITES_BY_NATURE = {
-    "users:user_add": "the first step of adding a user",
-    "users:user_add_details": "a step of adding a user",
-    "users:user_add_review": "the last step of adding a user",
+    "users:user_add": "adds a user (every step of the wizard)",
     "users:user_import": "adds users from a CSV file",
     "users:import_template": "the file to fill in for an import",
     "users:import_errors": "the rows an import refused",
