@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.audit import audit_record
-from accounts.models import AuditEvent, Domain, RoleAssignment, Tenant, User
+from accounts.models import AddressClaim, AuditEvent, Domain, RoleAssignment, Tenant, User
 from accounts.roles import GLOBAL_ADMIN
 
 # Roles replace Django's groups: one way to grant permissions, not two.
@@ -329,6 +329,28 @@ class AuditEventAdmin(admin.ModelAdmin):
     # No list filters or date hierarchy: on a large log both scan the whole table.
     search_fields = ["=action", "actor_label", "target_label"]
     list_select_related = ["tenant"]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AddressClaim)
+class AddressClaimAdmin(admin.ModelAdmin):
+    """Who holds which address; read only, as the services alone claim and release."""
+
+    list_display = ["address", "tenant", "owner_type", "owner_id", "claimed_at"]
+    search_fields = ["address"]
+    list_select_related = ["tenant", "owner_type"]
     show_full_result_count = False
 
     def get_readonly_fields(self, request, obj=None):

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from accounts import addresses
 from accounts.audit import audit_record
 from accounts.roles import CHANGE_RESOURCES
 from core.exceptions import Forbidden
@@ -48,6 +49,7 @@ def resource_save(
             resource.save()
     except IntegrityError:
         raise ValidationError({"email": _("That address was just taken.")}) from None
+    addresses.rename(tenant=tenant, owner=resource, address=resource.email)
     new = {name: str(getattr(resource, name)) for name in (*FIELDS, "email")}
     audit_record(
         action="resource.create" if creating else "resource.change",
@@ -65,6 +67,7 @@ def resource_save(
 def resource_delete(*, tenant, acting_user, resource, request=None):
     _require(acting_user, tenant)
     name, email = resource.name, resource.email
+    addresses.release(owner=resource)
     resource.delete()
     audit_record(
         action="resource.delete",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from accounts import addresses
 from accounts import services as account_services
 from accounts.audit import audit_record
 from accounts.models import Domain, User, UserManager
@@ -174,6 +175,7 @@ def users_delete(*, tenant, acting_user, users, request=None):
         user.deleted_at = now
         user.session_epoch += 1
         user.save(update_fields=["username", "deleted_username", "deleted_at", "session_epoch"])
+        addresses.release(owner=user)
         audit_record(
             action="user.delete",
             tenant=tenant,
@@ -286,7 +288,7 @@ def user_restore(*, tenant, acting_user, user, username, request=None):
             params={"name": user.display_name, "days": RESTORE_DAYS},
         )
     username = UserManager.normalize_username(username)
-    if User.objects.filter(username=username).exists():
+    if not username_available(username):
         raise ValidationError(
             {
                 "username": ValidationError(
@@ -314,6 +316,7 @@ def user_restore(*, tenant, acting_user, user, username, request=None):
                     )
                 }
             ) from None
+        addresses.claim(tenant=tenant, address=username, owner=user, taken=_name_taken(username))
         group_services.dynamic_groups_sync_user(user)
         audit_record(
             action="user.restore",
@@ -346,6 +349,7 @@ def deleted_users_purge(*, now=None):
                 target=user,
                 old={"username": user.deleted_username},
             )
+            addresses.release(owner=user)
             user.delete()
         purged += 1
     return purged
@@ -457,6 +461,18 @@ def username_available(username):
     return not group_selectors.address_in_use(username)
 
 
+def _name_taken(username):
+    return ValidationError(
+        {
+            "username": ValidationError(
+                _("%(username)s is taken. Choose another sign-in name."),
+                code="name_taken",
+                params={"username": username},
+            )
+        }
+    )
+
+
 @transaction.atomic
 def user_username_change(*, tenant, acting_user, user, username, request=None):
     """Give ``user`` the sign-in name ``username`` (on one of the tenant's domains).
@@ -488,6 +504,7 @@ def user_username_change(*, tenant, acting_user, user, username, request=None):
         raise ValidationError(
             {"username": ValidationError(_("That sign-in name was just taken."), code="name_taken")}
         ) from None
+    addresses.rename(tenant=tenant, owner=user, address=username, taken=_name_taken(username))
     audit_record(
         action="user.rename",
         tenant=tenant,
@@ -601,6 +618,7 @@ def user_create(
         raise ValidationError(
             {"username": ValidationError(_("That sign-in name was just taken."), code="name_taken")}
         ) from None
+    addresses.claim(tenant=tenant, address=username, owner=user, taken=_name_taken(username))
     audit_record(
         action="user.create",
         tenant=tenant,
@@ -676,6 +694,7 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
         taken = sorted(
             set(User.objects.filter(username__in=names).values_list("username", flat=True))
             | set(group_selectors.group_addresses_in(names))
+            | set(addresses.claimed_in(names))
         )
         if taken:
             raise ValidationError(
@@ -717,6 +736,14 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
                 _("Someone took one of these sign-in names just now. Check the file again."),
                 code="name_taken",
             ) from None
+        addresses.claim_all(
+            tenant=tenant,
+            owners=[(user, user.username) for user in users],
+            taken=ValidationError(
+                _("Someone took one of these sign-in names just now. Check the file again."),
+                code="name_taken",
+            ),
+        )
         passwords = [(user.pk, account_services.password_generate()) for user in users]
         job = ImportJob.objects.create(
             tenant=tenant,
