@@ -1,19 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.audit import audit_record
-from accounts.models import AuditEvent, Domain, RoleAssignment, Tenant, User
+from accounts.models import AddressClaim, AuditEvent, Domain, RoleAssignment, Tenant, User
 from accounts.roles import GLOBAL_ADMIN
-from admin_portal import operators
 
 # Roles replace Django's groups: one way to grant permissions, not two.
 admin.site.unregister(Group)
@@ -103,24 +99,14 @@ class DomainInline(admin.TabularInline):
     fields = ["name", "is_initial", "is_default", "is_verified"]
 
 
-class TenantDeleteForm(forms.Form):
-    """The typed confirmation of an organization's deletion (checked by the service)."""
-
-    confirmation = forms.CharField(
-        label=_("Type the organization's name or its initial domain"),
-        max_length=300,
-        strip=True,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-
-
 @admin.register(Tenant)
 class TenantAdmin(AuditedAdmin):
     """Organizations: suspended and reactivated in bulk, deleted one at a time.
 
     There is no bulk delete (the operators' site has none at all): an
     organization is suspended first, then deleted on its own page, where the
-    operator types its name or initial domain (``admin_portal.operators``).
+    operator types its name or initial domain (the project's operators' site,
+    ``admin_portal.admin.OperatorsTenantAdmin``, adds that page).
     """
 
     list_display = ["name", "country", "status", "created_at"]
@@ -131,47 +117,10 @@ class TenantAdmin(AuditedAdmin):
     actions = ["suspend", "reactivate"]
     delete_confirmation_template = "admin/accounts/tenant/delete_confirmation.html"
 
-    def delete_view(self, request, object_id, extra_context=None):
-        """Delete one suspended organization after its name or initial domain is typed."""
-        tenant = self.get_object(request, unquote(object_id))
-        if tenant is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_delete_permission(request, tenant):
-            raise PermissionDenied
-        form = TenantDeleteForm(request.POST if request.method == "POST" else None)
-        suspended = tenant.status == Tenant.Status.SUSPENDED
-        if form.is_valid():
-            try:
-                operators.tenant_delete(
-                    tenant=tenant,
-                    acting_user=request.user,
-                    confirmation=form.cleaned_data["confirmation"],
-                    request=request,
-                )
-            except ValidationError as error:
-                form.add_error("confirmation", error)
-            else:
-                self.message_user(
-                    request,
-                    _("The organization “%(name)s” and all its data were deleted.")
-                    % {"name": tenant.name},
-                    messages.SUCCESS,
-                )
-                return redirect("admin:accounts_tenant_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Delete the organization"),
-            "subtitle": tenant.name,
-            "opts": self.opts,
-            "object": tenant,
-            "suspended": suspended,
-            "initial_domain": operators.tenant_initial_domain(tenant),
-            "counts": sorted(operators.tenant_data_counts(tenant).items()),
-            "form": form,
-            **(extra_context or {}),
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, self.delete_confirmation_template, context)
+    def has_delete_permission(self, request, obj=None):
+        # Deleting an organization removes its data in every area; only the
+        # project knows them all, and its operators' site offers the delete.
+        return False
 
     @admin.action(description=_("Suspend the selected organizations"))
     def suspend(self, request, queryset):
@@ -380,6 +329,28 @@ class AuditEventAdmin(admin.ModelAdmin):
     # No list filters or date hierarchy: on a large log both scan the whole table.
     search_fields = ["=action", "actor_label", "target_label"]
     list_select_related = ["tenant"]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AddressClaim)
+class AddressClaimAdmin(admin.ModelAdmin):
+    """Who holds which address; read only, as the services alone claim and release."""
+
+    list_display = ["address", "tenant", "owner_type", "owner_id", "claimed_at"]
+    search_fields = ["address"]
+    list_select_related = ["tenant", "owner_type"]
     show_full_result_count = False
 
     def get_readonly_fields(self, request, obj=None):

@@ -12,6 +12,8 @@ from django.contrib.auth.models import (
     _user_has_module_perms,
     _user_has_perm,
 )
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -606,3 +608,46 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only.")
+
+
+class AddressClaim(models.Model):
+    """An address of the one namespace that sign-in names, groups and resources share.
+
+    Whoever holds an address (a user as sign-in name, a group, a room or
+    equipment) claims it here, in the transaction that gives it to them. The
+    unique address makes the database refuse the second of two concurrent
+    claims, which checks of the three tables before an insert cannot do.
+    Written only through ``accounts.addresses``.
+    """
+
+    address = models.CharField(_("address"), max_length=254, unique=True)
+    tenant = models.ForeignKey(
+        Tenant,
+        # An organization's addresses are free again when it is gone.
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organization"),
+    )
+    owner_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", verbose_name=_("owner type")
+    )
+    owner_id = models.PositiveBigIntegerField(_("owner id"))
+    owner = GenericForeignKey("owner_type", "owner_id")
+    claimed_at = models.DateTimeField(_("claimed"), default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("address claim")
+        verbose_name_plural = _("address claims")
+        ordering = ["address"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_type", "owner_id"], name="accounts_addressclaim_one_per_owner"
+            ),
+        ]
+
+    def __str__(self):
+        return self.address

@@ -7,9 +7,17 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import ACTION_LABELS
-from accounts.models import AuditEvent, RoleAssignment, User
+from accounts.models import AuditEvent, Domain, RoleAssignment, User
 
 HOME_COUNTS_SECONDS = 60
+
+
+def domain_choices(tenant):
+    """Return the tenant's verified domains as choices, the default one first."""
+    domains = (
+        Domain.objects.for_tenant(tenant).filter(is_verified=True).order_by("-is_default", "name")
+    )
+    return [(domain.name, domain.name) for domain in domains]
 
 
 def home_counts(*, tenant):

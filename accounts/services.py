@@ -1,11 +1,13 @@
 """Writes on the shared model. Each service runs in a transaction and audits itself."""
 
 import secrets
+from collections.abc import Iterable
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -13,19 +15,20 @@ from accounts import lockout
 from accounts.audit import audit_record
 from accounts.models import Domain, RoleAssignment, Tenant, User, normalize_domain
 from accounts.roles import GLOBAL_ADMIN, ROLES, can_assign_role, can_reset_password
+from core.exceptions import Forbidden
 
 
 @transaction.atomic
 def tenant_create(
     *,
-    name,
-    domain,
-    admin_username,
-    admin_password,
-    country,
-    acting_user=None,
-    admin_display_name="",
-):
+    name: str,
+    domain: str,
+    admin_username: str,
+    admin_password: str,
+    country: str,
+    acting_user: User | None = None,
+    admin_display_name: str = "",
+) -> Tenant:
     """Create a tenant, its initial (verified, default) domain and a Global admin.
 
     Raise ValidationError for a taken domain, a sign-in name outside the domain
@@ -89,7 +92,9 @@ def tenant_create(
 
 
 @transaction.atomic
-def tenant_set_status(*, tenant, status, acting_user, request=None):
+def tenant_set_status(
+    *, tenant: Tenant, status: str, acting_user: User | None, request: HttpRequest | None = None
+) -> Tenant:
     """Suspend or reactivate ``tenant``; a suspended tenant's users are signed out."""
     if status not in Tenant.Status.values:
         raise ValidationError(_("Unknown status."), code="invalid")
@@ -133,7 +138,14 @@ def _check_role_change(*, tenant, user, role, acting_user):
 
 
 @transaction.atomic
-def role_assign(*, tenant, user, role, acting_user, request=None):
+def role_assign(
+    *,
+    tenant: Tenant,
+    user: User,
+    role: str,
+    acting_user: User | None,
+    request: HttpRequest | None = None,
+) -> RoleAssignment:
     """Give ``user`` the ``role``; do nothing if they hold it already."""
     _check_role_change(tenant=tenant, user=user, role=role, acting_user=acting_user)
     assignment, created = RoleAssignment.objects.get_or_create(
@@ -153,7 +165,7 @@ def role_assign(*, tenant, user, role, acting_user, request=None):
     return assignment
 
 
-def global_admins_keep(*, tenant, losing):
+def global_admins_keep(*, tenant: Tenant, losing: Iterable[User]) -> None:
     """Refuse a change that would leave ``tenant`` without a Global admin who can sign in.
 
     ``losing`` are the users about to be blocked, deleted or demoted. Only
@@ -191,7 +203,14 @@ def global_admins_keep(*, tenant, losing):
 
 
 @transaction.atomic
-def role_remove(*, tenant, user, role, acting_user, request=None):
+def role_remove(
+    *,
+    tenant: Tenant,
+    user: User,
+    role: str,
+    acting_user: User | None,
+    request: HttpRequest | None = None,
+) -> None:
     """Take ``role`` away from ``user``; a Global admin who can sign in always remains."""
     _check_role_change(tenant=tenant, user=user, role=role, acting_user=acting_user)
     if role == GLOBAL_ADMIN:
@@ -211,7 +230,7 @@ def role_remove(*, tenant, user, role, acting_user, request=None):
 
 
 @transaction.atomic
-def password_change(*, user, new_password, request=None):
+def password_change(*, user: User, new_password: str, request: HttpRequest | None = None) -> None:
     """Set the user's own new password (already validated by the form)."""
     user.set_new_password(new_password)
     user.must_change_password = False
@@ -226,12 +245,12 @@ _UNAMBIGUOUS_CHARACTERS = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz2345
 GENERATED_PASSWORD_LENGTH = 16
 
 
-def password_generate(*, length=GENERATED_PASSWORD_LENGTH):
+def password_generate(*, length: int = GENERATED_PASSWORD_LENGTH) -> str:
     """Return a random password from an alphabet without look-alike characters."""
     return "".join(secrets.choice(_UNAMBIGUOUS_CHARACTERS) for _index in range(length))
 
 
-def home_counts_forget(*, tenant):
+def home_counts_forget(*, tenant: Tenant) -> None:
     """Drop the cached Home counts (and users list total) after users change."""
     from django.core.cache import cache
 
@@ -253,10 +272,13 @@ def _check_same_tenant(*, tenant, user):
 
 
 @transaction.atomic
-def user_sessions_end(*, tenant, user, acting_user, request=None):
+def user_sessions_end(
+    *, tenant: Tenant, user: User, acting_user: User | None, request: HttpRequest | None = None
+) -> None:
     """Sign ``user`` out of every session, on every device.
 
-    Allowed to the user themselves and to whoever may reset their password.
+    Allowed to the user themselves and to whoever may reset their password;
+    raise Forbidden for anyone else.
     """
     _check_same_tenant(tenant=tenant, user=user)
     if (
@@ -264,7 +286,7 @@ def user_sessions_end(*, tenant, user, acting_user, request=None):
         and acting_user.pk != user.pk
         and not can_reset_password(acting_user, user)
     ):
-        raise ValidationError(_("You can't sign this user out."), code="forbidden")
+        raise Forbidden(_("You can't sign this user out."))
     old_epoch = user.session_epoch
     _session_epoch_bump(user)
     audit_record(
@@ -278,7 +300,14 @@ def user_sessions_end(*, tenant, user, acting_user, request=None):
     )
 
 
-def password_reset_denied(*, tenant, acting_user, user=None, target_id="", request=None):
+def password_reset_denied(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    user: User | None = None,
+    target_id: str = "",
+    request: HttpRequest | None = None,
+) -> None:
     """Record a refused attempt to reset someone's password.
 
     Not atomic on purpose: the event must outlive the error that follows it.
@@ -296,20 +325,26 @@ def password_reset_denied(*, tenant, acting_user, user=None, target_id="", reque
 
 @sensitive_variables("password", "new_password")
 def password_reset_by_admin(
-    *, tenant, user, acting_user, new_password=None, require_change=True, request=None
-):
+    *,
+    tenant: Tenant,
+    user: User,
+    acting_user: User,
+    new_password: str | None = None,
+    require_change: bool = True,
+    request: HttpRequest | None = None,
+) -> str:
     """Set a new password for ``user`` on behalf of an admin, and return it.
 
     With no ``new_password`` a strong one is generated. The user's sessions
-    end and their sign-in lockouts are lifted. Raise ValidationError with code
-    "forbidden" (after recording the attempt) unless ``acting_user`` may reset
-    this user's password, or the validators' errors for a weak password.
+    end and their sign-in lockouts are lifted. Raise Forbidden (after recording
+    the attempt) unless ``acting_user`` may reset this user's password, or the
+    validators' ValidationError for a weak password.
     The password is never stored in the clear, nor written to the audit log.
     """
     _check_same_tenant(tenant=tenant, user=user)
     if not can_reset_password(acting_user, user):
         password_reset_denied(tenant=tenant, acting_user=acting_user, user=user, request=request)
-        raise ValidationError(_("You can't reset this user's password."), code="forbidden")
+        raise Forbidden(_("You can't reset this user's password."))
     generated = new_password is None
     old_must_change = user.must_change_password
     password = password_generate() if generated else new_password
@@ -334,7 +369,9 @@ def password_reset_by_admin(
 
 
 @transaction.atomic
-def password_change_ending_other_sessions(*, user, new_password, request=None):
+def password_change_ending_other_sessions(
+    *, user: User, new_password: str, request: HttpRequest | None = None
+) -> None:
     """Set the user's own new password and end their other sessions.
 
     The caller keeps the current session with ``update_session_auth_hash()``.
@@ -344,7 +381,7 @@ def password_change_ending_other_sessions(*, user, new_password, request=None):
 
 
 @transaction.atomic
-def user_language_set(*, user, language, request=None):
+def user_language_set(*, user: User, language: str, request: HttpRequest | None = None) -> None:
     """Set the language ``user`` sees the portal in ("" follows the organization's)."""
     from django.conf import settings
 

@@ -29,7 +29,7 @@ from accounts.forms import PortalPasswordChangeForm, SecondStepForm, SignInForm
 from accounts.mixins import TenantScopedMixin
 from accounts.models import AuditEvent
 from accounts.roles import ADMIN_CENTER, ROLES, VIEW_AUDIT
-from admin_portal.templatetags.portal import utc_timestamp
+from core import l10n
 from core.csv_export import streaming_csv_response
 from core.tables import Column, render_header, render_rows
 
@@ -243,7 +243,7 @@ class PasswordChangeView(LoginRequiredMixin, FormView):
 AUDIT_COLUMNS = [
     Column(
         _lazy("Time (UTC)"),
-        lambda event: utc_timestamp(event.created_at),
+        lambda event: l10n.format_utc_timestamp(event.created_at),
         # Relative to /audit/: no URL reversal per row.
         link=lambda event: f"{event.pk}/",
     ),

@@ -9,10 +9,15 @@ class AdminPortalConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
+        from accounts.models import Tenant
         from admin_portal.admin import OutboundMessageAdmin
+        from admin_portal.tenant_admin import OperatorsTenantAdmin
         from core.models import OutboundMessage
 
         admin.site.register(OutboundMessage, OutboundMessageAdmin)
+        # The organizations' page with the delete that reaches every area.
+        admin.site.unregister(Tenant)
+        admin.site.register(Tenant, OperatorsTenantAdmin)
 
 
 class OperatorsAdminConfig(AdminConfig):

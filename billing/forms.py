@@ -153,3 +153,57 @@ class BillingAccountForm(forms.ModelForm):
     def _post_clean(self):
         # The service checks and saves the account.
         pass
+
+
+class PaymentMethodPickForm(forms.Form):
+    """The id of one of the organization's payment methods, looked up by the view.
+
+    The view hands the id to ``selectors.access_payment_method_by_id``, so another
+    organization's method answers 404 like a missing one.
+    """
+
+    payment_method = forms.IntegerField(
+        error_messages={
+            "required": _("Choose one of your payment methods."),
+            "invalid": _("Choose one of your payment methods."),
+        }
+    )
+
+
+class IdListField(forms.Field):
+    """Several ids under one name (a list of checkboxes), as a sorted list of integers."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"invalid": _("Choose active users of your organization.")}
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        try:
+            return sorted({int(item) for item in value})
+        except (TypeError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class LicenseUsersForm(forms.Form):
+    """The users to give or take a license, by id, looked up by the view in the organization."""
+
+    users = IdListField(error_messages={"required": _("Select at least one user first.")})
+
+
+class InvoiceFilterForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        start, end = cleaned_data.get("date_from"), cleaned_data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", forms.ValidationError(_("Choose a date after the start.")))
+        return cleaned_data

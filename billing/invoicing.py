@@ -5,27 +5,30 @@ into one invoice. It is idempotent: an organization has at most one invoice a
 month (a database constraint), so running it twice creates nothing new.
 """
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
-from accounts.models import User
+from accounts.models import Tenant, User
 from accounts.roles import BILLING_ADMIN, GLOBAL_ADMIN
 from billing import payments, pdf, pricing, vat
 from billing import seller as billing_seller
 from billing.models import BillingAccount, Charge, Invoice, License, PaymentMethod, Subscription
 from core import l10n, outbox
+from core.exceptions import Forbidden
 
 PAYMENT_TERM_DAYS = 30
 
 
-def parse_period(period):
+def parse_period(period: str) -> tuple[date, date]:
     """Return the first day of ``period`` ("YYYY-MM") and of the month after it."""
     try:
         year, month = (int(part) for part in period.split("-"))
@@ -45,18 +48,19 @@ def _account(tenant):
     return account
 
 
-def invoice_number(tenant, period):
+def invoice_number(tenant: Tenant, period: str) -> str:
+    """Return the number of ``tenant``'s invoice for ``period`` ("YYYY-MM")."""
     return f"INV-{period.replace('-', '')}-{tenant.pk:06d}"
 
 
-def previous_period(today=None):
+def previous_period(today: date | None = None) -> str:
     """Return last month as "YYYY-MM": the period the invoices made today are for."""
     first = (today or timezone.localdate()).replace(day=1)
     previous = first.replace(year=first.year - (first.month == 1), month=first.month - 1 or 12)
     return previous.strftime("%Y-%m")
 
 
-def invoices_generate(*, period, today=None):
+def invoices_generate(*, period: str, today: date | None = None) -> list[Invoice]:
     """Make the invoices of ``period`` that do not exist yet; return them."""
     start, end = parse_period(period)
     today = today or timezone.localdate()
@@ -96,7 +100,14 @@ def _invoice_for(tenant_id, period, start, end, today):
     return invoice
 
 
-def invoice_create(tenant, account, period, charges, *, issued):
+def invoice_create(
+    tenant: Tenant,
+    account: BillingAccount,
+    period: str,
+    charges: Sequence[Charge],
+    *,
+    issued: date,
+) -> Invoice:
     """Gather ``charges`` (of ``period``, not yet invoiced) into an invoice dated ``issued``.
 
     Work out VAT for ``account``'s buyer, link the charges and record the audit
@@ -162,7 +173,7 @@ def _collect(invoice):
     invoice.save(update_fields=["status", "paid_at"])
 
 
-def invoices_mark_overdue(*, today=None):
+def invoices_mark_overdue(*, today: date | None = None) -> int:
     """Mark due invoices past their due date as overdue; return how many."""
     today = today or timezone.localdate()
     return Invoice.objects.filter(status=Invoice.Status.DUE, due_date__lt=today).update(
@@ -170,7 +181,7 @@ def invoices_mark_overdue(*, today=None):
     )
 
 
-def seller():
+def seller() -> pdf.Party:
     """Return who sends the invoices, the country of their address in the active language."""
     return pdf.Party(
         name=settings.BILLING_SELLER_NAME,
@@ -181,7 +192,7 @@ def seller():
     )
 
 
-def invoice_document(invoice, *, language=None):
+def invoice_document(invoice: Invoice, *, language: str | None = None) -> pdf.InvoiceDocument:
     """Return the PDF renderer's view of ``invoice``, its words in ``language``.
 
     Without a language: the active one (the reader's, for a download).
@@ -224,7 +235,7 @@ def invoice_document(invoice, *, language=None):
         )
 
 
-def invoice_recipients(tenant):
+def invoice_recipients(tenant: Tenant) -> list[str]:
     """Return who gets the invoice emails: the chosen addresses, else the billing admins."""
     account = BillingAccount.objects.for_tenant(tenant).first()
     if account and account.notify_emails:
@@ -239,7 +250,7 @@ def invoice_recipients(tenant):
     )
 
 
-def invoice_email(invoice):
+def invoice_email(invoice: Invoice) -> None:
     """Send ``invoice`` to its recipients, with the PDF attached when they want it."""
     account = _account(invoice.tenant)
     recipients = invoice_recipients(invoice.tenant)
@@ -267,7 +278,7 @@ def invoice_email(invoice):
     outbox.send_email(message, kind="invoice")
 
 
-def subscriptions_renew(*, today=None):
+def subscriptions_renew(*, today: date | None = None) -> tuple[int, int]:
     """Renew the subscriptions whose term ended, expire the cancelled ones; return counts."""
     today = today or timezone.localdate()
     renewed = expired = 0
@@ -353,12 +364,22 @@ def _expire(subscription):
 
 
 @transaction.atomic
-def invoice_pay(*, tenant, acting_user, invoice, payment_method, request=None):
-    """Pay a due or overdue invoice now with one of the organization's cards."""
+def invoice_pay(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    invoice: Invoice,
+    payment_method: PaymentMethod,
+    request: HttpRequest | None = None,
+) -> None:
+    """Pay a due or overdue invoice now with one of the organization's cards.
+
+    Raise Forbidden unless ``acting_user`` may change the payment methods.
+    """
     from accounts.roles import CHANGE_PAYMENT_METHODS
 
     if not acting_user.has_perm(CHANGE_PAYMENT_METHODS) or acting_user.tenant_id != tenant.pk:
-        raise ValidationError(_("You can't pay invoices."), code="forbidden")
+        raise Forbidden(_("You can't pay invoices."))
     locked = Invoice.objects.for_tenant(tenant).select_for_update().get(pk=invoice.pk)
     if locked.status == Invoice.Status.PAID:
         raise ValidationError(_("This invoice is paid already."), code="paid")

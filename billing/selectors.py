@@ -1,11 +1,15 @@
-"""Reads of the Billing area. Every read takes the tenant."""
+"""Reads of the Billing area. Every read takes the tenant, or the acting user's."""
 
-from django.db.models import Count, F, Q
+from collections.abc import Iterable
 
-from billing.models import License, PaymentMethod, Product, Subscription
+from django.db.models import Count, F, Q, QuerySet
+
+from accounts.models import Tenant, User
+from billing.models import BillingAccount, Invoice, License, PaymentMethod, Product, Subscription
+from core.access import object_or_404
 
 
-def subscription_list(*, tenant):
+def subscription_list(*, tenant: Tenant) -> QuerySet[Subscription]:
     """Return the tenant's subscriptions with ``assigned`` and ``available`` licenses."""
     return (
         Subscription.objects.for_tenant(tenant)
@@ -16,19 +20,22 @@ def subscription_list(*, tenant):
     )
 
 
-def subscription_get(*, tenant, pk):
-    return subscription_list(tenant=tenant).get(pk=pk)
+def billing_account_get(*, tenant: Tenant) -> BillingAccount | None:
+    """Return the tenant's billing account, or None before it is first saved."""
+    return BillingAccount.objects.for_tenant(tenant).first()
 
 
-def live_subscriptions(*, tenant):
+def live_subscriptions(*, tenant: Tenant) -> QuerySet[Subscription]:
+    """Return ``subscription_list`` without the expired subscriptions."""
     return subscription_list(tenant=tenant).exclude(status=Subscription.Status.EXPIRED)
 
 
-def products_for_sale():
+def products_for_sale() -> QuerySet[Product]:
+    """Return the products on sale (the same for every organization)."""
     return Product.objects.filter(is_active=True)
 
 
-def license_holders(*, tenant, subscription):
+def license_holders(*, tenant: Tenant, subscription: Subscription) -> QuerySet[License]:
     """Return the users holding a license of ``subscription``, by name."""
     return (
         License.objects.for_tenant(tenant)
@@ -38,10 +45,10 @@ def license_holders(*, tenant, subscription):
     )
 
 
-def licensable_users(*, tenant, subscription, search="", limit=50):
+def licensable_users(
+    *, tenant: Tenant, subscription: Subscription, search: str = "", limit: int = 50
+) -> QuerySet[User]:
     """Return up to ``limit`` active users without a license of ``subscription``."""
-    from accounts.models import User
-
     users = (
         User.objects.for_tenant(tenant)
         .active()
@@ -55,13 +62,14 @@ def licensable_users(*, tenant, subscription, search="", limit=50):
     return users[:limit]
 
 
-def payment_methods(*, tenant):
+def payment_methods(*, tenant: Tenant) -> QuerySet[PaymentMethod]:
+    """Return the tenant's payment methods, each with ``in_use``: its live subscriptions."""
     return PaymentMethod.objects.for_tenant(tenant).annotate(
         in_use=Count("subscriptions", filter=~Q(subscriptions__status="expired"))
     )
 
 
-def licenses_of_user(*, tenant, user):
+def licenses_of_user(*, tenant: Tenant, user: User) -> QuerySet[License]:
     """Return ``user``'s licenses with their products (for the user's page)."""
     return (
         License.objects.for_tenant(tenant)
@@ -71,9 +79,11 @@ def licenses_of_user(*, tenant, user):
     )
 
 
-def product_names_by_user(*, tenant, user_ids):
+def product_names_by_user(
+    *, tenant: Tenant, user_ids: Iterable[int] | None
+) -> dict[int, list[str]]:
     """Return ``{user id: [product names]}`` for ``user_ids``, or everyone with None (one query)."""
-    result = {}
+    result: dict[int, list[str]] = {}
     licenses = License.objects.for_tenant(tenant)
     if user_ids is not None:
         licenses = licenses.filter(user_id__in=user_ids)
@@ -84,15 +94,57 @@ def product_names_by_user(*, tenant, user_ids):
     return result
 
 
-def licensed_user_ids(*, tenant):
+def licensed_user_ids(*, tenant: Tenant) -> QuerySet[License]:
     """Return a subquery of the ids of the tenant's users with any license."""
     return License.objects.for_tenant(tenant).values("user_id")
 
 
-def subscriptions_with_holding(*, tenant, user):
+def subscriptions_with_holding(*, tenant: Tenant, user: User) -> QuerySet[Subscription]:
     """Return the live subscriptions, each with ``held``: whether ``user`` has a license."""
     from django.db.models import Exists, OuterRef
 
     return live_subscriptions(tenant=tenant).annotate(
         held=Exists(License.objects.filter(subscription=OuterRef("pk"), user=user))
     )
+
+
+# --- Rows named by an id from outside (the URL or a POST body) ---------------------
+
+
+def subscriptions_reachable(actor: User) -> QuerySet[Subscription]:
+    """Return the subscriptions ``actor`` may name by id: their organization's."""
+    return subscription_list(tenant=actor.tenant)
+
+
+def access_subscription_by_id(actor: User, subscription_id: object) -> Subscription:
+    """Return the subscription ``subscription_id`` of ``actor``'s organization, or raise Http404.
+
+    The row carries ``assigned`` and ``available`` as in ``subscription_list``.
+    Another organization's id looks exactly like a missing one.
+    """
+    return object_or_404(subscriptions_reachable(actor), subscription_id)
+
+
+def access_live_subscription_by_id(actor: User, subscription_id: object) -> Subscription:
+    """Return the subscription ``subscription_id`` unless it expired, or raise Http404."""
+    return object_or_404(live_subscriptions(tenant=actor.tenant), subscription_id)
+
+
+def payment_methods_reachable(actor: User) -> QuerySet[PaymentMethod]:
+    """Return the payment methods ``actor`` may name by id: their organization's."""
+    return PaymentMethod.objects.for_tenant(actor.tenant)
+
+
+def access_payment_method_by_id(actor: User, method_id: object) -> PaymentMethod:
+    """Return the payment method ``method_id`` of ``actor``'s organization, or raise Http404."""
+    return object_or_404(payment_methods_reachable(actor), method_id)
+
+
+def invoices_reachable(actor: User) -> QuerySet[Invoice]:
+    """Return the invoices ``actor`` may name by id: their organization's."""
+    return Invoice.objects.for_tenant(actor.tenant)
+
+
+def access_invoice_by_id(actor: User, invoice_id: object) -> Invoice:
+    """Return the invoice ``invoice_id`` of ``actor``'s organization, or raise Http404."""
+    return object_or_404(invoices_reachable(actor), invoice_id)

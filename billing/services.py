@@ -1,12 +1,18 @@
 """Writes of the Billing area. Each service checks its rules, locks what it counts, audits."""
 
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.audit import audit_record
+from accounts.models import Tenant, User
 from accounts.roles import (
     CHANGE_BILLING_ACCOUNTS,
     CHANGE_LICENSES,
@@ -14,14 +20,15 @@ from accounts.roles import (
     CHANGE_SUBSCRIPTIONS,
 )
 from billing import payments, pricing
-from billing.models import BillingAccount, Charge, License, PaymentMethod, Subscription
+from billing.models import BillingAccount, Charge, License, PaymentMethod, Product, Subscription
+from core.exceptions import Forbidden
 
 MAX_QUANTITY = 100_000
 
 
 def _require(acting_user, tenant, permission):
     if not acting_user.has_perm(permission) or acting_user.tenant_id != tenant.pk:
-        raise ValidationError(_("You can't change billing."), code="forbidden")
+        raise Forbidden(_("You can't change billing."))
 
 
 def _today(today):
@@ -37,8 +44,16 @@ def _check_quantity(quantity):
 
 @transaction.atomic
 def subscription_buy(
-    *, tenant, acting_user, product, quantity, frequency, payment_method, today=None, request=None
-):
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    product: Product,
+    quantity: int,
+    frequency: str,
+    payment_method: PaymentMethod,
+    today: date | None = None,
+    request: HttpRequest | None = None,
+) -> Subscription:
     """Buy ``quantity`` licenses of ``product``; return the subscription.
 
     The first term starts today and is charged in full (a purchase charge that
@@ -105,8 +120,14 @@ def _locked(tenant, subscription):
 
 @transaction.atomic
 def subscription_quantity_change(
-    *, tenant, acting_user, subscription, quantity, today=None, request=None
-):
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    subscription: Subscription,
+    quantity: int,
+    today: date | None = None,
+    request: HttpRequest | None = None,
+) -> Decimal:
     """Change the number of licenses; return the prorated charge (negative: a credit).
 
     Never below the number assigned: the error says how many to unassign first.
@@ -165,7 +186,13 @@ def subscription_quantity_change(
 
 
 @transaction.atomic
-def subscription_cancel(*, tenant, acting_user, subscription, request=None):
+def subscription_cancel(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    subscription: Subscription,
+    request: HttpRequest | None = None,
+) -> None:
     """Cancel at the end of the current term; licenses stay until then."""
     _require(acting_user, tenant, CHANGE_SUBSCRIPTIONS)
     locked = _locked(tenant, subscription)
@@ -185,7 +212,14 @@ def subscription_cancel(*, tenant, acting_user, subscription, request=None):
 
 
 @transaction.atomic
-def subscription_reactivate(*, tenant, acting_user, subscription, today=None, request=None):
+def subscription_reactivate(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    subscription: Subscription,
+    today: date | None = None,
+    request: HttpRequest | None = None,
+) -> None:
     """Undo a cancellation before the term ends."""
     _require(acting_user, tenant, CHANGE_SUBSCRIPTIONS)
     locked = _locked(tenant, subscription)
@@ -207,7 +241,14 @@ def subscription_reactivate(*, tenant, acting_user, subscription, today=None, re
 
 
 @transaction.atomic
-def license_assign(*, tenant, acting_user, subscription, users, request=None):
+def license_assign(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    subscription: Subscription,
+    users: Sequence[User],
+    request: HttpRequest | None = None,
+) -> int:
     """Give each of ``users`` a license of ``subscription``; return how many were new.
 
     Counted under a row lock on the subscription: parallel assignments queue on
@@ -246,7 +287,14 @@ def license_assign(*, tenant, acting_user, subscription, users, request=None):
 
 
 @transaction.atomic
-def license_unassign(*, tenant, acting_user, subscription, users, request=None):
+def license_unassign(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    subscription: Subscription,
+    users: Sequence[User],
+    request: HttpRequest | None = None,
+) -> int:
     """Take the licenses of ``subscription`` away from ``users``; return how many went."""
     _require(acting_user, tenant, CHANGE_LICENSES)
     locked = _locked(tenant, subscription)
@@ -267,8 +315,16 @@ def license_unassign(*, tenant, acting_user, subscription, users, request=None):
 @sensitive_variables("number", "cvc")
 @transaction.atomic
 def payment_method_add_card(
-    *, tenant, acting_user, number, exp_month, exp_year, cvc, holder_name, request=None
-):
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    number: str,
+    exp_month: int,
+    exp_year: int,
+    cvc: str,
+    holder_name: str,
+    request: HttpRequest | None = None,
+) -> PaymentMethod:
     """Hand a card to the payment provider and keep only its token and description.
 
     The number is checked (Luhn, expiry) and then exists only in this call: it is
@@ -306,7 +362,9 @@ def payment_method_add_card(
 
 
 @transaction.atomic
-def payment_method_add_invoice(*, tenant, acting_user, request=None):
+def payment_method_add_invoice(
+    *, tenant: Tenant, acting_user: User, request: HttpRequest | None = None
+) -> PaymentMethod:
     """Add "pay by invoice (bank transfer)"; there is at most one."""
     _require(acting_user, tenant, CHANGE_PAYMENT_METHODS)
     existing = PaymentMethod.objects.for_tenant(tenant).filter(kind=PaymentMethod.Kind.INVOICE)
@@ -329,7 +387,10 @@ def payment_method_add_invoice(*, tenant, acting_user, request=None):
 
 
 @transaction.atomic
-def payment_method_set_default(*, tenant, acting_user, method, request=None):
+def payment_method_set_default(
+    *, tenant: Tenant, acting_user: User, method: PaymentMethod, request: HttpRequest | None = None
+) -> None:
+    """Make ``method`` the one new purchases use first."""
     _require(acting_user, tenant, CHANGE_PAYMENT_METHODS)
     PaymentMethod.objects.for_tenant(tenant).filter(is_default=True).update(is_default=False)
     PaymentMethod.objects.for_tenant(tenant).filter(pk=method.pk).update(is_default=True)
@@ -344,7 +405,9 @@ def payment_method_set_default(*, tenant, acting_user, method, request=None):
 
 
 @transaction.atomic
-def payment_method_remove(*, tenant, acting_user, method, request=None):
+def payment_method_remove(
+    *, tenant: Tenant, acting_user: User, method: PaymentMethod, request: HttpRequest | None = None
+) -> None:
     """Remove a payment method that no live subscription pays with."""
     _require(acting_user, tenant, CHANGE_PAYMENT_METHODS)
     in_use = method.subscriptions.exclude(status=Subscription.Status.EXPIRED).count()
@@ -373,7 +436,9 @@ def payment_method_remove(*, tenant, acting_user, method, request=None):
 
 
 @transaction.atomic
-def billing_account_update(*, tenant, acting_user, request=None, **fields):
+def billing_account_update(
+    *, tenant: Tenant, acting_user: User, request: HttpRequest | None = None, **fields: object
+) -> BillingAccount:
     """Create or change the organization's billing account; return it."""
     _require(acting_user, tenant, CHANGE_BILLING_ACCOUNTS)
     account = BillingAccount.objects.for_tenant(tenant).first() or BillingAccount(tenant=tenant)
@@ -395,7 +460,14 @@ def billing_account_update(*, tenant, acting_user, request=None, **fields):
 
 
 @transaction.atomic
-def user_licenses_set(*, tenant, acting_user, user, subscription_ids, request=None):
+def user_licenses_set(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    user: User,
+    subscription_ids: Iterable[int],
+    request: HttpRequest | None = None,
+) -> tuple[list[int], list[int]]:
     """Give ``user`` exactly the licenses of ``subscription_ids``; return (added, removed).
 
     All or nothing: a product without a free license refuses the whole change.
@@ -437,8 +509,13 @@ def user_licenses_set(*, tenant, acting_user, user, subscription_ids, request=No
 
 @transaction.atomic
 def subscription_payment_method_change(
-    *, tenant, acting_user, subscription, payment_method, request=None
-):
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    subscription: Subscription,
+    payment_method: PaymentMethod,
+    request: HttpRequest | None = None,
+) -> None:
     """Pay ``subscription`` with another of the organization's payment methods."""
     _require(acting_user, tenant, CHANGE_SUBSCRIPTIONS)
     if payment_method.tenant_id != tenant.pk:

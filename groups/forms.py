@@ -1,7 +1,37 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from groups.models import KIND_DESCRIPTIONS, Kind, Privacy
+from groups import selectors, services
+from groups.models import (
+    KIND_DESCRIPTIONS,
+    KINDS_WITH_EMAIL,
+    KINDS_WITH_EXTERNAL_SENDERS,
+    KINDS_WITH_OWNERS_REQUIRED,
+    KINDS_WITH_PRIVACY,
+    RULE_FIELDS,
+    RULE_OPERATORS,
+    Kind,
+    Privacy,
+)
+from users.selectors import users_reachable
+
+# Codes of a model choice field's errors when an id names nothing the actor may reach.
+UNREACHABLE_CODES = {"invalid_choice", "invalid_pk_value", "invalid_list"}
+
+
+def names_something_unreachable(form):
+    """Return whether ``form`` was refused because an id in it names nothing reachable.
+
+    Views answer such a form 404, exactly as for an id in the URL: another
+    organization's id and a missing one look the same.
+    """
+    return any(
+        error.code in UNREACHABLE_CODES
+        for name, errors in form.errors.as_data().items()
+        if isinstance(form.fields.get(name), forms.ModelChoiceField)
+        for error in errors
+    )
 
 
 class KindForm(forms.Form):
@@ -19,7 +49,12 @@ class BasicsForm(forms.Form):
 
 
 class SettingsForm(forms.Form):
-    """Address, privacy and external senders: only the fields the kind has are shown."""
+    """Address, privacy and external senders: only the fields the kind has are shown.
+
+    ``cleaned_data["email"]`` is the whole address (empty for a kind without one).
+    With ``address_must_be_free`` an address in use is refused here already, as
+    the add-group wizard asks before its last step.
+    """
 
     local_part = forms.CharField(
         label=_("Email address"),
@@ -35,10 +70,10 @@ class SettingsForm(forms.Form):
         label=_("People outside the organization may send to it"), required=False
     )
 
-    def __init__(self, *args, kind, domains, **kwargs):
+    def __init__(self, *args, kind, tenant, domains, address_must_be_free=False, **kwargs):
         super().__init__(*args, **kwargs)
-        from groups.models import KINDS_WITH_EMAIL, KINDS_WITH_EXTERNAL_SENDERS, KINDS_WITH_PRIVACY
-
+        self.tenant = tenant
+        self.address_must_be_free = address_must_be_free
         self.fields["domain"].choices = domains
         if kind not in KINDS_WITH_EMAIL:
             del self.fields["local_part"], self.fields["domain"]
@@ -51,6 +86,92 @@ class SettingsForm(forms.Form):
             self.fields["privacy"].required = True
         if kind not in KINDS_WITH_EXTERNAL_SENDERS:
             del self.fields["allow_external_senders"]
+
+    def clean(self):
+        data = super().clean()
+        data.setdefault("privacy", "")
+        data.setdefault("allow_external_senders", False)
+        data["email"] = ""
+        if "local_part" not in self.fields or not data.get("local_part") or not data.get("domain"):
+            return data
+        try:
+            email = services.group_address(
+                tenant=self.tenant, local_part=data["local_part"], domain=data["domain"]
+            )
+        except ValidationError as error:
+            self.add_error("local_part", error.messages[0])
+            return data
+        if self.address_must_be_free and selectors.address_in_use(email):
+            self.add_error(
+                "local_part", _("%(email)s is in use by a user or a group.") % {"email": email}
+            )
+        data["email"] = email
+        return data
+
+
+class OwnersForm(forms.Form):
+    """The add-group wizard's owners, chosen on the step's page and carried in hidden fields."""
+
+    owners = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.MultipleHiddenInput
+    )
+
+    def __init__(self, *args, actor, kind, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.fields["owners"].queryset = users_reachable(actor)
+
+    def clean(self):
+        data = super().clean()
+        if self.kind in KINDS_WITH_OWNERS_REQUIRED and not data.get("owners"):
+            raise ValidationError(_("A team group needs at least one owner."), code="no_owner")
+        return data
+
+
+class ConfirmForm(forms.Form):
+    """Nothing to fill in: the URL names what changes, a button confirms it."""
+
+
+class ReviewForm(ConfirmForm):
+    """The wizard's last step: nothing to fill in, a button to create the group."""
+
+
+class PeopleForm(forms.Form):
+    """People picked from a list: active users of the actor's organization."""
+
+    users = forms.ModelMultipleChoiceField(
+        queryset=None,
+        error_messages={"required": _("Select at least one person first.")},
+    )
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["users"].queryset = users_reachable(actor)
+
+
+class GroupsForm(forms.Form):
+    """Groups picked from the list: active groups of the actor's organization."""
+
+    ids = forms.ModelMultipleChoiceField(
+        queryset=None,
+        error_messages={"required": _("Select at least one group first.")},
+    )
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ids"].queryset = selectors.groups_reachable(actor).order_by("name", "id")
+
+
+class RuleForm(forms.Form):
+    """A membership rule: a user property, a comparison and a value."""
+
+    field = forms.ChoiceField(label=_("Property"), choices=list(RULE_FIELDS.items()))
+    op = forms.ChoiceField(label=_("Comparison"), choices=list(RULE_OPERATORS.items()))
+    value = forms.CharField(label=_("Value"), max_length=150)
+
+
+class RestoreForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"), required=False, max_length=254)
 
 
 def kind_help():

@@ -7,9 +7,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import addresses
 from accounts.audit import audit_record
 from accounts.models import Domain, User, UserManager
 from accounts.roles import ADD_GROUPS, CHANGE_GROUPS, DELETE_GROUPS
+from core.exceptions import Forbidden
 from groups.models import (
     KINDS_WITH_EMAIL,
     KINDS_WITH_EXTERNAL_SENDERS,
@@ -27,7 +29,7 @@ RESTORE_DAYS = 30
 
 def _require(acting_user, tenant, permission):
     if not acting_user.has_perm(permission) or acting_user.tenant_id != tenant.pk:
-        raise ValidationError(_("You can't change groups."), code="forbidden")
+        raise Forbidden(_("You can't change groups."))
 
 
 def _active_users(tenant, users):
@@ -73,6 +75,13 @@ def _check_address_free(email, *, group=None):
         )
 
 
+def _address_taken(email):
+    return ValidationError(
+        {"email": _("%(email)s is in use by a user or a group.") % {"email": email}},
+        code="address_taken",
+    )
+
+
 @transaction.atomic
 def group_create(
     *,
@@ -112,6 +121,7 @@ def group_create(
             group.save()
     except IntegrityError:
         raise ValidationError({"email": _("That address was just taken.")}) from None
+    addresses.claim(tenant=tenant, address=email, owner=group, taken=_address_taken(email))
     Membership.objects.bulk_create(
         [Membership(tenant=tenant, group=group, user=u, role=Membership.Role.OWNER) for u in owners]
         + [
@@ -163,6 +173,10 @@ def group_update(*, tenant, acting_user, group, request=None, **changes):
             group.save(update_fields=changed)
     except IntegrityError:
         raise ValidationError({"email": _("That address was just taken.")}) from None
+    if "email" in changed:
+        addresses.rename(
+            tenant=tenant, owner=group, address=group.email, taken=_address_taken(group.email)
+        )
     audit_record(
         action="group.change",
         tenant=tenant,
@@ -252,6 +266,7 @@ def groups_delete(*, tenant, acting_user, groups, request=None):
             raise ValidationError(_("That group does not exist."), code="not_found")
         group.deleted_email, group.email, group.deleted_at = group.email, "", now
         group.save(update_fields=["deleted_email", "email", "deleted_at"])
+        addresses.release(owner=group)
         audit_record(
             action="group.delete",
             tenant=tenant,
@@ -288,6 +303,8 @@ def group_restore(*, tenant, acting_user, group, email=None, request=None):
             },
             code="address_taken",
         )
+    # Claimed first: of two restores to one address, the second is refused here.
+    addresses.claim(tenant=tenant, address=address, owner=group, taken=_address_taken(address))
     group.email, group.deleted_email, group.deleted_at = address, "", None
     group.save(update_fields=["email", "deleted_email", "deleted_at"])
     audit_record(
@@ -313,6 +330,7 @@ def deleted_groups_purge(*, now=None):
                 target=group,
                 old={"email": group.deleted_email},
             )
+            addresses.release(owner=group)
             group.delete()
         purged += 1
     return purged

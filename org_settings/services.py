@@ -1,14 +1,17 @@
 """Changes to the organization's settings; each one is audited with old and new values."""
 
 import secrets
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Domain, Tenant, User
+from core.exceptions import Forbidden
 from org_settings import dns
 
 SECURITY_FIELDS = (
@@ -24,16 +27,16 @@ SECURITY_FIELDS = (
 @transaction.atomic
 def tenant_security_update(
     *,
-    tenant,
-    acting_user,
-    require_mfa_for_admins,
-    reset_gates_for_users,
-    password_expiry_days,
-    session_idle_minutes=None,
-    session_max_hours=None,
-    require_phishing_resistant_for_admins=False,
-    request=None,
-):
+    tenant: Tenant,
+    acting_user: User,
+    require_mfa_for_admins: bool,
+    reset_gates_for_users: int,
+    password_expiry_days: int | None,
+    session_idle_minutes: int | None = None,
+    session_max_hours: int | None = None,
+    require_phishing_resistant_for_admins: bool = False,
+    request: HttpRequest | None = None,
+) -> list[str]:
     """Set the organization's sign-in and recovery policy; return the changed fields.
 
     ``password_expiry_days`` is None for passwords that never expire. Nothing is
@@ -77,7 +80,9 @@ PROFILE_FIELDS = ("name", "address", "phone", "technical_contact_email", "prefer
 
 
 @transaction.atomic
-def tenant_profile_update(*, tenant, acting_user, request=None, **changes):
+def tenant_profile_update(
+    *, tenant: Tenant, acting_user: User, request: HttpRequest | None = None, **changes: object
+) -> list[str]:
     """Change the organization's profile; the country is fixed after creation."""
     if set(changes) - set(PROFILE_FIELDS):
         raise TypeError(f"not profile fields: {sorted(set(changes) - set(PROFILE_FIELDS))}")
@@ -109,9 +114,9 @@ def _require_change(acting_user, tenant):
     from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT
 
     if not (acting_user.has_perm(CHANGE_TENANT) or acting_user.has_perm(CHANGE_DOMAINS)):
-        raise ValidationError(_("You can't change the organization's settings."), code="forbidden")
+        raise Forbidden(_("You can't change the organization's settings."))
     if acting_user.tenant_id != tenant.pk:
-        raise ValidationError(_("You can't change the organization's settings."), code="forbidden")
+        raise Forbidden(_("You can't change the organization's settings."))
 
 
 # --- Domains -------------------------------------------------------------------------
@@ -120,7 +125,9 @@ VERIFY_PREFIX = "portal-verify="
 
 
 @transaction.atomic
-def domain_add(*, tenant, acting_user, name, request=None):
+def domain_add(
+    *, tenant: Tenant, acting_user: User, name: str, request: HttpRequest | None = None
+) -> Domain:
     """Add ``name`` to the organization, unverified, with a token to publish; return it."""
     _require_change(acting_user, tenant)
     domain = Domain(tenant=tenant, name=name, verification_token=secrets.token_urlsafe(18))
@@ -132,7 +139,7 @@ def domain_add(*, tenant, acting_user, name, request=None):
     return domain
 
 
-def domain_record(domain):
+def domain_record(domain: Domain) -> str:
     """Return the TXT record value the organization must publish for ``domain``."""
     return f"{VERIFY_PREFIX}{domain.verification_token}"
 
@@ -159,7 +166,9 @@ def _check(domain):
 
 
 @transaction.atomic
-def domain_verify(*, tenant, acting_user, domain, request=None):
+def domain_verify(
+    *, tenant: Tenant, acting_user: User, domain: Domain, request: HttpRequest | None = None
+) -> None:
     """Look up the domain's TXT record; mark it verified when the token is there."""
     _require_change(acting_user, tenant)
     problem = _check(domain)
@@ -175,7 +184,10 @@ def domain_verify(*, tenant, acting_user, domain, request=None):
 
 
 @transaction.atomic
-def domain_set_default(*, tenant, acting_user, domain, request=None):
+def domain_set_default(
+    *, tenant: Tenant, acting_user: User, domain: Domain, request: HttpRequest | None = None
+) -> None:
+    """Make the verified ``domain`` the organization's default for new addresses."""
     _require_change(acting_user, tenant)
     if not domain.is_verified:
         raise ValidationError(
@@ -189,7 +201,7 @@ def domain_set_default(*, tenant, acting_user, domain, request=None):
     )
 
 
-def domain_usage(domain):
+def domain_usage(domain: Domain) -> tuple[int, int]:
     """Return how many users and groups use ``domain`` in their addresses."""
     from groups.selectors import groups_on_domain
 
@@ -198,7 +210,9 @@ def domain_usage(domain):
 
 
 @transaction.atomic
-def domain_remove(*, tenant, acting_user, domain, request=None):
+def domain_remove(
+    *, tenant: Tenant, acting_user: User, domain: Domain, request: HttpRequest | None = None
+) -> None:
     """Remove a domain nobody uses; the initial and the default domain stay."""
     _require_change(acting_user, tenant)
     if domain.is_initial or domain.is_default:
@@ -227,7 +241,7 @@ def domain_remove(*, tenant, acting_user, domain, request=None):
     )
 
 
-def domains_recheck():
+def domains_recheck() -> int:
     """Look up every verified, non-initial domain again; flag those whose record is gone.
 
     Return how many were flagged now. A lookup that times out changes nothing.
@@ -253,7 +267,14 @@ def domains_recheck():
 
 
 @transaction.atomic
-def release_preferences_set(*, tenant, acting_user, track, early_users=(), request=None):
+def release_preferences_set(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    track: str,
+    early_users: Iterable[User] = (),
+    request: HttpRequest | None = None,
+) -> None:
     """Choose who gets early releases: nobody, everyone, or ``early_users``."""
     _require_change(acting_user, tenant)
     if track not in ("standard", "early_all", "early_selected"):

@@ -178,8 +178,6 @@ class DomainDetailView(TenantScopedMixin, DetailView):
             else:
                 messages.error(request, _("Choose an action."))
         except ValidationError as error:
-            if getattr(error, "code", None) == "forbidden":
-                raise PermissionDenied from None
             for message in error.messages:
                 messages.error(request, message)
         return redirect("org_settings:domain_detail", pk=domain.pk)

@@ -4,8 +4,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from accounts import addresses
 from accounts.audit import audit_record
 from accounts.roles import CHANGE_RESOURCES
+from core.exceptions import Forbidden
 from groups.selectors import address_in_use
 from groups.services import group_address
 from resources.models import Resource
@@ -15,7 +17,7 @@ FIELDS = ("kind", "name", "capacity", "location", "booking_policy")
 
 def _require(acting_user, tenant):
     if not acting_user.has_perm(CHANGE_RESOURCES) or acting_user.tenant_id != tenant.pk:
-        raise ValidationError(_("You can't change resources."), code="forbidden")
+        raise Forbidden(_("You can't change resources."))
 
 
 def _address(tenant, local_part, domain, *, current=""):
@@ -47,6 +49,7 @@ def resource_save(
             resource.save()
     except IntegrityError:
         raise ValidationError({"email": _("That address was just taken.")}) from None
+    addresses.rename(tenant=tenant, owner=resource, address=resource.email)
     new = {name: str(getattr(resource, name)) for name in (*FIELDS, "email")}
     audit_record(
         action="resource.create" if creating else "resource.change",
@@ -64,6 +67,7 @@ def resource_save(
 def resource_delete(*, tenant, acting_user, resource, request=None):
     _require(acting_user, tenant)
     name, email = resource.name, resource.email
+    addresses.release(owner=resource)
     resource.delete()
     audit_record(
         action="resource.delete",

@@ -6,10 +6,10 @@ from django.views.generic import DetailView, TemplateView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import CHANGE_RESOURCES, VIEW_RESOURCES
-from resources import services
+from accounts.selectors import domain_choices
+from resources import selectors, services
 from resources.forms import ResourceForm
 from resources.models import Resource
-from users.forms import domain_choices
 
 
 class ResourceListView(TenantScopedMixin, TemplateView):
@@ -27,7 +27,9 @@ class _ResourceFormMixin:
     template_name = "resources/resource_form.html"
 
     def form(self, data=None, instance=None):
-        return ResourceForm(data, instance=instance, domains=domain_choices(self.request.tenant))
+        return ResourceForm(
+            data, instance=instance, domains=domain_choices(tenant=self.request.tenant)
+        )
 
     def save(self, request, form, resource=None):
         if not form.is_valid():
@@ -41,8 +43,6 @@ class _ResourceFormMixin:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            if getattr(error, "code", None) == "forbidden":
-                raise PermissionDenied from None
             by_field = (
                 error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
             )
@@ -71,6 +71,9 @@ class ResourceEditView(_ResourceFormMixin, TenantScopedMixin, DetailView):
     model = Resource
     context_object_name = "resource"
 
+    def get_object(self, queryset=None):
+        return selectors.access_resource_by_id(self.request.user, self.kwargs["pk"])
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.setdefault("form", self.form(instance=self.object))
@@ -84,14 +87,38 @@ class ResourceEditView(_ResourceFormMixin, TenantScopedMixin, DetailView):
         if not request.user.has_perm(CHANGE_RESOURCES):
             raise PermissionDenied
         self.object = resource = self.get_object()
-        if request.POST.get("action") == "delete":
-            services.resource_delete(
-                tenant=request.tenant, acting_user=request.user, resource=resource, request=request
-            )
-            messages.success(request, _("%(name)s was deleted.") % {"name": resource.name})
-            return redirect("resources:resource_list")
         form = self.form(request.POST, instance=resource)
         if self.save(request, form, resource=resource) is None:
             return self.render_to_response(self.get_context_data(form=form))
         messages.success(request, _("%(name)s was saved.") % {"name": resource.name})
+        return redirect("resources:resource_list")
+
+
+class ResourceDeleteView(TenantScopedMixin, DetailView):
+    """Ask before deleting a room or equipment; delete it on the confirmation.
+
+    A reader sees the page too, without the button.
+    """
+
+    permission_required = VIEW_RESOURCES
+    model = Resource
+    context_object_name = "resource"
+    template_name = "resources/resource_delete.html"
+
+    def get_object(self, queryset=None):
+        return selectors.access_resource_by_id(self.request.user, self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_change"] = self.request.user.has_perm(CHANGE_RESOURCES)
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm(CHANGE_RESOURCES):
+            raise PermissionDenied
+        resource = self.get_object()
+        services.resource_delete(
+            tenant=request.tenant, acting_user=request.user, resource=resource, request=request
+        )
+        messages.success(request, _("%(name)s was deleted.") % {"name": resource.name})
         return redirect("resources:resource_list")

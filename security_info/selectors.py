@@ -1,23 +1,37 @@
 """Reads on security info: what a user has, and what is missing."""
 
+from typing import Any
+
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import Tenant, User
 from security_info.models import AltEmailDevice, BackupCodeDevice, PasskeyDevice, PhoneDevice
 
+# How numbers and alternate addresses are read and shown, for the areas that
+# take them in (the users import) or show them (a user's contact information):
+# the same rules as the security info pages, through this module.
+from security_info.validators import (  # noqa: F401 - part of this module's interface
+    format_phone_international,
+    normalize_alternate_email,
+    parse_mobile_number,
+)
 
-def backup_code_device(*, user):
+
+def backup_code_device(*, user: User) -> BackupCodeDevice | None:
+    """Return ``user``'s backup codes (one device holds them all), if any."""
     return BackupCodeDevice.objects.filter(user=user).first()
 
 
-def sign_in_methods(*, user):
+def sign_in_methods(*, user: User) -> list[Device]:
     """Return the user's confirmed sign-in factors (email is never one)."""
     return list(devices_for_user(user, confirmed=True))
 
 
-def sign_in_method(*, user, persistent_id):
+def sign_in_method(*, user: User, persistent_id: str) -> Device | None:
     """Return the user's confirmed sign-in factor with ``persistent_id``, or None."""
     for device in sign_in_methods(user=user):
         if device.persistent_id == persistent_id:
@@ -25,7 +39,7 @@ def sign_in_method(*, user, persistent_id):
     return None
 
 
-def security_info_overview(*, user):
+def security_info_overview(*, user: User) -> dict[str, Any]:
     """Return everything the Security info page shows about ``user``."""
     phones = {d.confirmed: d for d in PhoneDevice.objects.filter(user=user)}
     emails = {d.confirmed: d for d in AltEmailDevice.all_objects.filter(user=user)}
@@ -63,14 +77,14 @@ def security_info_overview(*, user):
     }
 
 
-def passkeys_of(*, user):
+def passkeys_of(*, user: User) -> list[PasskeyDevice]:
     """Return ``user``'s passkeys, oldest first."""
     return list(
         PasskeyDevice.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
     )
 
 
-def methods_for_admin(*, user):
+def methods_for_admin(*, user: User) -> list[dict[str, Any]]:
     """Return ``user``'s methods as an admin who may reset their password sees them.
 
     Values are masked; each entry says whether there is something to remove.
@@ -124,7 +138,9 @@ def methods_for_admin(*, user):
     ]
 
 
-def user_ids_by_alternate_email(*, tenant, text, prefix=False, limit=500):
+def user_ids_by_alternate_email(
+    *, tenant: Tenant, text: str, prefix: bool = False, limit: int = 500
+) -> list[int]:
     """Return ids of ``tenant``'s users whose verified alternate email holds ``text``.
 
     ``text`` is matched lower-cased, at the start with ``prefix``, anywhere
@@ -141,19 +157,19 @@ def user_ids_by_alternate_email(*, tenant, text, prefix=False, limit=500):
     )
 
 
-def verified_contact(*, user):
+def verified_contact(*, user: User) -> tuple[str, str]:
     """Return ``(phone in E.164 or "", alternate email or "")`` from ``user``'s verified methods."""
     phone = PhoneDevice.objects.filter(user=user, confirmed=True).first()
     email = AltEmailDevice.all_objects.filter(user=user, confirmed=True).first()
     return (phone.number if phone else "", email.email if email else "")
 
 
-def registration_figures(*, tenant):
+def registration_figures(*, tenant: Tenant) -> list[tuple[str, dict[str, int]]]:
     """Return rows (who, with phone, with alternate email, with app, can't reset alone)."""
-    from django.db.models import Count, Exists, OuterRef, Q
+    from django.db.models import Exists, OuterRef
     from django.utils.translation import gettext as _
 
-    from accounts.models import RoleAssignment, User
+    from accounts.models import RoleAssignment
 
     admin = Exists(RoleAssignment.objects.filter(user=OuterRef("pk")))
     phone = Exists(PhoneDevice.objects.filter(user=OuterRef("pk"), confirmed=True))

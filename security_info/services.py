@@ -2,16 +2,21 @@
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
+from accounts.models import User
+from core.exceptions import Forbidden
 from security_info import delivery, passkeys, validators
 from security_info.models import (
     AltEmailDevice,
@@ -83,11 +88,13 @@ def _manager(channel):
     return channel.model.all_objects if channel is EMAIL else channel.model.objects
 
 
-def verified_method(channel, user):
+def verified_method(channel: _Channel, user: User) -> PhoneDevice | AltEmailDevice | None:
+    """Return ``user``'s verified phone or alternate email (by ``channel``), if any."""
     return _manager(channel).filter(user=user, confirmed=True).first()
 
 
-def pending_method(channel, user):
+def pending_method(channel: _Channel, user: User) -> PhoneDevice | AltEmailDevice | None:
+    """Return the phone or alternate email ``user`` has yet to verify with a code, if any."""
     return _manager(channel).filter(user=user, confirmed=False).first()
 
 
@@ -224,24 +231,33 @@ def _registered_sign_in_method(user):
         user.save(update_fields=["must_register_methods"])
 
 
-def phone_method_start(*, user, raw_number):
+def phone_method_start(*, user: User, raw_number: str) -> PhoneDevice:
+    """Put a new mobile phone number up for verification and text it a code."""
     number = validators.parse_mobile_number(raw_number, region=user.tenant.country.code)
     return _method_start(PHONE, user=user, value=number)
 
 
-def phone_method_resend(*, user):
+def phone_method_resend(*, user: User) -> PhoneDevice:
+    """Text the pending phone number a new code."""
     return _resend(PHONE, user=user)
 
 
-def phone_method_verify(*, user, code, request=None):
+def phone_method_verify(
+    *, user: User, code: str, request: HttpRequest | None = None
+) -> PhoneDevice:
+    """Verify the pending phone number with ``code``; it replaces the old one."""
     return _method_verify(PHONE, user=user, code=code, request=request)
 
 
-def phone_method_delete(*, user, request=None, acting_user=None):
+def phone_method_delete(
+    *, user: User, request: HttpRequest | None = None, acting_user: User | None = None
+) -> None:
+    """Remove ``user``'s phone number, verified or pending."""
     _method_delete(PHONE, user=user, request=request, acting_user=acting_user)
 
 
-def email_method_start(*, user, raw_email):
+def email_method_start(*, user: User, raw_email: str) -> AltEmailDevice:
+    """Put a new alternate email up for verification and send it a code."""
     domains = list(user.tenant.domain_set.values_list("name", flat=True))
     email = validators.normalize_alternate_email(
         raw_email, tenant_domains=domains, sign_in_name=user.username
@@ -249,15 +265,22 @@ def email_method_start(*, user, raw_email):
     return _method_start(EMAIL, user=user, value=email)
 
 
-def email_method_resend(*, user):
+def email_method_resend(*, user: User) -> AltEmailDevice:
+    """Send the pending alternate email a new code."""
     return _resend(EMAIL, user=user)
 
 
-def email_method_verify(*, user, code, request=None):
+def email_method_verify(
+    *, user: User, code: str, request: HttpRequest | None = None
+) -> AltEmailDevice:
+    """Verify the pending alternate email with ``code``; it replaces the old one."""
     return _method_verify(EMAIL, user=user, code=code, request=request)
 
 
-def email_method_delete(*, user, request=None, acting_user=None):
+def email_method_delete(
+    *, user: User, request: HttpRequest | None = None, acting_user: User | None = None
+) -> None:
+    """Remove ``user``'s alternate email, verified or pending."""
     _method_delete(EMAIL, user=user, request=request, acting_user=acting_user)
 
 
@@ -271,7 +294,7 @@ def _resend(channel, *, user):
 
 
 @transaction.atomic
-def authenticator_start(*, user):
+def authenticator_start(*, user: User) -> TOTPDevice:
     """Begin adding an authenticator app: a new unconfirmed TOTP key."""
     _lock_user(user)
     confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).count()
@@ -288,7 +311,9 @@ def authenticator_start(*, user):
     return TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
 
 
-def authenticator_confirm(*, user, device_id, code, name="", request=None):
+def authenticator_confirm(
+    *, user: User, device_id: int, code: str, name: str = "", request: HttpRequest | None = None
+) -> TOTPDevice:
     """Confirm the pending authenticator app with a code from it."""
     with transaction.atomic():
         device = (
@@ -326,7 +351,14 @@ def authenticator_confirm(*, user, device_id, code, name="", request=None):
     return device
 
 
-def authenticator_delete(*, user, device, request=None, acting_user=None):
+def authenticator_delete(
+    *,
+    user: User,
+    device: TOTPDevice,
+    request: HttpRequest | None = None,
+    acting_user: User | None = None,
+) -> None:
+    """Remove ``user``'s authenticator app ``device``."""
     _device_delete(
         user=user,
         device=device,
@@ -368,7 +400,7 @@ def _new_backup_code():
 
 
 @transaction.atomic
-def backup_codes_generate(*, user, request=None):
+def backup_codes_generate(*, user: User, request: HttpRequest | None = None) -> list[str]:
     """Replace the user's backup codes with 10 new ones; return them (shown once)."""
     replaced = BackupCodeDevice.objects.filter(user=user).delete()[0] > 0
     device = BackupCodeDevice.objects.create(user=user, name=_("Backup codes"), confirmed=True)
@@ -390,7 +422,8 @@ def backup_codes_generate(*, user, request=None):
 
 
 @transaction.atomic
-def default_method_set(*, user, device, request=None):
+def default_method_set(*, user: User, device: Device, request: HttpRequest | None = None) -> None:
+    """Make ``device`` the method ``user`` is asked for first at sign-in."""
     old = user.default_otp_device
     if old == device.persistent_id:
         return  # nothing changed: no audit event, no notice
@@ -412,7 +445,7 @@ def default_method_set(*, user, device, request=None):
     )
 
 
-def passkey_add(*, user, name, credential, request):
+def passkey_add(*, user: User, name: str, credential: str, request: HttpRequest) -> PasskeyDevice:
     """Register the passkey the browser made for ``user`` (``credential``, its JSON answer).
 
     ``request`` carries the ceremony's challenge in its session. Raise
@@ -451,7 +484,9 @@ def passkey_add(*, user, name, credential, request):
 
 
 @transaction.atomic
-def passkey_rename(*, user, device, name, request=None):
+def passkey_rename(
+    *, user: User, device: PasskeyDevice, name: str, request: HttpRequest | None = None
+) -> PasskeyDevice:
     """Give ``user``'s passkey ``device`` a new name."""
     name = name.strip()[:64]
     if not name:
@@ -472,7 +507,13 @@ def passkey_rename(*, user, device, name, request=None):
     return device
 
 
-def passkey_delete(*, user, device, request=None, acting_user=None):
+def passkey_delete(
+    *,
+    user: User,
+    device: PasskeyDevice,
+    request: HttpRequest | None = None,
+    acting_user: User | None = None,
+) -> None:
     """Remove ``user``'s passkey ``device``; it no longer signs anyone in."""
     _device_delete(
         user=user,
@@ -485,7 +526,7 @@ def passkey_delete(*, user, device, request=None, acting_user=None):
     )
 
 
-def passkey_step_up(*, user, device, request):
+def passkey_step_up(*, user: User, device: PasskeyDevice, request: HttpRequest) -> None:
     """Verify ``request``'s session with ``user``'s passkey ``device``, as the policy asks."""
     from django_otp import login as otp_login
 
@@ -504,12 +545,17 @@ ADMIN_REMOVABLE = ("phone", "email", "apps", "passkeys", "backup_codes")
 
 
 @transaction.atomic
-def method_remove_by_admin(*, user, method, acting_user, request=None):
-    """Remove one of ``user``'s methods on behalf of an admin (who must be allowed)."""
+def method_remove_by_admin(
+    *, user: User, method: str, acting_user: User, request: HttpRequest | None = None
+) -> None:
+    """Remove one of ``user``'s methods on behalf of an admin.
+
+    Raise Forbidden unless ``acting_user`` may reset ``user``'s password.
+    """
     from accounts.roles import can_reset_password
 
     if not can_reset_password(acting_user, user):
-        raise ValidationError(_("You may not change this user's methods."), code="forbidden")
+        raise Forbidden(_("You may not change this user's methods."))
     if method == "phone":
         _method_delete(PHONE, user=user, request=request, acting_user=acting_user)
     elif method == "email":
@@ -534,7 +580,9 @@ def method_remove_by_admin(*, user, method, acting_user, request=None):
 
 
 @transaction.atomic
-def reregistration_require(*, user, acting_user, request=None):
+def reregistration_require(
+    *, user: User, acting_user: User, request: HttpRequest | None = None
+) -> None:
     """Remove all of ``user``'s methods; they register again at their next sign-in."""
     for method in ADMIN_REMOVABLE:
         method_remove_by_admin(user=user, method=method, acting_user=acting_user, request=request)
@@ -554,11 +602,14 @@ TEMPORARY_PASS_HOURS = range(1, 9)
 
 
 @transaction.atomic
-def temporary_pass_issue(*, user, acting_user, hours, request=None):
+def temporary_pass_issue(
+    *, user: User, acting_user: User, hours: int, request: HttpRequest | None = None
+) -> str:
     """Issue a one-time pass for ``user`` valid for ``hours``; return it (shown once).
 
     Whoever may reset the user's password may issue one, but only a Global admin
-    issues one to an admin. A new pass replaces any earlier one.
+    issues one to an admin; raise Forbidden for anyone else. A new pass replaces
+    any earlier one.
     """
     from datetime import timedelta
 
@@ -568,9 +619,7 @@ def temporary_pass_issue(*, user, acting_user, hours, request=None):
     if not can_reset_password(acting_user, user) or (
         user.is_admin and GLOBAL_ADMIN not in acting_user.role_codes
     ):
-        raise ValidationError(
-            _("You may not issue a temporary access pass to this user."), code="forbidden"
-        )
+        raise Forbidden(_("You may not issue a temporary access pass to this user."))
     if hours not in TEMPORARY_PASS_HOURS:
         raise ValidationError(_("A pass is valid for 1 to 8 hours."), code="invalid_hours")
     TemporaryPassDevice.objects.filter(user=user).delete()
@@ -601,7 +650,7 @@ def temporary_pass_issue(*, user, acting_user, hours, request=None):
     return token
 
 
-def temporary_passes_expire(*, now=None):
+def temporary_passes_expire(*, now: datetime | None = None) -> int:
     """Delete the passes whose time is up; record each one that was never used.
 
     Return the number of unused passes that expired. Meant to run at least daily

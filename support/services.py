@@ -4,23 +4,34 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
+from accounts.models import Tenant, User
 from accounts.roles import OPEN_SUPPORT_REQUESTS
 from core import outbox
+from core.exceptions import Forbidden
 from support.models import RequestMessage, ServiceRequest
 
 
 def _require(acting_user, tenant):
     if not acting_user.has_perm(OPEN_SUPPORT_REQUESTS) or acting_user.tenant_id != tenant.pk:
-        raise ValidationError(_("You can't open service requests."), code="forbidden")
+        raise Forbidden(_("You can't open service requests."))
 
 
 @transaction.atomic
 def request_open(
-    *, tenant, acting_user, title, description, severity, contact_phone, contact_email, request=None
-):
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    title: str,
+    description: str,
+    severity: str,
+    contact_phone: str,
+    contact_email: str,
+    request: HttpRequest | None = None,
+) -> ServiceRequest:
     """Open a service request; return it."""
     _require(acting_user, tenant)
     service_request = ServiceRequest(
@@ -46,7 +57,14 @@ def request_open(
 
 
 @transaction.atomic
-def request_reply(*, tenant, acting_user, service_request, body, request=None):
+def request_reply(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    service_request: ServiceRequest,
+    body: str,
+    request: HttpRequest | None = None,
+) -> None:
     """Add the organization's message to the conversation; it waits for support again."""
     _require(acting_user, tenant)
     if service_request.status == ServiceRequest.Status.CLOSED:
@@ -63,7 +81,14 @@ def request_reply(*, tenant, acting_user, service_request, body, request=None):
 
 
 @transaction.atomic
-def request_close(*, tenant, acting_user, service_request, request=None):
+def request_close(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    service_request: ServiceRequest,
+    request: HttpRequest | None = None,
+) -> None:
+    """Close the request: support stops working on it."""
     _require(acting_user, tenant)
     ServiceRequest.objects.filter(pk=service_request.pk).update(status=ServiceRequest.Status.CLOSED)
     audit_record(
@@ -75,7 +100,7 @@ def request_close(*, tenant, acting_user, service_request, request=None):
     )
 
 
-def support_answered(message):
+def support_answered(message: RequestMessage) -> None:
     """Tell the requester that support answered (called when an operator adds an answer)."""
     service_request = message.request
     ServiceRequest.objects.filter(pk=service_request.pk).update(

@@ -21,10 +21,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from accounts import addresses
 from accounts.models import Domain, Tenant, User, UserManager
 from core.csv_export import csv_safe
 from groups import selectors as group_selectors
-from security_info.validators import normalize_alternate_email, parse_mobile_number
+from security_info.selectors import normalize_alternate_email, parse_mobile_number
 
 # Big enough for any organization's first import, small enough to check in one request.
 MAX_ROWS = 50_000
@@ -679,5 +680,8 @@ class _Checker:
             # A group's address is taken as well: addresses are unique across both.
             chunk = names[start : start + NAMES_PER_QUERY]
             for address, tenant_id in group_selectors.group_addresses_in(chunk).items():
+                found.setdefault(address, (tenant_id, None))
+            # And a resource's, or any other claimed one.
+            for address, tenant_id in addresses.claimed_in(chunk).items():
                 found.setdefault(address, (tenant_id, None))
         return found

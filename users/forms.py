@@ -4,8 +4,9 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Domain, User
+from accounts.models import User
 from accounts.roles import ROLE_CHOICES
+from accounts.selectors import domain_choices
 from billing import selectors as billing_selectors
 from groups import selectors as group_selectors
 from security_info.services import ADMIN_REMOVABLE, TEMPORARY_PASS_HOURS
@@ -88,9 +89,9 @@ class UserGroupsForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, tenant, **kwargs):
+    def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["groups"].queryset = group_selectors.group_list(tenant=tenant)[0]
+        self.fields["groups"].queryset = group_selectors.groups_reachable(actor)
 
     def clean_role(self):
         return self.cleaned_data["role"] or "member"
@@ -292,14 +293,6 @@ class UserContactForm(forms.Form):
         return {key: details.get(key, "") for key in CONTACT_KEYS}
 
 
-def domain_choices(tenant):
-    """Return the tenant's verified domains as choices, the default one first."""
-    domains = (
-        Domain.objects.for_tenant(tenant).filter(is_verified=True).order_by("-is_default", "name")
-    )
-    return [(domain.name, domain.name) for domain in domains]
-
-
 class SignInNameForm(forms.Form):
     """A sign-in name as a local part and one of the organization's verified domains."""
 
@@ -360,13 +353,28 @@ class UserAddBasicsForm(SignInNameForm, UserPasswordResetForm):
         "require_change",
     ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, username_available, **kwargs):
+        """Take ``username_available(username)``, which says whether a sign-in name is free."""
         super().__init__(*args, **kwargs)
+        self.username_available = username_available
         self.fields["mode"].label = _("Password")
         self.fields["password"].label = _("Type the password")
 
     def clean(self):
         cleaned_data = super().clean()
+        if (
+            "local_part" in cleaned_data
+            and "domain" in cleaned_data
+            and not self.username_available(self.username)
+        ):
+            self.add_error(
+                "local_part",
+                forms.ValidationError(
+                    _("%(username)s is taken. Choose another sign-in name."),
+                    code="name_taken",
+                    params={"username": self.username},
+                ),
+            )
         if not cleaned_data.get("display_name"):
             name = f"{cleaned_data.get('first_name', '')} {cleaned_data.get('last_name', '')}"
             if not name.strip():

@@ -13,7 +13,7 @@ from accounts.selectors import home_counts
 from billing import selectors as billing_selectors
 from core.access import object_or_404
 from security_info import selectors as security_info_selectors
-from security_info.validators import format_phone_international
+from security_info.selectors import format_phone_international
 
 # Searches shorter than this match at the start of a name only: a "contains"
 # match of one or two letters matches nearly everyone and cannot use an index.

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from accounts import addresses
 from accounts import services as account_services
 from accounts.audit import audit_record
 from accounts.models import Domain, User, UserManager
@@ -24,6 +25,7 @@ from accounts.roles import (
 )
 from billing import selectors as billing_selectors
 from billing import services as billing_services
+from core.exceptions import Forbidden
 from groups import selectors as group_selectors
 from groups import services as group_services
 from users import csv_import
@@ -77,17 +79,15 @@ def bulk_targets(*, tenant, user_ids):
 def users_sign_in_block(*, tenant, acting_user, users, blocked, request=None):
     """Block (or unblock) sign-in for ``users``; return how many changed.
 
-    Raise ValidationError "forbidden" and change nobody when ``acting_user`` may
-    not manage one of them, or "last_global_admin" when blocking them would
+    Raise Forbidden and change nobody when ``acting_user`` may not manage one
+    of them, or ValidationError "last_global_admin" when blocking them would
     leave no Global admin who can sign in. A blocked user's sessions end at
     their next request.
     """
     forbidden = [user for user in users if not can_manage(acting_user, user)]
     if forbidden:
-        raise ValidationError(
-            _("You can't change sign-in for %(name)s."),
-            code="forbidden",
-            params={"name": forbidden[0].display_name},
+        raise Forbidden(
+            _("You can't change sign-in for %(name)s.") % {"name": forbidden[0].display_name}
         )
     changed = [user for user in users if user.is_sign_in_blocked != blocked]
     if blocked:
@@ -114,8 +114,7 @@ def users_password_reset(*, tenant, acting_user, users, require_change=True, req
     """Give each of ``users`` a generated password; return ``[(user, password)]``.
 
     All or nobody: when ``acting_user`` may not reset one of them, each refused
-    target is recorded and ValidationError "forbidden" is raised before any
-    password changes.
+    target is recorded and Forbidden is raised before any password changes.
     """
     forbidden = [
         user
@@ -127,10 +126,8 @@ def users_password_reset(*, tenant, acting_user, users, require_change=True, req
             account_services.password_reset_denied(
                 tenant=tenant, acting_user=acting_user, user=user, request=request
             )
-        raise ValidationError(
-            _("You can't reset the password of %(name)s."),
-            code="forbidden",
-            params={"name": forbidden[0].display_name},
+        raise Forbidden(
+            _("You can't reset the password of %(name)s.") % {"name": forbidden[0].display_name}
         )
     passwords = []
     with transaction.atomic():
@@ -161,17 +158,13 @@ def users_delete(*, tenant, acting_user, users, request=None):
     Sign-in stops at once, their sign-in names are freed and their licenses
     released (the organization stops paying for them; which products they were
     is remembered for a restore). Everything else (roles, security info,
-    history) is kept for a restore within ``RESTORE_DAYS`` days. Raise
-    ValidationError "forbidden" or "last_global_admin" and delete nobody when
-    one of them may not go.
+    history) is kept for a restore within ``RESTORE_DAYS`` days. Raise Forbidden
+    when ``acting_user`` may not delete one of them, or ValidationError
+    "last_global_admin", and delete nobody.
     """
     forbidden = [user for user in users if not can_delete(acting_user, user)]
     if forbidden:
-        raise ValidationError(
-            _("You can't delete %(name)s."),
-            code="forbidden",
-            params={"name": forbidden[0].display_name},
-        )
+        raise Forbidden(_("You can't delete %(name)s.") % {"name": forbidden[0].display_name})
     account_services.global_admins_keep(tenant=tenant, losing=users)
     _licenses_release(tenant=tenant, acting_user=acting_user, users=users, request=request)
     now = timezone.now()
@@ -182,6 +175,7 @@ def users_delete(*, tenant, acting_user, users, request=None):
         user.deleted_at = now
         user.session_epoch += 1
         user.save(update_fields=["username", "deleted_username", "deleted_at", "session_epoch"])
+        addresses.release(owner=user)
         audit_record(
             action="user.delete",
             tenant=tenant,
@@ -278,14 +272,13 @@ def user_restore(*, tenant, acting_user, user, username, request=None):
 
     The user gets a generated password to change at the next sign-in (shown
     once), and the licenses released at deletion wherever one is still free. A
-    user blocked from signing in stays blocked. Raise ValidationError
-    "forbidden", "expired", "name_taken" or the model's own errors for a
-    sign-in name outside the organization's domains.
+    user blocked from signing in stays blocked. Raise Forbidden unless
+    ``acting_user`` may restore the user, or ValidationError "expired",
+    "name_taken" or the model's own errors for a sign-in name outside the
+    organization's domains.
     """
     if not acting_user.has_perm(DELETE_USERS) or not can_reset_password(acting_user, user):
-        raise ValidationError(
-            _("You can't restore %(name)s."), code="forbidden", params={"name": user}
-        )
+        raise Forbidden(_("You can't restore %(name)s.") % {"name": user})
     if user.deleted_at is None or user.tenant_id != tenant.pk:
         raise ValidationError(_("That user is not deleted."), code="not_deleted")
     if timezone.now() >= restore_deadline(user):
@@ -295,7 +288,7 @@ def user_restore(*, tenant, acting_user, user, username, request=None):
             params={"name": user.display_name, "days": RESTORE_DAYS},
         )
     username = UserManager.normalize_username(username)
-    if User.objects.filter(username=username).exists():
+    if not username_available(username):
         raise ValidationError(
             {
                 "username": ValidationError(
@@ -323,6 +316,7 @@ def user_restore(*, tenant, acting_user, user, username, request=None):
                     )
                 }
             ) from None
+        addresses.claim(tenant=tenant, address=username, owner=user, taken=_name_taken(username))
         group_services.dynamic_groups_sync_user(user)
         audit_record(
             action="user.restore",
@@ -355,6 +349,7 @@ def deleted_users_purge(*, now=None):
                 target=user,
                 old={"username": user.deleted_username},
             )
+            addresses.release(owner=user)
             user.delete()
         purged += 1
     return purged
@@ -377,13 +372,11 @@ PROFILE_FIELDS = (
 def user_update(*, tenant, acting_user, user, request=None, **changes):
     """Change ``user``'s profile fields (``PROFILE_FIELDS``); return the names changed.
 
-    Raise ValidationError "forbidden" unless ``acting_user`` may manage the user,
-    or the model's errors for bad values.
+    Raise Forbidden unless ``acting_user`` may manage the user, or the model's
+    ValidationError for bad values.
     """
     if not can_manage(acting_user, user) or user.tenant_id != tenant.pk:
-        raise ValidationError(
-            _("You can't edit %(name)s."), code="forbidden", params={"name": user}
-        )
+        raise Forbidden(_("You can't edit %(name)s.") % {"name": user})
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"not profile fields: {sorted(unknown)}")
@@ -415,14 +408,12 @@ def user_contact_update(*, tenant, acting_user, user, request=None, **contact):
     ``contact`` holds values of ``csv_import.CONTACT_KEYS`` (mobile phone,
     alternate email, fax, postal address), checked as the CSV import checks them:
     the mobile phone in the organization's country, the email with
-    email-validator. An empty value removes it. Raise ValidationError "forbidden"
-    unless ``acting_user`` may manage the user, or one error per bad value,
-    keyed by its name.
+    email-validator. An empty value removes it. Raise Forbidden unless
+    ``acting_user`` may manage the user, or a ValidationError with one error per
+    bad value, keyed by its name.
     """
     if not can_manage(acting_user, user) or user.tenant_id != tenant.pk:
-        raise ValidationError(
-            _("You can't edit %(name)s."), code="forbidden", params={"name": user}
-        )
+        raise Forbidden(_("You can't edit %(name)s.") % {"name": user})
     unknown = set(contact) - set(csv_import.CONTACT_KEYS)
     if unknown:
         raise TypeError(f"not contact fields: {sorted(unknown)}")
@@ -470,15 +461,26 @@ def username_available(username):
     return not group_selectors.address_in_use(username)
 
 
+def _name_taken(username):
+    return ValidationError(
+        {
+            "username": ValidationError(
+                _("%(username)s is taken. Choose another sign-in name."),
+                code="name_taken",
+                params={"username": username},
+            )
+        }
+    )
+
+
 @transaction.atomic
 def user_username_change(*, tenant, acting_user, user, username, request=None):
-    """Give ``user`` the sign-in name ``username`` (on one of the tenant's domains)."""
+    """Give ``user`` the sign-in name ``username`` (on one of the tenant's domains).
+
+    Raise Forbidden unless ``acting_user`` may manage the user.
+    """
     if not can_manage(acting_user, user) or user.tenant_id != tenant.pk:
-        raise ValidationError(
-            _("You can't change the sign-in name of %(name)s."),
-            code="forbidden",
-            params={"name": user},
-        )
+        raise Forbidden(_("You can't change the sign-in name of %(name)s.") % {"name": user})
     username = UserManager.normalize_username(username)
     if username == user.username:
         return False
@@ -502,6 +504,7 @@ def user_username_change(*, tenant, acting_user, user, username, request=None):
         raise ValidationError(
             {"username": ValidationError(_("That sign-in name was just taken."), code="name_taken")}
         ) from None
+    addresses.rename(tenant=tenant, owner=user, address=username, taken=_name_taken(username))
     audit_record(
         action="user.rename",
         tenant=tenant,
@@ -518,9 +521,9 @@ def user_username_change(*, tenant, acting_user, user, username, request=None):
 def user_roles_set(*, tenant, acting_user, user, roles, request=None):
     """Make ``roles`` exactly ``user``'s roles; return ``(added, removed)`` role codes.
 
-    All or nothing: raise ValidationError "forbidden" when ``acting_user`` may not
-    change one of the roles involved, or the role rules' own errors (such as the
-    last Global admin), and change nothing.
+    All or nothing: raise Forbidden when ``acting_user`` may not change one of
+    the roles involved, or the role rules' own ValidationError (such as the last
+    Global admin), and change nothing.
     """
     from accounts.roles import ROLES, can_assign_role
 
@@ -529,7 +532,7 @@ def user_roles_set(*, tenant, acting_user, user, roles, request=None):
         raise ValidationError(_("Unknown role."), code="unknown_role")
     added, removed = sorted(wanted - held), sorted(held - wanted)
     if any(not can_assign_role(acting_user, code) for code in added + removed):
-        raise ValidationError(_("You can't change these roles."), code="forbidden")
+        raise Forbidden(_("You can't change these roles."))
     for code in added:
         account_services.role_assign(
             tenant=tenant, user=user, role=code, acting_user=acting_user, request=request
@@ -566,18 +569,18 @@ def user_create(
 
     Give ``password`` (checked by the password validators), or ``password_hash``
     (a typed password already checked and hashed by the add-user form), or
-    neither to have one generated. Raise ValidationError "forbidden" when
-    ``acting_user`` may not add users or give one of ``roles``, "name_taken"
-    when the sign-in name is in use, or the model's errors.
+    neither to have one generated. Raise Forbidden when ``acting_user`` may not
+    add users or give one of ``roles``, ValidationError "name_taken" when the
+    sign-in name is in use, or the model's errors.
     """
     from django.contrib.auth import password_validation
 
     from accounts.roles import ADD_USERS, can_assign_role
 
     if not acting_user.has_perm(ADD_USERS) or acting_user.tenant_id != tenant.pk:
-        raise ValidationError(_("You can't add users."), code="forbidden")
+        raise Forbidden(_("You can't add users."))
     if any(not can_assign_role(acting_user, code) for code in roles):
-        raise ValidationError(_("You can't give these roles."), code="forbidden")
+        raise Forbidden(_("You can't give these roles."))
     username = UserManager.normalize_username(username)
     if not username_available(username):
         raise ValidationError(
@@ -615,6 +618,7 @@ def user_create(
         raise ValidationError(
             {"username": ValidationError(_("That sign-in name was just taken."), code="name_taken")}
         ) from None
+    addresses.claim(tenant=tenant, address=username, owner=user, taken=_name_taken(username))
     audit_record(
         action="user.create",
         tenant=tenant,
@@ -666,7 +670,8 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
     id) whose progress ``job`` records, and until then they cannot sign in. The
     results CSV (sign-in names and passwords) is returned to the caller; the
     import page keeps it sealed in the shared cache for at most an hour, for one
-    download by whoever started the import.
+    download by whoever started the import. Raise Forbidden unless
+    ``acting_user`` may add users.
     """
     from django.contrib.auth.hashers import make_password
 
@@ -679,7 +684,7 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
     from users.tasks import import_passwords_hash
 
     if not acting_user.has_perm(ADD_USERS) or acting_user.tenant_id != tenant.pk:
-        raise ValidationError(_("You can't add users."), code="forbidden")
+        raise Forbidden(_("You can't add users."))
     if not rows:
         raise ValidationError(_("The file holds no users."), code="empty")
     names = [row.username for row in rows]
@@ -689,6 +694,7 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
         taken = sorted(
             set(User.objects.filter(username__in=names).values_list("username", flat=True))
             | set(group_selectors.group_addresses_in(names))
+            | set(addresses.claimed_in(names))
         )
         if taken:
             raise ValidationError(
@@ -730,6 +736,14 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
                 _("Someone took one of these sign-in names just now. Check the file again."),
                 code="name_taken",
             ) from None
+        addresses.claim_all(
+            tenant=tenant,
+            owners=[(user, user.username) for user in users],
+            taken=ValidationError(
+                _("Someone took one of these sign-in names just now. Check the file again."),
+                code="name_taken",
+            ),
+        )
         passwords = [(user.pk, account_services.password_generate()) for user in users]
         job = ImportJob.objects.create(
             tenant=tenant,

@@ -21,7 +21,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -105,9 +105,6 @@ class ActionView(ObjectView):
         try:
             result = self.perform(form)
         except ValidationError as error:
-            if getattr(error, "code", None) == "forbidden":
-                # A service that still says "forbidden" this way: a 403, as Forbidden is.
-                raise PermissionDenied(error.messages[0]) from None
             return self.refused(form, error)
         return self.done(form, result)
 

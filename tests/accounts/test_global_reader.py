@@ -39,9 +39,7 @@ SKIPPED_ROUTES |= {"healthz", "readyz"}
 
 # Pages whose only purpose is a change: the Global reader gets 403 on them.
 WRITES_BY_NATURE = {
-    "users:user_add": "the first step of adding a user",
-    "users:user_add_details": "a step of adding a user",
-    "users:user_add_review": "the last step of adding a user",
+    "users:user_add": "adds a user (every step of the wizard)",
     "users:user_import": "adds users from a CSV file",
     "users:import_template": "the file to fill in for an import",
     "users:import_errors": "the rows an import refused",
@@ -67,6 +65,16 @@ WRITES_BY_NATURE = {
     "users:role_remove": "takes a role away",
     "billing:subscription_buy": "buys a subscription",
     "billing:card_add": "adds a card",
+    "billing:subscription_quantity": "changes the number of licenses (POST only)",
+    "billing:subscription_payment_method": "changes how a subscription is paid (POST only)",
+    "billing:subscription_cancel": "cancels a subscription (POST only)",
+    "billing:subscription_reactivate": "reactivates a subscription (POST only)",
+    "billing:license_assign": "assigns licenses (POST only)",
+    "billing:license_unassign": "unassigns licenses (POST only)",
+    "billing:paymentmethod_add_invoice": "adds paying by invoice (POST only)",
+    "billing:paymentmethod_default": "makes a payment method the default (POST only)",
+    "billing:paymentmethod_remove": "removes a payment method (POST only)",
+    "billing:invoice_pay": "pays an invoice (POST only)",
     "groups:group_restore": "restores a deleted group",
     "groups:group_add_start": "starts adding a group",
     "groups:group_add": "a step of adding a group",

@@ -16,7 +16,7 @@ from billing.models import BillingAccount, Charge, Invoice, License, Subscriptio
 from billing.pdf import render_invoice_pdf
 from tests.billing.factories import make_invoice_method, make_product
 from tests.factories import make_tenant, make_user
-from tests.helpers import assert_forbidden, sign_in
+from tests.helpers import assert_forbidden, assert_not_found, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -220,10 +220,10 @@ def test_a_due_invoice_is_paid_from_its_page(client, tenant, billing_admin):
         cvc="123",
         holder_name="Bill",
     )
-    response = client.post(f"/billing/bills/{invoice.pk}/", {"payment_method": card.pk})
+    response = client.post(f"/billing/bills/{invoice.pk}/pay/", {"payment_method": card.pk})
     assert "is paid." in client.get(response.url).content.decode()
     assert Invoice.objects.get(pk=invoice.pk).status == "paid"
-    again = client.post(f"/billing/bills/{invoice.pk}/", {"payment_method": card.pk})
+    again = client.post(f"/billing/bills/{invoice.pk}/pay/", {"payment_method": card.pk})
     assert "paid already" in client.get(again.url).content.decode()
 
 
@@ -278,4 +278,54 @@ def test_a_reader_cannot_pay(client, tenant, billing_admin):
     assert (
         'data-testid="pay-form"' not in client.get(f"/billing/bills/{invoice.pk}/").content.decode()
     )
-    assert_forbidden(client.post(f"/billing/bills/{invoice.pk}/", {"payment_method": 1}))
+    assert_forbidden(client.post(f"/billing/bills/{invoice.pk}/pay/", {"payment_method": 1}))
+
+
+def test_another_organizations_card_cannot_pay_an_invoice(client, tenant, billing_admin):
+    buy(tenant, billing_admin)
+    [invoice] = invoicing.invoices_generate(period="2026-04", today=date(2026, 5, 1))
+    other = make_tenant()
+    foreign_card = services.payment_method_add_card(
+        tenant=other,
+        acting_user=make_user(other, roles=[BILLING_ADMIN]),
+        number="4242424242424242",
+        exp_month=12,
+        exp_year=date.today().year + 2,
+        cvc="123",
+        holder_name="Someone Else",
+    )
+    sign_in(client, billing_admin)
+    pay = f"/billing/bills/{invoice.pk}/pay/"
+    assert_not_found(client.post(pay, {"payment_method": foreign_card.pk}))
+    assert_not_found(client.post(pay, {"payment_method": 10**12}))
+    bad = client.post(pay, {"payment_method": "x"})
+    assert "Choose one of your payment methods." in client.get(bad.url).content.decode()
+    assert Invoice.objects.get(pk=invoice.pk).status == "due"
+    assert not AuditEvent.objects.filter(action="billing.invoice.pay").exists()
+
+
+def test_another_organizations_invoice_cannot_be_paid(client, tenant, billing_admin):
+    buy(tenant, billing_admin)
+    [invoice] = invoicing.invoices_generate(period="2026-04", today=date(2026, 5, 1))
+    other = make_tenant()
+    other_admin = make_user(other, roles=[BILLING_ADMIN])
+    card = services.payment_method_add_card(
+        tenant=other,
+        acting_user=other_admin,
+        number="4242424242424242",
+        exp_month=12,
+        exp_year=date.today().year + 2,
+        cvc="123",
+        holder_name="Someone Else",
+    )
+    sign_in(client, other_admin)
+    assert_not_found(client.post(f"/billing/bills/{invoice.pk}/pay/", {"payment_method": card.pk}))
+    assert Invoice.objects.get(pk=invoice.pk).status == "due"
+
+
+def test_paying_is_a_post_to_its_own_address(client, tenant, billing_admin):
+    buy(tenant, billing_admin)
+    [invoice] = invoicing.invoices_generate(period="2026-04", today=date(2026, 5, 1))
+    sign_in(client, billing_admin)
+    assert client.get(f"/billing/bills/{invoice.pk}/pay/").status_code == 405
+    assert client.post(f"/billing/bills/{invoice.pk}/", {"payment_method": 1}).status_code == 405

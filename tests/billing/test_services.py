@@ -10,6 +10,7 @@ from accounts.models import AuditEvent
 from accounts.roles import BILLING_ADMIN, GLOBAL_ADMIN, GLOBAL_READER, USER_ADMIN
 from billing import services
 from billing.models import Charge, License, PaymentMethod, Subscription
+from core.exceptions import Forbidden
 from tests.billing.factories import make_invoice_method, make_product, make_subscription
 from tests.factories import make_tenant, make_user
 
@@ -190,7 +191,7 @@ def test_licenses_go_only_to_the_tenants_active_users(tenant, billing_admin):
 
 @pytest.mark.parametrize("role", [GLOBAL_READER, USER_ADMIN])
 def test_readers_and_user_admins_cannot_buy(tenant, role):
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(Forbidden):
         services.subscription_buy(
             tenant=tenant,
             acting_user=make_user(tenant, roles=[role]),
@@ -199,7 +200,6 @@ def test_readers_and_user_admins_cannot_buy(tenant, role):
             frequency="monthly",
             payment_method=make_invoice_method(tenant),
         )
-    assert caught.value.code == "forbidden"
 
 
 def test_user_admin_assigns_licenses(tenant):

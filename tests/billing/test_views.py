@@ -114,9 +114,7 @@ def test_quantity_below_assigned_is_refused_with_how_many_to_unassign(
     for user in [make_user(tenant) for _ in range(3)]:
         License.objects.create(tenant=tenant, subscription=subscription, user=user)
     sign_in(client, billing_admin)
-    response = client.post(
-        f"/billing/products/{subscription.pk}/", {"action": "quantity", "quantity": "1"}
-    )
+    response = client.post(f"/billing/products/{subscription.pk}/quantity/", {"quantity": "1"})
     assert "Unassign 2 before you go down to 1" in client.get(response.url).content.decode()
     assert Subscription.objects.get().quantity == 3
 
@@ -126,7 +124,7 @@ def test_reader_cannot_change_a_subscription(client, tenant):
     sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
     page = client.get(f"/billing/products/{subscription.pk}/").content.decode()
     assert 'data-testid="quantity-form"' not in page
-    assert_forbidden(client.post(f"/billing/products/{subscription.pk}/", {"action": "cancel"}))
+    assert_forbidden(client.post(f"/billing/products/{subscription.pk}/cancel/"))
     assert Subscription.objects.get().status == "active"
 
 
@@ -138,15 +136,11 @@ def test_assign_and_unassign_licenses_in_bulk(client, tenant, billing_admin):
     sign_in(client, billing_admin)
     page = client.get(f"/billing/licenses/{subscription.pk}/", {"q": "pa"}).content.decode()
     assert "Pat" in page and "Sam" not in page
-    client.post(
-        f"/billing/licenses/{subscription.pk}/", {"action": "assign", "users": [pat.pk, sam.pk]}
-    )
+    client.post(f"/billing/licenses/{subscription.pk}/assign/", {"users": [pat.pk, sam.pk]})
     assert License.objects.count() == 2
-    response = client.post(
-        f"/billing/licenses/{subscription.pk}/", {"action": "assign", "users": [kim.pk]}
-    )
+    response = client.post(f"/billing/licenses/{subscription.pk}/assign/", {"users": [kim.pk]})
     assert "No licenses left — buy more." in client.get(response.url).content.decode()
-    client.post(f"/billing/licenses/{subscription.pk}/", {"action": "unassign", "users": [pat.pk]})
+    client.post(f"/billing/licenses/{subscription.pk}/unassign/", {"users": [pat.pk]})
     assert list(License.objects.values_list("user_id", flat=True)) == [sam.pk]
 
 
@@ -155,9 +149,7 @@ def test_another_tenants_user_cannot_be_given_a_license(client, tenant, billing_
     stranger = make_user(make_tenant())
     sign_in(client, billing_admin)
     assert_not_found(
-        client.post(
-            f"/billing/licenses/{subscription.pk}/", {"action": "assign", "users": [stranger.pk]}
-        )
+        client.post(f"/billing/licenses/{subscription.pk}/assign/", {"users": [stranger.pk]})
     )
     assert not License.objects.exists()
 
@@ -205,13 +197,13 @@ def test_add_a_card_and_see_a_decline(client, tenant, billing_admin):
 
 def test_invoice_method_default_and_remove(client, tenant, billing_admin):
     sign_in(client, billing_admin)
-    client.post("/billing/payment-methods/", {"action": "add_invoice"})
+    client.post("/billing/payment-methods/add-invoice/")
     invoice = PaymentMethod.objects.get()
     subscription = make_subscription(tenant, payment_method=invoice)
-    response = client.post("/billing/payment-methods/", {"action": "remove", "method": invoice.pk})
+    response = client.post(f"/billing/payment-methods/{invoice.pk}/remove/")
     assert "1 subscriptions pay with this method" in client.get(response.url).content.decode()
     Subscription.objects.filter(pk=subscription.pk).update(status="expired")
-    client.post("/billing/payment-methods/", {"action": "remove", "method": invoice.pk})
+    client.post(f"/billing/payment-methods/{invoice.pk}/remove/")
     assert not PaymentMethod.objects.exists()
 
 
@@ -323,18 +315,156 @@ def test_change_the_payment_method_then_remove_the_old_one(client, tenant, billi
         },
     )
     card = PaymentMethod.objects.get(kind="card")
-    client.post(
-        f"/billing/products/{subscription.pk}/",
-        {"action": "payment_method", "payment_method": card.pk},
-    )
+    client.post(f"/billing/products/{subscription.pk}/payment-method/", {"payment_method": card.pk})
     assert Subscription.objects.get().payment_method == card
-    client.post("/billing/payment-methods/", {"action": "remove", "method": old.pk})
+    client.post(f"/billing/payment-methods/{old.pk}/remove/")
     assert list(PaymentMethod.objects.values_list("pk", flat=True)) == [card.pk]
     assert PaymentMethod.objects.get().is_default
     foreign = make_invoice_method(make_tenant())
     assert_not_found(
         client.post(
-            f"/billing/products/{subscription.pk}/",
-            {"action": "payment_method", "payment_method": foreign.pk},
+            f"/billing/products/{subscription.pk}/payment-method/", {"payment_method": foreign.pk}
         )
     )
+
+
+# --- One address per action; every id in the URL or the body is the organization's ----
+
+
+def test_cancel_then_reactivate_through_their_own_addresses(client, tenant, billing_admin):
+    subscription = make_subscription(tenant)
+    sign_in(client, billing_admin)
+    page = client.get(f"/billing/products/{subscription.pk}/").content.decode()
+    assert f'action="/billing/products/{subscription.pk}/cancel/"' in page
+    response = client.post(f"/billing/products/{subscription.pk}/cancel/")
+    assert response.url == f"/billing/products/{subscription.pk}/"
+    assert Subscription.objects.get().status == "cancelled"
+    page = client.get(response.url).content.decode()
+    assert "Cancelled. Your licenses stay until" in page
+    assert f'action="/billing/products/{subscription.pk}/reactivate/"' in page
+    client.post(f"/billing/products/{subscription.pk}/reactivate/")
+    assert Subscription.objects.get().status == "active"
+
+
+def test_an_action_address_answers_post_only(client, tenant, billing_admin):
+    subscription = make_subscription(tenant)
+    sign_in(client, billing_admin)
+    assert client.get(f"/billing/products/{subscription.pk}/cancel/").status_code == 405
+    assert client.post(f"/billing/products/{subscription.pk}/").status_code == 405
+    assert client.post("/billing/payment-methods/").status_code == 405
+    assert Subscription.objects.get().status == "active"
+
+
+def test_a_bad_quantity_shows_the_page_again_with_the_error(client, tenant, billing_admin):
+    subscription = make_subscription(tenant, quantity=3)
+    sign_in(client, billing_admin)
+    response = client.post(f"/billing/products/{subscription.pk}/quantity/", {"quantity": "0"})
+    assert response.status_code == 200
+    assert "greater than or equal to 1" in response.content.decode()
+    assert Subscription.objects.get().quantity == 3
+
+
+def test_the_payment_method_form_offers_the_organizations_methods(client, tenant, billing_admin):
+    subscription = make_subscription(tenant)
+    foreign = make_invoice_method(make_tenant())
+    sign_in(client, billing_admin)
+    page = client.get(f"/billing/products/{subscription.pk}/").content.decode()
+    assert f'<option value="{subscription.payment_method_id}" selected>' in page
+    assert f'<option value="{foreign.pk}"' not in page
+
+
+def test_another_organizations_payment_method_changes_nothing(client, tenant, billing_admin):
+    subscription = make_subscription(tenant)
+    own = subscription.payment_method
+    foreign = make_invoice_method(make_tenant())
+    sign_in(client, billing_admin)
+    url = f"/billing/products/{subscription.pk}/payment-method/"
+    assert_not_found(client.post(url, {"payment_method": foreign.pk}))
+    assert_not_found(client.post(url, {"payment_method": 10**12}))
+    bad = client.post(url, {"payment_method": "x"})
+    assert "Choose one of your payment methods." in client.get(bad.url).content.decode()
+    assert Subscription.objects.get().payment_method == own
+    assert_not_found(client.post(f"/billing/payment-methods/{foreign.pk}/remove/"))
+    assert_not_found(client.post(f"/billing/payment-methods/{foreign.pk}/default/"))
+    assert PaymentMethod.objects.filter(pk=foreign.pk, is_default=True).exists()
+
+
+def test_another_organizations_subscription_changes_nothing(client, tenant, billing_admin):
+    other = make_tenant()
+    theirs = make_subscription(other, quantity=4)
+    License.objects.create(tenant=other, subscription=theirs, user=make_user(other))
+    sign_in(client, billing_admin)
+    for action, data in [
+        ("quantity", {"quantity": "9"}),
+        ("payment-method", {"payment_method": make_invoice_method(tenant).pk}),
+        ("cancel", {}),
+        ("reactivate", {}),
+    ]:
+        assert_not_found(client.post(f"/billing/products/{theirs.pk}/{action}/", data))
+    for action in ("assign", "unassign"):
+        assert_not_found(
+            client.post(f"/billing/licenses/{theirs.pk}/{action}/", {"users": [billing_admin.pk]})
+        )
+    theirs.refresh_from_db()
+    assert (theirs.quantity, theirs.status) == (4, "active")
+    assert theirs.payment_method.tenant == other
+    assert License.objects.filter(subscription=theirs).count() == 1
+
+
+def test_another_organizations_user_keeps_their_license(client, tenant, billing_admin):
+    subscription = make_subscription(tenant)
+    pat = make_user(tenant, "pat")
+    License.objects.create(tenant=tenant, subscription=subscription, user=pat)
+    stranger = make_user(make_tenant())
+    sign_in(client, billing_admin)
+    url = f"/billing/licenses/{subscription.pk}/unassign/"
+    assert_not_found(client.post(url, {"users": [pat.pk, stranger.pk]}))
+    bad = client.post(url, {"users": ["x"]})
+    assert "Choose active users of your organization." in client.get(bad.url).content.decode()
+    empty = client.post(url, {})
+    assert "Select at least one user first." in client.get(empty.url).content.decode()
+    assert list(License.objects.values_list("user_id", flat=True)) == [pat.pk]
+
+
+@pytest.mark.parametrize("role", [GLOBAL_READER, HELPDESK_ADMIN])
+def test_other_roles_cannot_take_the_actions(client, tenant, role):
+    subscription = make_subscription(tenant)
+    method = subscription.payment_method
+    sign_in(client, make_user(tenant, roles=[role]))
+    for url, data in [
+        (f"/billing/products/{subscription.pk}/quantity/", {"quantity": "1"}),
+        (f"/billing/products/{subscription.pk}/payment-method/", {"payment_method": method.pk}),
+        (f"/billing/products/{subscription.pk}/reactivate/", {}),
+        (f"/billing/licenses/{subscription.pk}/assign/", {"users": [make_user(tenant).pk]}),
+        (f"/billing/licenses/{subscription.pk}/unassign/", {"users": [make_user(tenant).pk]}),
+        ("/billing/payment-methods/add-invoice/", {}),
+        (f"/billing/payment-methods/{method.pk}/default/", {}),
+        (f"/billing/payment-methods/{method.pk}/remove/", {}),
+    ]:
+        assert_forbidden(client.post(url, data))
+    assert Subscription.objects.get().quantity == 5
+    assert PaymentMethod.objects.filter(pk=method.pk).exists()
+    assert not License.objects.exists()
+
+
+def test_make_a_payment_method_the_default(client, tenant, billing_admin):
+    first = make_invoice_method(tenant)
+    sign_in(client, billing_admin)
+    year = str(date.today().year + 1)
+    client.post(
+        "/billing/payment-methods/add-card/",
+        {
+            "holder_name": "Bill",
+            "number": "4242 4242 4242 4242",
+            "exp_month": "12",
+            "exp_year": year,
+            "cvc": "123",
+        },
+    )
+    card = PaymentMethod.objects.get(kind="card")
+    page = client.get("/billing/payment-methods/").content.decode()
+    assert f'action="/billing/payment-methods/{card.pk}/default/"' in page
+    assert f'action="/billing/payment-methods/{first.pk}/default/"' not in page
+    response = client.post(f"/billing/payment-methods/{card.pk}/default/")
+    assert "is now the default." in client.get(response.url).content.decode()
+    assert PaymentMethod.objects.get(is_default=True) == card

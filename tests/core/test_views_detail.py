@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.test import RequestFactory
 
+from core.exceptions import Forbidden
 from core.views.detail import ActionView, ConfirmForm, ObjectView
 
 ROWS = {1: "first", 2: "second"}
@@ -129,10 +130,11 @@ def test_a_services_refusal_is_shown_with_the_form():
     assert form.non_field_errors() == ["No."]
 
 
-def test_a_forbidden_code_from_a_service_is_a_403():
-    view = RowAction.as_view(refusal=ValidationError("Not yours.", code="forbidden"))
+def test_a_services_role_refusal_is_a_403_not_a_form_error():
+    view = RowAction.as_view(refusal=Forbidden("Not yours."))
     with pytest.raises(PermissionDenied):
         view(request("post", {}), pk="1")
+    assert calls == []
 
 
 def test_the_default_form_only_confirms():

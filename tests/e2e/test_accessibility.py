@@ -19,7 +19,7 @@ from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from accounts.models import Tenant, User
-from groups.models import DeletedGroup
+from groups.models import DeletedGroup, Group
 from security_info.models import PasskeyDevice
 from tests.e2e.a11y import NOT_PAGES, axe_violations, crawl, route_name
 from tests.helpers import last_file_code, make_alt_email, make_phone
@@ -202,17 +202,22 @@ def _passkey_pages(walk):
 
 def _users_pages(walk, tmp_path):
     page = walk.page
+    step = "main form[data-testid^=add-user]"  # the step list above is a form too
     walk.open("/users/add/")
-    walk.submit()
+    walk.submit(step)
     walk.check()  # the first step sent back empty
     page.locator("#id_first_name").fill("Adele")
     page.locator("#id_last_name").fill("Vance")
     page.locator("#id_local_part").fill("adele")
-    walk.submit()
+    walk.submit(step)
     walk.check()
-    walk.submit()
+    walk.submit(step)
     walk.check()  # review
-    walk.submit()
+    walk.submit("main form.wizard-steps-form")
+    walk.check()  # back to the first step by the step list, its answers kept
+    walk.submit(step)
+    walk.submit(step)
+    walk.submit(step)
     walk.check()  # the one-time password
 
     person = User.objects.get(username=USER)
@@ -271,11 +276,12 @@ def _groups_pages(walk):
     page.locator("#id_name").fill("Accessibility reviewers")
     walk.submit()
     walk.check()  # owners
-    walk.submit("main form:has(input[value=next])")
+    walk.submit("main form[data-testid=group-add-owners-next]")
     walk.check()  # settings
     walk.submit()
     walk.check()  # review
     walk.open(f"/groups/deleted/{DeletedGroup.objects.first().pk}/restore/")
+    walk.open(f"/groups/delete/?ids={Group.objects.filter(deleted_at=None).first().pk}")
 
 
 def _other_forms(walk):

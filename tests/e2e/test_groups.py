@@ -63,6 +63,8 @@ def test_groups_admin_creates_a_team_group_adds_people_deletes_and_restores_it(
     page.goto(f"{live_server.url}/groups/")
     page.get_by_label("Select Marketing").check()
     page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("heading", name="Delete 1 group?")).to_be_visible()
+    page.get_by_test_id("group-delete-form").get_by_role("button", name="Delete").click()
     expect(page.get_by_text("1 group was deleted.")).to_be_visible()
     page.goto(f"{live_server.url}/groups/deleted/")
     page.get_by_role("link", name="Restore Marketing").click()

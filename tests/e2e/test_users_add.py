@@ -31,11 +31,28 @@ def test_admin_adds_a_user_who_then_signs_in_and_sets_a_password(page, live_serv
     page.get_by_label("Job title").fill("Support engineer")
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_test_id("add-user-review")).to_contain_text("adele@contoso.example")
+
+    # Back to the first step by the step list: the answers are still there.
+    page.get_by_role("navigation", name="Steps").get_by_role("button", name="Basics").click()
+    expect(page.get_by_label("First name")).to_have_value("Adele")
+    expect(page.get_by_label("Username")).to_have_value("adele")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_label("Job title")).to_have_value("Support engineer")
+    page.get_by_role("button", name="Back").click()
+    expect(page.get_by_label("Last name")).to_have_value("Vance")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_test_id("add-user-review")).to_contain_text("Support engineer")
     shot("users-add-review")
     page.get_by_role("button", name="Add user").click()
     password = page.get_by_test_id("new-password").inner_text()
     shot("users-add-done")
     assert User.objects.get(username="adele@contoso.example").role_codes == {"helpdesk_admin"}
+    # A reload of the result adds no one and shows no password again.
+    page.reload()
+    expect(page.get_by_test_id("add-user-basics")).to_be_visible()
+    expect(page.get_by_test_id("new-password")).to_have_count(0)
+    assert User.objects.filter(username__startswith="adele").count() == 1
 
     page.get_by_label("Account menu of Megan Bowen").click()
     page.get_by_role("button", name="Sign out").click()

@@ -47,7 +47,9 @@ def test_admins_add_edit_and_delete_resources(client, tenant, domain, role):
     client.post(f"/resources/{room.pk}/", data(domain, name="Big room", capacity="20"))
     room.refresh_from_db()
     assert (room.name, room.capacity) == ("Big room", 20)
-    client.post(f"/resources/{room.pk}/", {"action": "delete"})
+    page = client.get(f"/resources/{room.pk}/delete/").content.decode()
+    assert "Delete Big room?" in page and Resource.objects.exists()  # asking deletes nothing
+    assert client.post(f"/resources/{room.pk}/delete/").url == "/resources/"
     assert not Resource.objects.exists()
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
     assert actions[-3:] == ["resource.create", "resource.change", "resource.delete"]
@@ -113,7 +115,9 @@ def test_the_global_reader_reads_resources_and_changes_none(client, tenant, doma
     assert_forbidden(client.get("/resources/add/"))
     assert_forbidden(client.post("/resources/add/", data(domain, local_part="other")))
     assert_forbidden(client.post(f"/resources/{room.pk}/", data(domain, name="Mine now")))
-    assert_forbidden(client.post(f"/resources/{room.pk}/", {"action": "delete"}))
+    confirm = client.get(f"/resources/{room.pk}/delete/").content.decode()
+    assert "You can read this resource." in confirm and "button-danger" not in confirm
+    assert_forbidden(client.post(f"/resources/{room.pk}/delete/"))
     room.refresh_from_db()
     assert room.name == "Board room"
     assert Resource.objects.count() == 1
@@ -129,12 +133,30 @@ def test_the_global_reader_gets_404_for_another_tenants_resource(client, tenant)
     assert "Secret" not in client.get("/resources/").content.decode()
 
 
-def test_another_tenants_resource_is_404(client, tenant):
+def test_another_tenants_resource_is_404(client, tenant, domain):
     other = make_tenant()
     foreign = Resource.objects.create(
         tenant=other, kind="room", name="Secret", email=f"secret@{other.domain_set.get().name}"
     )
     sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
     assert_not_found(client.get(f"/resources/{foreign.pk}/"))
-    assert_not_found(client.post(f"/resources/{foreign.pk}/", {"action": "delete"}))
-    assert Resource.objects.filter(pk=foreign.pk).exists()
+    assert_not_found(client.post(f"/resources/{foreign.pk}/", data(domain, name="Mine")))
+    assert_not_found(client.get(f"/resources/{foreign.pk}/delete/"))
+    assert_not_found(client.post(f"/resources/{foreign.pk}/delete/"))
+    assert_not_found(client.post("/resources/999999/delete/"))
+    foreign.refresh_from_db()
+    assert foreign.name == "Secret"
+
+
+def test_a_services_refusal_is_403_and_changes_nothing(tenant, domain):
+    from core.exceptions import Forbidden
+    from resources import services
+
+    reader = make_user(tenant, roles=[GLOBAL_READER])
+    fields = {k: v for k, v in data(domain).items() if k not in ("local_part", "domain")}
+    fields["capacity"] = 12
+    with pytest.raises(Forbidden):
+        services.resource_save(
+            tenant=tenant, acting_user=reader, local_part="room", domain=domain, **fields
+        )
+    assert not Resource.objects.exists()

@@ -221,6 +221,7 @@ def test_helpdesk_cannot_issue_a_pass_to_an_admin(client, tenant):
     target = make_user(tenant, roles=[HELPDESK_ADMIN])
     sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
     assert b"Issue temporary access pass" not in client.get(url(target)).content
+    # A crafted request (the page offers no button): the service's refusal is a 403.
     assert_forbidden(client.post(url(target, "temporary-pass/"), {"hours": "1"}))
     assert not TemporaryPassDevice.objects.filter(user=target).exists()
 

@@ -501,7 +501,7 @@ class _UserGroupsChangeView(_UserGroupsPageMixin, UserActionView):
     joining = True
 
     def get_form_kwargs(self):
-        return {"tenant": self.request.tenant}
+        return {"actor": self.request.user}
 
     def perform(self, form):
         groups = list(form.cleaned_data["groups"])

@@ -1,0 +1,73 @@
+"""Deleted groups: the list, and restoring one under its old address or another."""
+
+import pytest
+
+from accounts.roles import GLOBAL_ADMIN, GLOBAL_READER, HELPDESK_ADMIN
+from groups import services
+from groups.models import Group
+from tests.factories import make_tenant, make_user
+from tests.groups.factories import make_group
+from tests.helpers import assert_forbidden, assert_not_found, sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def deleted(tenant, admin):
+    group = make_group(tenant, admin)
+    services.groups_delete(tenant=tenant, acting_user=admin, groups=[group])
+    return group
+
+
+def test_a_deleted_group_is_listed_and_restored(client, admin, deleted, domain):
+    sign_in(client, admin)
+    page = client.get("/groups/deleted/").content.decode()
+    assert "Sales" in page and f"/groups/deleted/{deleted.pk}/restore/" in page
+    form = client.get(f"/groups/deleted/{deleted.pk}/restore/").content.decode()
+    assert f'value="sales@{domain}"' in form
+    response = client.post(f"/groups/deleted/{deleted.pk}/restore/", {"email": f"sales@{domain}"})
+    assert response.url == f"/groups/{deleted.pk}/"
+    deleted.refresh_from_db()
+    assert (deleted.deleted_at, deleted.email) == (None, f"sales@{domain}")
+
+
+def test_a_taken_address_is_reported_and_another_one_restores(
+    client, tenant, admin, deleted, domain
+):
+    make_group(tenant, admin, name="New sales")
+    sign_in(client, admin)
+    response = client.post(f"/groups/deleted/{deleted.pk}/restore/", {"email": f"sales@{domain}"})
+    assert response.status_code == 200 and "is in use" in response.content.decode()
+    assert Group.objects.get(pk=deleted.pk).deleted_at is not None
+    client.post(f"/groups/deleted/{deleted.pk}/restore/", {"email": f"old-sales@{domain}"})
+    assert Group.objects.get(pk=deleted.pk).email == f"old-sales@{domain}"
+
+
+def test_a_bad_address_is_shown_at_the_field(client, admin, deleted):
+    sign_in(client, admin)
+    response = client.post(f"/groups/deleted/{deleted.pk}/restore/", {"email": "not an address"})
+    assert response.status_code == 200 and "field-error" in response.content.decode()
+    assert Group.objects.get(pk=deleted.pk).deleted_at is not None
+
+
+@pytest.mark.parametrize("role", [GLOBAL_READER, HELPDESK_ADMIN])
+def test_readers_see_deleted_groups_and_restore_none(client, tenant, deleted, role):
+    sign_in(client, make_user(tenant, roles=[role]))
+    page = client.get("/groups/deleted/").content.decode()
+    assert "Sales" in page and "/restore/" not in page
+    assert_forbidden(client.get(f"/groups/deleted/{deleted.pk}/restore/"))
+    assert_forbidden(client.post(f"/groups/deleted/{deleted.pk}/restore/", {}))
+    assert Group.objects.get(pk=deleted.pk).deleted_at is not None
+
+
+def test_another_organizations_or_an_active_group_is_404(client, tenant, admin):
+    other = make_tenant()
+    other_admin = make_user(other, roles=[GLOBAL_ADMIN])
+    foreign = make_group(other, other_admin, "security", name="Foreign")
+    services.groups_delete(tenant=other, acting_user=other_admin, groups=[foreign])
+    active = make_group(tenant, admin, "security", name="Active")
+    sign_in(client, admin)
+    for group in (foreign, active):
+        assert_not_found(client.get(f"/groups/deleted/{group.pk}/restore/"))
+        assert_not_found(client.post(f"/groups/deleted/{group.pk}/restore/", {}))
+    assert Group.objects.get(pk=foreign.pk).deleted_at is not None
