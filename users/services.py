@@ -458,7 +458,7 @@ def user_contact_update(*, tenant, acting_user, user, request=None, **contact):
 
 def username_available(username):
     """Return whether no user or group (in any organization) has the address ``username``."""
-    return not group_selectors.address_in_use(username)
+    return not addresses.in_use(username)
 
 
 def _name_taken(username):
