@@ -14,7 +14,16 @@ from tests.helpers import assert_forbidden, assert_not_found, sign_in
 
 pytestmark = pytest.mark.django_db
 
-BULK = "/users/bulk/"
+# One URL per action.
+URLS = {
+    "block": "/users/bulk/block/",
+    "unblock": "/users/bulk/unblock/",
+    "reset": "/users/bulk/reset-password/",
+    "delete": "/users/bulk/delete/",
+    "assign_license": "/users/bulk/assign-license/",
+    "unassign_license": "/users/bulk/unassign-license/",
+    "export": "/users/bulk/export/",
+}
 
 
 @pytest.fixture
@@ -28,7 +37,7 @@ def admin(tenant):
 
 
 def bulk(client, action, users, **extra):
-    return client.post(BULK, {"action": action, "ids": [u.pk for u in users], **extra})
+    return client.post(URLS[action], {"ids": [u.pk for u in users], **extra})
 
 
 def csv_rows(response):
@@ -94,18 +103,22 @@ def test_another_tenants_user_in_the_selection_is_404_and_changes_nothing(client
 
 def test_empty_selection_and_bad_ids_are_answered(client, tenant, admin):
     sign_in(client, admin)
-    response = client.post(BULK, {"action": "block"})
-    assert response.url == "/users/"
+    response = client.post(URLS["block"], {"query": "q=pa"})
+    assert response.url == "/users/?q=pa"
     assert "Select at least one user first." in client.get("/users/").content.decode()
-    assert_not_found(client.post(BULK, {"action": "block", "ids": ["x"]}))
-    pat = make_user(tenant, "pat")
-    response = bulk(client, "launch", [pat])
-    assert "Choose an action." in client.get(response.url).content.decode()
+    assert_not_found(client.post(URLS["block"], {"ids": ["x"]}))
 
 
-def test_get_is_not_allowed(client, tenant, admin):
+@pytest.mark.parametrize("action", sorted(URLS))
+def test_get_is_not_allowed(client, tenant, admin, action):
     sign_in(client, admin)
-    assert client.get(BULK).status_code == 405
+    assert client.get(URLS[action]).status_code == 405
+
+
+def test_the_old_single_bulk_url_is_gone(client, tenant, admin):
+    sign_in(client, admin)
+    pat = make_user(tenant, "pat")
+    assert_not_found(client.post("/users/bulk/", {"action": "block", "ids": [pat.pk]}))
 
 
 def test_bulk_reset_confirms_then_shows_passwords_once(client, tenant):
