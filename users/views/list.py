@@ -30,25 +30,20 @@ from users.forms import UserExportStartForm
 from users.models import ExportJob
 
 # The list as a table: the selection box, then columns that sort by a key of
-# selectors.SORTS. Roles and licenses are attached to each row by prepare_rows.
+# selectors.SORTS. Role and license names are attached to each row by prepare_rows.
 USER_COLUMNS = [
     CheckboxColumn(
         _lazy("Select all users on this page"),
         row_label=_lazy("Select %(name)s"),
-        name=lambda user: user.display_name,
+        name="display_name",
     ),
-    Column(
-        _lazy("Display name"),
-        lambda user: user.display_name,
-        link=ObjectURL("users:user_detail"),
-        sort="name",
-    ),
-    Column(_lazy("Sign-in name"), lambda user: user.username, sort="username"),
-    Column(_lazy("Roles"), lambda user: ", ".join(user.role_names), sort="roles"),
-    Column(_lazy("Licenses"), lambda user: ", ".join(user.license_names)),
+    Column(_lazy("Display name"), "display_name", link=ObjectURL("users:user_detail"), sort="name"),
+    Column(_lazy("Sign-in name"), "username", sort="username"),
+    Column(_lazy("Roles"), "role_names", sort="roles"),
+    Column(_lazy("Licenses"), "license_names"),
     BadgeColumn(
         _lazy("Sign-in status"),
-        lambda user: user.is_sign_in_blocked,
+        "is_sign_in_blocked",
         badge=_lazy("Blocked"),
         otherwise=_lazy("Allowed"),
         sort="status",
@@ -88,8 +83,8 @@ class UserListView(TenantScopedMixin, ObjectListView):
         roles = selectors.roles_by_user(tenant=tenant, user_ids=ids)
         licenses = billing_selectors.product_names_by_user(tenant=tenant, user_ids=ids)
         for user in rows:
-            user.role_names = roles.get(user.pk, ())
-            user.license_names = licenses.get(user.pk, ())
+            user.role_names = ", ".join(roles.get(user.pk, ()))
+            user.license_names = ", ".join(licenses.get(user.pk, ()))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
