@@ -109,6 +109,10 @@ class Column:
     def header(self):
         return f'<th scope="col">{conditional_escape(self.label)}</th>'
 
+    def text(self, obj):
+        """Return the cell's plain text for ``obj`` (a CSV export's cell)."""
+        return _getter(self.value)(obj)
+
 
 @dataclass(frozen=True)
 class CheckboxColumn:
@@ -162,6 +166,10 @@ class BadgeColumn:
         return [yes if test(obj) else no for obj in objects]
 
     header = Column.header
+
+    def text(self, obj):
+        """Return the cell's plain text for ``obj`` (a CSV export's cell)."""
+        return str(self.badge if _getter(self.test)(obj) else self.otherwise)
 
 
 def render_rows(columns, objects, *, empty_text=""):

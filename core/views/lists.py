@@ -161,15 +161,19 @@ class ObjectListView(TemplateView):
         )
         return context
 
+    def csv_columns(self):
+        """Return the columns a CSV export has: those with text (not the selection box)."""
+        return [column for column in self.columns if hasattr(column, "text")]
+
     def csv_header(self):
         """Return the CSV file's header row."""
-        return [str(column.label) for column in self.columns if hasattr(column, "value")]
+        return [str(column.label) for column in self.csv_columns()]
 
     def csv_rows(self, queryset):
         """Yield the CSV rows of ``queryset``."""
-        columns = [column for column in self.columns if hasattr(column, "value")]
+        columns = self.csv_columns()
         for obj in queryset.iterator():
-            yield [column.value(obj) for column in columns]
+            yield [column.text(obj) for column in columns]
 
     def csv_response(self):
         """Return the whole filtered list, sorted as shown, as a CSV download."""
