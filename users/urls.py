@@ -11,25 +11,25 @@ urlpatterns = [
     path(
         "export/<int:pk>/users.csv", views.ExportJobDownloadView.as_view(), name="export_download"
     ),
-    path("bulk/block/", views.UserBulkBlockView.as_view(), name="user_bulk_block"),
-    path("bulk/unblock/", views.UserBulkUnblockView.as_view(), name="user_bulk_unblock"),
+    path("bulk/block/", views.bulk.UserBulkBlockView.as_view(), name="user_bulk_block"),
+    path("bulk/unblock/", views.bulk.UserBulkUnblockView.as_view(), name="user_bulk_unblock"),
     path(
         "bulk/reset-password/",
-        views.UserBulkPasswordResetView.as_view(),
+        views.bulk.UserBulkPasswordResetView.as_view(),
         name="user_bulk_password_reset",
     ),
-    path("bulk/delete/", views.UserBulkDeleteView.as_view(), name="user_bulk_delete"),
+    path("bulk/delete/", views.bulk.UserBulkDeleteView.as_view(), name="user_bulk_delete"),
     path(
         "bulk/assign-license/",
-        views.UserBulkLicenseAssignView.as_view(),
+        views.bulk.UserBulkLicenseAssignView.as_view(),
         name="user_bulk_license_assign",
     ),
     path(
         "bulk/unassign-license/",
-        views.UserBulkLicenseUnassignView.as_view(),
+        views.bulk.UserBulkLicenseUnassignView.as_view(),
         name="user_bulk_license_unassign",
     ),
-    path("bulk/export/", views.UserBulkExportView.as_view(), name="user_bulk_export"),
+    path("bulk/export/", views.bulk.UserBulkExportView.as_view(), name="user_bulk_export"),
     path("deleted/", views.DeletedUserListView.as_view(), name="user_deleted_list"),
     path("deleted/<int:pk>/restore/", views.UserRestoreView.as_view(), name="user_restore"),
     path("add/", views.UserAddView.as_view(), name="user_add"),

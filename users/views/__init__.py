@@ -1,15 +1,7 @@
 """The Users area's pages, a module per page: list, bulk, detail, deleted, add, imports, roles."""
 
 from users.views.add import UserAddDetailsView, UserAddReviewView, UserAddView, UsernameCheckView  # noqa: F401
-from users.views.bulk import (  # noqa: F401
-    UserBulkBlockView,
-    UserBulkDeleteView,
-    UserBulkExportView,
-    UserBulkLicenseAssignView,
-    UserBulkLicenseUnassignView,
-    UserBulkPasswordResetView,
-    UserBulkUnblockView,
-)
+from users.views.bulk import UserBulkView  # noqa: F401
 from users.views.deleted import DeletedUserListView, UserRestoreView  # noqa: F401
 from users.views.detail import (  # noqa: F401
     UserContactView,

@@ -28,7 +28,7 @@ from users import exports, selectors, services
 from users.forms import UserBulkLicenseForm, UserBulkPasswordResetForm
 
 
-class UserBulkActionView(TenantScopedMixin, BulkActionView):
+class UserBulkView(TenantScopedMixin, BulkActionView):
     """An action on active users of the acting admin's organization, at most BULK_MAX."""
 
     permission_required = VIEW_USERS
@@ -56,7 +56,7 @@ class UserBulkActionView(TenantScopedMixin, BulkActionView):
         return context
 
 
-class UserBulkBlockView(UserBulkActionView):
+class UserBulkBlockView(UserBulkView):
     """Block sign-in for the selected users."""
 
     permission_required = (VIEW_USERS, CHANGE_USERS)
@@ -88,7 +88,7 @@ class UserBulkUnblockView(UserBulkBlockView):
         return text % {"count": changed}
 
 
-class UserBulkPasswordResetView(UserBulkActionView):
+class UserBulkPasswordResetView(UserBulkView):
     """Reset the selected users' passwords: confirm, then the new passwords, shown once.
 
     Only ``VIEW_USERS`` is needed to post: the service checks the reset right
@@ -128,7 +128,7 @@ class UserBulkPasswordResetView(UserBulkActionView):
         )
 
 
-class UserBulkDeleteView(UserBulkActionView):
+class UserBulkDeleteView(UserBulkView):
     """Delete the selected users (softly, restorable for RESTORE_DAYS days), once confirmed."""
 
     permission_required = (VIEW_USERS, DELETE_USERS)
@@ -157,7 +157,7 @@ class UserBulkDeleteView(UserBulkActionView):
         return self.get_list_url(form)
 
 
-class UserBulkLicenseAssignView(UserBulkActionView):
+class UserBulkLicenseAssignView(UserBulkView):
     """Give each selected user a license of the chosen product."""
 
     permission_required = (VIEW_USERS, CHANGE_LICENSES)
@@ -199,7 +199,7 @@ class UserBulkLicenseUnassignView(UserBulkLicenseAssignView):
         return text % {"product": form.cleaned_data["subscription"].product.name, "count": count}
 
 
-class UserBulkExportView(UserBulkActionView):
+class UserBulkExportView(UserBulkView):
     """The selected users as CSV, in name order; the export is recorded."""
 
     def perform(self, form):
