@@ -34,7 +34,8 @@ class ObjectListView(TemplateView):
     """A list page driven by a filterset and a table declaration.
 
     Set ``columns`` (core.tables columns) and either ``filterset_class`` (a
-    django-filter FilterSet over ``get_queryset()``, built with
+    django-filter FilterSet over ``get_queryset()``, by default ``model``'s
+    rows, which ``TenantScopedMixin`` narrows to the tenant, built with
     ``get_filterset_kwargs()``) or ``selector``, a callable
     ``selector(*, tenant, params)`` returning ``(queryset, filterset)``
     (wrap a plain function in ``staticmethod``). Sort keys are ``sort_keys``
@@ -49,6 +50,7 @@ class ObjectListView(TemplateView):
     ``rows``.
     """
 
+    model = None
     filterset_class = None
     selector = None
     columns = ()
@@ -72,7 +74,10 @@ class ObjectListView(TemplateView):
         return super().get_template_names()
 
     def get_queryset(self):
-        raise NotImplementedError("Give a filterset_class and get_queryset(), or a selector.")
+        """Return the rows to filter: ``model``'s (a tenant mixin before this narrows them)."""
+        if self.model is None:
+            raise NotImplementedError("Give model or get_queryset() with a filterset_class.")
+        return self.model._default_manager.all()
 
     def get_filterset_kwargs(self):
         return {}

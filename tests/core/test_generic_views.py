@@ -14,6 +14,7 @@ from django.http import Http404, QueryDict
 from django.test import RequestFactory
 from django.utils.safestring import mark_safe
 
+from accounts.mixins import TenantScopedMixin
 from accounts.models import User
 from core.tables import BadgeColumn, CheckboxColumn, Column, ObjectURL, render_header, render_rows
 from core.views import BulkActionForm, BulkActionView, ObjectListView, query_without
@@ -171,6 +172,23 @@ def test_list_says_why_it_is_empty(people):
     assert "No users match." in context["rows"]
     _view, context = list_context(make_tenant())
     assert "No users yet." in context["rows"]
+
+
+class ScopedUserList(TenantScopedMixin, ObjectListView):
+    model = User
+    filterset_class = UserFilter
+    columns = COLUMNS
+    sort_keys = {"name": ("display_name", "pk")}
+    default_sort = "name"
+
+
+def test_a_tenant_scoped_list_of_a_model_shows_only_the_tenants_rows(people):
+    request = RequestFactory().get("/people/")
+    request.tenant = people
+    view = ScopedUserList()
+    view.setup(request)
+    names = listed(view.get_context_data())
+    assert "Ann" in names and "Other Org" not in names
 
 
 def test_htmx_gets_the_results_alone_but_not_on_a_history_restore(people):
