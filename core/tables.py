@@ -174,13 +174,13 @@ class BadgeColumn:
 
 def render_rows(columns, objects, *, empty_text=""):
     """Return the ``<tr>`` rows of ``objects``, or one row saying ``empty_text``."""
-    # Column by column: one loop per column, no call per cell.
     objects = list(objects)
     if not objects:
         return format_html(
             '<tr><td colspan="{}" class="empty">{}</td></tr>', len(columns), empty_text
         )
-    # Rows interleaved from the columns' cells by slices: no Python loop per cell.
+    # Column by column (one loop each), then the rows interleaved by slices:
+    # no Python call per cell.
     width, count = len(columns) + 1, len(objects)
     parts = [""] * (width * count)
     for index, column in enumerate(columns):
