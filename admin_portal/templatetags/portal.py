@@ -1,31 +1,45 @@
+import functools
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.templatetags.static import static
 from django.utils.html import format_html
 
 from accounts.audit import action_label
-from admin_portal.navigation import build_nav
+from admin_portal.navigation import render_nav
 from core import l10n
 
 register = template.Library()
 
 
-@register.inclusion_tag("inc/nav.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def portal_nav(context):
-    """Render the left navigation for the signed-in user."""
+    """Render the left navigation for the signed-in user (inc/nav.html, cached)."""
     request = context["request"]
-    return {"entries": build_nav(request.user, request.path)}
+    return render_nav(request.user, request.path)
 
 
 @register.simple_tag
 def icon(name):
     """Return a decorative icon from the sprite in static/img/icons.svg."""
+    return _icon(str(name))
+
+
+@functools.lru_cache(maxsize=256)
+def _icon(name):
     return format_html(
         '<svg class="icon" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>',
         static("img/icons.svg"),
         name,
     )
+
+
+@receiver(setting_changed)
+def _static_changed(setting, **kwargs):
+    if setting in {"STATIC_URL", "STORAGES"}:
+        _icon.cache_clear()
 
 
 @register.filter
