@@ -9,7 +9,7 @@ outside it: the answer is 404 and nothing changes.
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -125,9 +125,6 @@ class BulkActionView(View):
         try:
             result = self.perform(form)
         except ValidationError as error:
-            # Until every service raises core.exceptions.Forbidden for a role refusal.
-            if error.code == "forbidden":
-                raise PermissionDenied(error.messages[0]) from None
             messages.error(request, error.messages[0])
             return redirect(self.get_back_url(form))
         return self.success(form, result)
