@@ -212,6 +212,14 @@ def rename(*, tenant, owner, address, taken=None):
         return claim(tenant=tenant, address=address, owner=owner, taken=taken)
 
 
+def in_use(address: str) -> bool:
+    """Return whether anyone holds ``address``: a claim, or a row written without one."""
+    address = normalize(address)
+    return AddressClaim.objects.filter(address=address).exists() or any(
+        model._base_manager.filter(**{field: address}).exists() for model, field in _holder_models()
+    )
+
+
 def claimed_in(addresses):
     """Return ``{address: tenant id}`` of the claimed ones among ``addresses`` (normalized).
 

@@ -8,7 +8,11 @@ items here, nowhere else.
 import functools
 from dataclasses import dataclass, field
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -137,18 +141,55 @@ def _matches(url, path):
     return path == "/" if url == "/" else path.startswith(url)
 
 
-def _visible(user, menu):
+def _permissions(menu):
+    """Return the distinct permissions that the items of ``menu`` ask for, in order."""
+    seen = {}
+    for node in menu:
+        for item in node.items if isinstance(node, MenuGroup) else (node,):
+            if item.permission is not None:
+                seen.setdefault(item.permission, None)
+    return tuple(seen)
+
+
+def _grants(user, permissions):
+    """Return which of ``permissions`` the user has, as a tuple of booleans."""
+    return tuple(user.has_perm(permission) for permission in permissions)
+
+
+def _visible(menu, granted):
+    """Return fresh entries of ``menu`` for a user with the ``granted`` permissions."""
     entries = []
     for node in menu:
         if isinstance(node, MenuGroup):
-            children = _visible(user, node.items)
+            children = _visible(node.items, granted)
             if children:
                 entries.append(NavEntry(node.label, node.icon, children=children))
             continue
         url = _url(node.url_name)
-        if url is not None and (node.permission is None or user.has_perm(node.permission)):
+        if url is not None and (node.permission is None or node.permission in granted):
             entries.append(NavEntry(node.label, node.icon, url))
     return entries
+
+
+def _leaves(entries):
+    return [leaf for entry in entries for leaf in (entry.children or [entry])]
+
+
+def _current_url(urls, path):
+    """Return the longest of ``urls`` that ``path`` is under, or None."""
+    matching = [url for url in urls if _matches(url, path)]
+    return max(matching, key=len) if matching else None
+
+
+def _mark_current(entries, url):
+    for leaf in _leaves(entries):
+        if leaf.url == url:
+            leaf.active = True
+            return
+
+
+def _granted(permissions, grants):
+    return frozenset(p for p, has in zip(permissions, grants, strict=True) if has)
 
 
 def build_nav(user, path, menu=None):
@@ -164,9 +205,64 @@ def build_nav(user, path, menu=None):
         return []  # e.g. the 404 page seen before signing in
     if menu is None:
         menu = MENU if user.has_perm(roles.ADMIN_CENTER) else SELF_SERVICE_MENU
-    entries = _visible(user, menu)
-    leaves = [leaf for entry in entries for leaf in (entry.children or [entry])]
-    matching = [leaf for leaf in leaves if _matches(leaf.url, path)]
-    if matching:
-        max(matching, key=lambda leaf: len(leaf.url)).active = True
+    permissions = _permissions(menu)
+    entries = _visible(menu, _granted(permissions, _grants(user, permissions)))
+    _mark_current(entries, _current_url([leaf.url for leaf in _leaves(entries)], path))
     return entries
+
+
+# --- the rendered navigation, cached -------------------------------------------------
+#
+# The navigation is a function of the code (the menus, the URL patterns, the
+# template), of the permissions the menu asks about, of the active language and of
+# the current item: nothing else. Each process renders each combination once.
+
+_MENUS = {"admin": MENU, "self-service": SELF_SERVICE_MENU}
+_MENU_PERMISSIONS = {name: _permissions(menu) for name, menu in _MENUS.items()}
+NAV_TEMPLATE = "inc/nav.html"
+
+
+@functools.lru_cache(maxsize=32)
+def _leaf_urls(menu_name, grants):
+    granted = _granted(_MENU_PERMISSIONS[menu_name], grants)
+    return tuple(leaf.url for leaf in _leaves(_visible(_MENUS[menu_name], granted)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _nav_html(menu_name, grants, language, current):
+    """Return the navigation's HTML; ``language`` is the active one (a key only)."""
+    if menu_name is None:
+        entries = []
+    else:
+        granted = _granted(_MENU_PERMISSIONS[menu_name], grants)
+        entries = _visible(_MENUS[menu_name], granted)
+        _mark_current(entries, current)
+    return render_to_string(NAV_TEMPLATE, {"entries": entries})
+
+
+def render_nav(user, path):
+    """Return the HTML of the left navigation of ``user`` on the page at ``path``.
+
+    The same markup as rendering NAV_TEMPLATE with ``build_nav(user, path)``, from a
+    per-process cache keyed by (menu, the user's answers to the menu's permissions,
+    language, current item).
+    """
+    if not user.is_authenticated:
+        return _nav_html(None, (), get_language(), None)
+    menu_name = "admin" if user.has_perm(roles.ADMIN_CENTER) else "self-service"
+    grants = _grants(user, _MENU_PERMISSIONS[menu_name])
+    current = _current_url(_leaf_urls(menu_name, grants), path)
+    return _nav_html(menu_name, grants, get_language(), current)
+
+
+def clear_caches():
+    """Forget what was derived from settings (a test that changes them calls this)."""
+    _url.cache_clear()
+    _leaf_urls.cache_clear()
+    _nav_html.cache_clear()
+
+
+@receiver(setting_changed)
+def _setting_changed(setting, **kwargs):
+    if setting in {"ROOT_URLCONF", "TEMPLATES", "LANGUAGES", "STATIC_URL", "STORAGES"}:
+        clear_caches()

@@ -31,6 +31,9 @@ a new visitor each time) as a ratio of the raw Argon2 verify rate of as many
 processes as the nodes have gunicorn workers, with the nodes' settings, measured
 right after (budget: at least 0.9x). Only answers that arrive within a window
 count. The ratios are reported, not enforced: the machine is shared and noisy.
+Then, on the same database with the nodes' settings, bench/profile_request.py
+breaks a request of each page down (middleware, session, queries, view, shell
+and page templates, forms) in one process.
 
 Exits non-zero on any 5xx or any lost write. Loopback only; the database and the
 Redis keys are removed at the end.
@@ -40,6 +43,7 @@ import argparse
 import random
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -284,6 +288,25 @@ def frame_limit(cluster, clients, args, results):
     return rates
 
 
+def profile_pages(cluster, requests):
+    """Return bench/profile_request.py's per-request breakdown, on the nodes' database.
+
+    ``requests`` per page and round: fewer for a short framing.
+    """
+    script = Path(__file__).resolve().with_name("profile_request.py")
+    done = subprocess.run(
+        [sys.executable, str(script), "--existing", "--requests", str(requests)],
+        env=cluster.env,
+        cwd=script.parents[1],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        return f"per-request breakdown failed ({done.returncode}):\n{done.stderr[-2000:]}\n"
+    return done.stdout
+
+
 def report_framing(args, rates, results):
     print(
         f"Framing: same nodes, {args.clients} clients, {args.frame_seconds:g} s per subject; "
@@ -408,9 +431,11 @@ def run(args):
                 client.join(timeout=args.seconds + 400)
             elapsed = time.monotonic() - window.started
             lost = verify(cluster, clients, subscription_id)
-            framing, rates = Results(), None
+            framing, rates, profile = Results(), None, ""
             if args.frame_seconds > 0:
                 rates = frame_limit(cluster, clients, args, framing)
+                requests = max(3, min(30, int(args.frame_seconds * 2)))
+                profile = profile_pages(cluster, requests)
         finally:
             cluster.stop()
 
@@ -434,6 +459,7 @@ def run(args):
         print("  LOST", line)
     if rates is not None:
         report_framing(args, rates, framing)
+        print(profile, end="")
     server_errors.update((key, n) for key, n in framing.errors.items() if key[1] >= 500)
     return 1 if server_errors or lost else 0
 

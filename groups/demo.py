@@ -7,11 +7,11 @@ deleted and can be restored.
 
 from dataclasses import dataclass
 
+from accounts import addresses
 from accounts.management.commands.seed_demo import DOMAIN, demo_account
 from accounts.models import User
 from groups import services
 from groups.models import Group, Kind, Privacy
-from groups.selectors import address_in_use
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def seed(*, tenant):
     for spec in GROUPS:
         email = f"{spec.local}@{DOMAIN}" if spec.local else ""
         # An address someone took while trying the demo stays theirs.
-        if spec.name in existing or (email and address_in_use(email)):
+        if spec.name in existing or (email and addresses.in_use(email)):
             continue
         group = services.group_create(
             tenant=tenant,

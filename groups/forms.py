@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts import addresses
 from groups import selectors, services
 from groups.models import (
     KIND_DESCRIPTIONS,
@@ -101,7 +102,7 @@ class SettingsForm(forms.Form):
         except ValidationError as error:
             self.add_error("local_part", error.messages[0])
             return data
-        if self.address_must_be_free and selectors.address_in_use(email):
+        if self.address_must_be_free and addresses.in_use(email):
             self.add_error(
                 "local_part", _("%(email)s is in use by a user or a group.") % {"email": email}
             )

@@ -2,13 +2,11 @@
 
 import django_filters
 from django import forms
-from django.apps import apps
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User, UserManager
+from accounts.models import User
 from core.access import object_or_404
 from groups.models import Group, Kind, Membership
 
@@ -26,30 +24,6 @@ def access_group_by_id(actor: User, group_id: object, *, deleted: bool = False) 
     organization's id looks exactly like a missing one.
     """
     return object_or_404(groups_reachable(actor, deleted=deleted), group_id)
-
-
-def _other_address_checks():
-    """Return the address checks other areas declare (``address_exists`` on their AppConfig).
-
-    Users, groups and other areas (rooms and equipment) share one set of
-    addresses. An area that owns addresses names a function ``check(email)`` on
-    its app config, so this area asks it without importing it.
-    """
-    return [
-        import_string(config.address_exists)
-        for config in apps.get_app_configs()
-        if getattr(config, "address_exists", None)
-    ]
-
-
-def address_in_use(email):
-    """Return whether ``email`` is a user's, a group's or another area's address (anywhere)."""
-    email = UserManager.normalize_username(email)
-    return (
-        User.objects.filter(username=email).exists()
-        or Group.objects.filter(email=email).exists()
-        or any(check(email) for check in _other_address_checks())
-    )
 
 
 def _sort_choices():

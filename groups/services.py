@@ -22,7 +22,6 @@ from groups.models import (
     Membership,
     Privacy,
 )
-from groups.selectors import address_in_use
 
 RESTORE_DAYS = 30
 
@@ -68,7 +67,7 @@ def _check_fields(*, kind, email, privacy, allow_external_senders):
 
 
 def _check_address_free(email, *, group=None):
-    if email and (group is None or email != group.email) and address_in_use(email):
+    if email and (group is None or email != group.email) and addresses.in_use(email):
         raise ValidationError(
             {"email": _("%(email)s is in use by a user or a group.") % {"email": email}},
             code="address_taken",
@@ -295,7 +294,7 @@ def group_restore(*, tenant, acting_user, group, email=None, request=None):
             code="expired",
         )
     address = UserManager.normalize_username(email) if email else group.deleted_email
-    if address and address_in_use(address):
+    if address and addresses.in_use(address):
         raise ValidationError(
             {
                 "email": _("%(email)s is in use by a user or a group. Choose another address.")

@@ -1,7 +1,7 @@
 """Demo data of the Resources area, added by ``manage.py seed_demo`` (idempotent)."""
 
+from accounts import addresses
 from accounts.management.commands.seed_demo import DOMAIN, demo_account
-from groups.selectors import address_in_use
 from resources import services
 from resources.models import Resource
 
@@ -63,6 +63,6 @@ def seed(*, tenant):
     admin = demo_account(tenant, "useradmin")
     for fields in RESOURCES:
         # The resource itself from an earlier run, or a user's or group's address.
-        if address_in_use(f"{fields['local_part']}@{DOMAIN}"):
+        if addresses.in_use(f"{fields['local_part']}@{DOMAIN}"):
             continue
         services.resource_save(tenant=tenant, acting_user=admin, domain=DOMAIN, **fields)

@@ -8,7 +8,6 @@ from accounts import addresses
 from accounts.audit import audit_record
 from accounts.roles import CHANGE_RESOURCES
 from core.exceptions import Forbidden
-from groups.selectors import address_in_use
 from groups.services import group_address
 from resources.models import Resource
 
@@ -22,7 +21,7 @@ def _require(acting_user, tenant):
 
 def _address(tenant, local_part, domain, *, current=""):
     email = group_address(tenant=tenant, local_part=local_part, domain=domain)
-    if email != current and address_in_use(email):
+    if email != current and addresses.in_use(email):
         raise ValidationError(
             {"email": _("%(email)s is in use by a user, a group or a resource.") % {"email": email}}
         )

@@ -458,3 +458,35 @@ class UserImportForm(forms.Form):
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+
+# The Active users list's bulk actions: the shared selection form and what each adds.
+from core.views.bulk import BulkActionForm  # noqa: E402 - kept with the forms that use it
+
+
+class UserBulkPasswordResetForm(BulkActionForm):
+    """Reset the selected users' passwords: whether they must change them at next sign-in."""
+
+    require_change = forms.BooleanField(required=False)
+
+
+class UserBulkLicenseForm(BulkActionForm):
+    """Assign or take away a license: the product, one of the organization's live subscriptions."""
+
+    subscription = forms.ModelChoiceField(
+        queryset=None,
+        error_messages={
+            "required": _("Choose a product first."),
+            "invalid_choice": _("Choose a product first."),
+        },
+    )
+
+    def __init__(self, *args, subscriptions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subscription"].queryset = subscriptions
+
+
+class UserExportStartForm(forms.Form):
+    """Start a background export of what the list's query string ``query`` selects."""
+
+    query = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -49,33 +49,6 @@ def can_delete(actor, target):
     return actor.has_perm(DELETE_USERS) and can_reset_password(actor, target)
 
 
-def bulk_targets(*, tenant, user_ids):
-    """Return the tenant's active users ``user_ids``, ordered by name.
-
-    Raise ValidationError "not_found" when any id is not an active user of the
-    tenant (another tenant's user looks exactly like a missing one), and
-    "too_many" over ``BULK_MAX``.
-    """
-    wanted = set(user_ids)
-    if len(wanted) > BULK_MAX:
-        raise ValidationError(
-            _("Select at most %(max)d users at a time."),
-            code="too_many",
-            params={"max": BULK_MAX},
-        )
-    users = list(
-        User.objects.for_tenant(tenant)
-        .active()
-        .select_related("tenant")
-        .filter(pk__in=wanted)
-        .order_by("display_name", "pk")
-    )
-    if len(users) != len(wanted):
-        raise ValidationError(_("Some of those users do not exist."), code="not_found")
-    return users
-
-
-@transaction.atomic
 def users_sign_in_block(*, tenant, acting_user, users, blocked, request=None):
     """Block (or unblock) sign-in for ``users``; return how many changed.
 
@@ -458,7 +431,7 @@ def user_contact_update(*, tenant, acting_user, user, request=None, **contact):
 
 def username_available(username):
     """Return whether no user or group (in any organization) has the address ``username``."""
-    return not group_selectors.address_in_use(username)
+    return not addresses.in_use(username)
 
 
 def _name_taken(username):

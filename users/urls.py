@@ -11,7 +11,25 @@ urlpatterns = [
     path(
         "export/<int:pk>/users.csv", views.ExportJobDownloadView.as_view(), name="export_download"
     ),
-    path("bulk/", views.UserBulkView.as_view(), name="user_bulk"),
+    path("bulk/block/", views.bulk.UserBulkBlockView.as_view(), name="user_bulk_block"),
+    path("bulk/unblock/", views.bulk.UserBulkUnblockView.as_view(), name="user_bulk_unblock"),
+    path(
+        "bulk/reset-password/",
+        views.bulk.UserBulkPasswordResetView.as_view(),
+        name="user_bulk_password_reset",
+    ),
+    path("bulk/delete/", views.bulk.UserBulkDeleteView.as_view(), name="user_bulk_delete"),
+    path(
+        "bulk/assign-license/",
+        views.bulk.UserBulkLicenseAssignView.as_view(),
+        name="user_bulk_license_assign",
+    ),
+    path(
+        "bulk/unassign-license/",
+        views.bulk.UserBulkLicenseUnassignView.as_view(),
+        name="user_bulk_license_unassign",
+    ),
+    path("bulk/export/", views.bulk.UserBulkExportView.as_view(), name="user_bulk_export"),
     path("deleted/", views.DeletedUserListView.as_view(), name="user_deleted_list"),
     path("deleted/<int:pk>/restore/", views.UserRestoreView.as_view(), name="user_restore"),
     path("add/", views.UserAddView.as_view(), name="user_add"),

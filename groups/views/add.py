@@ -19,10 +19,11 @@ from formtools.wizard.forms import ManagementForm
 from formtools.wizard.storage import get_storage
 from formtools.wizard.views import NamedUrlSessionWizardView
 
+from accounts import addresses
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import ADD_GROUPS, VIEW_GROUPS
 from accounts.selectors import domain_choices
-from groups import selectors, services
+from groups import services
 from groups.forms import (
     BasicsForm,
     KindForm,
@@ -284,7 +285,7 @@ class GroupAddressCheckView(TenantScopedMixin, View):
         except ValidationError:
             state, text = "invalid", _("Enter the address and choose a domain.")
         else:
-            if selectors.address_in_use(email):
+            if addresses.in_use(email):
                 state, text = "taken", _("%(username)s is taken.") % {"username": email}
             else:
                 state, text = "free", _("%(username)s is available.") % {"username": email}

@@ -5,6 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from accounts.audit import audit_record
 from accounts.roles import (
@@ -17,7 +19,17 @@ from accounts.roles import (
     SERVICE_SUPPORT_ADMIN,
     USER_ADMIN,
 )
-from admin_portal.navigation import MENU, SELF_SERVICE_MENU, MenuGroup, MenuItem, build_nav
+from admin_portal.navigation import (
+    MENU,
+    NAV_TEMPLATE,
+    SELF_SERVICE_MENU,
+    MenuGroup,
+    MenuItem,
+    _nav_html,
+    build_nav,
+    clear_caches,
+    render_nav,
+)
 from tests.factories import make_tenant, make_user
 from tests.helpers import sidebar, sign_in
 
@@ -210,3 +222,75 @@ def test_build_nav_without_menu_picks_by_admin_center_permission():
 def test_build_nav_is_empty_for_anonymous_visitors():
     assert build_nav(AnonymousUser(), "/") == []
     assert build_nav(SimpleNamespace(is_authenticated=False), "/", FAKE_MENU) == []
+
+
+# --- the rendered navigation, cached per process ---------------------------------------
+
+NAV_PATHS = ["/", "/users/", "/users/deleted/", "/audit/42/", "/account/password/", "/nowhere/"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [None, *ADMIN_ROLES], ids=["no role", *ADMIN_ROLES])
+def test_cached_nav_is_the_template_rendered_with_build_nav(role):
+    user = make_user(make_tenant(), roles=[role] if role else [])
+    for language in ("en", "nl"):
+        with translation.override(language):
+            for path in NAV_PATHS:
+                expected = render_to_string(NAV_TEMPLATE, {"entries": build_nav(user, path)})
+                assert render_nav(user, path) == expected, (language, path)
+                assert render_nav(user, path) == expected, (language, path)  # from the cache
+
+
+def _current(html):
+    return [
+        re.sub(r"<[^>]+>", "", m["body"]).strip()
+        for m in _LINK.finditer(html)
+        if 'aria-current="page"' in m["attrs"]
+    ]
+
+
+@pytest.mark.django_db
+def test_cached_nav_differs_by_role_and_language_and_marks_the_current_item():
+    tenant = make_tenant()
+    admin = make_user(tenant, roles=[GLOBAL_ADMIN])
+    helpdesk = make_user(tenant, roles=[HELPDESK_ADMIN])
+    with translation.override("en"):
+        admin_nav, helpdesk_nav = render_nav(admin, "/users/"), render_nav(helpdesk, "/users/")
+        assert "Audit log" in admin_nav
+        assert "Audit log" not in helpdesk_nav
+        assert _current(admin_nav) == ["Active users"]
+        assert _current(render_nav(admin, "/users/deleted/")) == ["Deleted users"]
+        assert _current(render_nav(admin, "/users/42/")) == ["Active users"]
+        assert _current(render_nav(admin, "/nowhere/")) == []
+    with translation.override("nl"):
+        dutch = render_nav(admin, "/users/")
+        assert "Actieve gebruikers" in dutch
+        assert "Active users" not in dutch
+        assert _current(dutch) == ["Actieve gebruikers"]
+
+
+@pytest.mark.django_db
+def test_cached_nav_follows_a_change_of_roles():
+    tenant = make_tenant()
+    user = make_user(tenant, roles=[HELPDESK_ADMIN])
+    assert "Audit log" not in render_nav(user, "/")
+    reader = make_user(tenant, roles=[GLOBAL_READER])
+    assert "Audit log" in render_nav(reader, "/")
+
+
+def test_cached_nav_for_anonymous_visitors_has_no_links():
+    html = render_nav(AnonymousUser(), "/")
+    assert "<a " not in html
+    assert html == render_to_string(NAV_TEMPLATE, {"entries": []})
+
+
+@pytest.mark.django_db
+def test_cached_nav_is_rendered_once_per_key():
+    user = make_user(make_tenant(), roles=[GLOBAL_ADMIN])
+    clear_caches()
+    with translation.override("en"):
+        for _ in range(3):
+            render_nav(user, "/users/")
+            render_nav(user, "/users/42/")  # the same current item
+    info = _nav_html.cache_info()
+    assert (info.misses, info.hits) == (1, 5)

@@ -107,7 +107,7 @@ def test_promote_block_then_remove_your_own_role_is_refused(client, tenant, admi
     pat = make_user(tenant, "pat", display_name="Pat")
     sign_in(client, admin)
     client.post(ASSIGN, {"role": GLOBAL_ADMIN, "username": pat.username})
-    client.post("/users/bulk/", {"action": "block", "ids": [pat.pk], "return_to": "detail"})
+    client.post("/users/bulk/block/", {"ids": [pat.pk], "return_to": "detail"})
     assert User.objects.get(pk=pat.pk).is_sign_in_blocked
 
     response = client.post(REMOVE, {"role": GLOBAL_ADMIN, "user": admin.pk})
@@ -117,7 +117,7 @@ def test_promote_block_then_remove_your_own_role_is_refused(client, tenant, admi
     assert GLOBAL_ADMIN in User.objects.get(pk=admin.pk).role_codes
     assert not AuditEvent.objects.filter(action="role.remove").exists()
     # Once Pat may sign in again, the same removal is accepted.
-    client.post("/users/bulk/", {"action": "unblock", "ids": [pat.pk]})
+    client.post("/users/bulk/unblock/", {"ids": [pat.pk]})
     client.post(REMOVE, {"role": GLOBAL_ADMIN, "user": admin.pk})
     assert GLOBAL_ADMIN not in User.objects.get(pk=admin.pk).role_codes
 

@@ -4,7 +4,7 @@ import secrets
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
@@ -120,8 +120,6 @@ class UserImportView(TenantScopedMixin, TemplateView):
                 request=request,
             )
         except ValidationError as error:
-            if error.code == "forbidden":
-                raise PermissionDenied from None
             messages.error(request, error.messages[0])
             return redirect("users:user_import")
         cache.delete(_import_key("rows", token))

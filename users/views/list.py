@@ -4,15 +4,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
-from django.views.generic import DetailView, TemplateView
+from django.views.generic import DetailView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import (
@@ -27,98 +23,35 @@ from accounts.roles import (
 from billing import selectors as billing_selectors
 from core.csv_export import streaming_csv_response
 from core.sealing import SealBroken, unseal
-from core.tables import EMPTY, esc
+from core.tables import BadgeColumn, CheckboxColumn, Column, ObjectURL
+from core.views import ObjectListView
 from users import exports, selectors, services
+from users.forms import UserExportStartForm
 from users.models import ExportJob
 
-# The list's columns: sort key (None: not sortable) and heading.
-LIST_COLUMNS = [
-    ("name", _lazy("Display name")),
-    ("username", _lazy("Sign-in name")),
-    ("roles", _lazy("Roles")),
-    (None, _lazy("Licenses")),
-    ("status", _lazy("Sign-in status")),
+# The list as a table: the selection box, then columns that sort by a key of
+# selectors.SORTS. Role and license names are attached to each row by prepare_rows.
+USER_COLUMNS = [
+    CheckboxColumn(
+        _lazy("Select all users on this page"),
+        row_label=_lazy("Select %(name)s"),
+        name="display_name",
+    ),
+    Column(_lazy("Display name"), "display_name", link=ObjectURL("users:user_detail"), sort="name"),
+    Column(_lazy("Sign-in name"), "username", sort="username"),
+    Column(_lazy("Roles"), "role_names", sort="roles"),
+    Column(_lazy("Licenses"), "license_names"),
+    BadgeColumn(
+        _lazy("Sign-in status"),
+        "is_sign_in_blocked",
+        badge=_lazy("Blocked"),
+        otherwise=_lazy("Allowed"),
+        sort="status",
+    ),
 ]
 
 
-def _page_size(params):
-    try:
-        size = int(params.get("per_page", ""))
-    except ValueError:
-        return selectors.PAGE_SIZES[0]
-    return size if size in selectors.PAGE_SIZES else selectors.PAGE_SIZES[0]
-
-
-def _list_query(params, *drop):
-    """Return the list's query string without ``drop`` (for links that change them)."""
-    query = params.copy()
-    for name in drop:
-        query.pop(name, None)
-    return query.urlencode()
-
-
-def _sort_headers(user_filter, params):
-    """Return the ``<th>`` cells: each heading links to sorting by it, then reversed."""
-    current = user_filter.sort_key
-    base = _list_query(params, "sort", "page")
-    cells = [
-        format_html(
-            '<th scope="col" class="select-cell">'
-            '<input type="checkbox" data-select-all data-js-only hidden aria-label="{}"></th>',
-            _("Select all users on this page"),
-        )
-    ]
-    for key, label in LIST_COLUMNS:
-        if key is None:  # not sortable
-            cells.append(format_html('<th scope="col">{}</th>', label))
-            continue
-        if current == key:
-            aria, next_key, arrow = "ascending", f"-{key}", "▲"
-        elif current == f"-{key}":
-            aria, next_key, arrow = "descending", key, "▼"
-        else:
-            aria, next_key, arrow = None, key, ""
-        href = f"?{base}&sort={next_key}" if base else f"?sort={next_key}"
-        cells.append(
-            format_html(
-                '<th scope="col"{}><a href="{}">{}<span aria-hidden="true">{}</span></a></th>',
-                format_html(' aria-sort="{}"', aria) if aria else "",
-                href,
-                label,
-                arrow,
-            )
-        )
-    return format_html_join("", "{}", ((cell,) for cell in cells))
-
-
-def _user_rows(users, roles, licenses, *, empty_text):
-    """Return the table rows of ``users``, rendered in Python for speed."""
-    if not users:
-        return format_html(
-            '<tr><td colspan="{}" class="empty">{}</td></tr>', len(LIST_COLUMNS) + 1, empty_text
-        )
-    base = esc(reverse("users:user_list"))
-    blocked = f'<span class="badge badge-warning">{esc(_("Blocked"))}</span>'
-    allowed = esc(_("Allowed"))
-    select = _("Select %(name)s")
-    rows = []
-    for user in users:
-        name = esc(user.display_name)
-        label = esc(select % {"name": user.display_name})
-        user_roles = roles.get(user.pk)
-        user_licenses = licenses.get(user.pk)
-        rows.append(
-            f'<tr><td class="select-cell"><input type="checkbox" name="ids" value="{user.pk}"'
-            f' form="bulk-form" data-row-select aria-label="{label}">'
-            f'</td><td><a href="{base}{user.pk}/">{name}</a></td><td>{esc(user.username)}</td>'
-            f"<td>{esc(', '.join(user_roles)) if user_roles else EMPTY}</td>"
-            f"<td>{esc(', '.join(user_licenses)) if user_licenses else EMPTY}</td>"
-            f"<td>{blocked if user.is_sign_in_blocked else allowed}</td></tr>"
-        )
-    return mark_safe("".join(rows))  # noqa: S308 - every value went through esc()
-
-
-class UserListView(TenantScopedMixin, TemplateView):
+class UserListView(TenantScopedMixin, ObjectListView):
     """Active users: search, filters, sort and pages in the query string; bulk actions.
 
     With htmx (live search) only the results are sent back; without JavaScript
@@ -128,46 +61,35 @@ class UserListView(TenantScopedMixin, TemplateView):
     permission_required = VIEW_USERS
     template_name = "users/user_list.html"
     results_template_name = "users/inc/user_results.html"
+    selector = staticmethod(selectors.user_list)
+    columns = USER_COLUMNS
+    page_sizes = selectors.PAGE_SIZES
+    sort_keys = selectors.SORTS
+    default_sort = selectors.DEFAULT_SORT
+    empty_text = _lazy("There are no users yet.")
+    empty_filtered_text = _lazy("No users match this search or these filters.")
 
-    def get_template_names(self):
-        if self.request.headers.get("HX-Request") and not self.request.headers.get(
-            "HX-History-Restore-Request"
-        ):
-            return [self.results_template_name]
-        return [self.template_name]
+    def get_page(self, queryset, filterset, *, sort, number, per_page):
+        return selectors.user_page(
+            tenant=self.request.tenant,
+            queryset=queryset,
+            user_filter=filterset,
+            page=number,
+            per_page=per_page,
+        )
+
+    def prepare_rows(self, rows):
+        tenant, ids = self.request.tenant, [user.pk for user in rows]
+        roles = selectors.roles_by_user(tenant=tenant, user_ids=ids)
+        licenses = billing_selectors.product_names_by_user(tenant=tenant, user_ids=ids)
+        for user in rows:
+            user.role_names = ", ".join(roles.get(user.pk, ()))
+            user.license_names = ", ".join(licenses.get(user.pk, ()))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        tenant, params = self.request.tenant, self.request.GET
-        users, user_filter = selectors.user_list(tenant=tenant, params=params)
-        page = selectors.user_page(
-            tenant=tenant,
-            queryset=users,
-            user_filter=user_filter,
-            page=params.get("page"),
-            per_page=_page_size(params),
-        )
-        rows = list(page.object_list)
-        ids = [user.pk for user in rows]
-        roles = selectors.roles_by_user(tenant=tenant, user_ids=ids)
-        licenses = billing_selectors.product_names_by_user(tenant=tenant, user_ids=ids)
-        actor = self.request.user
+        tenant, actor = self.request.tenant, self.request.user
         context.update(
-            filter=user_filter,
-            page_obj=page,
-            query=_list_query(params, "page"),
-            export_query=_list_query(params, "page", "per_page"),
-            per_page=page.paginator.per_page,
-            page_sizes=selectors.PAGE_SIZES,
-            header=_sort_headers(user_filter, params),
-            rows=_user_rows(
-                rows,
-                roles,
-                licenses,
-                empty_text=_("No users match this search or these filters.")
-                if user_filter.narrowed
-                else _("There are no users yet."),
-            ),
             can_change=actor.has_perm(CHANGE_USERS),
             can_reset=actor.has_perm(RESET_PASSWORDS),
             can_delete=actor.has_perm(DELETE_USERS),
@@ -219,7 +141,9 @@ class UserExportView(TenantScopedMixin, View):
         )
 
     def post(self, request):
-        query = QueryDict(request.POST.get("query", ""))
+        form = UserExportStartForm(request.POST)
+        form.is_valid()  # one optional text field: always valid
+        query = QueryDict(form.cleaned_data["query"])
         try:
             job = services.user_export_start(
                 tenant=request.tenant,
