@@ -1,15 +1,17 @@
 """Writes of the Groups area: each checks the kind's rules and audits old and new values."""
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import addresses
 from accounts.audit import audit_record
-from accounts.models import Domain, User, UserManager
+from accounts.models import Domain, Tenant, User, UserManager
 from accounts.roles import ADD_GROUPS, CHANGE_GROUPS, DELETE_GROUPS
 from core.exceptions import Forbidden
 from groups.models import (
@@ -446,12 +448,6 @@ def dynamic_groups_sync_tenant(tenant):
 
 
 # --- A user's groups ---------------------------------------------------------------
-
-from collections.abc import Iterable  # noqa: E402  (kept with the one function that needs it)
-
-from django.http import HttpRequest  # noqa: E402
-
-from accounts.models import Tenant  # noqa: E402
 
 
 @transaction.atomic

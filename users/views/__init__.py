@@ -1,4 +1,4 @@
-"""The Users area's pages, a module per page: list, bulk, detail, deleted, add, imports, roles."""
+"""The Users area's pages, a module per page (list, bulk, detail, methods, deleted, add, ...)."""
 
 from users.views.add import UserAddView, UsernameCheckView  # noqa: F401
 from users.views.bulk import UserBulkView  # noqa: F401
@@ -12,12 +12,8 @@ from users.views.detail import (  # noqa: F401
     UserGroupsLeaveView,
     UserGroupsView,
     UserLicensesView,
-    UserMethodRemoveView,
     UserPasswordResetView,
     UserRenameView,
-    UserReregisterView,
-    UserSignOutAllView,
-    UserTemporaryPassView,
 )
 from users.views.imports import (  # noqa: F401
     ImportJobDetailView,
@@ -31,5 +27,11 @@ from users.views.list import (  # noqa: F401
     ExportJobDownloadView,
     UserExportView,
     UserListView,
+)
+from users.views.methods import (  # noqa: F401
+    UserMethodRemoveView,
+    UserReregisterView,
+    UserSignOutAllView,
+    UserTemporaryPassView,
 )
 from users.views.roles import RoleAssignView, RoleListView, RoleRemoveView, UserRolesView  # noqa: F401
