@@ -158,6 +158,20 @@ def deleted_groups(*, tenant):
     )
 
 
+class DeletedGroupFilter(django_filters.FilterSet):
+    """The deleted groups list has no search or filter: the groups are few, newest first."""
+
+    class Meta:
+        model = Group
+        fields = []
+
+
+def deleted_group_list(*, tenant, params=None):
+    """Return the tenant's deleted groups, newest first, and the (empty) filter of their list."""
+    groups = deleted_groups(tenant=tenant)
+    return groups, DeletedGroupFilter(params or None, queryset=groups)
+
+
 def annotate_counts(queryset):
     return queryset.annotate(owner_count=Count("memberships", filter=Q(memberships__role="owner")))
 
