@@ -188,5 +188,5 @@ def test_list_query_count_does_not_grow_with_groups(
         ({"q": "group", "kind": "security", "sort": "-members", "page": "2"}, {}),
         ({"q": "group 1"}, {"HX-Request": "true"}),
     ):
-        with django_assert_max_num_queries(9):
+        with django_assert_max_num_queries(7):
             assert client.get("/groups/", params, headers=headers).status_code == 200
