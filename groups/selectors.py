@@ -81,8 +81,11 @@ class GroupFilter(django_filters.FilterSet):
         return bool(self.form.cleaned_data.get("q") or self.form.cleaned_data.get("kind"))
 
 
-def group_list(*, tenant, params=None):
-    """Return the tenant's active groups filtered and sorted by ``params``, and the filter."""
+def groups_filtered(*, tenant, params=None):
+    """Return the tenant's active groups filtered by ``params`` (unsorted), and the filter.
+
+    Each group carries ``member_count``, its active members. Sort with ``SORTS``.
+    """
     queryset = (
         Group.objects.for_tenant(tenant)
         .filter(deleted_at__isnull=True)
@@ -98,11 +101,17 @@ def group_list(*, tenant, params=None):
         )
     )
     group_filter = GroupFilter(params or None, queryset=queryset)
+    return group_filter.qs, group_filter
+
+
+def group_list(*, tenant, params=None):
+    """Return the tenant's active groups filtered and sorted by ``params``, and the filter."""
+    groups, group_filter = groups_filtered(tenant=tenant, params=params)
     key = group_filter.sort_key
     columns = SORTS[key.lstrip("-")]
     if key.startswith("-"):
         columns = tuple(f"-{column}" for column in columns)
-    return group_filter.qs.order_by(*columns), group_filter
+    return groups.order_by(*columns), group_filter
 
 
 def group_people(*, tenant, group, role):
@@ -147,6 +156,20 @@ def deleted_groups(*, tenant):
         .filter(deleted_at__isnull=False)
         .order_by("-deleted_at", "-id")
     )
+
+
+class DeletedGroupFilter(django_filters.FilterSet):
+    """The deleted groups list has no search or filter: the groups are few, newest first."""
+
+    class Meta:
+        model = Group
+        fields = []
+
+
+def deleted_group_list(*, tenant, params=None):
+    """Return the tenant's deleted groups, newest first, and the (empty) filter of their list."""
+    groups = deleted_groups(tenant=tenant)
+    return groups, DeletedGroupFilter(params or None, queryset=groups)
 
 
 def annotate_counts(queryset):

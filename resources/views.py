@@ -1,25 +1,77 @@
+import django_filters
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import DetailView, TemplateView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import CHANGE_RESOURCES, VIEW_RESOURCES
 from accounts.selectors import domain_choices
+from core.tables import Column, ObjectURL
+from core.views import ObjectListView
 from resources import selectors, services
 from resources.forms import ResourceForm
 from resources.models import Resource
 
 
-class ResourceListView(TenantScopedMixin, TemplateView):
+class ResourceFilter(django_filters.FilterSet):
+    """The resources list has no search or filter: an organization has a few rooms."""
+
+    class Meta:
+        model = Resource
+        fields = []
+
+
+# The list as a table; prepare_rows attaches the type's label to each row.
+RESOURCE_COLUMNS = [
+    Column(_lazy("Name"), "name", link=ObjectURL("resources:resource_edit")),
+    Column(_lazy("Type"), "kind_label"),
+    Column(_lazy("Email address"), "email"),
+    Column(_lazy("Capacity"), lambda resource: resource.capacity or None),
+    Column(_lazy("Location"), "location"),
+]
+
+
+class ResourceListView(TenantScopedMixin, ObjectListView):
+    """The organization's rooms and equipment, by name."""
+
     permission_required = VIEW_RESOURCES
     template_name = "resources/resource_list.html"
+    model = Resource
+    filterset_class = ResourceFilter
+    columns = RESOURCE_COLUMNS
+    page_sizes = (50,)
+
+    @property
+    def can_change(self):
+        return self.request.user.has_perm(CHANGE_RESOURCES)
+
+    @property
+    def empty_text(self):
+        text = _("No rooms or equipment yet.")
+        if not self.can_change:
+            return text
+        return format_html(
+            '{} <a href="{}">{}</a>',
+            text,
+            reverse("resources:resource_add"),
+            _("Add a room or a piece of equipment"),
+        )
+
+    empty_filtered_text = empty_text
+
+    def prepare_rows(self, rows):
+        kinds = {value: str(label) for value, label in Resource.Kind.choices}
+        for resource in rows:
+            resource.kind_label = kinds.get(resource.kind, resource.kind)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["resources"] = Resource.objects.for_tenant(self.request.tenant)
-        context["can_change"] = self.request.user.has_perm(CHANGE_RESOURCES)
+        context["can_change"] = self.can_change
         return context
 
 

@@ -1,42 +1,81 @@
 """Active groups: search, type filter, sort and pages; the CSV export."""
 
-from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
-from django.views.generic import TemplateView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import ADD_GROUPS, DELETE_GROUPS, VIEW_GROUPS
 from core.csv_export import streaming_csv_response
+from core.l10n import format_number
+from core.tables import CheckboxColumn, Column, ObjectURL
+from core.views import ObjectListView, is_htmx_partial
 from groups import selectors
+from groups.models import Kind
+
+# The list as a table: the selection box (for the bulk delete form), then
+# columns that sort by a key of selectors.SORTS. prepare_rows attaches the
+# type's label and the formatted member count to each row.
+GROUP_COLUMNS = [
+    CheckboxColumn(
+        _lazy("Select all groups on this page"),
+        row_label=_lazy("Select %(name)s"),
+        name="name",
+        form="group-bulk",
+    ),
+    Column(_lazy("Name"), "name", link=ObjectURL("groups:group_detail"), sort="name"),
+    Column(_lazy("Type"), "kind_label", sort="kind"),
+    Column(_lazy("Email address"), "email", sort="email"),
+    Column(_lazy("Members"), "member_text", sort="members"),
+]
 
 
-class GroupListView(TenantScopedMixin, TemplateView):
-    """Active groups: search, type filter, sort, pages; delete the selected ones; CSV export."""
+class GroupListView(TenantScopedMixin, ObjectListView):
+    """Active groups: search, type filter, sort, pages; delete the selected ones; CSV export.
+
+    With htmx (live search) only the results are sent back; without JavaScript
+    the same URL is the whole page.
+    """
 
     permission_required = VIEW_GROUPS
     template_name = "groups/group_list.html"
+    results_template_name = "groups/inc/group_results.html"
+    selector = staticmethod(selectors.groups_filtered)
+    columns = GROUP_COLUMNS
+    page_sizes = (50,)
+    sort_keys = selectors.SORTS
+    default_sort = "name"
+    empty_filtered_text = _lazy("No groups match this search or filter.")
+
+    @property
+    def empty_text(self):
+        text = _("No groups yet.")
+        if not self.request.user.has_perm(ADD_GROUPS):
+            return text
+        return format_html(
+            '{} <a href="{}?start=1">{}</a>',
+            text,
+            reverse("groups:group_add_start"),
+            _("Add the first one"),
+        )
+
+    def prepare_rows(self, rows):
+        kinds = {value: str(label) for value, label in Kind.choices}
+        for group in rows:
+            group.kind_label = kinds.get(group.kind, group.kind)
+            count = group.member_count
+            group.member_text = str(count) if count < 1000 else format_number(count)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        groups, group_filter = selectors.group_list(
-            tenant=self.request.tenant, params=self.request.GET
-        )
-        page = Paginator(groups, 50).get_page(self.request.GET.get("page"))
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        sort_query = query.copy()
-        sort_query.pop("sort", None)
         context.update(
-            filter=group_filter,
-            page_obj=page,
-            groups=page.object_list,
-            query=query.urlencode(),
-            sort_query=sort_query.urlencode(),
-            sort=group_filter.sort_key,
             can_add=self.request.user.has_perm(ADD_GROUPS),
             can_delete=self.request.user.has_perm(DELETE_GROUPS),
+            # Live search swaps the results and, out of band, the export link.
+            partial=is_htmx_partial(self.request),
         )
         return context
 

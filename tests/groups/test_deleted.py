@@ -71,3 +71,40 @@ def test_another_organizations_or_an_active_group_is_404(client, tenant, admin):
         assert_not_found(client.get(f"/groups/deleted/{group.pk}/restore/"))
         assert_not_found(client.post(f"/groups/deleted/{group.pk}/restore/", {}))
     assert Group.objects.get(pk=foreign.pk).deleted_at is not None
+
+
+def test_the_list_shows_type_former_address_time_and_days_left(client, admin, deleted, domain):
+    sign_in(client, admin)
+    page = client.get("/groups/deleted/").content.decode()
+    assert f"<td>Sales</td><td>Team group</td><td>sales@{domain}</td>" in page
+    assert "<td>30</td>" in page
+    assert (
+        f'<td><a class="button button-small button-secondary" '
+        f'href="/groups/deleted/{deleted.pk}/restore/" aria-label="Restore Sales">Restore</a></td>'
+    ) in page
+    assert '<span class="visually-hidden">Actions</span>' in page
+
+
+def test_an_empty_list_says_so(client, tenant, admin):
+    sign_in(client, admin)
+    page = client.get("/groups/deleted/").content.decode()
+    assert '<td colspan="6" class="empty">No groups were deleted in the last 30 days.' in page
+    sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
+    page = client.get("/groups/deleted/").content.decode()
+    assert '<td colspan="5" class="empty">No groups were deleted in the last 30 days.' in page
+
+
+@pytest.mark.parametrize("count", [3, 60])
+def test_query_count_does_not_grow_with_deleted_groups(
+    client, tenant, admin, count, django_assert_max_num_queries
+):
+    from django.utils import timezone
+
+    Group.objects.bulk_create(
+        Group(tenant=tenant, kind="security", name=f"Old {n}", deleted_at=timezone.now())
+        for n in range(count)
+    )
+    sign_in(client, admin)
+    with django_assert_max_num_queries(8):
+        response = client.get("/groups/deleted/", {"page": "2"})
+    assert response.status_code == 200 and "Old 0" in response.content.decode()
