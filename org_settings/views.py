@@ -8,7 +8,7 @@ from django.views.generic import FormView, TemplateView, View
 from accounts.mixins import TenantScopedMixin
 from accounts.models import Domain, User
 from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT, VIEW_DOMAINS, VIEW_TENANT
-from accounts.selectors import access_domain_by_id
+from accounts.selectors import access_domain_by_id, domains_reachable
 from org_settings import selectors, services
 from org_settings.forms import DomainAddForm, OrgProfileForm, ReleaseForm, SecuritySettingsForm
 
@@ -109,7 +109,7 @@ class DomainListView(TenantScopedMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["domains"] = Domain.objects.for_tenant(self.request.tenant).order_by(
+        context["domains"] = domains_reachable(self.request.user).order_by(
             "-is_default", "name"
         )
         context["can_change"] = self.request.user.has_perm(CHANGE_DOMAINS)
@@ -224,9 +224,8 @@ class ReleasePreferencesView(TenantScopedMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        tenant = self.request.tenant
         search = self.request.GET.get("q", "")[:100]
-        users = User.objects.for_tenant(tenant).active()
+        users = selectors.release_users_reachable(self.request.user)
         context.update(
             can_change=self.request.user.has_perm(CHANGE_TENANT),
             early_users=users.filter(early_release=True).order_by("display_name")[:200],

@@ -87,6 +87,7 @@ OWN_ACCOUNT_ROUTES = {
     "accounts:password_change",
     "accounts:language",
     "health:message_center",
+    "health:messages_mark_read",
     "health:message_detail",
 }
 

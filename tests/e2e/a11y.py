@@ -58,6 +58,7 @@ NOT_PAGES = {
     "accounts:signout": "a form action (POST only)",
     "accounts:language": "a form action (POST only)",
     "security_info:default_method": "a form action (POST only)",
+    "health:messages_mark_read": "a form action on the message center (POST only)",
     "security_info:phone_resend": "a form action on the code page (POST only)",
     "security_info:email_resend": "a form action on the code page (POST only)",
     "users:user_bulk": "a form action (POST only)",
