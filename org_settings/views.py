@@ -109,9 +109,7 @@ class DomainListView(TenantScopedMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["domains"] = domains_reachable(self.request.user).order_by(
-            "-is_default", "name"
-        )
+        context["domains"] = domains_reachable(self.request.user).order_by("-is_default", "name")
         context["can_change"] = self.request.user.has_perm(CHANGE_DOMAINS)
         return context
 
