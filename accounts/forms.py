@@ -23,6 +23,17 @@ class SignInForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+    # Where to go after signing in; checked against the host when it is used.
+    next = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+
+
+class LanguageForm(forms.Form):
+    """The user menu's language switcher: a language (or none) and the page to go back to."""
+
+    # Checked by the service, which says what is wrong with an unknown language.
+    language = forms.CharField(required=False, strip=False)
+    # Checked against the host before it is followed.
+    next = forms.CharField(required=False, strip=False)
 
 
 class PortalPasswordChangeForm(PasswordChangeForm):
@@ -67,6 +78,11 @@ class SecondStepForm(OTPTokenForm):
             "failure_count",
         ),
     }
+
+    @property
+    def asks_for_code(self):
+        """Return whether the person pressed "Send me a code" rather than entering one."""
+        return "otp_challenge" in self.data
 
     def __init__(self, user, request=None, *args, **kwargs):
         # One look at the user's devices serves the choices and everything below.

@@ -3,11 +3,12 @@
 import django_filters
 from django import forms
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import ACTION_LABELS
 from accounts.models import AuditEvent, Domain, RoleAssignment, User
+from core.access import object_or_404
 
 HOME_COUNTS_SECONDS = 60
 
@@ -103,3 +104,16 @@ def audit_event_list(*, tenant, params=None):
     queryset = AuditEvent.objects.for_tenant(tenant).order_by("-created_at", "-id")
     event_filter = AuditEventFilter(params or None, queryset=queryset)
     return event_filter.qs, event_filter
+
+
+def domains_reachable(actor: User) -> QuerySet[Domain]:
+    """Return the domains ``actor`` may name by id: their organization's."""
+    return Domain.objects.for_tenant(actor.tenant)
+
+
+def access_domain_by_id(actor: User, domain_id: object) -> Domain:
+    """Return the domain ``domain_id`` of ``actor``'s organization, or raise Http404.
+
+    Another organization's id looks exactly like a missing one.
+    """
+    return object_or_404(domains_reachable(actor), domain_id)

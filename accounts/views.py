@@ -25,7 +25,7 @@ from django.views.generic import DetailView, FormView, TemplateView
 
 from accounts import lockout, selectors, services, signin
 from accounts.audit import action_label
-from accounts.forms import PortalPasswordChangeForm, SecondStepForm, SignInForm
+from accounts.forms import LanguageForm, PortalPasswordChangeForm, SecondStepForm, SignInForm
 from accounts.mixins import TenantScopedMixin
 from accounts.models import AuditEvent
 from accounts.roles import ADMIN_CENTER, ROLES, VIEW_AUDIT
@@ -63,7 +63,7 @@ class SignInView(FormView):
         if signin.needs_second_step(user):
             signin.signin_begin_second_step(self.request, user)
             verify = reverse("accounts:signin_verify")
-            next_url = self.request.POST.get("next")
+            next_url = form.cleaned_data["next"]
             return redirect(f"{verify}?{urlencode({'next': next_url})}" if next_url else verify)
         signin.signin_complete(self.request, user)
         return redirect(signin.landing_url(self.request, user))
@@ -98,7 +98,7 @@ class SignInVerifyView(View):
             attempt.passed()
             signin.signin_complete(request, self.user)
             return redirect(signin.landing_url(request, self.user))
-        if "otp_challenge" in request.POST:
+        if form.asks_for_code:
             attempt.passed()  # asking for a code is no failure
             # "We sent a code to …" is news, not an error: show it as such.
             sent = form.errors.as_data().get("__all__", [])
@@ -197,13 +197,17 @@ class LanguageView(LoginRequiredMixin, View):
     """The user menu's language switcher: remember the choice on the account."""
 
     def post(self, request):
-        try:
-            services.user_language_set(
-                user=request.user, language=request.POST.get("language", ""), request=request
-            )
-        except ValidationError as error:
-            messages.error(request, error.messages[0])
-        target = request.POST.get("next", "")
+        form = LanguageForm(request.POST)
+        if "language" in form.errors:
+            messages.error(request, _("Choose one of the languages offered."))
+        else:
+            try:
+                services.user_language_set(
+                    user=request.user, language=form.cleaned_data["language"], request=request
+                )
+            except ValidationError as error:
+                messages.error(request, error.messages[0])
+        target = form.cleaned_data.get("next", "")
         if not url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):

@@ -10,5 +10,6 @@ urlpatterns = [
         "incidents/<int:incident_id>/", views.IncidentDetailView.as_view(), name="incident_detail"
     ),
     path("messages/", views.MessageCenterView.as_view(), name="message_center"),
+    path("messages/read/", views.MessagesMarkReadView.as_view(), name="messages_mark_read"),
     path("messages/<int:message_id>/", views.MessageDetailView.as_view(), name="message_detail"),
 ]

@@ -1,18 +1,19 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch
-from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import ngettext
+from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import ADMIN_CENTER
 from health import services
 from health.models import Announcement, AnnouncementRead, Incident, IncidentUpdate, Service
+from health.selectors import access_announcement_by_id, access_incident_by_id
 
 # Service health and the message center are the platform's, the same for every
-# organization: these pages look objects up by id without a tenant on purpose.
+# organization: their ids are looked up without a tenant on purpose (health.selectors).
 
 
 class ServiceHealthView(TenantScopedMixin, TemplateView):
@@ -39,12 +40,7 @@ class IncidentDetailView(TenantScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        try:
-            context["incident"] = Incident.objects.select_related("service").get(
-                pk=self.kwargs["incident_id"]
-            )
-        except Incident.DoesNotExist:
-            raise Http404 from None
+        context["incident"] = access_incident_by_id(self.request.user, self.kwargs["incident_id"])
         context["updates"] = context["incident"].updates.all()
         return context
 
@@ -76,6 +72,13 @@ class MessageCenterView(TenantScopedMixin, TemplateView):
         )
         return context
 
+
+class MessagesMarkReadView(TenantScopedMixin, View):
+    """Mark every announcement read for the signed-in user (POST only)."""
+
+    permission_required = ADMIN_CENTER
+    http_method_names = ["post"]
+
     def post(self, request, *args, **kwargs):
         count = services.messages_mark_all_read(user=request.user)
         messages.success(
@@ -92,10 +95,7 @@ class MessageDetailView(TenantScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        try:
-            announcement = Announcement.objects.get(pk=self.kwargs["message_id"])
-        except Announcement.DoesNotExist:
-            raise Http404 from None
+        announcement = access_announcement_by_id(self.request.user, self.kwargs["message_id"])
         services.message_mark_read(user=self.request.user, announcement=announcement)
         context["announcement"] = announcement
         return context

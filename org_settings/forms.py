@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from org_settings import selectors
+
 PASSWORD_EXPIRY_MIN_DAYS = 14
 PASSWORD_EXPIRY_MAX_DAYS = 730
 
@@ -149,6 +151,18 @@ class ReleaseForm(forms.Form):
         widget=forms.RadioSelect,
         help_text=_("Early release brings new features some weeks before everyone else."),
     )
+    add = forms.ModelMultipleChoiceField(queryset=None, required=False)
+    remove = forms.ModelMultipleChoiceField(queryset=None, required=False)
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        users = selectors.release_users_reachable(actor)
+        self.fields["add"].queryset = users
+        self.fields["remove"].queryset = users
+
+    def names_someone_unreachable(self):
+        """Return whether an id in the form names no active user of the organization."""
+        return "add" in self.errors or "remove" in self.errors
 
 
 class DomainAddForm(forms.Form):

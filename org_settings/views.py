@@ -3,12 +3,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView
+from django.views.generic import FormView, TemplateView, View
 
 from accounts.mixins import TenantScopedMixin
 from accounts.models import Domain, User
 from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT, VIEW_DOMAINS, VIEW_TENANT
-from org_settings import services
+from accounts.selectors import access_domain_by_id, domains_reachable
+from org_settings import selectors, services
 from org_settings.forms import DomainAddForm, OrgProfileForm, ReleaseForm, SecuritySettingsForm
 
 
@@ -108,9 +109,7 @@ class DomainListView(TenantScopedMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["domains"] = Domain.objects.for_tenant(self.request.tenant).order_by(
-            "-is_default", "name"
-        )
+        context["domains"] = domains_reachable(self.request.user).order_by("-is_default", "name")
         context["can_change"] = self.request.user.has_perm(CHANGE_DOMAINS)
         return context
 
@@ -138,49 +137,77 @@ class DomainListView(TenantScopedMixin, FormView):
         return redirect("org_settings:domain_detail", pk=domain.pk)
 
 
-class DomainDetailView(TenantScopedMixin, DetailView):
-    """One domain: the TXT record to publish, Verify, make default, remove."""
+class DomainDetailView(TenantScopedMixin, TemplateView):
+    """One domain: the TXT record to publish, and the buttons of the actions below."""
 
     permission_required = VIEW_DOMAINS
     model = Domain
     template_name = "org_settings/domain_detail.html"
-    context_object_name = "domain"
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["record"] = services.domain_record(self.object)
-        context["users_count"], context["groups_count"] = services.domain_usage(self.object)
-        context["can_change"] = self.request.user.has_perm(CHANGE_DOMAINS)
-        return context
+        domain = access_domain_by_id(self.request.user, self.kwargs["pk"])
+        users_count, groups_count = services.domain_usage(domain)
+        return {
+            **super().get_context_data(**kwargs),
+            "domain": domain,
+            "record": services.domain_record(domain),
+            "users_count": users_count,
+            "groups_count": groups_count,
+            "can_change": self.request.user.has_perm(CHANGE_DOMAINS),
+        }
+
+
+class DomainActionView(TenantScopedMixin, View):
+    """A change to one domain (POST only): call the service, say what happened, go back."""
+
+    permission_required = CHANGE_DOMAINS
+    model = Domain
+    http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        if not request.user.has_perm(CHANGE_DOMAINS):
-            raise PermissionDenied
-        domain = self.get_object()
-        action = request.POST.get("action")
+        domain = access_domain_by_id(request.user, kwargs["pk"])
         try:
-            if action == "verify":
-                services.domain_verify(
-                    tenant=request.tenant, acting_user=request.user, domain=domain, request=request
-                )
-                messages.success(request, _("%(domain)s is verified.") % {"domain": domain})
-            elif action == "default":
-                services.domain_set_default(
-                    tenant=request.tenant, acting_user=request.user, domain=domain, request=request
-                )
-                messages.success(request, _("%(domain)s is now the default.") % {"domain": domain})
-            elif action == "remove":
-                services.domain_remove(
-                    tenant=request.tenant, acting_user=request.user, domain=domain, request=request
-                )
-                messages.success(request, _("%(domain)s was removed.") % {"domain": domain})
-                return redirect("org_settings:domain_list")
-            else:
-                messages.error(request, _("Choose an action."))
+            return self.act(request, domain)
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
         return redirect("org_settings:domain_detail", pk=domain.pk)
+
+    def act(self, request, domain):
+        raise NotImplementedError
+
+
+class DomainVerifyView(DomainActionView):
+    """Look the domain's TXT record up in DNS and mark the domain verified."""
+
+    def act(self, request, domain):
+        services.domain_verify(
+            tenant=request.tenant, acting_user=request.user, domain=domain, request=request
+        )
+        messages.success(request, _("%(domain)s is verified.") % {"domain": domain})
+        return redirect("org_settings:domain_detail", pk=domain.pk)
+
+
+class DomainSetDefaultView(DomainActionView):
+    """Make a verified domain the organization's default."""
+
+    def act(self, request, domain):
+        services.domain_set_default(
+            tenant=request.tenant, acting_user=request.user, domain=domain, request=request
+        )
+        messages.success(request, _("%(domain)s is now the default.") % {"domain": domain})
+        return redirect("org_settings:domain_detail", pk=domain.pk)
+
+
+class DomainRemoveView(DomainActionView):
+    """Remove a domain that nothing uses."""
+
+    def act(self, request, domain):
+        services.domain_remove(
+            tenant=request.tenant, acting_user=request.user, domain=domain, request=request
+        )
+        messages.success(request, _("%(domain)s was removed.") % {"domain": domain})
+        return redirect("org_settings:domain_list")
 
 
 class ReleasePreferencesView(TenantScopedMixin, FormView):
@@ -195,9 +222,8 @@ class ReleasePreferencesView(TenantScopedMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        tenant = self.request.tenant
         search = self.request.GET.get("q", "")[:100]
-        users = User.objects.for_tenant(tenant).active()
+        users = selectors.release_users_reachable(self.request.user)
         context.update(
             can_change=self.request.user.has_perm(CHANGE_TENANT),
             early_users=users.filter(early_release=True).order_by("display_name")[:200],
@@ -215,20 +241,23 @@ class ReleasePreferencesView(TenantScopedMixin, FormView):
             raise PermissionDenied
         return super().post(request, *args, **kwargs)
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "actor": self.request.user}
+
+    def form_invalid(self, form):
+        if form.names_someone_unreachable():
+            raise Http404  # someone who is not an active user of this organization
+        return super().form_invalid(form)
+
     def form_valid(self, form):
         tenant = self.request.tenant
         current = set(
             User.objects.for_tenant(tenant).filter(early_release=True).values_list("pk", flat=True)
         )
-        try:
-            add = {int(v) for v in self.request.POST.getlist("add")}
-            remove = {int(v) for v in self.request.POST.getlist("remove")}
-        except ValueError:
-            raise Http404 from None
+        add = {user.pk for user in form.cleaned_data["add"]}
+        remove = {user.pk for user in form.cleaned_data["remove"]}
         wanted = (current | add) - remove
-        users = list(User.objects.for_tenant(tenant).active().filter(pk__in=wanted))
-        if add - {user.pk for user in users}:
-            raise Http404  # someone who is not an active user of this organization
+        users = list(selectors.release_users_reachable(self.request.user).filter(pk__in=wanted))
         services.release_preferences_set(
             tenant=tenant,
             acting_user=self.request.user,

@@ -65,6 +65,19 @@ class ReauthSecondStepForm(SecondStepForm):
     """The code step of re-authentication: the sign-in's second step."""
 
 
+class DefaultMethodForm(forms.Form):
+    """The sign-in method to offer first, by its django-otp persistent id."""
+
+    # Looked up among the user's own verified methods; anything else names none.
+    device = forms.CharField(max_length=200)
+
+
+class PasskeyOptionsForm(forms.Form):
+    """What a passkey ceremony is for (sent by passkeys.js)."""
+
+    purpose = forms.CharField(max_length=40)
+
+
 class PasskeyAnswerForm(forms.Form):
     """The browser's answer to a passkey ceremony, as JSON (filled in by passkeys.js)."""
 

@@ -25,7 +25,12 @@ from django_otp import login as otp_login
 from accounts import lockout, signin
 from accounts.views import throttled_response
 from security_info import passkeys, selectors, services
-from security_info.forms import PasskeyAddForm, PasskeyAnswerForm, PasskeyRenameForm
+from security_info.forms import (
+    PasskeyAddForm,
+    PasskeyAnswerForm,
+    PasskeyOptionsForm,
+    PasskeyRenameForm,
+)
 from security_info.models import PasskeyDevice, TemporaryPassDevice
 from security_info.views import REAUTH_AT, RecentAuthMixin
 
@@ -201,7 +206,8 @@ class PasskeyAssertionOptionsView(View):
     http_method_names = ["post"]
 
     def post(self, request):
-        purpose = request.POST.get("purpose", "")
+        form = PasskeyOptionsForm(request.POST)
+        purpose = form.cleaned_data["purpose"] if form.is_valid() else ""
         if purpose == passkeys.SIGN_IN:
             user = None
         elif purpose == passkeys.SECOND_STEP:

@@ -29,6 +29,7 @@ from security_info.forms import (
     AltEmailForm,
     AuthenticatorForm,
     CodeForm,
+    DefaultMethodForm,
     PhoneForm,
     ReauthForm,
     ReauthSecondStepForm,
@@ -111,7 +112,7 @@ class ReauthView(LoginRequiredMixin, View):
             return self.render(form, self.code_form())
         code_form = self.code_form(request.POST)
         if code_form is not None and not code_form.is_valid():
-            if "otp_challenge" in request.POST:  # asking for a code is no failure
+            if code_form.asks_for_code:  # asking for a code is no failure
                 attempt.passed()
             else:
                 signin.audit_failure(
@@ -211,24 +212,10 @@ class _MethodVerifyView(RecentAuthMixin, FormView):
             title=self.title,
             target=self.masked(),
             start_url=self.start_url,
+            resend_url=reverse(self.resend_url),
             delivery_notice=delivery_notice(self.pending),
             **kwargs,
         )
-
-    def post(self, request, *args, **kwargs):
-        if "resend" in request.POST:
-            try:
-                type(self).resend(user=request.user)
-            except DeliveryError as error:
-                messages.error(request, error.message)
-            except ValidationError as error:
-                messages.error(request, error.messages[0])
-            else:
-                # While the outbox is still trying, the page says so instead.
-                if not delivery_notice(self.pending):
-                    messages.success(request, _("We sent a new code."))
-            return redirect(request.path)
-        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         try:
@@ -245,9 +232,30 @@ class _MethodVerifyView(RecentAuthMixin, FormView):
         return redirect("security_info:index")
 
 
+class _MethodResendView:
+    """Send a new code to the pending phone or email (POST only), then back to its code page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        try:
+            type(self).resend(user=request.user)
+        except DeliveryError as error:
+            messages.error(request, error.message)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            # While the outbox is still trying, the page says so instead.
+            if not delivery_notice(self.pending):
+                messages.success(request, _("We sent a new code."))
+        return redirect(self.verify_url)
+
+
 class PhoneVerifyView(_MethodVerifyView):
     title = gettext_lazy("Verify your mobile phone")
     start_url = "security_info:phone_start"
+    verify_url = "security_info:phone_verify"
+    resend_url = "security_info:phone_resend"
     resend = services.phone_method_resend
     verify = services.phone_method_verify
     is_sign_in_factor = True
@@ -263,6 +271,8 @@ class PhoneVerifyView(_MethodVerifyView):
 class EmailVerifyView(_MethodVerifyView):
     title = gettext_lazy("Verify your alternate email")
     start_url = "security_info:email_start"
+    verify_url = "security_info:email_verify"
+    resend_url = "security_info:email_resend"
     resend = services.email_method_resend
     verify = services.email_method_verify
     is_sign_in_factor = False
@@ -273,6 +283,14 @@ class EmailVerifyView(_MethodVerifyView):
 
     def masked(self):
         return mask_email(self.pending.email)
+
+
+class PhoneResendView(_MethodResendView, PhoneVerifyView):
+    pass
+
+
+class EmailResendView(_MethodResendView, EmailVerifyView):
+    pass
 
 
 class _MethodDeleteView(RecentAuthMixin, View):
@@ -404,8 +422,11 @@ class DefaultMethodView(LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request):
-        device = selectors.sign_in_method(
-            user=request.user, persistent_id=request.POST.get("device", "")
+        form = DefaultMethodForm(request.POST)
+        device = (
+            selectors.sign_in_method(user=request.user, persistent_id=form.cleaned_data["device"])
+            if form.is_valid()
+            else None
         )
         if device is None:
             messages.error(request, _("Choose one of your verified sign-in methods."))

@@ -1,8 +1,8 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView, TemplateView
+from django.views.generic import FormView, TemplateView, View
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import OPEN_SUPPORT_REQUESTS, VIEW_SUPPORT_REQUESTS
@@ -10,6 +10,7 @@ from security_info import selectors as security_info_selectors
 from support import services
 from support.forms import ReplyForm, RequestForm
 from support.models import ServiceRequest
+from support.selectors import access_service_request_by_id
 
 
 class RequestListView(TenantScopedMixin, TemplateView):
@@ -48,45 +49,70 @@ class RequestOpenView(TenantScopedMixin, FormView):
         return redirect(service_request)
 
 
-class RequestDetailView(TenantScopedMixin, DetailView):
+class RequestDetailView(TenantScopedMixin, TemplateView):
+    """One service request: the conversation, a reply box and Close."""
+
     permission_required = VIEW_SUPPORT_REQUESTS
     model = ServiceRequest
     template_name = "support/request_detail.html"
-    context_object_name = "service_request"
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["thread"] = self.object.messages.select_related("author")
-        context.setdefault("reply_form", ReplyForm())
-        context["can_write"] = self.request.user.has_perm(OPEN_SUPPORT_REQUESTS)
-        return context
+        service_request = access_service_request_by_id(self.request.user, self.kwargs["pk"])
+        return {
+            "reply_form": ReplyForm(),
+            **super().get_context_data(**kwargs),
+            "service_request": service_request,
+            "thread": service_request.messages.select_related("author"),
+            "can_write": self.request.user.has_perm(OPEN_SUPPORT_REQUESTS),
+        }
+
+
+class RequestReplyView(RequestDetailView):
+    """Send a message to support on a request (POST); a bad message shows the page again."""
+
+    permission_required = OPEN_SUPPORT_REQUESTS
+    http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        if not request.user.has_perm(OPEN_SUPPORT_REQUESTS):
-            raise PermissionDenied
-        self.object = service_request = self.get_object()
+        service_request = access_service_request_by_id(request.user, kwargs["pk"])
+        form = ReplyForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(reply_form=form))
         try:
-            if request.POST.get("action") == "close":
-                services.request_close(
-                    tenant=request.tenant,
-                    acting_user=request.user,
-                    service_request=service_request,
-                    request=request,
-                )
-                messages.success(request, _("The request is closed."))
-            else:
-                form = ReplyForm(request.POST)
-                if not form.is_valid():
-                    return self.render_to_response(self.get_context_data(reply_form=form))
-                services.request_reply(
-                    tenant=request.tenant,
-                    acting_user=request.user,
-                    service_request=service_request,
-                    body=form.cleaned_data["body"],
-                    request=request,
-                )
-                messages.success(request, _("Your message was sent to support."))
+            services.request_reply(
+                tenant=request.tenant,
+                acting_user=request.user,
+                service_request=service_request,
+                body=form.cleaned_data["body"],
+                request=request,
+            )
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
+        else:
+            messages.success(request, _("Your message was sent to support."))
+        return redirect(service_request)
+
+
+class RequestCloseView(TenantScopedMixin, View):
+    """Close a service request (POST only)."""
+
+    permission_required = OPEN_SUPPORT_REQUESTS
+    model = ServiceRequest
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        service_request = access_service_request_by_id(request.user, kwargs["pk"])
+        try:
+            services.request_close(
+                tenant=request.tenant,
+                acting_user=request.user,
+                service_request=service_request,
+                request=request,
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The request is closed."))
         return redirect(service_request)

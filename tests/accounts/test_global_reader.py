@@ -85,6 +85,11 @@ WRITES_BY_NATURE = {
     "groups:group_add": "a step of adding a group",
     "groups:address_check": "checks a new group's address while adding it",
     "support:request_open": "opens a service request",
+    "support:request_reply": "writes to support on a request (POST only)",
+    "support:request_close": "closes a service request (POST only)",
+    "org_settings:domain_verify": "verifies a domain (POST only)",
+    "org_settings:domain_set_default": "makes a domain the default (POST only)",
+    "org_settings:domain_remove": "removes a domain (POST only)",
     "resources:resource_add": "adds a room or equipment",
 }
 
@@ -96,6 +101,7 @@ OWN_ACCOUNT_ROUTES = {
     "accounts:password_change",
     "accounts:language",
     "health:message_center",
+    "health:messages_mark_read",
     "health:message_detail",
 }
 

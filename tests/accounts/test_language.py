@@ -48,3 +48,20 @@ def test_unknown_language_and_foreign_next_are_refused(client):
 
 def test_anonymous_cannot_set_a_language(client):
     assert client.post("/account/language/", {"language": "nl"}).status_code == 302
+
+
+def test_a_malformed_language_is_refused_and_changes_nothing(client):
+    user = make_user(make_tenant(), roles=[GLOBAL_ADMIN], preferred_language="nl")
+    sign_in(client, user)
+    response = client.post("/account/language/", {"language": "e\x00n", "next": "/users/"})
+    assert response.url == "/users/"
+    assert User.objects.get(pk=user.pk).preferred_language == "nl"
+    assert not AuditEvent.objects.filter(action="user.language").exists()
+
+
+def test_a_malformed_next_goes_to_my_account(client):
+    user = make_user(make_tenant(), roles=[GLOBAL_ADMIN])
+    sign_in(client, user)
+    response = client.post("/account/language/", {"language": "en", "next": "/users/\x00"})
+    assert response.url == "/account/"
+    assert User.objects.get(pk=user.pk).preferred_language == "en"

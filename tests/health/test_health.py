@@ -57,7 +57,7 @@ def test_read_state_is_per_admin(client, tenant):
     assert "Soon." in client.get(f"/health/messages/{first.pk}/").content.decode()
     assert "1 unread" in client.get("/health/messages/").content.decode()
     assert AnnouncementRead.objects.filter(user=bert).count() == 0
-    client.post("/health/messages/")
+    client.post("/health/messages/read/")
     assert "0 unread" in client.get("/health/messages/").content.decode()
     assert AnnouncementRead.objects.filter(user=anna).count() == 2
     filtered = client.get("/health/messages/", {"category": "inform"}).content.decode()
@@ -92,3 +92,24 @@ def test_operators_write_incidents_and_technical_contacts_are_told(
     assert (
         mail.outbox[-1].bcc == ["it@contoso.example"] and "Mail is slow" in mail.outbox[-1].subject
     )
+
+
+def test_mark_all_read_has_its_own_url_and_answers_only_post(client, tenant):
+    Announcement.objects.create(category="inform", title="New", body="News")
+    admin = make_user(tenant, roles=[GLOBAL_ADMIN])
+    sign_in(client, admin)
+    page = client.get("/health/messages/").content.decode()
+    assert 'action="/health/messages/read/"' in page
+    assert client.get("/health/messages/read/").status_code == 405
+    assert client.post("/health/messages/").status_code == 405
+    assert not AnnouncementRead.objects.exists()
+    response = client.post("/health/messages/read/")
+    assert response.url == "/health/messages/"
+    assert AnnouncementRead.objects.filter(user=admin).count() == 1
+
+
+def test_users_without_a_role_cannot_mark_messages_read(client, tenant):
+    Announcement.objects.create(category="inform", title="New", body="News")
+    sign_in(client, make_user(tenant))
+    assert_forbidden(client.post("/health/messages/read/"))
+    assert not AnnouncementRead.objects.exists()

@@ -38,7 +38,7 @@ def test_add_then_verify_with_the_published_record(client, tenant, admin, dns_se
     record = services.domain_record(domain)
     assert record in page and record.startswith("portal-verify=")
     dns_server.records["contoso.com"] = ["v=spf1 -all", record]
-    client.post(response.url, {"action": "verify"})
+    client.post(f"{response.url}verify/")
     domain.refresh_from_db()
     assert domain.is_verified and domain.verified_at and domain.checked_at
     assert AuditEvent.objects.filter(action="domain.verify").exists()
@@ -61,7 +61,7 @@ def test_verification_failures_are_explained(
         dns_server.records["fabrikam.example"] = published
     if silent:
         dns_server.silent.add("fabrikam.example")
-    client.post(response.url, {"action": "verify"})
+    client.post(f"{response.url}verify/")
     assert message in client.get(response.url).content.decode()
     assert not Domain.objects.get(pk=domain.pk).is_verified
 
@@ -79,8 +79,8 @@ def test_a_verified_domain_becomes_the_default_and_is_offered_in_forms(
     sign_in(client, admin)
     domain, response = add(client, "contoso.com")
     dns_server.records["contoso.com"] = [services.domain_record(domain)]
-    client.post(response.url, {"action": "verify"})
-    client.post(response.url, {"action": "default"})
+    client.post(f"{response.url}verify/")
+    client.post(f"{response.url}default/")
     assert Domain.objects.get(is_default=True, tenant=tenant) == domain
     assert "contoso.com" in client.get("/users/add/").content.decode()
 
@@ -88,7 +88,7 @@ def test_a_verified_domain_becomes_the_default_and_is_offered_in_forms(
 def test_unverified_domains_cannot_be_default(client, tenant, admin):
     sign_in(client, admin)
     _domain, response = add(client, "contoso.com")
-    client.post(response.url, {"action": "default"})
+    client.post(f"{response.url}default/")
     assert "Verify the domain before" in client.get(response.url).content.decode()
 
 
@@ -96,23 +96,23 @@ def test_a_domain_in_use_cannot_be_removed(client, tenant, admin, dns_server):
     sign_in(client, admin)
     domain, response = add(client, "contoso.com")
     dns_server.records["contoso.com"] = [services.domain_record(domain)]
-    client.post(response.url, {"action": "verify"})
+    client.post(f"{response.url}verify/")
     from accounts.models import User
 
     User.objects.create_user(
         username="pat@contoso.com", tenant=tenant, display_name="Pat", password="Long-Password-123"
     )
-    client.post(response.url, {"action": "remove"})
+    client.post(f"{response.url}remove/")
     assert "in use by 1 users and 0 groups" in client.get(response.url).content.decode()
     User.objects.filter(username="pat@contoso.com").delete()
-    client.post(response.url, {"action": "remove"})
+    client.post(f"{response.url}remove/")
     assert not Domain.objects.filter(pk=domain.pk).exists()
 
 
 def test_the_initial_domain_cannot_be_removed(client, tenant, admin):
     initial = tenant.domain_set.get()
     sign_in(client, admin)
-    client.post(f"/settings/domains/{initial.pk}/", {"action": "remove"})
+    client.post(f"/settings/domains/{initial.pk}/remove/")
     assert Domain.objects.filter(pk=initial.pk).exists()
 
 
@@ -136,7 +136,7 @@ def test_readers_see_domains_but_change_nothing(client, tenant, role):
     assert client.get("/settings/domains/").status_code == 200
     assert_forbidden(client.post("/settings/domains/", {"name": "x.example"}))
     initial = tenant.domain_set.get()
-    assert_forbidden(client.post(f"/settings/domains/{initial.pk}/", {"action": "verify"}))
+    assert_forbidden(client.post(f"/settings/domains/{initial.pk}/verify/"))
 
 
 @pytest.mark.parametrize("role", [HELPDESK_ADMIN, USER_ADMIN])
@@ -150,7 +150,7 @@ def test_another_tenants_domain_is_404(client, tenant, admin):
     foreign = make_tenant().domain_set.get()
     sign_in(client, admin)
     assert_not_found(client.get(f"/settings/domains/{foreign.pk}/"))
-    assert_not_found(client.post(f"/settings/domains/{foreign.pk}/", {"action": "remove"}))
+    assert_not_found(client.post(f"/settings/domains/{foreign.pk}/remove/"))
 
 
 def test_org_profile_changes_and_the_country_stays(client, tenant, admin):

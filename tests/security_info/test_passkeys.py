@@ -682,3 +682,9 @@ def test_no_options_for_someone_without_a_passkey(client, admin):
 
     assert response.status_code == 400
     assert passkeys.AUTHENTICATION not in client.session
+
+
+@pytest.mark.parametrize("purpose", ["", "nonsense", "x" * 500])
+def test_passkey_options_refuse_a_missing_unknown_or_overlong_purpose(client, purpose):
+    response = client.post("/signin/passkey/options/", {"purpose": purpose})
+    assert response.status_code == 400

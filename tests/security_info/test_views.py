@@ -12,6 +12,7 @@ from django.utils.html import escape
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import signin
 from accounts.models import AuditEvent
 from security_info import services, sms
 from security_info.models import AltEmailDevice, BackupCodeDevice, PhoneDevice
@@ -454,7 +455,7 @@ def test_phone_verify_without_a_pending_number_goes_back_to_the_overview(confirm
 def test_resend_button_texts_a_new_code(confirmed_client, admin):
     confirmed_client.post("/security-info/phone/", {"number": MOBILE})
 
-    response = confirmed_client.post("/security-info/phone/verify/", {"resend": "1"}, follow=True)
+    response = confirmed_client.post("/security-info/phone/verify/resend/", follow=True)
 
     assert response.redirect_chain == [("/security-info/phone/verify/", 302)]
     assert "We sent a new code." in _messages(response)
@@ -465,10 +466,10 @@ def test_resend_button_texts_a_new_code(confirmed_client, admin):
 
 def test_resend_over_the_limit_says_so_and_sends_nothing(confirmed_client):
     confirmed_client.post("/security-info/phone/", {"number": MOBILE})
-    confirmed_client.post("/security-info/phone/verify/", {"resend": "1"})
-    confirmed_client.post("/security-info/phone/verify/", {"resend": "1"})
+    confirmed_client.post("/security-info/phone/verify/resend/")
+    confirmed_client.post("/security-info/phone/verify/resend/")
 
-    response = confirmed_client.post("/security-info/phone/verify/", {"resend": "1"}, follow=True)
+    response = confirmed_client.post("/security-info/phone/verify/resend/", follow=True)
 
     assert response.redirect_chain == [("/security-info/phone/verify/", 302)]
     assert any(m.startswith("You've asked for too many codes.") for m in _messages(response))
@@ -485,7 +486,7 @@ def test_gateway_failure_shows_a_clear_notice_on_the_code_page(confirmed_client,
     assert escape("The text message service isn't answering right now.") in _content(response)
     assert PhoneDevice.objects.filter(user=admin, confirmed=False).exists()
 
-    resent = confirmed_client.post("/security-info/phone/verify/", {"resend": "1"}, follow=True)
+    resent = confirmed_client.post("/security-info/phone/verify/resend/", follow=True)
 
     assert "We sent a new code." not in _messages(resent)
     assert escape("The text message service isn't answering right now.") in _content(resent)
@@ -773,3 +774,38 @@ def test_a_recent_sign_in_counts_as_confirming_it_is_you_for_ten_minutes(client,
     session.save()
 
     assert client.get("/security-info/phone/")["Location"].startswith(REAUTH)
+
+
+def test_the_code_page_asks_for_a_new_code_at_its_own_url(confirmed_client):
+    confirmed_client.post("/security-info/email/", {"email": "megan@example.org"})
+    page = confirmed_client.get("/security-info/email/verify/").content.decode()
+    assert 'formaction="/security-info/email/verify/resend/"' in page
+    assert 'name="resend"' not in page
+
+
+def test_resend_answers_only_post(confirmed_client):
+    confirmed_client.post("/security-info/phone/", {"number": MOBILE})
+    assert confirmed_client.get("/security-info/phone/verify/resend/").status_code == 405
+
+
+def test_resend_without_a_pending_method_sends_nothing(confirmed_client):
+    response = confirmed_client.post("/security-info/phone/verify/resend/")
+    assert response.url == INDEX
+    assert sms.outbox == []
+
+
+def test_resend_needs_a_recent_password(confirmed_client):
+    confirmed_client.post("/security-info/phone/", {"number": MOBILE})
+    session = confirmed_client.session
+    session[REAUTH_AT] = session[signin.AUTHENTICATED_AT] = 0
+    session.save()
+    sms.outbox.clear()
+    response = confirmed_client.post("/security-info/phone/verify/resend/")
+    assert response.url == _reauth_url("/security-info/phone/verify/resend/")
+    assert sms.outbox == []
+
+
+def test_a_default_method_that_is_missing_or_malformed_is_refused(admin_client, admin):
+    for data in ({}, {"device": "x" * 500}):
+        response = admin_client.post("/security-info/default/", data, follow=True)
+        assert "Choose one of your verified sign-in methods." in _messages(response)

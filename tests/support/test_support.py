@@ -118,12 +118,12 @@ def test_operator_answers_and_the_requester_is_told_then_replies_and_closes(
 
     page = client.get(f"/support/{service_request.pk}/").content.decode()
     assert "We found the cause" in page
-    client.post(f"/support/{service_request.pk}/", {"body": "Works now, thanks."})
+    client.post(f"/support/{service_request.pk}/reply/", {"body": "Works now, thanks."})
     assert RequestMessage.objects.filter(from_support=False).count() == 1
     assert ServiceRequest.objects.get().status == "open"
-    client.post(f"/support/{service_request.pk}/", {"action": "close"})
+    client.post(f"/support/{service_request.pk}/close/")
     assert ServiceRequest.objects.get().status == "closed"
-    response = client.post(f"/support/{service_request.pk}/", {"body": "One more thing"})
+    response = client.post(f"/support/{service_request.pk}/reply/", {"body": "One more thing"})
     assert "This request is closed." in client.get(response.url).content.decode()
 
 
@@ -146,8 +146,8 @@ def test_the_global_reader_follows_requests_and_writes_nothing(client, tenant):
     assert detail.status_code == 200
     assert "Fixed now." in detail.content.decode()
     assert 'data-testid="reply-form"' not in detail.content.decode()
-    assert_forbidden(client.post(f"/support/{service_request.pk}/", {"body": "Thanks"}))
-    assert_forbidden(client.post(f"/support/{service_request.pk}/", {"action": "close"}))
+    assert_forbidden(client.post(f"/support/{service_request.pk}/reply/", {"body": "Thanks"}))
+    assert_forbidden(client.post(f"/support/{service_request.pk}/close/"))
     service_request.refresh_from_db()
     assert service_request.status == "open"
     assert RequestMessage.objects.count() == 1
@@ -193,5 +193,5 @@ def test_another_tenants_request_is_404(client, tenant):
     )
     sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
     assert_not_found(client.get(f"/support/{foreign.pk}/"))
-    assert_not_found(client.post(f"/support/{foreign.pk}/", {"body": "hi"}))
+    assert_not_found(client.post(f"/support/{foreign.pk}/reply/", {"body": "hi"}))
     assert "Secret" not in client.get("/support/").content.decode()
