@@ -56,15 +56,17 @@ FITS = """() => [...document.querySelectorAll('main .table-wrap')]
 @pytest.fixture
 def admin(settings):
     tenant = make_tenant("Contoso Nederland", "contoso.example")
-    user = make_user(
-        tenant, "admin", roles=[GLOBAL_ADMIN], display_name="Megan Bowen-Vandervelde"
-    )
+    user = make_user(tenant, "admin", roles=[GLOBAL_ADMIN], display_name="Megan Bowen-Vandervelde")
     for n in range(40):
         make_user(tenant, f"persoon{n:02d}", display_name=f"Persoon met een lange naam {n:02d}")
     make_subscription(tenant)
     for n in range(60):
         AuditEvent.objects.create(
-            tenant=tenant, actor=user, action="user.updated", target_type="user", target_label=f"persoon{n:02d}@contoso.example"
+            tenant=tenant,
+            actor=user,
+            action="user.updated",
+            target_type="user",
+            target_label=f"persoon{n:02d}@contoso.example",
         )
     return user
 
