@@ -1,10 +1,13 @@
 """In Chromium: no page is wider than the window, no table sticks out of its card, and
 the left nav runs the page's full height. In English and Dutch (longer words)."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, User
 from accounts.roles import GLOBAL_ADMIN
 from security_info.models import PasskeyDevice
 from tests.billing.factories import make_subscription
@@ -133,3 +136,30 @@ def test_the_nav_runs_the_full_height_of_a_long_page(page, live_server, sign_in,
     page.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")
     expect(nav.locator("a").first).to_be_in_viewport()
     shot("layout-nav-long-page")
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_active_users_is_a_chart_over_time(page, live_server, sign_in, shot, admin, language):
+    admin.preferred_language = language
+    admin.save(update_fields=["preferred_language"])
+    # A week rhythm over the last 30 days: busy on work days, quiet in the weekend.
+    people = list(User.objects.filter(tenant=admin.tenant)[:30])
+    now = timezone.now()
+    for days_ago in range(30):
+        day = now - timedelta(days=days_ago)
+        busy = 4 + (days_ago * 7) % 23 if day.weekday() < 5 else days_ago % 3
+        AuditEvent.objects.bulk_create(
+            AuditEvent(tenant=admin.tenant, actor=who, action="signin.success", created_at=day)
+            for who in people[:busy]
+        )
+    sign_in(admin.username, PASSWORD)
+    expect(page.locator("#sidebar")).to_be_visible()
+    for viewport in (WIDE, NARROW):
+        page.set_viewport_size(viewport)
+        page.goto(f"{live_server.url}/reports/active-users/")
+        chart = page.get_by_test_id("report-chart").locator("svg")
+        expect(chart).to_be_visible()
+        expect(chart.locator("polyline")).to_have_count(1)
+        expect(chart.locator("circle")).to_have_count(30)
+        assert page.evaluate(OVERFLOW) == []
+        shot(f"report-active-users-{language}-{viewport['width']}")
