@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.models import AuditEvent, User
 from accounts.roles import GLOBAL_ADMIN
+from billing.models import Subscription
 from security_info.models import PasskeyDevice
 from tests.billing.factories import make_subscription
 from tests.factories import PASSWORD, make_tenant, make_user
@@ -163,3 +164,23 @@ def test_active_users_is_a_chart_over_time(page, live_server, sign_in, shot, adm
         expect(chart.locator("circle")).to_have_count(30)
         assert page.evaluate(OVERFLOW) == []
         shot(f"report-active-users-{language}-{viewport['width']}")
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_the_cost_of_a_quantity_change_reads_well(
+    page, live_server, sign_in, shot, admin, language
+):
+    admin.preferred_language = language
+    admin.save(update_fields=["preferred_language"])
+    subscription = Subscription.objects.get(tenant=admin.tenant)
+    sign_in(admin.username, PASSWORD)
+    expect(page.locator("#sidebar")).to_be_visible()
+    for viewport in (WIDE, NARROW):
+        page.set_viewport_size(viewport)
+        page.goto(f"{live_server.url}/billing/products/{subscription.pk}/")
+        page.get_by_test_id("quantity-form").get_by_role("spinbutton").fill("12")
+        page.get_by_test_id("quantity-form").get_by_role("button").click()
+        expect(page.get_by_test_id("charge-now")).to_be_visible()
+        assert page.evaluate(OVERFLOW) == []
+        shot(f"billing-quantity-confirm-{language}-{viewport['width']}")
+    assert Subscription.objects.get(pk=subscription.pk).quantity == subscription.quantity
