@@ -84,7 +84,7 @@ def test_active_users_is_drawn_over_time_in_the_readers_language(client, tenant,
     page = client.get("/reports/active-users/", {"period": "7"}).content.decode()
     today = timezone.localdate()
     start = today - timedelta(days=6)
-    chart = page[page.index("<svg class=\"chart") :]
+    chart = page[page.index('<svg class="chart') :]
     chart = chart[: chart.index("</svg>")]
     # A line with a dot per day, the dates along x in the reader's language...
     assert chart.count("<circle") == 7 and "<polyline" in chart
