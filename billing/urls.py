@@ -7,11 +7,21 @@ app_name = "billing"
 urlpatterns = [
     path("products/", views.SubscriptionListView.as_view(), name="subscription_list"),
     path("products/buy/", views.SubscriptionBuyView.as_view(), name="subscription_buy"),
+    path(
+        "products/buy/confirm/",
+        views.SubscriptionBuyConfirmView.as_view(),
+        name="subscription_buy_confirm",
+    ),
     path("products/<int:pk>/", views.SubscriptionDetailView.as_view(), name="subscription_detail"),
     path(
         "products/<int:pk>/quantity/",
         views.SubscriptionQuantityView.as_view(),
         name="subscription_quantity",
+    ),
+    path(
+        "products/<int:pk>/quantity/confirm/",
+        views.SubscriptionQuantityConfirmView.as_view(),
+        name="subscription_quantity_confirm",
     ),
     path(
         "products/<int:pk>/payment-method/",

@@ -35,3 +35,105 @@ def bar_chart(rows, *, title):
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+# A chart over time: the plot area inside the SVG's viewBox.
+LINE_WIDTH = 800
+LINE_HEIGHT = 280
+LEFT = 64
+RIGHT = 24
+TOP = 16
+BOTTOM = 44
+MAX_X_LABELS = 8
+MAX_Y_STEPS = 5
+
+
+def nice_ceiling(peak):
+    """Return (top, step): a round top of the y axis at or above ``peak``, in at most 5 steps.
+
+    Steps are 1, 2 or 5 times a power of ten, and whole numbers: the values are counts.
+    """
+    if peak <= 0:
+        return 1, 1
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            candidate = step * factor
+            if candidate * MAX_Y_STEPS >= peak:
+                top = -(-peak // candidate) * candidate
+                return top, candidate
+        step *= 10
+
+
+def line_chart(points, *, title, description, format_x=str, format_y=str, chart_id="chart"):
+    """Return an SVG line chart of ``points`` [(x, whole number)], in order, x along the bottom.
+
+    ``format_x`` and ``format_y`` write a date and a value in the reader's language. The
+    chart has axes, a grid line per y step, a dot per point with its figures as a tooltip,
+    and ``title`` and ``description`` as its accessible name and description; the page
+    shows the same figures as a table. Presentation attributes only: no style attribute.
+    """
+    points = list(points)
+    plot_width = LINE_WIDTH - LEFT - RIGHT
+    plot_height = LINE_HEIGHT - TOP - BOTTOM
+    bottom = TOP + plot_height
+    top_value, step = nice_ceiling(max((value for _x, value in points), default=0))
+
+    def x_at(index):
+        if len(points) < 2:
+            return LEFT + plot_width / 2
+        return LEFT + plot_width * index / (len(points) - 1)
+
+    def y_at(value):
+        return bottom - plot_height * value / top_value
+
+    title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
+    parts = [
+        f'<svg class="chart chart-line-chart" role="img" viewBox="0 0 {LINE_WIDTH} {LINE_HEIGHT}"'
+        f' width="100%" preserveAspectRatio="xMinYMin meet"'
+        f' aria-labelledby="{title_id}" aria-describedby="{desc_id}">',
+        f'<title id="{title_id}">{escape(str(title))}</title>',
+        f'<desc id="{desc_id}">{escape(str(description))}</desc>',
+    ]
+    # The y axis: a grid line and a label per step, from 0 to the top.
+    for value in range(0, top_value + 1, step):
+        y = _coordinate(y_at(value))
+        parts.append(
+            f'<line class="chart-grid" x1="{LEFT}" y1="{y}" x2="{LEFT + plot_width}" y2="{y}"/>'
+            f'<text class="chart-label" x="{LEFT - 8}" y="{y}" text-anchor="end"'
+            f' dominant-baseline="middle">{escape(format_y(value))}</text>'
+        )
+    parts.append(
+        f'<line class="chart-axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}"/>'
+        f'<line class="chart-axis" x1="{LEFT}" y1="{bottom}" x2="{LEFT + plot_width}"'
+        f' y2="{bottom}"/>'
+    )
+    # The x axis: at most MAX_X_LABELS dates, evenly spread, always the last one.
+    every = max(1, -(-len(points) // MAX_X_LABELS))
+    labelled = set(range(len(points) - 1, -1, -every))
+    for index, (x_value, _value) in enumerate(points):
+        if index in labelled:
+            x = _coordinate(x_at(index))
+            parts.append(
+                f'<line class="chart-axis" x1="{x}" y1="{bottom}" x2="{x}" y2="{bottom + 5}"/>'
+                f'<text class="chart-label" x="{x}" y="{bottom + 22}" text-anchor="middle">'
+                f"{escape(format_x(x_value))}</text>"
+            )
+    if points:
+        coordinates = " ".join(
+            f"{_coordinate(x_at(i))},{_coordinate(y_at(v))}" for i, (_x, v) in enumerate(points)
+        )
+        parts.append(f'<polyline class="chart-line" points="{coordinates}"/>')
+        for index, (x_value, value) in enumerate(points):
+            parts.append(
+                f'<circle class="chart-point" cx="{_coordinate(x_at(index))}"'
+                f' cy="{_coordinate(y_at(value))}" r="3">'
+                f"<title>{escape(format_x(x_value))}: {escape(format_y(value))}</title></circle>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _coordinate(number):
+    """Write a coordinate with at most one decimal: short, and the same on every machine."""
+    return f"{round(number, 1):g}"

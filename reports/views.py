@@ -44,12 +44,38 @@ class ReportView(TenantScopedMixin, TemplateView):
             title=REPORTS[slug],
             header=header,
             rows=rows,
-            chart=mark_safe(charts.bar_chart(chart_rows, title=REPORTS[slug])),  # noqa: S308 - escaped
+            chart=mark_safe(self.chart(slug, chart_rows)),  # noqa: S308 - escaped
             period=period,
             periods=selectors.PERIODS if period else (),
             reports=REPORTS,
         )
         return self.render_to_response(context)
+
+    def chart(self, slug, chart_rows):
+        """Return the report's chart as SVG: a line over time for a daily series, else bars."""
+        title = REPORTS[slug]
+        if slug != "active-users":
+            return charts.bar_chart(chart_rows, title=title)
+        if chart_rows:
+            values = [people for _day, people in chart_rows]
+            description = _(
+                "From %(first)s to %(last)s: lowest %(low)s, highest %(high)s people a day."
+            ) % {
+                "first": l10n.format_date(chart_rows[0][0]),
+                "last": l10n.format_date(chart_rows[-1][0]),
+                "low": l10n.format_number(min(values)),
+                "high": l10n.format_number(max(values)),
+            }
+        else:
+            description = _("Nothing to show yet.")
+        return charts.line_chart(
+            chart_rows,
+            title=title,
+            description=description,
+            format_x=l10n.format_month_day,
+            format_y=l10n.format_number,
+            chart_id=f"chart-{slug}",
+        )
 
     def data(self, slug):
         tenant = self.request.tenant
@@ -65,7 +91,7 @@ class ReportView(TenantScopedMixin, TemplateView):
             return (
                 [_("Day"), _("People who signed in")],
                 rows,
-                [(l10n.format_month_day(d), n) for d, n in daily][-31:],
+                daily,
                 days,
             )
         if slug == "licenses":

@@ -22,11 +22,13 @@ from billing.views.payment_methods import (
     PaymentMethodRemoveView,
 )
 from billing.views.subscriptions import (
+    SubscriptionBuyConfirmView,
     SubscriptionBuyView,
     SubscriptionCancelView,
     SubscriptionDetailView,
     SubscriptionListView,
     SubscriptionPaymentMethodView,
+    SubscriptionQuantityConfirmView,
     SubscriptionQuantityView,
     SubscriptionReactivateView,
 )
@@ -47,11 +49,13 @@ __all__ = [
     "PaymentMethodDefaultView",
     "PaymentMethodListView",
     "PaymentMethodRemoveView",
+    "SubscriptionBuyConfirmView",
     "SubscriptionBuyView",
     "SubscriptionCancelView",
     "SubscriptionDetailView",
     "SubscriptionListView",
     "SubscriptionPaymentMethodView",
+    "SubscriptionQuantityConfirmView",
     "SubscriptionQuantityView",
     "SubscriptionReactivateView",
 ]

@@ -3,12 +3,13 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, TemplateView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import CHANGE_SUBSCRIPTIONS, VIEW_SUBSCRIPTIONS
-from billing import selectors, services
+from billing import pricing, selectors, services
 from billing.forms import BuyForm, PaymentMethodPickForm, QuantityForm
 from billing.models import Subscription
 from billing.views.base import ActionView, report, report_form
@@ -28,7 +29,53 @@ class SubscriptionListView(TenantScopedMixin, TemplateView):
         return context
 
 
+def buy_quote(*, product, quantity, frequency, today=None):
+    """Return what buying costs, as billing.services.subscription_buy will charge it.
+
+    ``now``: the first term, charged in full today; ``next``: each following term,
+    from ``next_on``.
+    """
+    today = today or timezone.localdate()
+    unit = pricing.term_price(
+        monthly_price=product.monthly_price,
+        frequency=frequency,
+        annual_discount_percent=product.annual_discount_percent,
+    )
+    amount = pricing.money(unit * quantity)
+    return {
+        "unit": unit,
+        "now": amount,
+        "next": amount,
+        "next_on": pricing.term_end(today, frequency),
+    }
+
+
+def quantity_quote(*, subscription, quantity, today=None):
+    """Return what a quantity change costs, as subscription_quantity_change will charge it.
+
+    ``now``: the prorated difference for the rest of the term (negative: a credit);
+    ``next``: each term from the renewal on ``next_on``.
+    """
+    today = today or timezone.localdate()
+    now = pricing.quantity_change_amount(
+        unit_term_price=subscription.unit_term_price,
+        old_quantity=subscription.quantity,
+        new_quantity=quantity,
+        term_start=subscription.term_start,
+        term_end=subscription.term_end,
+        on=today,
+    )
+    return {
+        "now": now,
+        "credit": -now if now < 0 else None,
+        "next": pricing.money(subscription.unit_term_price * quantity),
+        "next_on": subscription.term_end,
+    }
+
+
 class SubscriptionBuyView(TenantScopedMixin, FormView):
+    """Choose a product; a valid choice shows its cost to confirm, and buys nothing yet."""
+
     permission_required = CHANGE_SUBSCRIPTIONS
     template_name = "billing/subscription_buy.html"
     form_class = BuyForm
@@ -47,6 +94,30 @@ class SubscriptionBuyView(TenantScopedMixin, FormView):
             self.request.user
         ).exists()
         return context
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        quote = buy_quote(
+            product=data["product"], quantity=data["quantity"], frequency=data["frequency"]
+        )
+        return self.response_class(
+            request=self.request,
+            template="billing/subscription_buy_confirm.html",
+            context={
+                **data,
+                "form": form,
+                "quote": quote,
+                "annual": data["frequency"] == pricing.Frequency.ANNUAL,
+                "frequency_label": pricing.Frequency(data["frequency"]).label,
+            },
+            using=self.template_engine,
+        )
+
+
+class SubscriptionBuyConfirmView(SubscriptionBuyView):
+    """Buy what the confirmation showed; an invalid choice shows the buy page again."""
+
+    http_method_names = ["post"]
 
     def form_valid(self, form):
         data = form.cleaned_data
@@ -94,7 +165,56 @@ class SubscriptionDetailView(TenantScopedMixin, DetailView):
 
 
 class SubscriptionQuantityView(SubscriptionDetailView):
-    """Change the number of licenses; a bad number shows the page again with the error."""
+    """Choose a new number of licenses: shows the cost to confirm and changes nothing yet.
+
+    A bad number shows the page again with the error; one below the licenses assigned
+    (or an expired subscription) goes back to the page with a message.
+    """
+
+    permission_required = CHANGE_SUBSCRIPTIONS
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        self.object = subscription = self.get_object()
+        form = QuantityForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(quantity_form=form))
+        quantity = form.cleaned_data["quantity"]
+        if subscription.status == Subscription.Status.EXPIRED:
+            report(request, ValidationError(_("This subscription has expired.")))
+            return redirect(subscription)
+        assigned = subscription.licenses.count()
+        if quantity < assigned:
+            report(
+                request,
+                ValidationError(
+                    _(
+                        "%(assigned)d licenses are assigned. Unassign %(excess)d before you go "
+                        "down to %(quantity)d."
+                    ),
+                    params={
+                        "assigned": assigned,
+                        "excess": assigned - quantity,
+                        "quantity": quantity,
+                    },
+                ),
+            )
+            return redirect(subscription)
+        return self.response_class(
+            request=request,
+            template="billing/subscription_quantity_confirm.html",
+            context={
+                "subscription": subscription,
+                "quantity": quantity,
+                "annual": subscription.frequency == pricing.Frequency.ANNUAL,
+                "quote": quantity_quote(subscription=subscription, quantity=quantity),
+            },
+            using=self.template_engine,
+        )
+
+
+class SubscriptionQuantityConfirmView(SubscriptionDetailView):
+    """Change the number of licenses as confirmed; a bad number shows the page again."""
 
     permission_required = CHANGE_SUBSCRIPTIONS
     http_method_names = ["post"]

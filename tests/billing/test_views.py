@@ -1,9 +1,12 @@
 """Billing pages: each role sees what it may, every change goes through its rules."""
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.roles import (
     BILLING_ADMIN,
@@ -12,7 +15,9 @@ from accounts.roles import (
     HELPDESK_ADMIN,
     USER_ADMIN,
 )
-from billing.models import BillingAccount, License, PaymentMethod, Subscription
+from billing import pricing
+from billing.models import BillingAccount, Charge, License, PaymentMethod, Subscription
+from core import l10n
 from tests.billing.factories import make_invoice_method, make_product, make_subscription
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_forbidden, assert_not_found, sidebar, sign_in
@@ -67,19 +72,121 @@ def test_buy_through_the_page(client, tenant, billing_admin):
     sign_in(client, billing_admin)
     page = client.get("/billing/products/buy/").content.decode()
     assert "Business Basic" in page and "per license per month" in page
-    response = client.post(
-        "/billing/products/buy/",
-        {
-            "product": product.pk,
-            "quantity": "3",
-            "frequency": "monthly",
-            "payment_method": PaymentMethod.objects.get().pk,
-        },
-    )
+    choice = {
+        "product": product.pk,
+        "quantity": "3",
+        "frequency": "monthly",
+        "payment_method": PaymentMethod.objects.get().pk,
+    }
+    # The buy button shows the cost to confirm: nothing is bought yet.
+    confirm = client.post("/billing/products/buy/", choice)
+    assert confirm.status_code == 200 and 'data-testid="buy-confirm-form"' in confirm.text
+    assert not Subscription.objects.exists() and not Charge.objects.exists()
+    response = client.post("/billing/products/buy/confirm/", choice)
     subscription = Subscription.objects.get()
     assert response.url == f"/billing/products/{subscription.pk}/"
     listing = client.get("/billing/products/").content.decode()
     assert "Business Basic" in listing and "You bought 3 licenses" in listing
+
+
+def charge_now(page):
+    return page.split('data-testid="charge-now">')[1].split("<")[0]
+
+
+def charge_next(page):
+    return page.split('data-testid="charge-next">')[1].split("<")[0].strip()
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+@pytest.mark.parametrize("frequency", ["monthly", "annual"])
+def test_the_purchase_shows_its_cost_before_it_is_made(
+    client, tenant, billing_admin, language, frequency
+):
+    product = make_product(monthly_price=Decimal("7.99"), annual_discount_percent=Decimal("15"))
+    method = make_invoice_method(tenant)
+    billing_admin.preferred_language = language
+    billing_admin.save(update_fields=["preferred_language"])
+    sign_in(client, billing_admin)
+    choice = {
+        "product": product.pk,
+        "quantity": "7",
+        "frequency": frequency,
+        "payment_method": method.pk,
+    }
+    page = client.post("/billing/products/buy/", choice).content.decode()
+    unit = pricing.term_price(
+        monthly_price=product.monthly_price,
+        frequency=frequency,
+        annual_discount_percent=product.annual_discount_percent,
+    )
+    expected = pricing.money(unit * 7)
+    assert charge_now(page) == l10n.format_money(expected, product.currency, language=language)
+    renewal = pricing.term_end(timezone.localdate(), frequency)
+    with translation.override(language):
+        assert l10n.format_date(renewal) in page
+        per = gettext("%(amount)s per year" if frequency == "annual" else "%(amount)s per month")
+        amount = l10n.format_money(expected, product.currency)
+        assert charge_next(page) == per % {"amount": amount}
+    assert not Subscription.objects.exists() and not Charge.objects.exists()
+
+    client.post("/billing/products/buy/confirm/", choice)
+    assert Charge.objects.get().amount == expected
+
+
+def test_a_changed_buy_confirmation_is_checked_again(client, tenant, billing_admin):
+    product = make_product(offers_annual=False)
+    method = make_invoice_method(tenant)
+    foreign = make_invoice_method(make_tenant())
+    sign_in(client, billing_admin)
+    choice = {"product": product.pk, "quantity": "2", "frequency": "annual"}
+    page = client.post(
+        "/billing/products/buy/confirm/", {**choice, "payment_method": method.pk}
+    ).content.decode()
+    assert "not sold with this billing frequency" in page
+    page = client.post(
+        "/billing/products/buy/confirm/",
+        {**choice, "frequency": "monthly", "payment_method": foreign.pk},
+    ).content.decode()
+    assert "Select a valid choice" in page
+    assert not Subscription.objects.exists()
+    assert client.get("/billing/products/buy/confirm/").status_code == 405
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+@pytest.mark.parametrize(("old", "new"), [(5, 8), (5, 2)])
+def test_a_quantity_change_shows_its_cost_before_it_is_made(
+    client, tenant, billing_admin, language, old, new
+):
+    start = timezone.localdate() - timedelta(days=9)
+    subscription = make_subscription(tenant, quantity=old, start=start)
+    billing_admin.preferred_language = language
+    billing_admin.save(update_fields=["preferred_language"])
+    sign_in(client, billing_admin)
+    url = f"/billing/products/{subscription.pk}/quantity/"
+    page = client.post(url, {"quantity": str(new)}).content.decode()
+    expected = pricing.quantity_change_amount(
+        unit_term_price=subscription.unit_term_price,
+        old_quantity=old,
+        new_quantity=new,
+        term_start=subscription.term_start,
+        term_end=subscription.term_end,
+        on=timezone.localdate(),
+    )
+    assert expected != 0
+    currency = subscription.product.currency
+    assert charge_now(page) == l10n.format_money(abs(expected), currency, language=language)
+    with translation.override(language):
+        assert gettext("Charged now" if expected > 0 else "Credited now") in page
+        next_amount = l10n.format_money(subscription.unit_term_price * new, currency)
+        assert next_amount in charge_next(page)
+        assert l10n.format_date(subscription.term_end) in page
+    # Nothing changes before confirming.
+    assert Subscription.objects.get().quantity == old and not Charge.objects.exists()
+
+    response = client.post(f"{url}confirm/", {"quantity": str(new)})
+    assert response.url == f"/billing/products/{subscription.pk}/"
+    assert Subscription.objects.get().quantity == new
+    assert Charge.objects.get().amount == expected
 
 
 def test_buy_without_a_payment_method_points_to_adding_one(client, tenant, billing_admin):
@@ -396,6 +503,7 @@ def test_another_organizations_subscription_changes_nothing(client, tenant, bill
     sign_in(client, billing_admin)
     for action, data in [
         ("quantity", {"quantity": "9"}),
+        ("quantity/confirm", {"quantity": "9"}),
         ("payment-method", {"payment_method": make_invoice_method(tenant).pk}),
         ("cancel", {}),
         ("reactivate", {}),
@@ -433,6 +541,9 @@ def test_other_roles_cannot_take_the_actions(client, tenant, role):
     sign_in(client, make_user(tenant, roles=[role]))
     for url, data in [
         (f"/billing/products/{subscription.pk}/quantity/", {"quantity": "1"}),
+        (f"/billing/products/{subscription.pk}/quantity/confirm/", {"quantity": "1"}),
+        ("/billing/products/buy/", {"quantity": "1"}),
+        ("/billing/products/buy/confirm/", {"quantity": "1"}),
         (f"/billing/products/{subscription.pk}/payment-method/", {"payment_method": method.pk}),
         (f"/billing/products/{subscription.pk}/reactivate/", {}),
         (f"/billing/licenses/{subscription.pk}/assign/", {"users": [make_user(tenant).pk]}),

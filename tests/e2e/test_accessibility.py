@@ -19,6 +19,7 @@ from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from accounts.models import Tenant, User
+from billing.models import Subscription
 from groups.models import DeletedGroup, Group
 from security_info.models import PasskeyDevice
 from tests.e2e.a11y import NOT_PAGES, axe_violations, crawl, route_name
@@ -294,6 +295,15 @@ def _other_forms(walk):
         walk.open(path)
         walk.submit()
         walk.check()
+    # The cost shown before a purchase and before a change of licenses.
+    walk.open("/billing/products/buy/")
+    if walk.page.locator("[data-testid=buy-form]").count():
+        walk.submit("[data-testid=buy-form]")
+        walk.check()
+    subscription = Subscription.objects.exclude(status="expired").first()
+    walk.open(f"/billing/products/{subscription.pk}/")
+    walk.submit("[data-testid=quantity-form]")
+    walk.check()
 
 
 def _page_routes():

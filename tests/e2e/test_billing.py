@@ -41,6 +41,11 @@ def test_billing_admin_buys_assigns_resizes_and_downloads_the_invoice(
     page.get_by_role("link", name="Buy a product").click()
     page.get_by_label("Licenses").fill("2")
     page.get_by_role("button", name="Buy").click()
+    # The cost comes first; nothing is bought until it is confirmed.
+    expect(page.get_by_test_id("charge-now")).to_have_text("€12.00")
+    shot("billing-buy-confirm")
+    assert not Subscription.objects.exists()
+    page.get_by_role("button", name="Confirm purchase").click()
     expect(page.get_by_text("You bought 2 licenses of Business Basic.")).to_be_visible()
     shot("billing-subscription")
 
@@ -63,6 +68,9 @@ def test_billing_admin_buys_assigns_resizes_and_downloads_the_invoice(
     page.goto(f"{live_server.url}/billing/products/{subscription.pk}/")
     page.get_by_role("spinbutton", name="Licenses").fill("1")
     page.get_by_role("button", name="Save").click()
+    expect(page.get_by_test_id("quantity-quote")).to_contain_text("Credited now")
+    shot("billing-quantity-confirm")
+    page.get_by_role("button", name="Confirm change").click()
     expect(page.get_by_text("You now have 1 licenses.")).to_be_visible()
 
     invoices_generate(period=timezone.localdate().strftime("%Y-%m"))

@@ -2,9 +2,12 @@
 
 import csv
 import io
+from datetime import timedelta
+from html import escape
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.roles import (
@@ -14,6 +17,7 @@ from accounts.roles import (
     HELPDESK_ADMIN,
     REPORTS_READER,
 )
+from core import l10n
 from groups.models import Group
 from tests.billing.factories import make_product, make_subscription
 from tests.factories import make_tenant, make_user
@@ -69,6 +73,32 @@ def test_active_users_counts_people_per_day(client, tenant, reader):
     rows = csv_rows(client.get("/reports/active-users/", {"period": "7", "format": "csv"}))
     assert len(rows) == 1 + 7
     assert rows[-1] == [timezone.localdate().isoformat(), "2"]
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_active_users_is_drawn_over_time_in_the_readers_language(client, tenant, language):
+    reader = make_user(tenant, roles=[REPORTS_READER], preferred_language=language)
+    for actor in (make_user(tenant), make_user(tenant)):
+        audit_record(action="signin.success", tenant=tenant, actor=actor)
+    sign_in(client, reader)
+    page = client.get("/reports/active-users/", {"period": "7"}).content.decode()
+    today = timezone.localdate()
+    start = today - timedelta(days=6)
+    chart = page[page.index('<svg class="chart') :]
+    chart = chart[: chart.index("</svg>")]
+    # A line with a dot per day, the dates along x in the reader's language...
+    assert chart.count("<circle") == 7 and "<polyline" in chart
+    assert f">{l10n.format_month_day(today, language=language)}</text>" in chart
+    assert f"{l10n.format_month_day(start, language=language)}: 0</title>" in chart
+    # ...named and described for a screen reader, with the figures in the table too.
+    with translation.override(language):
+        described = _(
+            "From %(first)s to %(last)s: lowest %(low)s, highest %(high)s people a day."
+        ) % {"first": l10n.format_date(start), "last": l10n.format_date(today), "low": 0, "high": 2}
+    assert f">{escape(described)}</desc>" in chart
+    assert 'aria-describedby="chart-active-users-desc"' in chart
+    assert 'data-testid="report-table"' in page
+    assert "style=" not in chart
 
 
 def test_license_usage(client, tenant, reader):
