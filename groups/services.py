@@ -489,3 +489,81 @@ def dynamic_groups_sync_tenant(tenant: Tenant) -> None:
         tenant=tenant, deleted_at__isnull=True, membership_rule__isnull=False
     ).select_related("tenant"):
         _sync(group)
+
+
+# --- A user's groups ---------------------------------------------------------------
+
+
+@transaction.atomic
+def user_groups_set(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    user: User,
+    add: Iterable[Group] = (),
+    remove: Iterable[Group] = (),
+    role: str = Membership.Role.MEMBER,
+    request: HttpRequest | None = None,
+) -> tuple[int, int]:
+    """Make ``user`` ``role`` of the groups ``add`` and take them out of ``remove``.
+
+    Return how many memberships were added and removed. All or nothing: every
+    group is checked before any changes (the acting user's permission, the
+    group's organization, members that follow a rule, a team group's last
+    owner), and a refusal about any one of them changes none. Each group's
+    change is audited as ``group_people_add``/``group_people_remove`` audit it.
+    """
+    _require(acting_user, tenant, CHANGE_GROUPS)
+    if role not in Membership.Role.values:
+        raise ValidationError(_("Choose member or owner."), code="unknown_role")
+    _active_users(tenant, [user])
+    add, remove = list(add), list(remove)
+    groups = add + remove
+    if any(group.tenant_id != tenant.pk or group.deleted_at is not None for group in groups):
+        raise ValidationError(_("That group does not exist."), code="not_found")
+    # Lock them all first, in one order, so two such changes cannot deadlock.
+    list(
+        Group.objects.select_for_update()
+        .filter(pk__in=[group.pk for group in groups])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for group in groups:
+        _refuse_hand_members(group, role)
+    if role == Membership.Role.OWNER:
+        for group in remove:
+            if group.kind not in KINDS_WITH_OWNERS_REQUIRED:
+                continue
+            others = (
+                Membership.objects.filter(group=group, role=role, user__deleted_at__isnull=True)
+                .exclude(user_id=user.pk)
+                .exists()
+            )
+            if not others:
+                raise ValidationError(
+                    _("A team group keeps at least one owner. Add another owner first."),
+                    code="last_owner",
+                )
+    added = sum(
+        group_people_add(
+            tenant=tenant,
+            acting_user=acting_user,
+            group=group,
+            users=[user],
+            role=role,
+            request=request,
+        )
+        for group in add
+    )
+    removed = sum(
+        group_people_remove(
+            tenant=tenant,
+            acting_user=acting_user,
+            group=group,
+            users=[user],
+            role=role,
+            request=request,
+        )
+        for group in remove
+    )
+    return added, removed

@@ -5,8 +5,141 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.roles import ROLE_CHOICES
 from accounts.selectors import domain_choices
+from billing import selectors as billing_selectors
+from groups import selectors as group_selectors
+from security_info.services import ADMIN_REMOVABLE, TEMPORARY_PASS_HOURS
 from users.csv_import import CONTACT_KEYS, EXTRA_MAX_LENGTH
+from users.selectors import users_reachable
+
+# --- Actions on one user's page: each form parses the one thing its action needs. ---
+
+METHOD_LABELS = {
+    "phone": _("Mobile phone"),
+    "email": _("Alternate email"),
+    "apps": _("Authenticator apps"),
+    "passkeys": _("Passkeys and security keys"),
+    "backup_codes": _("Backup codes"),
+}
+
+
+class UserMethodRemoveForm(forms.Form):
+    """Which of a user's authentication methods an admin removes."""
+
+    method = forms.ChoiceField(
+        label=_("Method"),
+        choices=[(key, METHOD_LABELS[key]) for key in ADMIN_REMOVABLE],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose what to remove."),
+            "invalid_choice": _("Choose what to remove."),
+        },
+    )
+
+
+class TemporaryPassForm(forms.Form):
+    """How long a temporary access pass is valid."""
+
+    hours = forms.TypedChoiceField(
+        label=_("Valid for"),
+        coerce=int,
+        choices=[(hours, hours) for hours in TEMPORARY_PASS_HOURS],
+        initial=1,
+        error_messages={
+            "required": _("A pass is valid for 1 to 8 hours."),
+            "invalid_choice": _("A pass is valid for 1 to 8 hours."),
+        },
+    )
+
+
+class UserLicensesForm(forms.Form):
+    """The products whose licenses a user holds: exactly the ones checked."""
+
+    subscriptions = forms.ModelMultipleChoiceField(
+        label=_("Licenses"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subscriptions"].queryset = billing_selectors.live_subscriptions(tenant=tenant)
+
+
+class GroupSearchForm(forms.Form):
+    """The search on a user's groups page, for groups to add them to."""
+
+    q = forms.CharField(label=_("Find groups"), required=False, max_length=100)
+
+
+class UserGroupsForm(forms.Form):
+    """Groups of the organization to add a user to, or take them out of, as member or owner."""
+
+    groups = forms.ModelMultipleChoiceField(
+        label=_("Groups"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one group.")},
+    )
+    role = forms.ChoiceField(
+        label=_("As"),
+        choices=[("member", _("Member")), ("owner", _("Owner"))],
+        required=False,
+    )
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["groups"].queryset = group_selectors.groups_reachable(actor)
+
+    def clean_role(self):
+        return self.cleaned_data["role"] or "member"
+
+
+class UserRolesForm(forms.Form):
+    """Exactly the roles a user holds after the change."""
+
+    roles = forms.MultipleChoiceField(
+        label=_("Admin roles"),
+        choices=ROLE_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class RoleAssignForm(forms.Form):
+    """Give a role to a user named by their sign-in name."""
+
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
+    username = forms.CharField(label=_("Sign-in name"), max_length=150)
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+
+    def clean_username(self):
+        username = User.objects.normalize_username(self.cleaned_data["username"])
+        user = users_reachable(self.actor).filter(username=username).first()
+        if user is None:
+            raise forms.ValidationError(
+                _("There is no user %(username)s in your organization."),
+                code="unknown_user",
+                params={"username": username or "—"},
+            )
+        self.user = user
+        return username
+
+
+class RoleRemoveForm(forms.Form):
+    """Take a role away from one of the organization's users."""
+
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
+    user = forms.ModelChoiceField(label=_("User"), queryset=None, widget=forms.HiddenInput)
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = users_reachable(actor)
 
 
 class UserPasswordResetForm(forms.Form):

@@ -39,6 +39,8 @@ urlpatterns = [
     path("import/<int:pk>/", views.ImportJobDetailView.as_view(), name="import_detail"),
     path("import/<int:pk>/results.csv", views.ImportResultsView.as_view(), name="import_results"),
     path("roles/", views.RoleListView.as_view(), name="role_list"),
+    path("roles/assign/", views.RoleAssignView.as_view(), name="role_assign"),
+    path("roles/remove/", views.RoleRemoveView.as_view(), name="role_remove"),
     path("check-name/", views.UsernameCheckView.as_view(), name="username_check"),
     path("<int:pk>/", views.UserDetailView.as_view(), name="user_detail"),
     path("<int:pk>/edit/", views.UserEditView.as_view(), name="user_edit"),
@@ -47,6 +49,19 @@ urlpatterns = [
     path("<int:pk>/roles/", views.UserRolesView.as_view(), name="user_roles"),
     path("<int:pk>/licenses/", views.UserLicensesView.as_view(), name="user_licenses"),
     path("<int:pk>/groups/", views.UserGroupsView.as_view(), name="user_groups"),
+    path("<int:pk>/groups/join/", views.UserGroupsJoinView.as_view(), name="user_groups_join"),
+    path("<int:pk>/groups/leave/", views.UserGroupsLeaveView.as_view(), name="user_groups_leave"),
+    path("<int:pk>/sign-out/", views.UserSignOutAllView.as_view(), name="user_signout_all"),
+    path("<int:pk>/reregister/", views.UserReregisterView.as_view(), name="user_reregister"),
+    path(
+        "<int:pk>/methods/remove/", views.UserMethodRemoveView.as_view(), name="user_method_remove"
+    ),
+    path(
+        "<int:pk>/temporary-pass/",
+        views.UserTemporaryPassView.as_view(),
+        name="user_temporary_pass",
+    ),
+    path("<int:pk>/block/", views.UserBlockView.as_view(), name="user_block"),
     path(
         "<int:pk>/reset-password/",
         views.UserPasswordResetView.as_view(),

@@ -227,6 +227,16 @@ def _users_pages(walk, tmp_path):
     walk.submit()
     walk.check()
 
+    for action in ("sign-out/", "reregister/", "methods/remove/", "temporary-pass/", "block/"):
+        walk.open(f"/users/{person.pk}/{action}")  # each action's confirmation page
+    walk.open(f"/users/{person.pk}/methods/remove/")
+    walk.submit()
+    walk.check()  # no method chosen
+    walk.open(f"/users/{person.pk}/groups/join/")
+    walk.open(f"/users/{person.pk}/groups/leave/")
+    walk.open("/users/roles/assign/")
+    walk.open("/users/roles/remove/")
+
     deleted = DeletedUser.objects.first()
     walk.open(f"/users/deleted/{deleted.pk}/restore/")
 

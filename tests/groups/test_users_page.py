@@ -23,14 +23,9 @@ def test_groups_on_a_users_page(client, tenant, admin):
     page = client.get(f"/users/{pat.pk}/").content.decode()
     assert 'data-testid="user-groups"' in page and "Not in any group." in page
     assert "Laptops" in client.get(f"/users/{pat.pk}/groups/", {"q": "lap"}).content.decode()
-    client.post(
-        f"/users/{pat.pk}/groups/",
-        {"action": "join", "role": "member", "groups": [group.pk, other.pk]},
-    )
+    client.post(f"/users/{pat.pk}/groups/join/", {"role": "member", "groups": [group.pk, other.pk]})
     assert Membership.objects.filter(user=pat, role="member").count() == 2
-    client.post(
-        f"/users/{pat.pk}/groups/", {"action": "leave", "role": "member", "groups": [other.pk]}
-    )
+    client.post(f"/users/{pat.pk}/groups/leave/", {"role": "member", "groups": [other.pk]})
     assert list(Membership.objects.filter(user=pat).values_list("group", flat=True)) == [group.pk]
 
 
@@ -39,9 +34,7 @@ def test_a_foreign_group_cannot_be_joined(client, tenant, admin):
     foreign = create(other_tenant, make_user(other_tenant, roles=[GROUPS_ADMIN]))
     pat = make_user(tenant, "pat")
     sign_in(client, admin)
-    assert_not_found(
-        client.post(f"/users/{pat.pk}/groups/", {"action": "join", "groups": [foreign.pk]})
-    )
+    assert_not_found(client.post(f"/users/{pat.pk}/groups/join/", {"groups": [foreign.pk]}))
     assert not Membership.objects.filter(user=pat).exists()
 
 
@@ -50,6 +43,4 @@ def test_helpdesk_sees_but_cannot_change_a_users_groups(client, tenant, admin):
     pat = make_user(tenant, "pat")
     sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
     assert 'data-testid="user-groups"' in client.get(f"/users/{pat.pk}/").content.decode()
-    assert_forbidden(
-        client.post(f"/users/{pat.pk}/groups/", {"action": "join", "groups": [group.pk]})
-    )
+    assert_forbidden(client.post(f"/users/{pat.pk}/groups/join/", {"groups": [group.pk]}))

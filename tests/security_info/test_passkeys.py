@@ -321,8 +321,8 @@ def test_a_helpdesk_admin_removes_a_users_passkeys_but_not_a_global_admins(
 
     page = client.get(f"/users/{member.pk}/").content.decode()
     assert "Passkeys and security keys" in page
-    removed = client.post(f"/users/{member.pk}/", {"action": "passkeys"})
-    refused = client.post(f"/users/{admin.pk}/", {"action": "passkeys"})
+    removed = client.post(f"/users/{member.pk}/methods/remove/", {"method": "passkeys"})
+    refused = client.post(f"/users/{admin.pk}/methods/remove/", {"method": "passkeys"})
 
     assert removed.status_code == 302
     assert not PasskeyDevice.objects.filter(user=member).exists()

@@ -201,7 +201,7 @@ def test_block_and_delete_from_a_users_page_return_to_it(client, tenant, admin):
     pat = make_user(tenant, "pat")
     sign_in(client, admin)
     page = client.get(f"/users/{pat.pk}/").content.decode()
-    assert 'formaction="/users/bulk/block/"' in page and 'formaction="/users/bulk/delete/"' in page
+    assert f'href="/users/{pat.pk}/block/"' in page and 'formaction="/users/bulk/delete/"' in page
     response = client.post("/users/bulk/block/", {"ids": [pat.pk], "return_to": "detail"})
     assert response.url == f"/users/{pat.pk}/"
     assert 'formaction="/users/bulk/unblock/"' in client.get(f"/users/{pat.pk}/").content.decode()
@@ -213,6 +213,7 @@ def test_a_deleted_users_page_says_so(client, tenant, admin):
     sign_in(client, admin)
     page = client.get(f"/users/{pat.pk}/").content.decode()
     assert 'data-testid="deleted-notice"' in page and "/users/bulk/block/" not in page
+    assert f"/users/{pat.pk}/block/" not in page
 
 
 def test_a_deleted_users_password_cannot_be_reset(client, tenant, admin):
@@ -408,3 +409,37 @@ def test_restoring_an_unblocked_user_says_they_can_sign_in_again(client, tenant,
     page = _restore(client, pat).content.decode()
     assert "Pat Person can sign in again with this password" in page
     assert "still blocked" not in page
+
+
+def test_restore_of_another_organizations_deleted_user_is_not_found(client, tenant, admin):
+    other = make_tenant()
+    stranger = make_user(other, "stranger")
+    services.users_delete(
+        tenant=other, acting_user=make_user(other, roles=[GLOBAL_ADMIN]), users=[stranger]
+    )
+    sign_in(client, admin)
+    url = f"/users/deleted/{stranger.pk}/restore/"
+    assert_not_found(client.get(url))
+    assert_not_found(client.post(url, {"username": f"stranger@{tenant.domain_set.get().name}"}))
+    assert_not_found(client.get("/users/deleted/x/restore/"))
+    assert User.objects.get(pk=stranger.pk).deleted_at is not None
+    assert not AuditEvent.objects.filter(action="user.restore").exists()
+
+
+def test_restore_without_a_name_is_refused_at_the_field(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    sign_in(client, admin)
+    response = client.post(f"/users/deleted/{pat.pk}/restore/", {"username": ""})
+    assert response.status_code == 200 and 'class="field-error"' in response.content.decode()
+    assert User.objects.get(pk=pat.pk).deleted_at is not None
+
+
+def test_a_deleted_users_page_offers_no_action_of_an_active_user(client, tenant, admin):
+    pat = make_user(tenant, "pat")
+    services.users_delete(tenant=tenant, acting_user=admin, users=[pat])
+    sign_in(client, admin)
+    page = client.get(f"/users/{pat.pk}/").content.decode()
+    assert f"/users/deleted/{pat.pk}/restore/" in page
+    for action in ("sign-out/", "reregister/", "methods/", "temporary-pass/", "block/", "edit/"):
+        assert f"/users/{pat.pk}/{action}" not in page

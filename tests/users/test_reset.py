@@ -368,7 +368,7 @@ def test_activity_on_the_users_page_shows_the_reset_to_audit_log_readers(
 def test_sign_out_of_all_sessions_ends_every_session_of_the_user(client, helpdesk, person):
     phone, laptop = signed_in_client(person), signed_in_client(person)
     sign_in(client, helpdesk)
-    response = client.post(detail_url(person), {"action": "signout_all"}, follow=True)
+    response = client.post(f"/users/{person.pk}/sign-out/", follow=True)
     assert "Pat Person was signed out of all sessions." in response.content.decode()
     assert_signed_out(phone)
     assert_signed_out(laptop)
@@ -386,7 +386,7 @@ def test_sign_out_of_all_sessions_is_refused_where_reset_is(client, tenant, help
     target = make_user(tenant, roles=[GLOBAL_ADMIN])
     target_client = signed_in_client(target)
     sign_in(client, helpdesk)
-    assert_forbidden(client.post(detail_url(target), {"action": "signout_all"}))
+    assert_forbidden(client.post(f"/users/{target.pk}/sign-out/"))
     assert_signed_in(target_client)
     assert not AuditEvent.objects.filter(action="user.sessions_end").exists()
 
@@ -394,7 +394,7 @@ def test_sign_out_of_all_sessions_is_refused_where_reset_is(client, tenant, help
 def test_sign_out_of_all_sessions_of_another_tenants_user_is_not_found(client, person):
     target_client = signed_in_client(person)
     sign_in(client, make_user(make_tenant(), roles=[GLOBAL_ADMIN]))
-    assert_not_found(client.post(detail_url(person), {"action": "signout_all"}))
+    assert_not_found(client.post(f"/users/{person.pk}/sign-out/"))
     assert_signed_in(target_client)
 
 

@@ -16,6 +16,8 @@ from tests.helpers import assert_forbidden, assert_not_found, sidebar, sign_in
 pytestmark = pytest.mark.django_db
 
 URL = "/users/roles/"
+ASSIGN = "/users/roles/assign/"
+REMOVE = "/users/roles/remove/"
 
 
 @pytest.fixture
@@ -66,13 +68,11 @@ def test_a_blocked_second_global_admin_does_not_silence_the_warning(client, tena
 def test_global_admin_gives_and_takes_a_role(client, tenant, admin):
     pat = make_user(tenant, "pat", display_name="Pat")
     sign_in(client, admin)
-    response = client.post(
-        URL, {"action": "assign", "role": BILLING_ADMIN, "username": pat.username.upper()}
-    )
+    response = client.post(ASSIGN, {"role": BILLING_ADMIN, "username": pat.username.upper()})
     assert response.url == URL
     assert "Pat is now Billing admin." in client.get(URL).content.decode()
     assert User.objects.get(pk=pat.pk).role_codes == {BILLING_ADMIN}
-    client.post(URL, {"action": "remove", "role": BILLING_ADMIN, "user": pat.pk})
+    client.post(REMOVE, {"role": BILLING_ADMIN, "user": pat.pk})
     assert User.objects.get(pk=pat.pk).role_codes == set()
     assert list(AuditEvent.objects.values_list("action", flat=True).order_by("id")) == [
         "role.assign",
@@ -83,17 +83,15 @@ def test_global_admin_gives_and_takes_a_role(client, tenant, admin):
 def test_unknown_or_foreign_users_are_reported_not_assigned(client, tenant, admin):
     stranger = make_user(make_tenant(), "stranger")
     sign_in(client, admin)
-    client.post(URL, {"action": "assign", "role": HELPDESK_ADMIN, "username": stranger.username})
-    assert "There is no user" in client.get(URL).content.decode()
+    response = client.post(ASSIGN, {"role": HELPDESK_ADMIN, "username": stranger.username})
+    assert response.status_code == 200 and "There is no user" in response.content.decode()
     assert User.objects.get(pk=stranger.pk).role_codes == set()
-    assert_not_found(
-        client.post(URL, {"action": "remove", "role": HELPDESK_ADMIN, "user": stranger.pk})
-    )
+    assert_not_found(client.post(REMOVE, {"role": HELPDESK_ADMIN, "user": stranger.pk}))
 
 
 def test_the_last_global_admin_keeps_the_role(client, tenant, admin):
     sign_in(client, admin)
-    client.post(URL, {"action": "remove", "role": GLOBAL_ADMIN, "user": admin.pk})
+    client.post(REMOVE, {"role": GLOBAL_ADMIN, "user": admin.pk})
     assert "at least one Global admin" in client.get(URL).content.decode()
     assert GLOBAL_ADMIN in User.objects.get(pk=admin.pk).role_codes
 
@@ -108,11 +106,11 @@ def test_promote_block_then_remove_your_own_role_is_refused(client, tenant, admi
     # The reported sequence, through the pages: it used to leave nobody who can sign in.
     pat = make_user(tenant, "pat", display_name="Pat")
     sign_in(client, admin)
-    client.post(URL, {"action": "assign", "role": GLOBAL_ADMIN, "username": pat.username})
+    client.post(ASSIGN, {"role": GLOBAL_ADMIN, "username": pat.username})
     client.post("/users/bulk/block/", {"ids": [pat.pk], "return_to": "detail"})
     assert User.objects.get(pk=pat.pk).is_sign_in_blocked
 
-    response = client.post(URL, {"action": "remove", "role": GLOBAL_ADMIN, "user": admin.pk})
+    response = client.post(REMOVE, {"role": GLOBAL_ADMIN, "user": admin.pk})
 
     assert response.url == URL
     assert GUARD_MESSAGE in client.get(URL).content.decode()
@@ -120,7 +118,7 @@ def test_promote_block_then_remove_your_own_role_is_refused(client, tenant, admi
     assert not AuditEvent.objects.filter(action="role.remove").exists()
     # Once Pat may sign in again, the same removal is accepted.
     client.post("/users/bulk/unblock/", {"ids": [pat.pk]})
-    client.post(URL, {"action": "remove", "role": GLOBAL_ADMIN, "user": admin.pk})
+    client.post(REMOVE, {"role": GLOBAL_ADMIN, "user": admin.pk})
     assert GLOBAL_ADMIN not in User.objects.get(pk=admin.pk).role_codes
 
 
@@ -129,27 +127,50 @@ def test_user_admin_changes_only_the_limited_roles(client, tenant, admin):
     sign_in(client, make_user(tenant, roles=[USER_ADMIN]))
     page = client.get(URL).content.decode()
     assert 'id="assign-helpdesk_admin"' in page and 'id="assign-global_admin"' not in page
-    client.post(URL, {"action": "assign", "role": GROUPS_ADMIN, "username": pat.username})
+    client.post(ASSIGN, {"role": GROUPS_ADMIN, "username": pat.username})
     assert User.objects.get(pk=pat.pk).role_codes == {GROUPS_ADMIN}
-    assert_forbidden(
-        client.post(URL, {"action": "assign", "role": GLOBAL_ADMIN, "username": pat.username})
-    )
-    assert_forbidden(client.post(URL, {"action": "remove", "role": GLOBAL_ADMIN, "user": admin.pk}))
+    assert_forbidden(client.post(ASSIGN, {"role": GLOBAL_ADMIN, "username": pat.username}))
+    assert_forbidden(client.post(REMOVE, {"role": GLOBAL_ADMIN, "user": admin.pk}))
     assert GLOBAL_ADMIN in User.objects.get(pk=admin.pk).role_codes
 
 
 def test_helpdesk_can_neither_see_nor_change_roles(client, tenant, admin):
     sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
     assert_forbidden(client.get(URL))
-    assert_forbidden(
-        client.post(URL, {"action": "assign", "role": HELPDESK_ADMIN, "username": "x"})
-    )
+    assert_forbidden(client.post(ASSIGN, {"role": HELPDESK_ADMIN, "username": "x"}))
 
 
-def test_bad_role_or_action_is_a_bad_request(client, tenant, admin):
+def test_bad_role_or_action_is_refused(client, tenant, admin):
+    pat = make_user(tenant, "pat")
     sign_in(client, admin)
-    assert client.post(URL, {"action": "assign", "role": "emperor"}).status_code == 400
-    assert client.post(URL, {"action": "crown", "role": HELPDESK_ADMIN}).status_code == 400
+    response = client.post(ASSIGN, {"role": "emperor", "username": pat.username})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    response = client.post(REMOVE, {"role": "emperor", "user": admin.pk})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert client.post("/users/roles/crown/", {"role": HELPDESK_ADMIN}).status_code == 404
+    assert not AuditEvent.objects.filter(action__startswith="role.").exists()
+
+
+def test_a_malformed_or_deleted_users_id_is_not_found(client, tenant, admin):
+    gone = make_user(tenant, "gone", roles=[HELPDESK_ADMIN], deleted_at="2026-01-01T00:00Z")
+    sign_in(client, admin)
+    for user in ("x", "", gone.pk, 10**9):
+        response = client.post(REMOVE, {"role": HELPDESK_ADMIN, "user": user})
+        assert response.status_code in (200, 404)
+        if user:
+            assert_not_found(response)
+    assert User.objects.get(pk=gone.pk).role_codes == {HELPDESK_ADMIN}
+
+
+def test_role_pages_ask_before_they_change(client, tenant, admin):
+    sign_in(client, admin)
+    assert client.get(ASSIGN).status_code == 200
+    assert client.get(REMOVE).status_code == 200
+    assert not AuditEvent.objects.filter(action__startswith="role.").exists()
+    client.logout()
+    sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
+    assert_forbidden(client.get(ASSIGN))
+    assert_forbidden(client.get(REMOVE))
 
 
 def test_query_count_is_bounded(client, tenant, admin, django_assert_max_num_queries):

@@ -1,21 +1,22 @@
 """Deleted users: the list and restoring one."""
 
 import math
+from functools import partial
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
-from django.views.generic import DetailView, TemplateView
+from django.views.generic import TemplateView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import (
     DELETE_USERS,
     VIEW_USERS,
 )
+from core.views.detail import ActionView
 from users import selectors, services
 from users.forms import (
     UserRestoreForm,
@@ -54,19 +55,26 @@ class DeletedUserListView(TenantScopedMixin, TemplateView):
 
 
 @method_decorator(never_cache, name="dispatch")
-class UserRestoreView(TenantScopedMixin, DetailView):
+class UserRestoreView(TenantScopedMixin, ActionView):
     """Restore a deleted user under their old (or a new) sign-in name."""
 
     permission_required = DELETE_USERS
     model = DeletedUser
+    access_object = staticmethod(partial(selectors.access_user_by_id, deleted=True))
+    form_class = UserRestoreForm
     template_name = "users/user_restore.html"
     done_template_name = "users/user_restore_done.html"
     context_object_name = "person"
 
-    def get_form(self, data=None):
-        return UserRestoreForm(
-            data, tenant=self.request.tenant, initial={"username": self.object.deleted_username}
-        )
+    def check_object(self, person):
+        if not services.can_delete(self.request.user, person):
+            raise PermissionDenied
+
+    def get_form_kwargs(self):
+        return {
+            "tenant": self.request.tenant,
+            "initial": {"username": self.object.deleted_username},
+        }
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -75,40 +83,30 @@ class UserRestoreView(TenantScopedMixin, DetailView):
         )
         return context
 
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        if not services.can_delete(request.user, self.object):
-            raise PermissionDenied
-        return self.render_to_response(self.get_context_data(form=self.get_form()))
+    @method_decorator(sensitive_variables("restored"))
+    def perform(self, form):
+        return services.user_restore(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            user=self.object,
+            username=form.cleaned_data["username"],
+            request=self.request,
+        )
+
+    def refused(self, form, error):
+        if hasattr(error, "error_dict"):
+            # Every field error here is about the sign-in name given.
+            for field_errors in error.error_dict.values():
+                form.add_error("username", field_errors)
+        else:
+            form.add_error(None, error)
+        return self.form_invalid(form)
 
     @method_decorator(sensitive_variables("restored"))
-    def post(self, request, *args, **kwargs):
-        self.object = person = self.get_object()
-        if not services.can_delete(request.user, person):
-            raise PermissionDenied
-        form = self.get_form(request.POST)
-        if form.is_valid():
-            try:
-                restored = services.user_restore(
-                    tenant=request.tenant,
-                    acting_user=request.user,
-                    user=person,
-                    username=form.cleaned_data["username"],
-                    request=request,
-                )
-            except ValidationError as error:
-                if getattr(error, "code", None) == "forbidden":
-                    raise PermissionDenied from None
-                if hasattr(error, "error_dict"):
-                    # Every field error here is about the sign-in name given.
-                    for field_errors in error.error_dict.values():
-                        form.add_error("username", field_errors)
-                else:
-                    form.add_error(None, error)
-            else:
-                return render(
-                    request,
-                    self.done_template_name,
-                    {"person": person, "restored": restored},
-                )
-        return self.render_to_response(self.get_context_data(form=form))
+    def done(self, form, restored):
+        return self.response_class(
+            request=self.request,
+            template=[self.done_template_name],
+            context={"person": self.object, "restored": restored},
+            using=self.template_engine,
+        )

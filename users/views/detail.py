@@ -1,15 +1,15 @@
-"""A user's page and the changes made from it."""
+"""A user's page and the actions taken from it, one URL and one small view per action."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseBadRequest
-from django.shortcuts import redirect, render
-from django.utils.cache import add_never_cache_headers
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.generic import DetailView
 
 from accounts import services as account_services
 from accounts.mixins import TenantScopedMixin
@@ -29,14 +29,18 @@ from accounts.roles import (
 )
 from billing import selectors as billing_selectors
 from billing import services as billing_services
+from core.views.detail import ActionView, ObjectView
 from groups import selectors as group_selectors
 from groups import services as group_services
 from security_info import selectors as security_info_selectors
 from security_info import services as security_info_services
 from users import selectors, services
 from users.forms import (
+    GroupSearchForm,
     SignInNameForm,
     UserContactForm,
+    UserGroupsForm,
+    UserLicensesForm,
     UserPasswordResetForm,
     UserProfileForm,
 )
@@ -55,13 +59,22 @@ def _license_context(request, person):
     }
 
 
-class UserDetailView(TenantScopedMixin, DetailView):
+def access_user_or_deleted(actor, user_id):
+    """Return the active or deleted user ``user_id`` of ``actor``'s organization, or 404."""
+    try:
+        return selectors.access_user_by_id(actor, user_id)
+    except Http404:
+        return selectors.access_user_by_id(actor, user_id, deleted=True)
+
+
+class UserDetailView(TenantScopedMixin, ObjectView):
     """A user's page: account, contact information, licenses, groups, and (when allowed)
-    authentication methods and activity.
+    authentication methods and activity. A deleted user's page says so.
     """
 
     permission_required = VIEW_USERS
     model = User
+    access_object = staticmethod(access_user_or_deleted)
     template_name = "users/user_detail.html"
     context_object_name = "person"
 
@@ -84,72 +97,78 @@ class UserDetailView(TenantScopedMixin, DetailView):
             context["can_change_groups"] = actor.has_perm(CHANGE_GROUPS) and not person.deleted_at
         if context["can_manage_methods"]:
             context["methods"] = security_info_selectors.methods_for_admin(user=person)
-            context["can_issue_pass"] = not person.is_admin or GLOBAL_ADMIN in actor.role_codes
+            # A deleted user's methods are shown, not changed: their actions are for active users.
+            context["can_issue_pass"] = not person.deleted_at and (
+                not person.is_admin or GLOBAL_ADMIN in actor.role_codes
+            )
             context["pass_hours"] = security_info_services.TEMPORARY_PASS_HOURS
         if actor.has_perm(VIEW_AUDIT):
             # Sign-ins and method changes are the audit log's: only its readers see them.
             context["activity"] = selectors.user_activity(tenant=self.request.tenant, user=person)
         return context
 
-    def post(self, request, *args, **kwargs):
-        """Remove one of the user's methods, make them register again, or sign them out."""
-        person = self.get_object()
-        if not can_reset_password(request.user, person):
-            # Not allowed to see this user's methods: as if the section did not exist.
-            raise PermissionDenied
-        action = request.POST.get("action", "")
-        if action == "signout_all":
-            account_services.user_sessions_end(
-                tenant=request.tenant, user=person, acting_user=request.user, request=request
-            )
-            messages.success(
-                request,
-                _("%(name)s was signed out of all sessions.") % {"name": person.display_name},
-            )
-        elif action == "reregister":
-            security_info_services.reregistration_require(
-                user=person, acting_user=request.user, request=request
-            )
-            messages.success(
-                request,
-                _("%(name)s must register their security info again at the next sign-in.")
-                % {"name": person.display_name},
-            )
-        elif action == "temporary_pass":
-            return self.issue_temporary_pass(request, person)
-        elif action in security_info_services.ADMIN_REMOVABLE:
-            security_info_services.method_remove_by_admin(
-                user=person, method=action, acting_user=request.user, request=request
-            )
-            messages.success(request, _("The method was removed."))
-        else:
-            messages.error(request, _("Choose what to remove."))
-        return redirect("users:user_detail", pk=person.pk)
 
-    def issue_temporary_pass(self, request, person):
-        try:
-            hours = int(request.POST.get("hours", ""))
-        except ValueError:
-            hours = 0
-        try:
-            token = security_info_services.temporary_pass_issue(
-                user=person, acting_user=request.user, hours=hours, request=request
-            )
-        except ValidationError as error:
-            messages.error(request, error.messages[0])
-            return redirect("users:user_detail", pk=person.pk)
-        # Shown once, here; never stored in the clear, never cached.
-        response = render(
-            request,
-            "users/temporary_pass_done.html",
-            {"person": person, "token": token, "hours": hours},
+class UserActionView(TenantScopedMixin, ActionView):
+    """One action on one active user, confirmed on its own page, then back to their page.
+
+    ``title`` heads the confirmation page and labels its button (or ``button``);
+    ``explanation`` says what will happen, with ``%(name)s`` for the user's name.
+    """
+
+    model = User
+    access_object = staticmethod(selectors.access_user_by_id)
+    context_object_name = "person"
+    template_name = "users/user_confirm.html"
+    title = ""
+    explanation = ""
+    button = ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            title=self.title,
+            explanation=self.explanation % {"name": self.object.display_name},
+            button=self.button or self.title,
+            cancel_url=self.get_success_url(),
         )
-        add_never_cache_headers(response)
-        return response
+        return context
+
+    def get_success_url(self):
+        return reverse("users:user_detail", args=[self.object.pk])
+
+
+class UserBlockView(UserActionView):
+    """Block a user from signing in, after showing what that does."""
+
+    permission_required = CHANGE_USERS
+    title = gettext_lazy("Block sign-in")
+    explanation = gettext_lazy(
+        "%(name)s can't sign in until you allow it again, and is signed out of every "
+        "session at their next request. Their account, licenses and groups stay as they are."
+    )
+
+    def check_object(self, person):
+        if not services.can_manage(self.request.user, person):
+            raise PermissionDenied
+
+    def perform(self, form):
+        return services.users_sign_in_block(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            users=[self.object],
+            blocked=True,
+            request=self.request,
+        )
+
+    def get_success_message(self, form, changed):
+        text = ngettext(
+            "Sign-in blocked for %(count)d user.", "Sign-in blocked for %(count)d users.", 1
+        )
+        return text % {"count": 1}
 
 
 @method_decorator([sensitive_post_parameters("password"), never_cache], name="dispatch")
-class UserPasswordResetView(TenantScopedMixin, DetailView):
+class UserPasswordResetView(UserActionView):
     """Reset a user's password for them (the helpdesk's job).
 
     A generated password is shown once, on the answer to the POST: it is never
@@ -157,14 +176,9 @@ class UserPasswordResetView(TenantScopedMixin, DetailView):
     """
 
     permission_required = VIEW_USERS
-    model = User
+    form_class = UserPasswordResetForm
     template_name = "users/user_password_reset.html"
     done_template_name = "users/user_password_reset_done.html"
-    context_object_name = "person"
-
-    def get_queryset(self):
-        # A deleted user gets a new password when restored, not before.
-        return super().get_queryset().active()
 
     def handle_no_permission(self):
         request = self.request
@@ -178,231 +192,185 @@ class UserPasswordResetView(TenantScopedMixin, DetailView):
             )
         return super().handle_no_permission()
 
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        if not can_reset_password(request.user, self.object):
+    def check_object(self, person):
+        request = self.request
+        if not can_reset_password(request.user, person):
+            if request.method == "POST":
+                account_services.password_reset_denied(
+                    tenant=request.tenant, acting_user=request.user, user=person, request=request
+                )
             raise PermissionDenied
-        return self.render_to_response(self.get_context_data(form=UserPasswordResetForm()))
 
     @method_decorator(sensitive_variables("password"))
-    def post(self, request, *args, **kwargs):
-        self.object = person = self.get_object()
-        if not can_reset_password(request.user, person):
-            account_services.password_reset_denied(
-                tenant=request.tenant, acting_user=request.user, user=person, request=request
-            )
-            raise PermissionDenied
-        form = UserPasswordResetForm(request.POST)
-        if form.is_valid():
-            try:
-                password = account_services.password_reset_by_admin(
-                    tenant=request.tenant,
-                    user=person,
-                    acting_user=request.user,
-                    new_password=form.new_password,
-                    require_change=form.cleaned_data["require_change"],
-                    request=request,
-                )
-            except ValidationError as error:
-                if getattr(error, "code", None) == "forbidden":  # roles changed meanwhile
-                    raise PermissionDenied from None
-                # The password validators' messages, at the field they are about.
-                form.add_error("password", error)
-            else:
-                return self.response_class(
-                    request=request,
-                    template=[self.done_template_name],
-                    context=self.get_context_data(
-                        password=password,
-                        generated=form.new_password is None,
-                        require_change=form.cleaned_data["require_change"],
-                    ),
-                    using=self.template_engine,
-                )
-        return self.render_to_response(self.get_context_data(form=form))
+    def perform(self, form):
+        return account_services.password_reset_by_admin(
+            tenant=self.request.tenant,
+            user=self.object,
+            acting_user=self.request.user,
+            new_password=form.new_password,
+            require_change=form.cleaned_data["require_change"],
+            request=self.request,
+        )
+
+    def refused(self, form, error):
+        # The password validators' messages, at the field they are about.
+        form.add_error("password", error)
+        return self.form_invalid(form)
+
+    @method_decorator(sensitive_variables("password"))
+    def done(self, form, password):
+        return self.response_class(
+            request=self.request,
+            template=[self.done_template_name],
+            context=self.get_context_data(
+                password=password,
+                generated=form.new_password is None,
+                require_change=form.cleaned_data["require_change"],
+            ),
+            using=self.template_engine,
+        )
 
 
-class _ManagedUserMixin(TenantScopedMixin):
-    """A form page about one active user whom the signed-in admin may manage."""
+class _ManagedUserActionView(UserActionView):
+    """A form about one active user whom the signed-in admin may manage."""
 
     permission_required = CHANGE_USERS
-    model = User
-    context_object_name = "person"
 
-    def get_queryset(self):
-        return super().get_queryset().active()
-
-    def get_person(self):
-        person = self.get_object()
+    def check_object(self, person):
         if not services.can_manage(self.request.user, person):
             raise PermissionDenied
-        return person
+
+    def saved(self, changed, text):
+        if changed:
+            messages.success(self.request, text)
+        else:
+            messages.info(self.request, _("Nothing changed."))
+        return redirect(self.get_success_url())
 
 
-class UserEditView(_ManagedUserMixin, DetailView):
+class UserEditView(_ManagedUserActionView):
     """Edit a user's profile."""
 
+    form_class = UserProfileForm
     template_name = "users/user_edit.html"
 
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_person()
-        form = UserProfileForm(instance=self.object)
-        return self.render_to_response(self.get_context_data(form=form))
+    def get_form_kwargs(self):
+        return {"instance": self.object}
 
-    def post(self, request, *args, **kwargs):
-        self.object = person = self.get_person()
-        form = UserProfileForm(request.POST, instance=person)
-        if form.is_valid():
-            try:
-                changed = services.user_update(
-                    tenant=request.tenant,
-                    acting_user=request.user,
-                    user=person,
-                    request=request,
-                    **{name: form.cleaned_data[name] for name in services.PROFILE_FIELDS},
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                if changed:
-                    messages.success(request, _("The profile was saved."))
-                else:
-                    messages.info(request, _("Nothing changed."))
-                return redirect("users:user_detail", pk=person.pk)
-        return self.render_to_response(self.get_context_data(form=form))
+    def perform(self, form):
+        return services.user_update(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            user=self.object,
+            request=self.request,
+            **{name: form.cleaned_data[name] for name in services.PROFILE_FIELDS},
+        )
+
+    def done(self, form, changed):
+        return self.saved(changed, _("The profile was saved."))
 
 
-class UserContactView(_ManagedUserMixin, DetailView):
+class UserContactView(_ManagedUserActionView):
     """Edit a user's contact information: mobile phone, alternate email, fax, address."""
 
+    form_class = UserContactForm
     template_name = "users/user_contact.html"
 
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_person()
-        form = UserContactForm(initial=UserContactForm.initial_for(self.object))
-        return self.render_to_response(self.get_context_data(form=form))
+    def get_form(self, data=None):
+        if data is None:
+            return UserContactForm(initial=UserContactForm.initial_for(self.object))
+        return UserContactForm(data)
 
-    def post(self, request, *args, **kwargs):
-        self.object = person = self.get_person()
-        form = UserContactForm(request.POST)
-        if form.is_valid():
-            try:
-                changed = services.user_contact_update(
-                    tenant=request.tenant,
-                    acting_user=request.user,
-                    user=person,
-                    request=request,
-                    **form.cleaned_data,
-                )
-            except ValidationError as error:
-                if getattr(error, "code", None) == "forbidden":
-                    raise PermissionDenied from None
-                # One error per value, at its field.
-                for name, field_errors in error.error_dict.items():
-                    form.add_error(name, field_errors)
-            else:
-                if changed:
-                    messages.success(request, _("The contact information was saved."))
-                else:
-                    messages.info(request, _("Nothing changed."))
-                return redirect("users:user_detail", pk=person.pk)
-        return self.render_to_response(self.get_context_data(form=form))
+    def perform(self, form):
+        return services.user_contact_update(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            user=self.object,
+            request=self.request,
+            **form.cleaned_data,
+        )
+
+    def done(self, form, changed):
+        return self.saved(changed, _("The contact information was saved."))
 
 
-class UserRenameView(_ManagedUserMixin, DetailView):
+class UserRenameView(_ManagedUserActionView):
     """Change a user's sign-in name: a new local part and one of the verified domains."""
 
+    form_class = SignInNameForm
     template_name = "users/user_rename.html"
 
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_person()
-        form = SignInNameForm(
-            tenant=request.tenant, initial=SignInNameForm.initial_for(self.object.username)
+    def get_form_kwargs(self):
+        return {
+            "tenant": self.request.tenant,
+            "initial": SignInNameForm.initial_for(self.object.username),
+        }
+
+    def perform(self, form):
+        return services.user_username_change(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            user=self.object,
+            username=form.username,
+            request=self.request,
         )
-        return self.render_to_response(self.get_context_data(form=form))
 
-    def post(self, request, *args, **kwargs):
-        self.object = person = self.get_person()
-        form = SignInNameForm(request.POST, tenant=request.tenant)
-        if form.is_valid():
-            try:
-                changed = services.user_username_change(
-                    tenant=request.tenant,
-                    acting_user=request.user,
-                    user=person,
-                    username=form.username,
-                    request=request,
-                )
-            except ValidationError as error:
-                for field_errors in getattr(error, "error_dict", {"": error}).values():
-                    form.add_error("local_part", field_errors)
-            else:
-                if changed:
-                    messages.success(
-                        request,
-                        _("%(name)s now signs in as %(username)s.")
-                        % {"name": person.display_name, "username": person.username},
-                    )
-                return redirect("users:user_detail", pk=person.pk)
-        return self.render_to_response(self.get_context_data(form=form))
+    def refused(self, form, error):
+        for field_errors in getattr(error, "error_dict", {"": error}).values():
+            form.add_error("local_part", field_errors)
+        return self.form_invalid(form)
+
+    def get_success_message(self, form, changed):
+        if not changed:
+            return ""
+        return _("%(name)s now signs in as %(username)s.") % {
+            "name": self.object.display_name,
+            "username": self.object.username,
+        }
 
 
-class UserLicensesView(TenantScopedMixin, DetailView):
+class UserLicensesView(UserActionView):
     """Set the licenses of one user (also the Licenses section of their page)."""
 
     permission_required = CHANGE_LICENSES
-    model = User
+    form_class = UserLicensesForm
     template_name = "users/user_licenses.html"
-    context_object_name = "person"
 
-    def get_queryset(self):
-        return super().get_queryset().active()
+    def get_form_kwargs(self):
+        return {"tenant": self.request.tenant}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(_license_context(self.request, self.object))
         return context
 
-    def post(self, request, *args, **kwargs):
-        person = self.get_object()
-        try:
-            wanted = [int(value) for value in request.POST.getlist("subscriptions")]
-        except ValueError:
-            raise Http404 from None
-        try:
-            added, removed = billing_services.user_licenses_set(
-                tenant=request.tenant,
-                acting_user=request.user,
-                user=person,
-                subscription_ids=wanted,
-                request=request,
-            )
-        except ValidationError as error:
-            if error.code == "forbidden":
-                raise PermissionDenied from None
-            if error.code == "unknown_subscription":
-                raise Http404 from None
-            messages.error(request, error.messages[0])
-        else:
-            if added or removed:
-                messages.success(request, _("The licenses were saved."))
-        return redirect("users:user_detail", pk=person.pk)
+    def perform(self, form):
+        return billing_services.user_licenses_set(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            user=self.object,
+            subscription_ids=[sub.pk for sub in form.cleaned_data["subscriptions"]],
+            request=self.request,
+        )
+
+    def get_success_message(self, form, result):
+        added, removed = result
+        return _("The licenses were saved.") if added or removed else ""
 
 
-class UserGroupsView(TenantScopedMixin, DetailView):
-    """A user's groups: join one (by its address or name) or leave some."""
+class _UserGroupsPageMixin:
+    """The page of a user's groups: theirs, and a search for more to join."""
 
     permission_required = CHANGE_GROUPS
     model = User
-    template_name = "users/user_groups.html"
+    access_object = staticmethod(selectors.access_user_by_id)
     context_object_name = "person"
-
-    def get_queryset(self):
-        return super().get_queryset().active()
+    template_name = "users/user_groups.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        search = self.request.GET.get("q", "")[:100]
+        search_form = GroupSearchForm(self.request.GET)
+        search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
         context.update(
             group_memberships=group_selectors.groups_of_user(
                 tenant=self.request.tenant, user=self.object
@@ -417,39 +385,37 @@ class UserGroupsView(TenantScopedMixin, DetailView):
         )
         return context
 
-    def post(self, request, *args, **kwargs):
-        person = self.get_object()
-        role = request.POST.get("role", "member")
-        if role not in ("member", "owner"):
-            return HttpResponseBadRequest(_("Unknown role."), content_type="text/plain")
-        try:
-            ids = {int(value) for value in request.POST.getlist("groups")}
-        except ValueError:
-            raise Http404 from None
-        groups = list(group_selectors.group_list(tenant=request.tenant)[0].filter(pk__in=ids))
-        if len(groups) != len(ids):
-            raise Http404
-        adding = request.POST.get("action") == "join"
-        try:
-            for group in groups:
-                service = (
-                    group_services.group_people_add
-                    if adding
-                    else group_services.group_people_remove
-                )
-                service(
-                    tenant=request.tenant,
-                    acting_user=request.user,
-                    group=group,
-                    users=[person],
-                    role=role,
-                    request=request,
-                )
-        except ValidationError as error:
-            if error.code == "forbidden":
-                raise PermissionDenied from None
-            messages.error(request, error.messages[0])
-        else:
-            if groups:
-                messages.success(request, _("The groups were saved."))
-        return redirect("users:user_detail", pk=person.pk)
+
+class UserGroupsView(_UserGroupsPageMixin, TenantScopedMixin, ObjectView):
+    """A user's groups: join some (found by their address or name) or leave some."""
+
+
+class _UserGroupsChangeView(_UserGroupsPageMixin, UserActionView):
+    form_class = UserGroupsForm
+    success_message = gettext_lazy("The groups were saved.")
+    joining = True
+
+    def get_form_kwargs(self):
+        return {"actor": self.request.user}
+
+    def perform(self, form):
+        groups = list(form.cleaned_data["groups"])
+        return group_services.user_groups_set(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            user=self.object,
+            add=groups if self.joining else (),
+            remove=() if self.joining else groups,
+            role=form.cleaned_data["role"],
+            request=self.request,
+        )
+
+
+class UserGroupsJoinView(_UserGroupsChangeView):
+    """Add a user to the groups picked, as member or owner."""
+
+
+class UserGroupsLeaveView(_UserGroupsChangeView):
+    """Take a user out of the groups picked (as member, or as owner)."""
+
+    joining = False

@@ -1,15 +1,15 @@
 """Roles: the organization's role list and a user's roles."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseBadRequest
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, TemplateView
+from django.utils.translation import gettext_lazy
+from django.views.generic import TemplateView
 
 from accounts import services as account_services
 from accounts.mixins import TenantScopedMixin
-from accounts.models import User, UserManager
 from accounts.roles import (
     ASSIGN_ROLES,
     PERMISSION_LABELS,
@@ -17,19 +17,18 @@ from accounts.roles import (
     VIEW_ROLES,
     can_assign_role,
 )
+from core.views.detail import ActionView
 from users import selectors, services
+from users.forms import RoleAssignForm, RoleRemoveForm, UserRolesForm
+from users.views.detail import UserActionView
 
 
-class UserRolesView(TenantScopedMixin, DetailView):
+class UserRolesView(UserActionView):
     """Give or take away a user's roles (only those the admin may assign)."""
 
     permission_required = ASSIGN_ROLES
-    model = User
+    form_class = UserRolesForm
     template_name = "users/user_roles.html"
-    context_object_name = "person"
-
-    def get_queryset(self):
-        return super().get_queryset().active()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -45,30 +44,18 @@ class UserRolesView(TenantScopedMixin, DetailView):
         ]
         return context
 
-    def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return self.render_to_response(self.get_context_data())
+    def perform(self, form):
+        return services.user_roles_set(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            user=self.object,
+            roles=form.cleaned_data["roles"],
+            request=self.request,
+        )
 
-    def post(self, request, *args, **kwargs):
-        self.object = person = self.get_object()
-        try:
-            added, removed = services.user_roles_set(
-                tenant=request.tenant,
-                acting_user=request.user,
-                user=person,
-                roles=request.POST.getlist("roles"),
-                request=request,
-            )
-        except ValidationError as error:
-            if error.code == "forbidden":
-                raise PermissionDenied from None
-            if error.code == "unknown_role":
-                return HttpResponseBadRequest(error.messages[0], content_type="text/plain")
-            messages.error(request, error.messages[0])
-            return redirect("users:user_roles", pk=person.pk)
-        if added or removed:
-            messages.success(request, _("The roles were saved."))
-        return redirect("users:user_detail", pk=person.pk)
+    def get_success_message(self, form, result):
+        added, removed = result
+        return _("The roles were saved.") if added or removed else ""
 
 
 class RoleListView(TenantScopedMixin, TemplateView):
@@ -97,45 +84,71 @@ class RoleListView(TenantScopedMixin, TemplateView):
         )
         return context
 
-    def post(self, request, *args, **kwargs):
-        code = request.POST.get("role", "")
-        if code not in ROLES:
-            return HttpResponseBadRequest(_("Unknown role."), content_type="text/plain")
-        if not request.user.has_perm(ASSIGN_ROLES) or not can_assign_role(request.user, code):
+
+class _RoleChangeView(TenantScopedMixin, ActionView):
+    """Give or take away one role from the Roles page; its refusals are told there."""
+
+    permission_required = ASSIGN_ROLES
+    template_name = "users/user_confirm.html"
+    success_url = reverse_lazy("users:role_list")
+
+    def get_object(self):
+        # The role and the user are the form's, both checked there.
+        return None
+
+    def get_form_kwargs(self):
+        return {"actor": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(title=self.title, button=self.title, cancel_url=reverse("users:role_list"))
+        return context
+
+    def change(self, form, service, person):
+        code = form.cleaned_data["role"]
+        if not can_assign_role(self.request.user, code):
             raise PermissionDenied
-        action = request.POST.get("action")
-        users = User.objects.for_tenant(request.tenant).active()
-        if action == "assign":
-            username = UserManager.normalize_username(request.POST.get("username", ""))
-            person = users.filter(username=username).first()
-            if person is None:
-                messages.error(
-                    request,
-                    _("There is no user %(username)s in your organization.")
-                    % {"username": username or "—"},
-                )
-                return redirect("users:role_list")
-            service, text = account_services.role_assign, _("%(name)s is now %(role)s.")
-        elif action == "remove":
-            try:
-                person = users.get(pk=int(request.POST.get("user", "")))
-            except (ValueError, User.DoesNotExist):
-                raise Http404 from None
-            service, text = account_services.role_remove, _("%(name)s is no longer %(role)s.")
-        else:
-            return HttpResponseBadRequest(_("Unknown action."), content_type="text/plain")
-        try:
-            service(
-                tenant=request.tenant,
-                user=person,
-                role=code,
-                acting_user=request.user,
-                request=request,
-            )
-        except ValidationError as error:
-            messages.error(request, error.messages[0])
-        else:
-            messages.success(
-                request, text % {"name": person.display_name, "role": ROLES[code].name}
-            )
-        return redirect("users:role_list")
+        service(
+            tenant=self.request.tenant,
+            user=person,
+            role=code,
+            acting_user=self.request.user,
+            request=self.request,
+        )
+        return person
+
+    def refused(self, form, error):
+        messages.error(self.request, error.messages[0])
+        return redirect(self.get_success_url())
+
+
+class RoleAssignView(_RoleChangeView):
+    """Give a role to a user named by their sign-in name."""
+
+    form_class = RoleAssignForm
+    title = gettext_lazy("Give a role")
+
+    def perform(self, form):
+        return self.change(form, account_services.role_assign, form.user)
+
+    def get_success_message(self, form, person):
+        return _("%(name)s is now %(role)s.") % {
+            "name": person.display_name,
+            "role": ROLES[form.cleaned_data["role"]].name,
+        }
+
+
+class RoleRemoveView(_RoleChangeView):
+    """Take a role away from one of the organization's users."""
+
+    form_class = RoleRemoveForm
+    title = gettext_lazy("Remove a role")
+
+    def perform(self, form):
+        return self.change(form, account_services.role_remove, form.cleaned_data["user"])
+
+    def get_success_message(self, form, person):
+        return _("%(name)s is no longer %(role)s.") % {
+            "name": person.display_name,
+            "role": ROLES[form.cleaned_data["role"]].name,
+        }

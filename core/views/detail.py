@@ -1,0 +1,152 @@
+"""Pages about one object, and the actions taken on it.
+
+``ObjectView`` shows one object. It fetches it through the area's access
+function, ``access_object(actor, pk)`` (such as
+``users.selectors.access_user_by_id``), never through a queryset of its own, so
+another organization's id, a missing one and a malformed one all answer 404.
+
+``ActionView`` is one action on that object, at its own URL: GET shows the
+confirmation (or the form) page, POST parses every input with the form, calls
+one service, and answers with a success message and a redirect. A refusal
+that the data explains (a ``ValidationError`` from the service) is shown on the
+page; a refusal for the person's role is ``core.exceptions.Forbidden``, which
+Django answers with 403.
+
+Neither class signs anyone in or checks a permission: an area puts its own
+view mixin (login, permission, tenant) in front of them.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.views.generic import View
+from django.views.generic.base import ContextMixin, TemplateResponseMixin
+
+# A choice that names a row the form does not offer: the row is out of reach.
+_UNKNOWN_ROW_CODES = {"invalid_choice", "invalid_pk_value"}
+
+
+class ConfirmForm(forms.Form):
+    """Nothing to parse: the person only confirms (the CSRF token is Django's)."""
+
+
+class ObjectView(TemplateResponseMixin, ContextMixin, View):
+    """A page about one object, fetched with ``access_object(actor, pk)``.
+
+    Set ``access_object`` to the area's access function (as a ``staticmethod``),
+    ``model`` to its model (the URL sweeps in the tests read it), and
+    ``template_name``. ``check_object`` refuses an object the person may look
+    up but not act on.
+    """
+
+    model: type[Model] | None = None
+    access_object: Callable[[Any, object], Any]
+    pk_url_kwarg = "pk"
+    context_object_name = "object"
+
+    def get_object(self) -> Any:
+        """Return the object named by the URL, or raise Http404."""
+        return self.access_object(self.request.user, self.kwargs[self.pk_url_kwarg])
+
+    def check_object(self, obj: Any) -> None:
+        """Raise PermissionDenied when the person may not use this page for ``obj``."""
+
+    def load_object(self) -> Any:
+        self.object = self.get_object()
+        self.check_object(self.object)
+        return self.object
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        kwargs.setdefault("object", self.object)
+        kwargs.setdefault(self.context_object_name, self.object)
+        return super().get_context_data(**kwargs)
+
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        self.load_object()
+        return self.render_to_response(self.get_context_data())
+
+
+class ActionView(ObjectView):
+    """One action on one object: GET asks, POST parses the form and calls one service.
+
+    Subclasses set ``form_class`` (``ConfirmForm`` when there is nothing to
+    fill in) and ``perform(form)``, which calls the service and returns its
+    result; ``get_success_message`` and ``get_success_url`` say what happened
+    and where to go. ``done`` may answer differently (a secret shown once).
+    """
+
+    form_class: type[forms.Form] = ConfirmForm
+    success_message = ""
+    success_url: str | None = None
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        """Return the form's extra arguments (``tenant=``, ``initial=``, ...)."""
+        return {}
+
+    def get_form(self, data=None) -> forms.Form:
+        return self.form_class(data, **self.get_form_kwargs())
+
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        self.load_object()
+        return self.render_to_response(self.get_context_data(form=self.get_form()))
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        self.load_object()
+        form = self.get_form(request.POST)
+        if not form.is_valid():
+            self.refuse_unknown_rows(form)
+            return self.form_invalid(form)
+        try:
+            result = self.perform(form)
+        except ValidationError as error:
+            return self.refused(form, error)
+        return self.done(form, result)
+
+    def refuse_unknown_rows(self, form: forms.Form) -> None:
+        """Raise Http404 when a choice of rows names one the form does not offer.
+
+        The form's querysets are the rows the person may reach, so an id of
+        another organization answers 404, as it does in the URL.
+        """
+        errors = form.errors.as_data()
+        for name, field in form.fields.items():
+            if isinstance(field, forms.ModelChoiceField) and any(
+                error.code in _UNKNOWN_ROW_CODES for error in errors.get(name, ())
+            ):
+                raise Http404
+
+    def perform(self, form: forms.Form) -> Any:
+        """Call the one service of this action with the form's values; return its result."""
+        raise NotImplementedError
+
+    def form_invalid(self, form: forms.Form) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def refused(self, form: forms.Form, error: ValidationError) -> HttpResponse:
+        """Show the service's refusal with the form (at its fields when it names them)."""
+        if hasattr(error, "error_dict"):
+            for name, field_errors in error.error_dict.items():
+                form.add_error(name if name in form.fields else None, field_errors)
+        else:
+            form.add_error(None, error)
+        return self.form_invalid(form)
+
+    def get_success_message(self, form: forms.Form, result: Any) -> str:
+        return self.success_message
+
+    def get_success_url(self) -> str:
+        if self.success_url is None:
+            return self.object.get_absolute_url()
+        return self.success_url
+
+    def done(self, form: forms.Form, result: Any) -> HttpResponse:
+        message = self.get_success_message(form, result)
+        if message:
+            messages.success(self.request, message)
+        return redirect(self.get_success_url())

@@ -1,0 +1,141 @@
+"""core.views.detail: one object fetched by the area's access function, one action on it."""
+
+import pytest
+from django import forms
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.test import RequestFactory
+
+from core.exceptions import Forbidden
+from core.views.detail import ActionView, ConfirmForm, ObjectView
+
+ROWS = {1: "first", 2: "second"}
+calls = []
+
+
+def access_row(actor, pk):
+    """An area's access function: the rows this actor reaches, else 404."""
+    try:
+        return ROWS[int(str(pk))]
+    except (KeyError, ValueError):
+        raise Http404 from None
+
+
+class Choice(forms.ModelChoiceField):
+    """A row picked by id, from a queryset that stands for "the rows the person reaches"."""
+
+    def __init__(self):
+        super().__init__(queryset=None, required=False)
+
+    def clean(self, value):
+        if value not in ("", None, "1"):
+            raise ValidationError("unknown", code="invalid_choice")
+        return value
+
+
+class PickForm(forms.Form):
+    row = Choice()
+    note = forms.CharField(required=False, max_length=5)
+
+
+class RowView(ObjectView):
+    access_object = staticmethod(access_row)
+    template_name = "unused.html"
+    context_object_name = "row"
+
+
+class RowAction(ActionView):
+    access_object = staticmethod(access_row)
+    template_name = "unused.html"
+    form_class = PickForm
+    success_url = "/done/"
+    success_message = "Done."
+    refusal = None
+
+    def check_object(self, row):
+        if row == "second":
+            raise PermissionDenied
+
+    def perform(self, form):
+        if self.refusal is not None:
+            raise self.refusal
+        calls.append((self.object, form.cleaned_data["note"]))
+        return "result"
+
+
+def request(method="get", data=None):
+    factory = RequestFactory()
+    req = getattr(factory, method)("/", data or {})
+    req.user = AnonymousUser()
+    req.session = {}
+    req._messages = FallbackStorage(req)
+    return req
+
+
+@pytest.fixture(autouse=True)
+def no_calls():
+    calls.clear()
+
+
+def test_an_object_page_fetches_through_the_access_function():
+    response = RowView.as_view()(request(), pk="1")
+    assert response.context_data["row"] == "first" == response.context_data["object"]
+    for pk in ("3", "x", ""):
+        with pytest.raises(Http404):
+            RowView.as_view()(request(), pk=pk)
+
+
+def test_get_asks_and_changes_nothing():
+    response = RowAction.as_view()(request(), pk="1")
+    assert isinstance(response.context_data["form"], PickForm)
+    assert calls == []
+
+
+def test_post_parses_the_form_calls_the_service_and_redirects_with_a_message():
+    req = request("post", {"row": "1", "note": "hi"})
+    response = RowAction.as_view()(req, pk="1")
+    assert response.status_code == 302 and response.url == "/done/"
+    assert calls == [("first", "hi")]
+    assert [str(message) for message in req._messages] == ["Done."]
+
+
+def test_bad_input_shows_the_form_again_and_changes_nothing():
+    response = RowAction.as_view()(request("post", {"note": "too long"}), pk="1")
+    assert response.status_code == 200 and response.context_data["form"].errors["note"]
+    assert calls == []
+
+
+def test_a_row_the_form_does_not_offer_is_not_found():
+    with pytest.raises(Http404):
+        RowAction.as_view()(request("post", {"row": "2"}), pk="1")
+    assert calls == []
+
+
+def test_a_refused_object_is_forbidden_for_get_and_post():
+    for method in ("get", "post"):
+        with pytest.raises(PermissionDenied):
+            RowAction.as_view()(request(method), pk="2")
+    assert calls == []
+
+
+def test_a_services_refusal_is_shown_with_the_form():
+    view = RowAction.as_view(refusal=ValidationError({"note": "Taken."}))
+    response = view(request("post", {"note": "x"}), pk="1")
+    assert response.status_code == 200
+    assert response.context_data["form"].errors["note"] == ["Taken."]
+    view = RowAction.as_view(refusal=ValidationError("No.", code="rule"))
+    form = view(request("post", {}), pk="1").context_data["form"]
+    assert form.non_field_errors() == ["No."]
+
+
+def test_a_services_role_refusal_is_a_403_not_a_form_error():
+    view = RowAction.as_view(refusal=Forbidden("Not yours."))
+    with pytest.raises(PermissionDenied):
+        view(request("post", {}), pk="1")
+    assert calls == []
+
+
+def test_the_default_form_only_confirms():
+    assert ConfirmForm({}).is_valid() and not ConfirmForm().fields
