@@ -14,13 +14,15 @@ A deleted user's or group's address is free for others, so deleting one
 releases its claim and restoring it claims again.
 """
 
+from collections.abc import Iterable, Iterator, Sequence
+
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import AddressClaim, UserManager
+from accounts.models import AddressClaim, Tenant, UserManager
 
 # The models whose rows hold an address, and the field that holds it, by label
 # so that this module imports no area. Rows written without a claim (by the
@@ -38,7 +40,7 @@ CHUNK = 10_000
 normalize = UserManager.normalize_username
 
 
-def taken_error(address):
+def taken_error(address: str) -> ValidationError:
     """Return the error for ``address`` held by someone else, on the ``email`` field."""
     return ValidationError(
         {
@@ -51,12 +53,12 @@ def taken_error(address):
     )
 
 
-def _owner_type(owner):
+def _owner_type(owner: models.Model) -> ContentType:
     # A proxy (DeletedUser, DeletedGroup) claims as its concrete model.
     return ContentType.objects.get_for_model(owner)
 
 
-def _holder_models():
+def _holder_models() -> Iterator[tuple[type[models.Model], str]]:
     for label, field in HOLDERS.items():
         app_label, model_name = label.split(".")
         try:
@@ -65,7 +67,7 @@ def _holder_models():
             continue
 
 
-def _held_elsewhere(wanted):
+def _held_elsewhere(wanted: Sequence[tuple[models.Model, str]]) -> set[str]:
     """Return the addresses of ``wanted``, ``[(owner, address)]``, that another row holds.
 
     Rows without a claim count too. One query per holder model and ``CHUNK``
@@ -83,11 +85,11 @@ def _held_elsewhere(wanted):
     return found
 
 
-def _refusal(taken, address):
+def _refusal(taken: ValidationError | None, address: str) -> ValidationError:
     return taken if taken is not None else taken_error(address)
 
 
-def _still_held(claim):
+def _still_held(claim: AddressClaim) -> bool:
     """Return whether ``claim``'s owner still holds its address (unknown owners do)."""
     owner_type = ContentType.objects.get_for_id(claim.owner_type_id)
     field = HOLDERS.get(f"{owner_type.app_label}.{owner_type.model}")
@@ -98,7 +100,7 @@ def _still_held(claim):
     return value is not None and normalize(value) == claim.address
 
 
-def _insert(claim):
+def _insert(claim: AddressClaim) -> bool:
     """Insert ``claim``; return False when its address is claimed by an owner who holds it."""
     for _attempt in range(2):
         try:
@@ -127,7 +129,13 @@ def _insert(claim):
     return False
 
 
-def claim(*, tenant, address, owner, taken=None):
+def claim(
+    *,
+    tenant: Tenant | None,
+    address: str,
+    owner: models.Model,
+    taken: ValidationError | None = None,
+) -> AddressClaim | None:
     """Claim ``address`` (normalized) for ``owner``, a saved user, group or resource.
 
     Call it inside the transaction that gives ``owner`` the address, once
@@ -150,7 +158,12 @@ def claim(*, tenant, address, owner, taken=None):
     return new
 
 
-def claim_all(*, tenant, owners, taken=None):
+def claim_all(
+    *,
+    tenant: Tenant | None,
+    owners: Iterable[tuple[models.Model, str]],
+    taken: ValidationError | None = None,
+) -> list[AddressClaim]:
     """Claim each address of ``owners``, ``[(owner, address)]``, all or none.
 
     For many new owners at once (an import): a bulk insert. Raise ``taken`` (or
@@ -186,7 +199,7 @@ def claim_all(*, tenant, owners, taken=None):
     return claims
 
 
-def release(*, owner):
+def release(*, owner: models.Model) -> int:
     """Free ``owner``'s address (deleted, or losing its address); return how many were freed."""
     deleted, _by_model = AddressClaim.objects.filter(
         owner_type=_owner_type(owner), owner_id=owner.pk
@@ -194,7 +207,13 @@ def release(*, owner):
     return deleted
 
 
-def rename(*, tenant, owner, address, taken=None):
+def rename(
+    *,
+    tenant: Tenant | None,
+    owner: models.Model,
+    address: str,
+    taken: ValidationError | None = None,
+) -> AddressClaim | None:
     """Move ``owner``'s claim to ``address`` (empty: release it); return the claim or None.
 
     Call it inside the transaction that changes ``owner``'s address. Raise
@@ -220,7 +239,7 @@ def in_use(address: str) -> bool:
     )
 
 
-def claimed_in(addresses):
+def claimed_in(addresses: Iterable[str]) -> dict[str, int | None]:
     """Return ``{address: tenant id}`` of the claimed ones among ``addresses`` (normalized).
 
     One query: give at most ``CHUNK`` addresses at a time.

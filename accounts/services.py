@@ -116,7 +116,7 @@ def tenant_set_status(
     return tenant
 
 
-def _check_role_change(*, tenant, user, role, acting_user):
+def _check_role_change(*, tenant: Tenant, user: User, role: str, acting_user: User | None) -> None:
     if role not in ROLES:
         raise ValidationError(_("Unknown role."), code="unknown_role")
     if user.tenant_id != tenant.pk:
@@ -259,14 +259,14 @@ def home_counts_forget(*, tenant: Tenant) -> None:
     cache.delete(home_counts_key(tenant))
 
 
-def _session_epoch_bump(user):
+def _session_epoch_bump(user: User) -> None:
     """End every session of ``user``: their stored session hash no longer matches."""
     # F(): two admins ending sessions at once must both count.
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
     user.refresh_from_db(fields=["session_epoch"])
 
 
-def _check_same_tenant(*, tenant, user):
+def _check_same_tenant(*, tenant: Tenant | None, user: User) -> None:
     if tenant is None or user.tenant_id != tenant.pk:
         raise ValidationError(_("That user is not in this organization."), code="foreign_user")
 

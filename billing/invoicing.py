@@ -40,7 +40,7 @@ def parse_period(period: str) -> tuple[date, date]:
     return start, pricing.add_months(start, 1)
 
 
-def _account(tenant):
+def _account(tenant: Tenant) -> BillingAccount:
     account = BillingAccount.objects.for_tenant(tenant).first()
     if account is None:
         account = BillingAccount(tenant=tenant, sold_to_name=tenant.name, country=tenant.country)
@@ -78,7 +78,9 @@ def invoices_generate(*, period: str, today: date | None = None) -> list[Invoice
     return created
 
 
-def _invoice_for(tenant_id, period, start, end, today):
+def _invoice_for(
+    tenant_id: int, period: str, start: date, end: date, today: date
+) -> Invoice | None:
     from accounts.models import Tenant
 
     with transaction.atomic():
@@ -149,7 +151,7 @@ def invoice_create(
     return invoice
 
 
-def _collect(invoice):
+def _collect(invoice: Invoice) -> None:
     """Charge the organization's default card for a positive total; else the invoice is due."""
     method = PaymentMethod.objects.for_tenant(invoice.tenant).filter(is_default=True).first()
     if invoice.total <= 0 or method is None or method.kind != PaymentMethod.Kind.CARD:
@@ -303,7 +305,7 @@ def subscriptions_renew(*, today: date | None = None) -> tuple[int, int]:
     return renewed, expired
 
 
-def _renew(subscription, today):
+def _renew(subscription: Subscription, today: date) -> None:
     while subscription.term_end <= today:
         subscription.term_start = subscription.term_end
         subscription.term_end = pricing.term_end(subscription.term_start, subscription.frequency)
@@ -332,7 +334,7 @@ def _renew(subscription, today):
     )
 
 
-def _expire(subscription):
+def _expire(subscription: Subscription) -> None:
     holders = list(
         User.objects.filter(licenses__subscription=subscription).values_list("username", flat=True)
     )

@@ -26,16 +26,16 @@ from core.exceptions import Forbidden
 MAX_QUANTITY = 100_000
 
 
-def _require(acting_user, tenant, permission):
+def _require(acting_user: User, tenant: Tenant, permission: str) -> None:
     if not acting_user.has_perm(permission) or acting_user.tenant_id != tenant.pk:
         raise Forbidden(_("You can't change billing."))
 
 
-def _today(today):
+def _today(today: date | None) -> date:
     return today or timezone.localdate()
 
 
-def _check_quantity(quantity):
+def _check_quantity(quantity: int) -> None:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise ValidationError(
             _("Choose from 1 to %(max)d licenses."), code="quantity", params={"max": MAX_QUANTITY}
@@ -114,7 +114,7 @@ def subscription_buy(
     return subscription
 
 
-def _locked(tenant, subscription):
+def _locked(tenant: Tenant, subscription: Subscription) -> Subscription:
     return Subscription.objects.for_tenant(tenant).select_for_update().get(pk=subscription.pk)
 
 

@@ -1,10 +1,11 @@
 """Writes of the Groups area: each checks the kind's rules and audits old and new values."""
 
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,19 +29,19 @@ from groups.models import (
 RESTORE_DAYS = 30
 
 
-def _require(acting_user, tenant, permission):
+def _require(acting_user: User, tenant: Tenant, permission: str) -> None:
     if not acting_user.has_perm(permission) or acting_user.tenant_id != tenant.pk:
         raise Forbidden(_("You can't change groups."))
 
 
-def _active_users(tenant, users):
+def _active_users(tenant: Tenant, users: Iterable[User]) -> list[User]:
     users = list(users)
     if any(user.tenant_id != tenant.pk or user.deleted_at is not None for user in users):
         raise ValidationError(_("Choose active users of your organization."), code="foreign_user")
     return users
 
 
-def group_address(*, tenant, local_part, domain):
+def group_address(*, tenant: Tenant, local_part: str, domain: str) -> str:
     """Return the address ``local_part@domain`` on one of the tenant's verified domains."""
     local_part = (local_part or "").strip().lower()
     if not local_part:
@@ -50,7 +51,7 @@ def group_address(*, tenant, local_part, domain):
     return UserManager.normalize_username(f"{local_part}@{domain}")
 
 
-def _check_fields(*, kind, email, privacy, allow_external_senders):
+def _check_fields(*, kind: str, email: str, privacy: str, allow_external_senders: bool) -> None:
     errors = {}
     if kind not in Kind.values:
         errors["kind"] = _("Choose a type.")
@@ -68,7 +69,7 @@ def _check_fields(*, kind, email, privacy, allow_external_senders):
         raise ValidationError(errors)
 
 
-def _check_address_free(email, *, group=None):
+def _check_address_free(email: str, *, group: Group | None = None) -> None:
     if email and (group is None or email != group.email) and addresses.in_use(email):
         raise ValidationError(
             {"email": _("%(email)s is in use by a user or a group.") % {"email": email}},
@@ -76,7 +77,7 @@ def _check_address_free(email, *, group=None):
         )
 
 
-def _address_taken(email):
+def _address_taken(email: str) -> ValidationError:
     return ValidationError(
         {"email": _("%(email)s is in use by a user or a group.") % {"email": email}},
         code="address_taken",
@@ -86,18 +87,18 @@ def _address_taken(email):
 @transaction.atomic
 def group_create(
     *,
-    tenant,
-    acting_user,
-    kind,
-    name,
-    description="",
-    email="",
-    privacy="",
-    allow_external_senders=False,
-    owners=(),
-    members=(),
-    request=None,
-):
+    tenant: Tenant,
+    acting_user: User,
+    kind: str,
+    name: str,
+    description: str = "",
+    email: str = "",
+    privacy: str = "",
+    allow_external_senders: bool = False,
+    owners: Iterable[User] = (),
+    members: Iterable[User] = (),
+    request: HttpRequest | None = None,
+) -> Group:
     """Create a group of ``kind`` with its owners and members; return it."""
     _require(acting_user, tenant, ADD_GROUPS)
     _check_fields(
@@ -148,7 +149,14 @@ def group_create(
 
 
 @transaction.atomic
-def group_update(*, tenant, acting_user, group, request=None, **changes):
+def group_update(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    group: Group,
+    request: HttpRequest | None = None,
+    **changes: str | bool,
+) -> list[str]:
     """Change ``group``'s name, description, address, privacy or external senders."""
     _require(acting_user, tenant, CHANGE_GROUPS)
     allowed = {"name", "description", "email", "privacy", "allow_external_senders"}
@@ -190,7 +198,7 @@ def group_update(*, tenant, acting_user, group, request=None, **changes):
     return changed
 
 
-def _refuse_hand_members(group, role):
+def _refuse_hand_members(group: Group, role: str) -> None:
     if role == Membership.Role.MEMBER and group.membership_rule:
         raise ValidationError(
             _("This group's members follow its rule. Change the rule instead."), code="rule_members"
@@ -198,7 +206,15 @@ def _refuse_hand_members(group, role):
 
 
 @transaction.atomic
-def group_people_add(*, tenant, acting_user, group, users, role, request=None):
+def group_people_add(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    group: Group,
+    users: Iterable[User],
+    role: str,
+    request: HttpRequest | None = None,
+) -> int:
     """Make ``users`` ``role`` (member or owner) of ``group``; return how many were new."""
     _require(acting_user, tenant, CHANGE_GROUPS)
     users = _active_users(tenant, users)
@@ -224,7 +240,15 @@ def group_people_add(*, tenant, acting_user, group, users, role, request=None):
 
 
 @transaction.atomic
-def group_people_remove(*, tenant, acting_user, group, users, role, request=None):
+def group_people_remove(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    group: Group,
+    users: Iterable[User],
+    role: str,
+    request: HttpRequest | None = None,
+) -> int:
     """Take ``users`` out of ``group``'s ``role``; a team group keeps one owner."""
     _require(acting_user, tenant, CHANGE_GROUPS)
     Group.objects.select_for_update().get(pk=group.pk)
@@ -258,7 +282,13 @@ def group_people_remove(*, tenant, acting_user, group, users, role, request=None
 
 
 @transaction.atomic
-def groups_delete(*, tenant, acting_user, groups, request=None):
+def groups_delete(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    groups: Sequence[Group],
+    request: HttpRequest | None = None,
+) -> int:
     """Delete ``groups`` softly: their addresses are freed; restorable for 30 days."""
     _require(acting_user, tenant, DELETE_GROUPS)
     now = timezone.now()
@@ -279,12 +309,19 @@ def groups_delete(*, tenant, acting_user, groups, request=None):
     return len(groups)
 
 
-def restore_deadline(group):
+def restore_deadline(group: Group) -> datetime:
     return group.deleted_at + timedelta(days=RESTORE_DAYS)
 
 
 @transaction.atomic
-def group_restore(*, tenant, acting_user, group, email=None, request=None):
+def group_restore(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    group: Group,
+    email: str | None = None,
+    request: HttpRequest | None = None,
+) -> Group:
     """Bring a deleted group back, under its old address or ``email`` when that was taken."""
     _require(acting_user, tenant, DELETE_GROUPS)
     if group.deleted_at is None or group.tenant_id != tenant.pk:
@@ -319,7 +356,7 @@ def group_restore(*, tenant, acting_user, group, email=None, request=None):
     return group
 
 
-def deleted_groups_purge(*, now=None):
+def deleted_groups_purge(*, now: datetime | None = None) -> int:
     """Remove for good the groups deleted more than ``RESTORE_DAYS`` days ago."""
     cutoff = (now or timezone.now()) - timedelta(days=RESTORE_DAYS)
     purged = 0
@@ -340,7 +377,7 @@ def deleted_groups_purge(*, now=None):
 # --- Dynamic membership ----------------------------------------------------------
 
 
-def rule_clean(rule):
+def rule_clean(rule: Mapping[str, object]) -> dict[str, str]:
     """Return ``rule`` checked and normalized ({"field", "op", "value"}), or raise."""
     from groups.models import RULE_FIELDS, RULE_OPERATORS
 
@@ -353,7 +390,7 @@ def rule_clean(rule):
     return {"field": field, "op": op, "value": value}
 
 
-def rule_matches(*, tenant, rule):
+def rule_matches(*, tenant: Tenant, rule: Mapping[str, str]) -> QuerySet[User]:
     """Return the tenant's active users that ``rule`` selects (case-insensitive)."""
     lookup = "iexact" if rule["op"] == "equals" else "istartswith"
     return (
@@ -363,7 +400,7 @@ def rule_matches(*, tenant, rule):
     )
 
 
-def _sync(group):
+def _sync(group: Group) -> tuple[set[int], set[int]]:
     """Make ``group``'s members exactly the users its rule selects; return (added, removed)."""
     wanted = set(
         rule_matches(tenant=group.tenant, rule=group.membership_rule).values_list("pk", flat=True)
@@ -387,7 +424,14 @@ def _sync(group):
 
 
 @transaction.atomic
-def group_rule_set(*, tenant, acting_user, group, rule, request=None):
+def group_rule_set(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    group: Group,
+    rule: Mapping[str, object] | None,
+    request: HttpRequest | None = None,
+) -> tuple[set[int], set[int]]:
     """Give ``group`` a membership rule (None: members are managed by hand) and sync it."""
     from groups.models import KINDS_WITH_DYNAMIC_MEMBERSHIP
 
@@ -415,7 +459,7 @@ def group_rule_set(*, tenant, acting_user, group, rule, request=None):
     return added, removed
 
 
-def dynamic_groups_sync_user(user):
+def dynamic_groups_sync_user(user: User) -> None:
     """Bring ``user`` in or out of their tenant's rule-based groups after a change."""
     if user.tenant_id is None:
         return
@@ -439,7 +483,7 @@ def dynamic_groups_sync_user(user):
             Membership.objects.filter(group=group, user=user, role=Membership.Role.MEMBER).delete()
 
 
-def dynamic_groups_sync_tenant(tenant):
+def dynamic_groups_sync_tenant(tenant: Tenant) -> None:
     """Re-apply every rule-based group of ``tenant`` (after many users changed at once)."""
     for group in Group.objects.filter(
         tenant=tenant, deleted_at__isnull=True, membership_rule__isnull=False

@@ -2,10 +2,12 @@
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from accounts import addresses
 from accounts.audit import audit_record
+from accounts.models import Tenant, User
 from accounts.roles import CHANGE_RESOURCES
 from core.exceptions import Forbidden
 from groups.services import group_address
@@ -14,12 +16,12 @@ from resources.models import Resource
 FIELDS = ("kind", "name", "capacity", "location", "booking_policy")
 
 
-def _require(acting_user, tenant):
+def _require(acting_user: User, tenant: Tenant) -> None:
     if not acting_user.has_perm(CHANGE_RESOURCES) or acting_user.tenant_id != tenant.pk:
         raise Forbidden(_("You can't change resources."))
 
 
-def _address(tenant, local_part, domain, *, current=""):
+def _address(tenant: Tenant, local_part: str, domain: str, *, current: str = "") -> str:
     email = group_address(tenant=tenant, local_part=local_part, domain=domain)
     if email != current and addresses.in_use(email):
         raise ValidationError(
@@ -30,8 +32,15 @@ def _address(tenant, local_part, domain, *, current=""):
 
 @transaction.atomic
 def resource_save(
-    *, tenant, acting_user, resource=None, local_part, domain, request=None, **fields
-):
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    resource: Resource | None = None,
+    local_part: str,
+    domain: str,
+    request: HttpRequest | None = None,
+    **fields: object,
+) -> Resource:
     """Create (``resource`` None) or change a room or equipment; return it."""
     _require(acting_user, tenant)
     creating = resource is None
@@ -63,7 +72,9 @@ def resource_save(
 
 
 @transaction.atomic
-def resource_delete(*, tenant, acting_user, resource, request=None):
+def resource_delete(
+    *, tenant: Tenant, acting_user: User, resource: Resource, request: HttpRequest | None = None
+) -> None:
     _require(acting_user, tenant)
     name, email = resource.name, resource.email
     addresses.release(owner=resource)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from security_info.models import (
     AltEmailDevice,
     BackupCode,
     BackupCodeDevice,
+    CodeChannel,
     CodeCheck,
     PasskeyDevice,
     PhoneDevice,
@@ -33,7 +34,7 @@ MAX_PASSKEYS = 10
 BACKUP_CODE_COUNT = 10
 
 
-def _code_error(result, method):
+def _code_error(result: CodeCheck, method: CodeChannel) -> ValidationError:
     """Return the ValidationError for ``result``; refusals carry ``retry_after`` seconds."""
     if result == CodeCheck.THROTTLED:
         count = method.throttling_failure_count
@@ -84,7 +85,7 @@ PHONE = _Channel(PhoneDevice, "number", "phone", delivery.send_phone_code, valid
 EMAIL = _Channel(AltEmailDevice, "email", "email", delivery.send_email_code, validators.mask_email)
 
 
-def _manager(channel):
+def _manager(channel: _Channel) -> models.Manager[CodeChannel]:
     return channel.model.all_objects if channel is EMAIL else channel.model.objects
 
 
@@ -98,7 +99,7 @@ def pending_method(channel: _Channel, user: User) -> PhoneDevice | AltEmailDevic
     return _manager(channel).filter(user=user, confirmed=False).first()
 
 
-def _lock_user(user):
+def _lock_user(user: User) -> None:
     """Hold ``user``'s row until the transaction ends, so their writes run one at a time.
 
     Without it, two parallel "send code" requests (a double click) each find no
@@ -112,7 +113,7 @@ def _lock_user(user):
 
 
 @transaction.atomic
-def _method_start(channel, *, user, value):
+def _method_start(channel: _Channel, *, user: User, value: str) -> CodeChannel:
     """Put ``value`` up for verification and send it a code; nothing verified changes.
 
     Raise ValidationError when the value is the verified one already, and
@@ -140,7 +141,9 @@ def _method_start(channel, *, user, value):
     return pending
 
 
-def _method_verify(channel, *, user, code, request=None):
+def _method_verify(
+    channel: _Channel, *, user: User, code: str, request: HttpRequest | None = None
+) -> CodeChannel:
     """Verify the pending value with ``code``; on success it replaces the old one."""
     with transaction.atomic():
         # The user first, then the method, in every service: no deadlocks.
@@ -193,7 +196,13 @@ def _method_verify(channel, *, user, code, request=None):
 
 
 @transaction.atomic
-def _method_delete(channel, *, user, request=None, acting_user=None):
+def _method_delete(
+    channel: _Channel,
+    *,
+    user: User,
+    request: HttpRequest | None = None,
+    acting_user: User | None = None,
+) -> None:
     """Delete the verified value and any pending one."""
     _lock_user(user)
     current = verified_method(channel, user)
@@ -224,7 +233,7 @@ def _method_delete(channel, *, user, request=None, acting_user=None):
         )
 
 
-def _registered_sign_in_method(user):
+def _registered_sign_in_method(user: User) -> None:
     """A new sign-in method fulfils an admin's demand to register again."""
     if user.must_register_methods:
         user.must_register_methods = False
@@ -284,7 +293,7 @@ def email_method_delete(
     _method_delete(EMAIL, user=user, request=request, acting_user=acting_user)
 
 
-def _resend(channel, *, user):
+def _resend(channel: _Channel, *, user: User) -> CodeChannel:
     with transaction.atomic():
         pending = _manager(channel).select_for_update().filter(user=user, confirmed=False).first()
         if pending is None:
@@ -371,7 +380,16 @@ def authenticator_delete(
 
 
 @transaction.atomic
-def _device_delete(*, user, device, action, label, change, request, acting_user):
+def _device_delete(
+    *,
+    user: User,
+    device: Device,
+    action: str,
+    label: str,
+    change: str,
+    request: HttpRequest | None,
+    acting_user: User | None,
+) -> None:
     """Delete ``user``'s named method ``device``; audit it as ``action`` and send the notice.
 
     ``change`` is the notice's text, with ``%(name)s`` for the device's name.
@@ -394,7 +412,7 @@ def _device_delete(*, user, device, action, label, change, request, acting_user)
     transaction.on_commit(lambda: notify_security_change(user, change=change % {"name": name}))
 
 
-def _new_backup_code():
+def _new_backup_code() -> str:
     raw = secrets.token_hex(5)  # 40 bits, shown as xxxxx-xxxxx
     return f"{raw[:5]}-{raw[5:]}"
 

@@ -4,11 +4,13 @@ import csv
 import io
 import os
 import secrets
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -16,7 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 from accounts import addresses
 from accounts import services as account_services
 from accounts.audit import audit_record
-from accounts.models import Domain, User, UserManager
+from accounts.models import AuditEvent, Domain, Tenant, User, UserManager
 from accounts.roles import (
     CHANGE_USERS,
     DELETE_USERS,
@@ -25,16 +27,18 @@ from accounts.roles import (
 )
 from billing import selectors as billing_selectors
 from billing import services as billing_services
+from billing.models import Subscription
 from core.exceptions import Forbidden
 from groups import selectors as group_selectors
 from groups import services as group_services
 from users import csv_import
+from users.models import ExportJob, ImportJob, ReleasedLicenses
 
 # One page of the list at most; a bulk action is not an import.
 BULK_MAX = 200
 
 
-def can_manage(actor, target):
+def can_manage(actor: User, target: User) -> bool:
     """Return whether ``actor`` may block, unblock or delete ``target``.
 
     Editing users needs the right permission, and the same rank rule as
@@ -44,12 +48,19 @@ def can_manage(actor, target):
     return actor.has_perm(CHANGE_USERS) and can_reset_password(actor, target)
 
 
-def can_delete(actor, target):
+def can_delete(actor: User, target: User) -> bool:
     """Return whether ``actor`` may delete (and restore) ``target``."""
     return actor.has_perm(DELETE_USERS) and can_reset_password(actor, target)
 
 
-def users_sign_in_block(*, tenant, acting_user, users, blocked, request=None):
+def users_sign_in_block(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    users: Sequence[User],
+    blocked: bool,
+    request: HttpRequest | None = None,
+) -> int:
     """Block (or unblock) sign-in for ``users``; return how many changed.
 
     Raise Forbidden and change nobody when ``acting_user`` may not manage one
@@ -83,7 +94,14 @@ def users_sign_in_block(*, tenant, acting_user, users, blocked, request=None):
 
 
 @sensitive_variables("passwords")
-def users_password_reset(*, tenant, acting_user, users, require_change=True, request=None):
+def users_password_reset(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    users: Sequence[User],
+    require_change: bool = True,
+    request: HttpRequest | None = None,
+) -> list[tuple[User, str]]:
     """Give each of ``users`` a generated password; return ``[(user, password)]``.
 
     All or nobody: when ``acting_user`` may not reset one of them, each refused
@@ -119,13 +137,15 @@ def users_password_reset(*, tenant, acting_user, users, require_change=True, req
 RESTORE_DAYS = 30
 
 
-def _tombstone(user):
+def _tombstone(user: User) -> str:
     # Unique and never a valid sign-in name (no @): the real name is free for others.
     return f"deleted.{user.pk}.{secrets.token_hex(6)}"
 
 
 @transaction.atomic
-def users_delete(*, tenant, acting_user, users, request=None):
+def users_delete(
+    *, tenant: Tenant, acting_user: User, users: Sequence[User], request: HttpRequest | None = None
+) -> int:
     """Delete ``users`` softly; return how many were deleted.
 
     Sign-in stops at once, their sign-in names are freed and their licenses
@@ -162,10 +182,10 @@ def users_delete(*, tenant, acting_user, users, request=None):
     return len(users)
 
 
-def _licenses_release(*, tenant, acting_user, users, request=None):
+def _licenses_release(
+    *, tenant: Tenant, acting_user: User, users: Sequence[User], request: HttpRequest | None = None
+) -> None:
     """Take away the licenses of ``users`` (being deleted), remembering their products."""
-    from users.models import ReleasedLicenses
-
     by_subscription, held = {}, {}
     for user in users:
         for license in billing_selectors.licenses_of_user(tenant=tenant, user=user):
@@ -191,14 +211,14 @@ def _licenses_release(*, tenant, acting_user, users, request=None):
     )
 
 
-def _licenses_give_back(*, tenant, acting_user, user, request=None):
+def _licenses_give_back(
+    *, tenant: Tenant, acting_user: User, user: User, request: HttpRequest | None = None
+) -> tuple[list[str], list[str]]:
     """Give restored ``user`` the licenses released at deletion, where one is free.
 
     Return ``(names given back, names not given back)``: a product the
     organization no longer has, or has no free license of, is not given back.
     """
-    from users.models import ReleasedLicenses
-
     record = ReleasedLicenses.objects.for_tenant(tenant).filter(user=user).first()
     if record is None:
         return [], []
@@ -234,13 +254,20 @@ class Restored:
     licenses_not_given_back: list = field(default_factory=list)
 
 
-def restore_deadline(user):
+def restore_deadline(user: User) -> datetime:
     """Return the moment after which ``user`` (deleted) can no longer be restored."""
     return user.deleted_at + timedelta(days=RESTORE_DAYS)
 
 
 @sensitive_variables("password")
-def user_restore(*, tenant, acting_user, user, username, request=None):
+def user_restore(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    user: User,
+    username: str,
+    request: HttpRequest | None = None,
+) -> Restored:
     """Bring a deleted user back as ``username``; return what was done (``Restored``).
 
     The user gets a generated password to change at the next sign-in (shown
@@ -306,7 +333,7 @@ def user_restore(*, tenant, acting_user, user, username, request=None):
     return Restored(password=password, licenses_given_back=given, licenses_not_given_back=not_given)
 
 
-def deleted_users_purge(*, now=None):
+def deleted_users_purge(*, now: datetime | None = None) -> int:
     """Remove for good the users deleted more than ``RESTORE_DAYS`` days ago; return how many.
 
     Their audit events stay, naming them by their recorded labels.
@@ -342,7 +369,14 @@ PROFILE_FIELDS = (
 
 
 @transaction.atomic
-def user_update(*, tenant, acting_user, user, request=None, **changes):
+def user_update(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    user: User,
+    request: HttpRequest | None = None,
+    **changes: str,
+) -> list[str]:
     """Change ``user``'s profile fields (``PROFILE_FIELDS``); return the names changed.
 
     Raise Forbidden unless ``acting_user`` may manage the user, or the model's
@@ -375,7 +409,14 @@ def user_update(*, tenant, acting_user, user, request=None, **changes):
 
 
 @transaction.atomic
-def user_contact_update(*, tenant, acting_user, user, request=None, **contact):
+def user_contact_update(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    user: User,
+    request: HttpRequest | None = None,
+    **contact: str,
+) -> list[str]:
     """Change ``user``'s contact information; return the names of the values changed.
 
     ``contact`` holds values of ``csv_import.CONTACT_KEYS`` (mobile phone,
@@ -429,12 +470,12 @@ def user_contact_update(*, tenant, acting_user, user, request=None, **contact):
     return changed
 
 
-def username_available(username):
+def username_available(username: str) -> bool:
     """Return whether no user or group (in any organization) has the address ``username``."""
     return not addresses.in_use(username)
 
 
-def _name_taken(username):
+def _name_taken(username: str) -> ValidationError:
     return ValidationError(
         {
             "username": ValidationError(
@@ -447,7 +488,14 @@ def _name_taken(username):
 
 
 @transaction.atomic
-def user_username_change(*, tenant, acting_user, user, username, request=None):
+def user_username_change(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    user: User,
+    username: str,
+    request: HttpRequest | None = None,
+) -> bool:
     """Give ``user`` the sign-in name ``username`` (on one of the tenant's domains).
 
     Raise Forbidden unless ``acting_user`` may manage the user.
@@ -491,7 +539,14 @@ def user_username_change(*, tenant, acting_user, user, username, request=None):
 
 
 @transaction.atomic
-def user_roles_set(*, tenant, acting_user, user, roles, request=None):
+def user_roles_set(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    user: User,
+    roles: Iterable[str],
+    request: HttpRequest | None = None,
+) -> tuple[list[str], list[str]]:
     """Make ``roles`` exactly ``user``'s roles; return ``(added, removed)`` role codes.
 
     All or nothing: raise Forbidden when ``acting_user`` may not change one of
@@ -521,20 +576,20 @@ def user_roles_set(*, tenant, acting_user, user, roles, request=None):
 @transaction.atomic
 def user_create(
     *,
-    tenant,
-    acting_user,
-    username,
-    display_name,
-    first_name="",
-    last_name="",
-    password=None,
-    password_hash=None,
-    require_change=True,
-    roles=(),
-    subscriptions=(),
-    profile=None,
-    request=None,
-):
+    tenant: Tenant,
+    acting_user: User,
+    username: str,
+    display_name: str,
+    first_name: str = "",
+    last_name: str = "",
+    password: str | None = None,
+    password_hash: str | None = None,
+    require_change: bool = True,
+    roles: Collection[str] = (),
+    subscriptions: Iterable[Subscription] = (),
+    profile: dict[str, str] | None = None,
+    request: HttpRequest | None = None,
+) -> tuple[User, str | None]:
     """Add a user to ``tenant``; return ``(user, generated password or None)``.
 
     ``subscriptions`` are the products whose licenses the user gets at once; with
@@ -634,7 +689,14 @@ IMPORT_SEAL_MAX_AGE = 24 * 60 * 60
 
 
 @sensitive_variables("passwords", "results")
-def users_import(*, tenant, acting_user, rows, file_name="", request=None):
+def users_import(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    rows: Sequence[csv_import.UserRow],
+    file_name: str = "",
+    request: HttpRequest | None = None,
+) -> tuple[ImportJob, str]:
     """Create one user per checked CSV row, all or none; return ``(job, results CSV)``.
 
     Every user gets a generated one-time password to change at the first
@@ -648,12 +710,10 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
     """
     from django.contrib.auth.hashers import make_password
 
-    from accounts.models import AuditEvent
     from accounts.roles import ADD_USERS
     from core import jobs
     from core.csv_export import csv_safe
     from core.sealing import seal
-    from users.models import ImportJob
     from users.tasks import import_passwords_hash
 
     if not acting_user.has_perm(ADD_USERS) or acting_user.tenant_id != tenant.pk:
@@ -767,7 +827,7 @@ def users_import(*, tenant, acting_user, rows, file_name="", request=None):
 
 
 @sensitive_variables("passwords")
-def import_passwords_set(*, job_id):
+def import_passwords_set(*, job_id: int) -> None:
     """Hash and set the one-time passwords sealed on import ``job_id``, recording progress.
 
     Runs in the background (``users.tasks.import_passwords_hash``). The hashes are
@@ -781,7 +841,6 @@ def import_passwords_set(*, job_id):
     from django.contrib.auth.hashers import make_password
 
     from core.sealing import unseal
-    from users.models import ImportJob
 
     job = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.HASHING).first()
     if job is None or not job.sealed_passwords:
@@ -814,9 +873,10 @@ def import_passwords_set(*, job_id):
     )
 
 
-def import_results_downloaded(*, job, acting_user, request=None):
+def import_results_downloaded(
+    *, job: ImportJob, acting_user: User, request: HttpRequest | None = None
+) -> None:
     """Record that an import's one-time results were handed out (they never are again)."""
-    from users.models import ImportJob
 
     ImportJob.objects.filter(pk=job.pk).update(results_downloaded=True)
     job.results_downloaded = True
@@ -835,9 +895,8 @@ EXPORT_SEAL_PURPOSE = "users.export"
 EXPORT_KEEP_SECONDS = 60 * 60
 
 
-def _export_query(params):
+def _export_query(params: dict[str, list[str]]) -> QueryDict:
     """Return ``params`` (the list's query as a dict of lists) as the QueryDict the list reads."""
-    from django.http import QueryDict
 
     query = QueryDict(mutable=True)
     for key, values in params.items():
@@ -845,7 +904,15 @@ def _export_query(params):
     return query
 
 
-def _export_audit(*, tenant, acting_user, params, total, job=None, request=None):
+def _export_audit(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    params: dict[str, list[str]],
+    total: int,
+    job: ExportJob | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
     """Record an Active users export: who, the search and filters, how many users."""
     return audit_record(
         action="users.export",
@@ -857,7 +924,14 @@ def _export_audit(*, tenant, acting_user, params, total, job=None, request=None)
     )
 
 
-def user_export_record(*, tenant, acting_user, params, total, request=None):
+def user_export_record(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    params: dict[str, list[str]],
+    total: int,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
     """Record an Active users export that streams at once (``total`` users).
 
     ``params`` is what selected them, as a dict of lists: the list's query, or
@@ -869,7 +943,13 @@ def user_export_record(*, tenant, acting_user, params, total, request=None):
     )
 
 
-def user_export_start(*, tenant, acting_user, params, request=None):
+def user_export_start(
+    *,
+    tenant: Tenant,
+    acting_user: User,
+    params: dict[str, list[str]],
+    request: HttpRequest | None = None,
+) -> ExportJob:
     """Have a worker write the Active users export ``params`` selects; return the job.
 
     ``params`` is the list's query as a dict of lists (search, filters, sort).
@@ -877,7 +957,6 @@ def user_export_start(*, tenant, acting_user, params, request=None):
     """
     from core import jobs
     from users import exports
-    from users.models import ExportJob
     from users.tasks import export_users
 
     total = exports.selection(tenant, _export_query(params)).count()
@@ -898,11 +977,10 @@ def user_export_start(*, tenant, acting_user, params, request=None):
     return job
 
 
-def user_export_write(*, job_id):
+def user_export_write(*, job_id: int) -> None:
     """Write export ``job_id``'s file, recording progress (the workers' task)."""
     from core.sealing import seal
     from users import exports
-    from users.models import ExportJob
 
     job = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING).first()
     if job is None:
@@ -926,7 +1004,9 @@ def user_export_write(*, job_id):
     )
 
 
-def user_export_downloaded(*, job, acting_user, request=None):
+def user_export_downloaded(
+    *, job: ExportJob, acting_user: User, request: HttpRequest | None = None
+) -> None:
     """Record that an export's file was handed out."""
     audit_record(
         action="users.export_download",
@@ -937,10 +1017,8 @@ def user_export_downloaded(*, job, acting_user, request=None):
     )
 
 
-def user_exports_expire(*, now=None):
+def user_exports_expire(*, now: datetime | None = None) -> int:
     """Empty the files of exports ready for longer than an hour; return how many."""
-    from users.models import ExportJob
-
     now = now or timezone.now()
     return ExportJob.objects.filter(
         status=ExportJob.Status.DONE,
