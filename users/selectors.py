@@ -328,6 +328,30 @@ def roles_by_user(*, tenant, user_ids):
     return result
 
 
+def roles_and_global_admins(*, tenant, user_ids):
+    """Return ``roles_by_user`` for ``user_ids`` and ``global_admin_count``, in one query.
+
+    Global admins are few: their assignments come with the page's.
+    """
+    from accounts.roles import GLOBAL_ADMIN
+
+    result, count, wanted = {}, 0, set(user_ids)
+    rows = (
+        RoleAssignment.objects.for_tenant(tenant)
+        .filter(Q(user_id__in=wanted) | Q(role=GLOBAL_ADMIN))
+        .order_by("role")
+        .values_list(
+            "user_id", "role", "user__is_active", "user__is_sign_in_blocked", "user__deleted_at"
+        )
+    )
+    for user_id, code, is_active, is_blocked, deleted_at in rows:
+        if user_id in wanted:
+            result.setdefault(user_id, []).append(str(ROLES[code].name))
+        if code == GLOBAL_ADMIN and is_active and not is_blocked and deleted_at is None:
+            count += 1
+    return result, count
+
+
 def deleted_user_list(*, tenant, search=""):
     """Return the tenant's deleted users, most recently deleted first, matching ``search``."""
     from users.models import DeletedUser

@@ -83,7 +83,15 @@ class UserListView(TenantScopedMixin, ObjectListView):
 
     def prepare_rows(self, rows):
         tenant, ids = self.request.tenant, [user.pk for user in rows]
-        roles = selectors.roles_by_user(tenant=tenant, user_ids=ids)
+        # Only Global admins are told there is only one (only they can fix it),
+        # and only on the whole page: that count comes with the rows' roles.
+        self.global_admins = None
+        if GLOBAL_ADMIN in self.request.user.role_codes and not is_htmx_partial(self.request):
+            roles, self.global_admins = selectors.roles_and_global_admins(
+                tenant=tenant, user_ids=ids
+            )
+        else:
+            roles = selectors.roles_by_user(tenant=tenant, user_ids=ids)
         licenses = billing_selectors.product_names_by_user(tenant=tenant, user_ids=ids)
         for user in rows:
             user.role_names = ", ".join(roles.get(user.pk, ()))
@@ -106,9 +114,7 @@ class UserListView(TenantScopedMixin, ObjectListView):
             .only("id", "quantity", "product__name")
             if actor.has_perm(CHANGE_LICENSES)
             else (),
-            # Only Global admins can fix it, so only they are told.
-            only_one_global_admin=GLOBAL_ADMIN in actor.role_codes
-            and selectors.global_admin_count(tenant=tenant) <= 1,
+            only_one_global_admin=self.global_admins is not None and self.global_admins <= 1,
             filter_fields=mark_safe(  # noqa: S308 - rendered by the form renderer
                 "".join(_filter_field(form[name]) for name in FILTER_FIELDS)
             ),
