@@ -122,6 +122,15 @@ class UserFilter(django_filters.FilterSet):
         self.tenant = tenant
         super().__init__(data, *args, **kwargs)
 
+    def get_form_class(self):
+        # The fields are the same for every request (labels and choices are
+        # constants, translated when shown): build the form class once.
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class
+        return form_class
+
     def search(self, queryset, name, value):
         text = " ".join(value.split()).lower()
         if not text:
