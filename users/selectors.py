@@ -122,6 +122,15 @@ class UserFilter(django_filters.FilterSet):
         self.tenant = tenant
         super().__init__(data, *args, **kwargs)
 
+    def get_form_class(self):
+        # The fields are the same for every request (labels and choices are
+        # constants, translated when shown): build the form class once.
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class
+        return form_class
+
     def search(self, queryset, name, value):
         text = " ".join(value.split()).lower()
         if not text:
@@ -326,6 +335,30 @@ def roles_by_user(*, tenant, user_ids):
     for user_id, code in assignments.order_by("role").values_list("user_id", "role"):
         result.setdefault(user_id, []).append(str(ROLES[code].name))
     return result
+
+
+def roles_and_global_admins(*, tenant, user_ids):
+    """Return ``roles_by_user`` for ``user_ids`` and ``global_admin_count``, in one query.
+
+    Global admins are few: their assignments come with the page's.
+    """
+    from accounts.roles import GLOBAL_ADMIN
+
+    result, count, wanted = {}, 0, set(user_ids)
+    rows = (
+        RoleAssignment.objects.for_tenant(tenant)
+        .filter(Q(user_id__in=wanted) | Q(role=GLOBAL_ADMIN))
+        .order_by("role")
+        .values_list(
+            "user_id", "role", "user__is_active", "user__is_sign_in_blocked", "user__deleted_at"
+        )
+    )
+    for user_id, code, is_active, is_blocked, deleted_at in rows:
+        if user_id in wanted:
+            result.setdefault(user_id, []).append(str(ROLES[code].name))
+        if code == GLOBAL_ADMIN and is_active and not is_blocked and deleted_at is None:
+            count += 1
+    return result, count
 
 
 def deleted_user_list(*, tenant, search=""):

@@ -242,8 +242,14 @@ def test_query_count_does_not_grow_with_users(
     )
     sign_in(client, admin)
     client.get(URL)  # warms the cached total
-    with django_assert_max_num_queries(8):
+    # Session, user, the user's roles, the page, its roles with the Global admins,
+    # its licenses, the subscriptions of the command bar.
+    with django_assert_max_num_queries(7):
         response = client.get(URL, {"per_page": "200"})
+    assert len(names(response)) == min(rows + 1, 200)
+    # Live search gets the results alone: no command bar, no Global admin count.
+    with django_assert_max_num_queries(6):
+        response = client.get(URL, {"per_page": "200"}, headers={"HX-Request": "true"})
     assert len(names(response)) == min(rows + 1, 200)
     for params in (
         {"q": "user", "role": "none", "sort": "-status"},
@@ -298,3 +304,19 @@ def test_helpdesk_cannot_assign_licenses(client, tenant):
             "/users/bulk/assign-license/", {"subscription": subscription.pk, "ids": [pat.pk]}
         )
     )
+
+
+def test_roles_with_global_admins_match_the_separate_reads(tenant, admin):
+    from users import selectors
+
+    second = make_user(tenant, "second", roles=[GLOBAL_ADMIN, USER_ADMIN], display_name="B")
+    make_user(tenant, "blocked", roles=[GLOBAL_ADMIN], is_sign_in_blocked=True)
+    make_user(tenant, "gone", roles=[GLOBAL_ADMIN], deleted_at="2026-01-01T00:00Z")
+    helper = make_user(tenant, "helper", roles=[HELPDESK_ADMIN])
+    plain = make_user(tenant, "plain")
+    make_user(make_tenant(), "stranger", roles=[GLOBAL_ADMIN])
+    ids = [second.pk, helper.pk, plain.pk]
+    roles, global_admins = selectors.roles_and_global_admins(tenant=tenant, user_ids=ids)
+    assert roles == selectors.roles_by_user(tenant=tenant, user_ids=ids)
+    assert roles[second.pk] == ["Global admin", "User admin"]
+    assert global_admins == selectors.global_admin_count(tenant=tenant) == 2

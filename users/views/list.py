@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -22,9 +24,10 @@ from accounts.roles import (
 )
 from billing import selectors as billing_selectors
 from core.csv_export import streaming_csv_response
+from core.form_renderer import render_field
 from core.sealing import SealBroken, unseal
 from core.tables import BadgeColumn, CheckboxColumn, Column, ObjectURL
-from core.views import ObjectListView
+from core.views import ObjectListView, is_htmx_partial
 from users import exports, selectors, services
 from users.forms import UserExportStartForm
 from users.models import ExportJob
@@ -80,7 +83,15 @@ class UserListView(TenantScopedMixin, ObjectListView):
 
     def prepare_rows(self, rows):
         tenant, ids = self.request.tenant, [user.pk for user in rows]
-        roles = selectors.roles_by_user(tenant=tenant, user_ids=ids)
+        # Only Global admins are told there is only one (only they can fix it),
+        # and only on the whole page: that count comes with the rows' roles.
+        self.global_admins = None
+        if GLOBAL_ADMIN in self.request.user.role_codes and not is_htmx_partial(self.request):
+            roles, self.global_admins = selectors.roles_and_global_admins(
+                tenant=tenant, user_ids=ids
+            )
+        else:
+            roles = selectors.roles_by_user(tenant=tenant, user_ids=ids)
         licenses = billing_selectors.product_names_by_user(tenant=tenant, user_ids=ids)
         for user in rows:
             user.role_names = ", ".join(roles.get(user.pk, ()))
@@ -88,20 +99,45 @@ class UserListView(TenantScopedMixin, ObjectListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        if is_htmx_partial(self.request):
+            return context  # the results alone: no command bar, no filter bar
         tenant, actor = self.request.tenant, self.request.user
+        form = context["filter"].form
         context.update(
             can_change=actor.has_perm(CHANGE_USERS),
             can_reset=actor.has_perm(RESET_PASSWORDS),
             can_delete=actor.has_perm(DELETE_USERS),
             can_add=actor.has_perm(ADD_USERS),
             license_subscriptions=billing_selectors.live_subscriptions(tenant=tenant)
+            .select_related(None)
+            .select_related("product")
+            .only("id", "quantity", "product__name")
             if actor.has_perm(CHANGE_LICENSES)
             else (),
-            # Only Global admins can fix it, so only they are told.
-            only_one_global_admin=GLOBAL_ADMIN in actor.role_codes
-            and selectors.global_admin_count(tenant=tenant) <= 1,
+            only_one_global_admin=self.global_admins is not None and self.global_admins <= 1,
+            filter_fields=mark_safe(  # noqa: S308 - rendered by the form renderer
+                "".join(_filter_field(form[name]) for name in FILTER_FIELDS)
+            ),
         )
         return context
+
+
+# The filter bar's fields, in order. The selects' markup depends only on the
+# language and the value chosen (their choices are constants), so each is
+# rendered once per process for each; the search box is rendered every time.
+FILTER_FIELDS = ("q", "status", "role", "license")
+_STATIC_CHOICE_FIELDS = {"status", "role", "license"}
+_rendered_selects = {}
+
+
+def _filter_field(field):
+    if field.name not in _STATIC_CHOICE_FIELDS or field.errors:
+        return render_field(field)
+    key = (field.name, field.value() or "", get_language())
+    html = _rendered_selects.get(key)
+    if html is None:
+        html = _rendered_selects[key] = render_field(field)
+    return html
 
 
 class UserExportView(TenantScopedMixin, View):
