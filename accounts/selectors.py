@@ -117,3 +117,14 @@ def access_domain_by_id(actor: User, domain_id: object) -> Domain:
     Another organization's id looks exactly like a missing one.
     """
     return object_or_404(domains_reachable(actor), domain_id)
+
+
+def users_reachable(actor: User, *, deleted: bool = False) -> QuerySet[User]:
+    """Return the users ``actor`` may name by id: their organization's, active or deleted.
+
+    Every area that takes a person by id (a role, a group's members, a license)
+    narrows its choices to this queryset, so another organization's user looks
+    exactly like a missing one.
+    """
+    users = User.objects.for_tenant(actor.tenant).select_related("tenant")
+    return users.deleted() if deleted else users.active()

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts import addresses
+from accounts.selectors import users_reachable
 from groups import selectors, services
 from groups.models import (
     KIND_DESCRIPTIONS,
@@ -15,7 +16,6 @@ from groups.models import (
     Kind,
     Privacy,
 )
-from users.selectors import users_reachable
 
 # Codes of a model choice field's errors when an id names nothing the actor may reach.
 UNREACHABLE_CODES = {"invalid_choice", "invalid_pk_value", "invalid_list"}

@@ -6,12 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import ROLE_CHOICES
-from accounts.selectors import domain_choices
+from accounts.selectors import domain_choices, users_reachable
 from billing import selectors as billing_selectors
 from groups import selectors as group_selectors
 from security_info.services import ADMIN_REMOVABLE, TEMPORARY_PASS_HOURS
 from users.csv_import import CONTACT_KEYS, EXTRA_MAX_LENGTH
-from users.selectors import users_reachable
 
 # --- Actions on one user's page: each form parses the one thing its action needs. ---
 

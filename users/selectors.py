@@ -3,13 +3,13 @@
 import django_filters
 from django import forms
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Value, Window
 from django.db.models.functions import Concat, Lower
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent, RoleAssignment, User
 from accounts.roles import ROLE_CHOICES, ROLES
-from accounts.selectors import home_counts
+from accounts.selectors import home_counts, users_reachable
 from billing import selectors as billing_selectors
 from core.access import object_or_404
 from security_info import selectors as security_info_selectors
@@ -33,12 +33,6 @@ SORTS = {
     "status": ("is_sign_in_blocked", "name_lower", "id"),
 }
 DEFAULT_SORT = "name"
-
-
-def users_reachable(actor: User, *, deleted: bool = False) -> QuerySet[User]:
-    """Return the users ``actor`` may name by id: their organization's, active or deleted."""
-    users = User.objects.for_tenant(actor.tenant).select_related("tenant")
-    return users.deleted() if deleted else users.active()
 
 
 def access_user_by_id(actor: User, user_id: object, *, deleted: bool = False) -> User:

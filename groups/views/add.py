@@ -22,7 +22,7 @@ from formtools.wizard.views import NamedUrlSessionWizardView
 from accounts import addresses
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import ADD_GROUPS, VIEW_GROUPS
-from accounts.selectors import domain_choices
+from accounts.selectors import domain_choices, users_reachable
 from groups import services
 from groups.forms import (
     BasicsForm,
@@ -35,7 +35,6 @@ from groups.forms import (
     names_something_unreachable,
 )
 from groups.models import KINDS_WITH_OWNERS_REQUIRED, Kind, Privacy
-from users.selectors import users_reachable
 
 STEPS = [
     ("type", KindForm, _lazy("Type")),
