@@ -4,16 +4,17 @@ import django_filters
 from django import forms
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import ACTION_LABELS
-from accounts.models import AuditEvent, Domain, RoleAssignment, User
+from accounts.models import AuditEvent, Domain, RoleAssignment, Tenant, User
 from core.access import object_or_404
 
 HOME_COUNTS_SECONDS = 60
 
 
-def domain_choices(tenant):
+def domain_choices(tenant: Tenant) -> list[tuple[str, str]]:
     """Return the tenant's verified domains as choices, the default one first."""
     domains = (
         Domain.objects.for_tenant(tenant).filter(is_verified=True).order_by("-is_default", "name")
@@ -21,7 +22,7 @@ def domain_choices(tenant):
     return [(domain.name, domain.name) for domain in domains]
 
 
-def home_counts(*, tenant):
+def home_counts(*, tenant: Tenant | None) -> dict[str, int]:
     """Return the counts shown on Home: users, blocked users and admins (not deleted).
 
     Counting 100,000 users on every visit of Home costs more than the rest of the
@@ -37,11 +38,11 @@ def home_counts(*, tenant):
     return counts
 
 
-def home_counts_key(tenant):
+def home_counts_key(tenant: Tenant) -> str:
     return f"home-counts:{tenant.pk}"
 
 
-def _count_home(tenant):
+def _count_home(tenant: Tenant) -> dict[str, int]:
     # One scan of the tenant's users for both of their counts.
     counts = (
         User.objects.for_tenant(tenant)
@@ -96,7 +97,9 @@ class AuditEventFilter(django_filters.FilterSet):
         fields = ["actor", "action", "date_from", "date_to"]
 
 
-def audit_event_list(*, tenant, params=None):
+def audit_event_list(
+    *, tenant: Tenant, params: QueryDict | None = None
+) -> tuple[QuerySet[AuditEvent], "AuditEventFilter"]:
     """Return the tenant's audit events, newest first, filtered by ``params``.
 
     Also returns the bound filter (for its form and errors).

@@ -5,17 +5,17 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import Tenant
+from accounts.models import Tenant, User
 from core import outbox
-from health.models import Announcement, AnnouncementRead
+from health.models import Announcement, AnnouncementRead, Incident
 
 
-def message_mark_read(*, user, announcement):
+def message_mark_read(*, user: User, announcement: Announcement) -> None:
     """Mark ``announcement`` read for ``user`` (once)."""
     AnnouncementRead.objects.get_or_create(announcement=announcement, user=user)
 
 
-def messages_mark_all_read(*, user):
+def messages_mark_all_read(*, user: User) -> int:
     """Mark every announcement read for ``user``; return how many were unread."""
     unread = Announcement.objects.exclude(reads__user=user)
     reads = [AnnouncementRead(announcement=item, user=user) for item in unread]
@@ -23,7 +23,7 @@ def messages_mark_all_read(*, user):
     return len(reads)
 
 
-def incident_notify(incident):
+def incident_notify(incident: Incident) -> None:
     """Email every organization's technical contact about a new incident (after commit)."""
     contacts = sorted(
         set(

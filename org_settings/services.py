@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Domain, Tenant, User
+from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT
 from core.exceptions import Forbidden
 from org_settings import dns
 
@@ -110,9 +111,7 @@ def tenant_profile_update(
     return changed
 
 
-def _require_change(acting_user, tenant):
-    from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT
-
+def _require_change(acting_user: User, tenant: Tenant) -> None:
     if not (acting_user.has_perm(CHANGE_TENANT) or acting_user.has_perm(CHANGE_DOMAINS)):
         raise Forbidden(_("You can't change the organization's settings."))
     if acting_user.tenant_id != tenant.pk:
@@ -144,7 +143,7 @@ def domain_record(domain: Domain) -> str:
     return f"{VERIFY_PREFIX}{domain.verification_token}"
 
 
-def _check(domain):
+def _check(domain: Domain) -> str | None:
     """Return None when the record is published, else the reason (a message)."""
     try:
         records = dns.txt_records(domain.name)

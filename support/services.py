@@ -15,7 +15,7 @@ from core.exceptions import Forbidden
 from support.models import RequestMessage, ServiceRequest
 
 
-def _require(acting_user, tenant):
+def _require(acting_user: User, tenant: Tenant) -> None:
     if not acting_user.has_perm(OPEN_SUPPORT_REQUESTS) or acting_user.tenant_id != tenant.pk:
         raise Forbidden(_("You can't open service requests."))
 
