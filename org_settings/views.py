@@ -2,13 +2,15 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.generic import FormView, TemplateView, View
+from django.views.generic import FormView, TemplateView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.models import Domain, User
 from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT, VIEW_DOMAINS, VIEW_TENANT
 from accounts.selectors import access_domain_by_id, domains_reachable
+from core.views.detail import PostActionView
 from org_settings import selectors, services
 from org_settings.forms import DomainAddForm, OrgProfileForm, ReleaseForm, SecuritySettingsForm
 
@@ -157,52 +159,46 @@ class DomainDetailView(TenantScopedMixin, TemplateView):
         }
 
 
-class DomainActionView(TenantScopedMixin, View):
+class DomainActionView(TenantScopedMixin, PostActionView):
     """A change to one domain (POST only): call the service, say what happened, go back."""
 
     permission_required = CHANGE_DOMAINS
     model = Domain
-    http_method_names = ["post"]
+    access_object = staticmethod(access_domain_by_id)
 
-    def post(self, request, *args, **kwargs):
-        domain = access_domain_by_id(request.user, kwargs["pk"])
-        try:
-            return self.act(request, domain)
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-        return redirect("org_settings:domain_detail", pk=domain.pk)
-
-    def act(self, request, domain):
-        raise NotImplementedError
+    def get_back_url(self, obj):
+        return reverse("org_settings:domain_detail", args=[obj.pk])
 
 
 class DomainVerifyView(DomainActionView):
     """Look the domain's TXT record up in DNS and mark the domain verified."""
 
-    def act(self, request, domain):
+    def perform(self, domain):
+        request = self.request
         services.domain_verify(
             tenant=request.tenant, acting_user=request.user, domain=domain, request=request
         )
         messages.success(request, _("%(domain)s is verified.") % {"domain": domain})
-        return redirect("org_settings:domain_detail", pk=domain.pk)
+        return redirect(self.get_back_url(domain))
 
 
 class DomainSetDefaultView(DomainActionView):
     """Make a verified domain the organization's default."""
 
-    def act(self, request, domain):
+    def perform(self, domain):
+        request = self.request
         services.domain_set_default(
             tenant=request.tenant, acting_user=request.user, domain=domain, request=request
         )
         messages.success(request, _("%(domain)s is now the default.") % {"domain": domain})
-        return redirect("org_settings:domain_detail", pk=domain.pk)
+        return redirect(self.get_back_url(domain))
 
 
 class DomainRemoveView(DomainActionView):
     """Remove a domain that nothing uses."""
 
-    def act(self, request, domain):
+    def perform(self, domain):
+        request = self.request
         services.domain_remove(
             tenant=request.tenant, acting_user=request.user, domain=domain, request=request
         )

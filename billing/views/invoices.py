@@ -14,8 +14,9 @@ from accounts.roles import CHANGE_PAYMENT_METHODS, VIEW_INVOICES
 from billing import invoicing, pdf, selectors, seller
 from billing.forms import InvoiceFilterForm, PaymentMethodPickForm
 from billing.models import Invoice, PaymentMethod
-from billing.views.base import ActionView, report, report_form
+from billing.views.base import ActionView
 from core.csv_export import streaming_csv_response
+from core.views.detail import report_form_errors, report_refusal
 
 
 def _invoices(request):
@@ -116,7 +117,7 @@ class InvoicePayView(ActionView):
         invoice = selectors.access_invoice_by_id(request.user, pk)
         form = PaymentMethodPickForm(request.POST)
         if not form.is_valid():
-            report_form(request, form)
+            report_form_errors(request, form)
             return redirect(invoice)
         method = selectors.access_payment_method_by_id(
             request.user, form.cleaned_data["payment_method"]
@@ -130,7 +131,7 @@ class InvoicePayView(ActionView):
                 request=request,
             )
         except ValidationError as error:
-            report(request, error)
+            report_refusal(request, error)
         else:
             messages.success(request, _("Invoice %(number)s is paid.") % {"number": invoice.number})
         return redirect(invoice)

@@ -11,7 +11,8 @@ from accounts.roles import CHANGE_LICENSES, VIEW_LICENSES
 from billing import selectors, services
 from billing.forms import LicenseUsersForm
 from billing.models import Subscription
-from billing.views.base import ActionView, report, report_form
+from billing.views.base import ActionView
+from core.views.detail import report_form_errors, report_refusal
 
 
 class LicenseListView(TenantScopedMixin, TemplateView):
@@ -67,7 +68,7 @@ class _LicenseActionView(ActionView):
         subscription = selectors.access_live_subscription_by_id(request.user, pk)
         form = LicenseUsersForm(request.POST)
         if not form.is_valid():
-            report_form(request, form)
+            report_form_errors(request, form)
             return redirect("billing:license_detail", pk=subscription.pk)
         users = active_users_or_404(request, form.cleaned_data["users"])
         try:
@@ -79,7 +80,7 @@ class _LicenseActionView(ActionView):
                 request=request,
             )
         except ValidationError as error:
-            report(request, error)
+            report_refusal(request, error)
         else:
             messages.success(request, self.done(count) % {"count": count})
         return redirect("billing:license_detail", pk=subscription.pk)

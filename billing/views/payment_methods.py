@@ -13,7 +13,8 @@ from accounts.roles import CHANGE_PAYMENT_METHODS, VIEW_PAYMENT_METHODS
 from billing import selectors, services
 from billing.forms import CardForm
 from billing.models import PaymentMethod
-from billing.views.base import ActionView, report
+from billing.views.base import ActionView
+from core.views.detail import report_refusal
 
 
 class PaymentMethodListView(TenantScopedMixin, TemplateView):
@@ -38,7 +39,7 @@ class PaymentMethodAddInvoiceView(ActionView):
                 tenant=request.tenant, acting_user=request.user, request=request
             )
         except ValidationError as error:
-            report(request, error)
+            report_refusal(request, error)
         else:
             messages.success(request, _("You can now pay by invoice."))
         return redirect("billing:paymentmethod_list")
@@ -57,7 +58,7 @@ class PaymentMethodDefaultView(ActionView):
                 tenant=request.tenant, acting_user=request.user, method=method, request=request
             )
         except ValidationError as error:
-            report(request, error)
+            report_refusal(request, error)
         else:
             messages.success(request, _("%(method)s is now the default.") % {"method": method})
         return redirect("billing:paymentmethod_list")
@@ -76,7 +77,7 @@ class PaymentMethodRemoveView(ActionView):
                 tenant=request.tenant, acting_user=request.user, method=method, request=request
             )
         except ValidationError as error:
-            report(request, error)
+            report_refusal(request, error)
         else:
             messages.success(request, _("%(method)s was removed.") % {"method": method})
         return redirect("billing:paymentmethod_list")

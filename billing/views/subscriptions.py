@@ -12,8 +12,9 @@ from accounts.roles import CHANGE_SUBSCRIPTIONS, VIEW_SUBSCRIPTIONS
 from billing import pricing, selectors, services
 from billing.forms import BuyForm, PaymentMethodPickForm, QuantityForm
 from billing.models import Subscription
-from billing.views.base import ActionView, report, report_form
+from billing.views.base import ActionView
 from core import l10n
+from core.views.detail import report_form_errors, report_refusal
 
 
 class SubscriptionListView(TenantScopedMixin, TemplateView):
@@ -181,11 +182,11 @@ class SubscriptionQuantityView(SubscriptionDetailView):
             return self.render_to_response(self.get_context_data(quantity_form=form))
         quantity = form.cleaned_data["quantity"]
         if subscription.status == Subscription.Status.EXPIRED:
-            report(request, ValidationError(_("This subscription has expired.")))
+            report_refusal(request, ValidationError(_("This subscription has expired.")))
             return redirect(subscription)
         assigned = subscription.licenses.count()
         if quantity < assigned:
-            report(
+            report_refusal(
                 request,
                 ValidationError(
                     _(
@@ -233,7 +234,7 @@ class SubscriptionQuantityConfirmView(SubscriptionDetailView):
                 request=request,
             )
         except ValidationError as error:
-            report(request, error)
+            report_refusal(request, error)
             return redirect(subscription)
         change = _("A charge of %(amount)s") if amount >= 0 else _("A credit of %(amount)s")
         messages.success(
@@ -258,7 +259,7 @@ class SubscriptionPaymentMethodView(ActionView):
         subscription = selectors.access_subscription_by_id(request.user, pk)
         form = PaymentMethodPickForm(request.POST)
         if not form.is_valid():
-            report_form(request, form)
+            report_form_errors(request, form)
             return redirect(subscription)
         method = selectors.access_payment_method_by_id(
             request.user, form.cleaned_data["payment_method"]
@@ -272,7 +273,7 @@ class SubscriptionPaymentMethodView(ActionView):
                 request=request,
             )
         except ValidationError as error:
-            report(request, error)
+            report_refusal(request, error)
         else:
             messages.success(request, _("%(method)s now pays for it.") % {"method": method})
         return redirect(subscription)
@@ -294,7 +295,7 @@ class SubscriptionCancelView(ActionView):
                 request=request,
             )
         except ValidationError as error:
-            report(request, error)
+            report_refusal(request, error)
         else:
             messages.success(
                 request,
@@ -320,7 +321,7 @@ class SubscriptionReactivateView(ActionView):
                 request=request,
             )
         except ValidationError as error:
-            report(request, error)
+            report_refusal(request, error)
         else:
             messages.success(request, _("The subscription renews again."))
         return redirect(subscription)

@@ -23,7 +23,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.generic import View
 from django.views.generic.base import ContextMixin, TemplateResponseMixin
@@ -150,3 +150,46 @@ class ActionView(ObjectView):
         if message:
             messages.success(self.request, message)
         return redirect(self.get_success_url())
+
+
+class PostActionView(View):
+    """One action on one object that needs no page of its own: POST only, then back.
+
+    ``post`` fetches the object with ``access_object(actor, pk)`` and calls
+    ``perform(obj)``, which calls one service, says what happened and returns
+    the response (a redirect). A service's ``ValidationError`` is shown as
+    messages on the page the person goes back to, ``get_back_url(obj)``.
+    ``model`` names the model of the URL's id (the URL sweeps in the tests
+    read it). Views that parse a form of their own override ``post``.
+    """
+
+    http_method_names = ["post"]
+    model: type[Model] | None = None
+    access_object: Callable[[Any, object], Any]
+    pk_url_kwarg = "pk"
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        obj = self.access_object(request.user, kwargs[self.pk_url_kwarg])
+        try:
+            return self.perform(obj)
+        except ValidationError as error:
+            report_refusal(request, error)
+        return redirect(self.get_back_url(obj))
+
+    def perform(self, obj: Any) -> HttpResponse:
+        """Call the one service of this action on ``obj``; return the response."""
+        raise NotImplementedError
+
+    def get_back_url(self, obj: Any) -> str:
+        return obj.get_absolute_url()
+
+
+def report_refusal(request: HttpRequest, error: ValidationError) -> None:
+    """Show a service's ValidationError as messages on the next page."""
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def report_form_errors(request: HttpRequest, form: forms.Form) -> None:
+    """Show the first error of an invalid action form as a message on the next page."""
+    messages.error(request, next(iter(form.errors.values()))[0])
