@@ -15,6 +15,9 @@ import ast
 from pathlib import Path
 
 import pytest
+from django.urls import resolve, reverse
+
+from admin_portal import navigation
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "admin_portal"
@@ -35,10 +38,27 @@ OURS = (PROJECT, LIBRARY, SHARED_MODEL, *AREAS)
 PUBLIC = ("services", "selectors")
 
 
+def _type_checking_only(tree):
+    """Return the nodes under ``if TYPE_CHECKING:``: imports for annotations only."""
+    return {
+        id(child)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+        for child in ast.walk(node)
+    }
+
+
 def imported_modules(path):
-    """Yield the dotted names ``path`` imports, with ``from app import x`` as ``app.x``."""
+    """Yield the dotted names ``path`` imports, with ``from app import x`` as ``app.x``.
+
+    Imports under ``if TYPE_CHECKING:`` name types for annotations and are
+    never run, so they are no dependency.
+    """
     tree = ast.parse(path.read_text(), filename=str(path))
+    skipped = _type_checking_only(tree)
     for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -102,3 +122,18 @@ def test_app_imports_follow_the_layering(app):
 )
 def test_refusal_rules(app, module, allowed):
     assert (refusal(app, module) is None) is allowed
+
+
+def _menu_items(items):
+    for item in items:
+        yield from _menu_items(item.items) if getattr(item, "items", None) else (item,)
+
+
+def test_every_nav_item_is_served_by_a_view_of_the_app_its_url_names():
+    """A page is found by its nav label, then its app (the URL's namespace), then its view."""
+    for item in _menu_items((*navigation.MENU, *navigation.SELF_SERVICE_MENU)):
+        app = item.url_name.split(":")[0]
+        match = resolve(reverse(item.url_name))
+        view = getattr(match.func, "view_class", match.func)
+        assert view.__module__.split(".")[0] == app, (item.url_name, view.__module__)
+        assert match.app_name == app

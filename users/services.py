@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -27,11 +28,13 @@ from accounts.roles import (
 )
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from billing.models import Subscription
 from core.exceptions import Forbidden
 from groups import selectors as group_selectors
 from groups import services as group_services
 from users import csv_import
+
+if TYPE_CHECKING:  # a type only: users reaches billing through its services and selectors
+    from billing.models import Subscription
 from users.models import ExportJob, ImportJob, ReleasedLicenses
 
 # One page of the list at most; a bulk action is not an import.
@@ -586,7 +589,7 @@ def user_create(
     password_hash: str | None = None,
     require_change: bool = True,
     roles: Collection[str] = (),
-    subscriptions: Iterable[Subscription] = (),
+    subscriptions: Iterable["Subscription"] = (),
     profile: dict[str, str] | None = None,
     request: HttpRequest | None = None,
 ) -> tuple[User, str | None]:
