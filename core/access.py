@@ -7,8 +7,10 @@ organization's id, a missing id and a malformed one all raise the same 404, so
 an id reveals nothing.
 """
 
+from collections.abc import Iterable
 from typing import TypeVar
 
+from django import forms
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404
@@ -22,3 +24,25 @@ def object_or_404(queryset: QuerySet[M], pk: object) -> M:
         return queryset.get(pk=int(str(pk)))
     except (ValueError, OverflowError, ObjectDoesNotExist):
         raise Http404 from None
+
+
+# The codes of a model choice field's errors when an id names no row it offers.
+UNREACHABLE_CODES = frozenset({"invalid_choice", "invalid_pk_value", "invalid_list"})
+
+
+def names_unreachable_rows(form: forms.Form, *, fields: Iterable[str] | None = None) -> bool:
+    """Return whether ``form`` was refused because an id in it names no reachable row.
+
+    A form's model choice fields offer only the rows the person may reach, so
+    views answer such a form 404, exactly as for an id in the URL: another
+    organization's id and a missing one look the same. ``fields`` limits the
+    check to those fields.
+    """
+    errors = form.errors.as_data()
+    names = errors.keys() if fields is None else fields
+    return any(
+        error.code in UNREACHABLE_CODES
+        for name in names
+        if isinstance(form.fields.get(name), forms.ModelChoiceField)
+        for error in errors.get(name, ())
+    )

@@ -17,23 +17,6 @@ from groups.models import (
     Privacy,
 )
 
-# Codes of a model choice field's errors when an id names nothing the actor may reach.
-UNREACHABLE_CODES = {"invalid_choice", "invalid_pk_value", "invalid_list"}
-
-
-def names_something_unreachable(form):
-    """Return whether ``form`` was refused because an id in it names nothing reachable.
-
-    Views answer such a form 404, exactly as for an id in the URL: another
-    organization's id and a missing one look the same.
-    """
-    return any(
-        error.code in UNREACHABLE_CODES
-        for name, errors in form.errors.as_data().items()
-        if isinstance(form.fields.get(name), forms.ModelChoiceField)
-        for error in errors
-    )
-
 
 class KindForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=Kind.choices, widget=forms.RadioSelect)

@@ -18,10 +18,11 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 
+from core.access import names_unreachable_rows
+
 # Longer than any id a bigint holds: refused before the database sees it.
 ID_MAX_DIGITS = 18
 # The selection's errors that mean "not something you may name": 404, as for a missing row.
-NOT_FOUND_CODES = ("invalid_choice", "invalid_pk_value", "invalid_list")
 
 
 class SelectionField(forms.ModelMultipleChoiceField):
@@ -131,7 +132,7 @@ class BulkActionView(View):
 
     def form_invalid(self, form):
         """Answer 404 for a selection of rows out of reach; otherwise say what is wrong."""
-        if any(form.has_error("ids", code) for code in NOT_FOUND_CODES):
+        if names_unreachable_rows(form, fields=["ids"]):
             raise Http404
         if form.has_error("ids", "required"):
             message = self.no_selection_message

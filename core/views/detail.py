@@ -28,8 +28,7 @@ from django.shortcuts import redirect
 from django.views.generic import View
 from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
-# A choice that names a row the form does not offer: the row is out of reach.
-_UNKNOWN_ROW_CODES = {"invalid_choice", "invalid_pk_value"}
+from core.access import names_unreachable_rows
 
 
 class ConfirmForm(forms.Form):
@@ -109,17 +108,9 @@ class ActionView(ObjectView):
         return self.done(form, result)
 
     def refuse_unknown_rows(self, form: forms.Form) -> None:
-        """Raise Http404 when a choice of rows names one the form does not offer.
-
-        The form's querysets are the rows the person may reach, so an id of
-        another organization answers 404, as it does in the URL.
-        """
-        errors = form.errors.as_data()
-        for name, field in form.fields.items():
-            if isinstance(field, forms.ModelChoiceField) and any(
-                error.code in _UNKNOWN_ROW_CODES for error in errors.get(name, ())
-            ):
-                raise Http404
+        """Raise Http404 when a choice of rows names one the form does not offer."""
+        if names_unreachable_rows(form):
+            raise Http404
 
     def perform(self, form: forms.Form) -> Any:
         """Call the one service of this action with the form's values; return its result."""

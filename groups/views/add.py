@@ -23,6 +23,7 @@ from accounts import addresses
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import ADD_GROUPS, VIEW_GROUPS
 from accounts.selectors import domain_choices, users_reachable
+from core.access import names_unreachable_rows
 from groups import services
 from groups.forms import (
     BasicsForm,
@@ -32,7 +33,6 @@ from groups.forms import (
     ReviewForm,
     SettingsForm,
     kind_help,
-    names_something_unreachable,
 )
 from groups.models import KINDS_WITH_OWNERS_REQUIRED, Kind, Privacy
 
@@ -124,7 +124,7 @@ class GroupAddView(TenantScopedMixin, NamedUrlSessionWizardView):
     def render(self, form=None, **kwargs):
         # A posted id of nobody the actor may reach: 404, as for an id in a URL.
         posted = self.request.method == "POST" and form is not None and form.is_bound
-        if posted and names_something_unreachable(form):
+        if posted and names_unreachable_rows(form):
             raise Http404
         return super().render(form, **kwargs)
 
@@ -255,7 +255,7 @@ class _OwnersPickView(TenantScopedMixin, View):
             storage.extra_data = {**storage.extra_data, CHOSEN_OWNERS: self.pick(chosen, picked)}
             # The owners step is answered again with the new pick.
             storage.data[storage.step_data_key].pop("owners", None)
-        elif names_something_unreachable(form):
+        elif names_unreachable_rows(form):
             raise Http404
         else:
             messages.error(request, _("Select at least one person first."))

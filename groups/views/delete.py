@@ -11,8 +11,9 @@ from django.views.generic import TemplateView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import DELETE_GROUPS, VIEW_GROUPS
+from core.access import names_unreachable_rows
 from groups import services
-from groups.forms import GroupsForm, names_something_unreachable
+from groups.forms import GroupsForm
 from groups.views.detail import GroupDetailView
 
 
@@ -91,7 +92,7 @@ class GroupBulkDeleteView(TenantScopedMixin, TemplateView):
         form = GroupsForm(data, actor=self.request.user)
         if form.is_valid():
             return form
-        if names_something_unreachable(form):
+        if names_unreachable_rows(form):
             raise Http404
         messages.error(self.request, _("Select at least one group first."))
         return None

@@ -15,13 +15,13 @@ from accounts.mixins import TenantScopedMixin
 from accounts.models import AuditEvent
 from accounts.roles import CHANGE_GROUPS, DELETE_GROUPS, VIEW_GROUPS
 from accounts.selectors import domain_choices
+from core.access import names_unreachable_rows
 from groups import selectors, services
 from groups.forms import (
     BasicsForm,
     ConfirmForm,
     RuleForm,
     SettingsForm,
-    names_something_unreachable,
 )
 from groups.models import (
     KINDS_WITH_DYNAMIC_MEMBERSHIP,
@@ -135,7 +135,7 @@ class GroupChangeView(GroupDetailView):
         self.object = self.get_object()
         form = self.get_form(request.POST)
         if not form.is_valid():
-            if names_something_unreachable(form):
+            if names_unreachable_rows(form):
                 raise Http404
             return self.refused(form)
         try:
