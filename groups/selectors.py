@@ -172,10 +172,6 @@ def deleted_group_list(*, tenant, params=None):
     return groups, DeletedGroupFilter(params or None, queryset=groups)
 
 
-def annotate_counts(queryset):
-    return queryset.annotate(owner_count=Count("memberships", filter=Q(memberships__role="owner")))
-
-
 def group_addresses_in(emails):
     """Return ``{address: tenant id}`` of the groups that have one of ``emails``."""
     return dict(Group.objects.filter(email__in=list(emails)).values_list("email", "tenant_id"))

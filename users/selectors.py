@@ -44,11 +44,6 @@ def access_user_by_id(actor: User, user_id: object, *, deleted: bool = False) ->
     return object_or_404(users_reachable(actor, deleted=deleted), user_id)
 
 
-def user_get(*, tenant, pk):
-    """Return the tenant's user ``pk`` (deleted ones too), or raise User.DoesNotExist."""
-    return User.objects.for_tenant(tenant).select_related("tenant").get(pk=pk)
-
-
 def user_activity(*, tenant, user, limit=20):
     """Return the latest audit events done by or to ``user``."""
     return list(
