@@ -1,12 +1,15 @@
 """Reads of the Groups area. Every read takes the tenant."""
 
+from collections.abc import Iterable, Mapping
+
 import django_filters
 from django import forms
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Tenant, User
 from core.access import object_or_404
 from groups.models import Group, Kind, Membership
 
@@ -26,7 +29,7 @@ def access_group_by_id(actor: User, group_id: object, *, deleted: bool = False) 
     return object_or_404(groups_reachable(actor, deleted=deleted), group_id)
 
 
-def _sort_choices():
+def _sort_choices() -> list[tuple[str, Promise]]:
     labels = {"name": _("Name"), "kind": _("Type"), "email": _("Email"), "members": _("Members")}
     return [pair for key, label in labels.items() for pair in ((key, label), (f"-{key}", label))]
 
@@ -60,28 +63,30 @@ class GroupFilter(django_filters.FilterSet):
         model = Group
         fields = ["q", "kind", "sort"]
 
-    def search(self, queryset, name, value):
+    def search(self, queryset: QuerySet[Group], name: str, value: str) -> QuerySet[Group]:
         text = " ".join(value.split()).lower()
         if not text:
             return queryset
         return queryset.filter(Q(name_lower__contains=text) | Q(email__contains=text))
 
-    def order(self, queryset, name, value):
+    def order(self, queryset: QuerySet[Group], name: str, value: str) -> QuerySet[Group]:
         return queryset
 
     @property
-    def sort_key(self):
+    def sort_key(self) -> str:
         value = self.form.cleaned_data.get("sort") if self.is_bound and self.is_valid() else ""
         return value or "name"
 
     @property
-    def narrowed(self):
+    def narrowed(self) -> bool:
         if not self.is_bound or not self.is_valid():
             return False
         return bool(self.form.cleaned_data.get("q") or self.form.cleaned_data.get("kind"))
 
 
-def groups_filtered(*, tenant, params=None):
+def groups_filtered(
+    *, tenant: Tenant, params: Mapping[str, str] | None = None
+) -> tuple[QuerySet[Group], GroupFilter]:
     """Return the tenant's active groups filtered by ``params`` (unsorted), and the filter.
 
     Each group carries ``member_count``, its active members. Sort with ``SORTS``.
@@ -104,7 +109,9 @@ def groups_filtered(*, tenant, params=None):
     return group_filter.qs, group_filter
 
 
-def group_list(*, tenant, params=None):
+def group_list(
+    *, tenant: Tenant, params: Mapping[str, str] | None = None
+) -> tuple[QuerySet[Group], GroupFilter]:
     """Return the tenant's active groups filtered and sorted by ``params``, and the filter."""
     groups, group_filter = groups_filtered(tenant=tenant, params=params)
     key = group_filter.sort_key
@@ -114,7 +121,7 @@ def group_list(*, tenant, params=None):
     return groups.order_by(*columns), group_filter
 
 
-def group_people(*, tenant, group, role):
+def group_people(*, tenant: Tenant, group: Group, role: str) -> QuerySet[User]:
     """Return the active users who are ``role`` (member or owner) of ``group``, by name."""
     return (
         User.objects.for_tenant(tenant)
@@ -125,7 +132,9 @@ def group_people(*, tenant, group, role):
     )
 
 
-def group_candidates(*, tenant, group, role, search="", limit=50):
+def group_candidates(
+    *, tenant: Tenant, group: Group, role: str, search: str = "", limit: int = 50
+) -> QuerySet[User]:
     """Return up to ``limit`` active users who are not yet ``role`` of ``group``."""
     users = (
         User.objects.for_tenant(tenant)
@@ -140,7 +149,7 @@ def group_candidates(*, tenant, group, role, search="", limit=50):
     return users[:limit]
 
 
-def groups_of_user(*, tenant, user):
+def groups_of_user(*, tenant: Tenant, user: User) -> QuerySet[Membership]:
     """Return ``user``'s memberships of active groups, with their groups."""
     return (
         Membership.objects.for_tenant(tenant)
@@ -150,7 +159,7 @@ def groups_of_user(*, tenant, user):
     )
 
 
-def deleted_groups(*, tenant):
+def deleted_groups(*, tenant: Tenant) -> QuerySet[Group]:
     return (
         Group.objects.for_tenant(tenant)
         .filter(deleted_at__isnull=False)
@@ -166,22 +175,20 @@ class DeletedGroupFilter(django_filters.FilterSet):
         fields = []
 
 
-def deleted_group_list(*, tenant, params=None):
+def deleted_group_list(
+    *, tenant: Tenant, params: Mapping[str, str] | None = None
+) -> tuple[QuerySet[Group], DeletedGroupFilter]:
     """Return the tenant's deleted groups, newest first, and the (empty) filter of their list."""
     groups = deleted_groups(tenant=tenant)
     return groups, DeletedGroupFilter(params or None, queryset=groups)
 
 
-def annotate_counts(queryset):
-    return queryset.annotate(owner_count=Count("memberships", filter=Q(memberships__role="owner")))
-
-
-def group_addresses_in(emails):
+def group_addresses_in(emails: Iterable[str]) -> dict[str, int]:
     """Return ``{address: tenant id}`` of the groups that have one of ``emails``."""
     return dict(Group.objects.filter(email__in=list(emails)).values_list("email", "tenant_id"))
 
 
-def groups_on_domain(domain_name):
+def groups_on_domain(domain_name: str) -> int:
     """Return how many groups (deleted ones too, for their old address) use ``domain_name``."""
     suffix = f"@{domain_name}"
     return Group.objects.filter(
@@ -189,7 +196,7 @@ def groups_on_domain(domain_name):
     ).count()
 
 
-def count_by_kind(*, tenant):
+def count_by_kind(*, tenant: Tenant) -> list[tuple[str, int]]:
     """Return [(kind label, active groups)] for every kind."""
     from groups.models import Kind
 

@@ -1,19 +1,24 @@
 """Reads for the Users area. Every read takes the tenant."""
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 import django_filters
 from django import forms
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Q, Value, Window
+from django.db.models import Count, Exists, F, OrderBy, OuterRef, Q, QuerySet, Value, Window
 from django.db.models.functions import Concat, Lower
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AuditEvent, RoleAssignment, User
-from accounts.roles import ROLE_CHOICES, ROLES
+from accounts.models import AuditEvent, RoleAssignment, Tenant, User
+from accounts.roles import ROLE_CHOICES, ROLES, Role
 from accounts.selectors import home_counts, users_reachable
 from billing import selectors as billing_selectors
 from core.access import object_or_404
 from security_info import selectors as security_info_selectors
 from security_info.selectors import format_phone_international
+from users.models import DeletedUser, ImportJob, ReleasedLicenses
 
 # Searches shorter than this match at the start of a name only: a "contains"
 # match of one or two letters matches nearly everyone and cannot use an index.
@@ -44,12 +49,7 @@ def access_user_by_id(actor: User, user_id: object, *, deleted: bool = False) ->
     return object_or_404(users_reachable(actor, deleted=deleted), user_id)
 
 
-def user_get(*, tenant, pk):
-    """Return the tenant's user ``pk`` (deleted ones too), or raise User.DoesNotExist."""
-    return User.objects.for_tenant(tenant).select_related("tenant").get(pk=pk)
-
-
-def user_activity(*, tenant, user, limit=20):
+def user_activity(*, tenant: Tenant, user: User, limit: int = 20) -> list[AuditEvent]:
     """Return the latest audit events done by or to ``user``."""
     return list(
         AuditEvent.objects.for_tenant(tenant)
@@ -59,7 +59,7 @@ def user_activity(*, tenant, user, limit=20):
     )
 
 
-def _sort_choices():
+def _sort_choices() -> list[tuple[str, Promise]]:
     labels = {
         "name": _("Display name"),
         "username": _("Sign-in name"),
@@ -112,11 +112,13 @@ class UserFilter(django_filters.FilterSet):
         model = User
         fields = ["q", "status", "role", "license", "sort"]
 
-    def __init__(self, data=None, *args, tenant, **kwargs):
+    def __init__(
+        self, data: Mapping[str, str] | None = None, *args: Any, tenant: Tenant, **kwargs: Any
+    ) -> None:
         self.tenant = tenant
         super().__init__(data, *args, **kwargs)
 
-    def get_form_class(self):
+    def get_form_class(self) -> type[forms.Form]:
         # The fields are the same for every request (labels and choices are
         # constants, translated when shown): build the form class once.
         form_class = type(self).__dict__.get("_form_class")
@@ -125,7 +127,7 @@ class UserFilter(django_filters.FilterSet):
             type(self)._form_class = form_class
         return form_class
 
-    def search(self, queryset, name, value):
+    def search(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
         text = " ".join(value.split()).lower()
         if not text:
             return queryset
@@ -139,10 +141,10 @@ class UserFilter(django_filters.FilterSet):
             condition |= Q(pk__in=email_ids)
         return queryset.filter(condition)
 
-    def filter_status(self, queryset, name, value):
+    def filter_status(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
         return queryset.filter(is_sign_in_blocked=value == "blocked")
 
-    def filter_role(self, queryset, name, value):
+    def filter_role(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
         if value == NO_ROLE:
             return queryset.filter(has_role=False)
         holders = RoleAssignment.objects.for_tenant(self.tenant)
@@ -151,27 +153,27 @@ class UserFilter(django_filters.FilterSet):
         # Admins are few: a list of them is cheaper than a subquery per user.
         return queryset.filter(pk__in=holders.values("user_id"))
 
-    def filter_license(self, queryset, name, value):
+    def filter_license(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
         holders = billing_selectors.licensed_user_ids(tenant=self.tenant)
         if value == "licensed":
             return queryset.filter(pk__in=holders)
         return queryset.exclude(pk__in=holders)
 
-    def order(self, queryset, name, value):
+    def order(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
         return queryset  # applied by user_list() after filtering, with a default
 
     @property
-    def sort_key(self):
+    def sort_key(self) -> str:
         value = self.form.cleaned_data.get("sort") if self.is_bound and self.is_valid() else ""
         return value or DEFAULT_SORT
 
     @property
-    def narrowed(self):
+    def narrowed(self) -> bool:
         """Return whether any search or filter (not the sort) applies."""
         return bool(self.applied)
 
     @property
-    def applied(self):
+    def applied(self) -> set[str]:
         """Return the names of the search and filters in use."""
         if not self.is_bound or not self.is_valid():
             return set()
@@ -179,7 +181,9 @@ class UserFilter(django_filters.FilterSet):
         return {name for name in ("q", "status", "role", "license") if data.get(name)}
 
 
-def user_list(*, tenant, params=None):
+def user_list(
+    *, tenant: Tenant, params: Mapping[str, str] | None = None
+) -> tuple[QuerySet[User], UserFilter]:
     """Return the tenant's active users filtered by ``params`` (unsorted), and the filter.
 
     The rows carry only what the list shows. Sort and page with ``user_page``.
@@ -197,7 +201,7 @@ def user_list(*, tenant, params=None):
     return user_filter.qs, user_filter
 
 
-def sort_expressions(sort_key, *, unindexed=False):
+def sort_expressions(sort_key: str, *, unindexed: bool = False) -> list[OrderBy]:
     """Return the ORDER BY expressions of ``sort_key``.
 
     ``unindexed`` wraps text and id columns so that PostgreSQL cannot walk the
@@ -220,14 +224,21 @@ def sort_expressions(sort_key, *, unindexed=False):
     return columns
 
 
-def _page_number(value):
+def _page_number(value: str | int | None) -> int:
     try:
         return max(int(value), 1)
     except (TypeError, ValueError):
         return 1
 
 
-def user_page(*, tenant, queryset, user_filter, page, per_page):
+def user_page(
+    *,
+    tenant: Tenant,
+    queryset: QuerySet[User],
+    user_filter: UserFilter,
+    page: str | int | None,
+    per_page: int,
+) -> Page:
     """Return one page (a Django ``Page``) of ``queryset``, sorted, with its total.
 
     The total costs no extra COUNT(*) where it can be avoided:
@@ -258,7 +269,7 @@ def user_page(*, tenant, queryset, user_filter, page, per_page):
         *sort_expressions(sort_key, unindexed=True)
     )
 
-    def fetch(number):
+    def fetch(number: int) -> list[User]:
         start = (number - 1) * per_page
         return list(ordered[start : start + per_page])
 
@@ -286,7 +297,13 @@ PARTITIONS = {
 }
 
 
-def _partitioned_page(tenant, queryset, user_filter, number, paginator):
+def _partitioned_page(
+    tenant: Tenant,
+    queryset: QuerySet[User],
+    user_filter: UserFilter,
+    number: int,
+    paginator: Paginator,
+) -> Page:
     """Return a page sorted by a yes/no column, then by name.
 
     Sorting 100,000 rows by a computed yes/no value takes a full scan and sort;
@@ -320,7 +337,7 @@ def _partitioned_page(tenant, queryset, user_filter, number, paginator):
     return Page(rows, number, paginator)
 
 
-def roles_by_user(*, tenant, user_ids):
+def roles_by_user(*, tenant: Tenant, user_ids: Iterable[int] | None) -> dict[int, list[str]]:
     """Return ``{user id: [role names]}`` for ``user_ids``, or everyone with None (one query)."""
     result = {}
     assignments = RoleAssignment.objects.for_tenant(tenant)
@@ -331,7 +348,9 @@ def roles_by_user(*, tenant, user_ids):
     return result
 
 
-def roles_and_global_admins(*, tenant, user_ids):
+def roles_and_global_admins(
+    *, tenant: Tenant, user_ids: Iterable[int]
+) -> tuple[dict[int, list[str]], int]:
     """Return ``roles_by_user`` for ``user_ids`` and ``global_admin_count``, in one query.
 
     Global admins are few: their assignments come with the page's.
@@ -355,10 +374,8 @@ def roles_and_global_admins(*, tenant, user_ids):
     return result, count
 
 
-def deleted_user_list(*, tenant, search=""):
+def deleted_user_list(*, tenant: Tenant, search: str = "") -> QuerySet[DeletedUser]:
     """Return the tenant's deleted users, most recently deleted first, matching ``search``."""
-    from users.models import DeletedUser
-
     users = DeletedUser.objects.for_tenant(tenant).only(
         "id", "display_name", "deleted_username", "deleted_at", "tenant_id"
     )
@@ -369,17 +386,15 @@ def deleted_user_list(*, tenant, search=""):
     return users.order_by("-deleted_at", "-id")
 
 
-def import_jobs(*, tenant):
+def import_jobs(*, tenant: Tenant) -> QuerySet[ImportJob]:
     """Return the tenant's CSV imports, newest first."""
-    from users.models import ImportJob
-
     return ImportJob.objects.for_tenant(tenant).select_related("created_by")
 
 
 ROLE_HOLDERS_SHOWN = 50
 
 
-def role_overview(*, tenant):
+def role_overview(*, tenant: Tenant) -> list[dict[str, Role | list[User] | int]]:
     """Return every role with its active holders (the first ``ROLE_HOLDERS_SHOWN``) and count.
 
     Admins are few: one query reads every assignment of the tenant.
@@ -404,7 +419,7 @@ def role_overview(*, tenant):
     ]
 
 
-def global_admin_count(*, tenant):
+def global_admin_count(*, tenant: Tenant) -> int:
     """Return how many Global admins of ``tenant`` can sign in (active, not blocked or deleted).
 
     The same count that accounts.services.global_admins_keep guards.
@@ -423,15 +438,13 @@ def global_admin_count(*, tenant):
     )
 
 
-def released_license_names(*, tenant, user):
+def released_license_names(*, tenant: Tenant, user: User) -> list[str]:
     """Return the names of the products whose licenses deleted ``user`` held."""
-    from users.models import ReleasedLicenses
-
     record = ReleasedLicenses.objects.for_tenant(tenant).filter(user=user).first()
     return record.product_names if record is not None else []
 
 
-def contact_rows(user):
+def contact_rows(user: User) -> list[tuple[Promise, str]]:
     """Return ``user``'s contact information as ``(label, text)`` pairs, every field shown.
 
     In the order of the CSV import's columns; a mobile phone in international
