@@ -6,8 +6,13 @@ import shutil
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from hypothesis import HealthCheck, database
 from hypothesis import settings as hypothesis_settings
+
+from admin_portal.celery import app
 
 # Property tests check behaviour, never time: no deadline, and no health check that
 # measures how long generating an example took (a loaded machine is slow at times).
@@ -32,8 +37,6 @@ RUN_ID = secrets.token_hex(4)
 
 
 def pytest_configure(config):
-    from django.conf import settings
-
     # Two runs on one machine (two clones, CI beside a developer) share its PostgreSQL
     # and Redis: the test database (pytest-django adds the xdist worker's name) and the
     # cache keys carry this run's id, so neither run touches the other's.
@@ -50,8 +53,6 @@ def pytest_configure(config):
     # Celery tasks run eagerly and at once, even on the PostgreSQL + Redis run, so
     # a test sees the outcome and no worker is needed (CELERY_TASK_ALWAYS_EAGER=true).
     # The in-process thread runner of the embedded default has its own test.
-    from admin_portal.celery import app
-
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.PORTAL_JOBS_IN_THREAD = False
     app.conf.task_always_eager = True
@@ -64,9 +65,6 @@ def _clean_cache(monkeypatch):
     On Redis, test workers and other runs share one database: ``cache.clear()``
     (FLUSHDB) would end their sessions, so it clears only this run's worker's keys.
     """
-    from django.core.cache import caches
-    from django.core.cache.backends.redis import RedisCache
-
     if isinstance(caches["default"], RedisCache):
         monkeypatch.setattr(caches["default"], "clear", _clear_cache)
     _clear_cache()
@@ -75,9 +73,6 @@ def _clean_cache(monkeypatch):
 
 
 def _clear_cache():
-    from django.core.cache import caches
-    from django.core.cache.backends.redis import RedisCache
-
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         # Test workers share one Redis: delete only this worker's keys.
@@ -97,8 +92,6 @@ def end_cache_windows():
     of "it expires" never sleeps or races a short timeout on a busy machine. Entries
     without a timeout stay; on Redis, sessions in the cache end too.
     """
-    from django.core.cache import caches
-    from django.core.cache.backends.redis import RedisCache
 
     def end():
         backend = caches["default"]

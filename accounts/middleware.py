@@ -115,7 +115,10 @@ def _second_factor_missing(request):
 
 
 def _phishing_resistant_missing(request):
-    from accounts.signin import is_phishing_resistant, phishing_resistant_required
+    from accounts.signin import (  # noqa: PLC0415 - cycle accounts.signin -> accounts.middleware -> accounts.signin
+        is_phishing_resistant,
+        phishing_resistant_required,
+    )
 
     user = request.user
     return phishing_resistant_required(user) and not is_phishing_resistant(

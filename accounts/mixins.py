@@ -2,6 +2,9 @@
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from accounts.models import User
 
 
 class TenantScopedMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -30,10 +33,6 @@ def active_users_or_404(request, values):
     Answer 404 for anything else (a bad id, a deleted user, another tenant's
     user), exactly as for a missing one, so a crafted form changes nothing.
     """
-    from django.http import Http404
-
-    from accounts.models import User
-
     try:
         ids = {int(value) for value in values}
     except (TypeError, ValueError):

@@ -3,7 +3,9 @@
 import secrets
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -15,6 +17,7 @@ from accounts import lockout
 from accounts.audit import audit_record
 from accounts.models import Domain, RoleAssignment, Tenant, User, normalize_domain
 from accounts.roles import GLOBAL_ADMIN, ROLES, can_assign_role, can_reset_password
+from accounts.selectors import home_counts_key
 from core.exceptions import Forbidden
 
 
@@ -252,10 +255,6 @@ def password_generate(*, length: int = GENERATED_PASSWORD_LENGTH) -> str:
 
 def home_counts_forget(*, tenant: Tenant) -> None:
     """Drop the cached Home counts (and users list total) after users change."""
-    from django.core.cache import cache
-
-    from accounts.selectors import home_counts_key
-
     cache.delete(home_counts_key(tenant))
 
 
@@ -383,8 +382,6 @@ def password_change_ending_other_sessions(
 @transaction.atomic
 def user_language_set(*, user: User, language: str, request: HttpRequest | None = None) -> None:
     """Set the language ``user`` sees the portal in ("" follows the organization's)."""
-    from django.conf import settings
-
     if language and language not in dict(settings.LANGUAGES):
         raise ValidationError(_("Choose one of the languages offered."), code="language")
     old = user.preferred_language

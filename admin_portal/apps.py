@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 
 
@@ -7,12 +8,10 @@ class AdminPortalConfig(AppConfig):
     verbose_name = "Admin portal"
 
     def ready(self):
-        from django.contrib import admin
-
-        from accounts.models import Tenant
-        from admin_portal.admin import OutboundMessageAdmin
-        from admin_portal.tenant_admin import OperatorsTenantAdmin
-        from core.models import OutboundMessage
+        from accounts.models import Tenant  # noqa: PLC0415 - models load only once the app registry is ready
+        from admin_portal.admin import OutboundMessageAdmin  # noqa: PLC0415 - models load only once the app registry is ready
+        from admin_portal.tenant_admin import OperatorsTenantAdmin  # noqa: PLC0415 - models load only once the app registry is ready
+        from core.models import OutboundMessage  # noqa: PLC0415 - models load only once the app registry is ready
 
         admin.site.register(OutboundMessage, OutboundMessageAdmin)
         # The organizations' page with the delete that reaches every area.

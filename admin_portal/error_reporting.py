@@ -11,6 +11,9 @@ messages are blanked. Events are tagged with the request id (see
 
 import re
 
+import sentry_sdk
+from sentry_sdk.integrations.django import DjangoIntegration
+
 FILTERED = "[Filtered]"
 
 # A key whose value is a secret or personal wherever it appears (a header, a form
@@ -38,9 +41,6 @@ def init(*, dsn, environment, release=None, traces_sample_rate=0.0):
     """Start the Sentry SDK when ``dsn`` is set; return whether it was started."""
     if not dsn:
         return False
-    import sentry_sdk
-    from sentry_sdk.integrations.django import DjangoIntegration
-
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,

@@ -64,7 +64,7 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         request.request_id = incoming_request_id(request)
         if settings.SENTRY_DSN:
-            import sentry_sdk
+            import sentry_sdk  # noqa: PLC0415 - Sentry is loaded only when SENTRY_DSN is set
 
             sentry_sdk.set_tag("request_id", request.request_id)
         response = self.get_response(request)

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from billing import seller
+
 
 class BillingConfig(AppConfig):
     name = "billing"
@@ -9,6 +11,4 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         # Every invoice prints the bank account: refuse to start with a wrong one.
-        from billing import seller
-
         seller.bank_account()

@@ -9,6 +9,7 @@ paid, the last one due.
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -199,8 +200,6 @@ def _fake_provider_shares_tokens():
     command would be unknown to the server: the demo then keeps pay by invoice,
     and an admin adds a card in the browser.
     """
-    from django.conf import settings
-
     backend = settings.CACHES[payments.FakePaymentProvider.cache_alias]["BACKEND"]
     return isinstance(payments.get_provider(), payments.FakePaymentProvider) and (
         not backend.endswith("LocMemCache")

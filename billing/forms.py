@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from billing import vat
 from billing.models import BillingAccount, Frequency, PaymentMethod, Product
 from billing.services import MAX_QUANTITY
 
@@ -142,8 +143,6 @@ class BillingAccountForm(forms.ModelForm):
         cleaned_data = super().clean()
         country, number = cleaned_data.get("country"), cleaned_data.get("vat_number")
         if number:
-            from billing import vat
-
             try:
                 cleaned_data["vat_number"] = vat.validate_vat_number(str(country or ""), number)
             except forms.ValidationError as error:

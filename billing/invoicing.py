@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Tenant, User
-from accounts.roles import BILLING_ADMIN, GLOBAL_ADMIN
+from accounts.roles import BILLING_ADMIN, CHANGE_PAYMENT_METHODS, GLOBAL_ADMIN
 from billing import payments, pdf, pricing, vat
 from billing import seller as billing_seller
 from billing.models import BillingAccount, Charge, Invoice, License, PaymentMethod, Subscription
@@ -81,8 +81,6 @@ def invoices_generate(*, period: str, today: date | None = None) -> list[Invoice
 def _invoice_for(
     tenant_id: int, period: str, start: date, end: date, today: date
 ) -> Invoice | None:
-    from accounts.models import Tenant
-
     with transaction.atomic():
         tenant = Tenant.objects.select_for_update().get(pk=tenant_id)
         if Invoice.objects.filter(tenant=tenant, period=period).exists():
@@ -378,8 +376,6 @@ def invoice_pay(
 
     Raise Forbidden unless ``acting_user`` may change the payment methods.
     """
-    from accounts.roles import CHANGE_PAYMENT_METHODS
-
     if not acting_user.has_perm(CHANGE_PAYMENT_METHODS) or acting_user.tenant_id != tenant.pk:
         raise Forbidden(_("You can't pay invoices."))
     locked = Invoice.objects.for_tenant(tenant).select_for_update().get(pk=invoice.pk)

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from accounts.models import Tenant, User
 from billing.models import BillingAccount, Invoice, License, PaymentMethod, Product, Subscription
@@ -101,8 +101,6 @@ def licensed_user_ids(*, tenant: Tenant) -> QuerySet[License]:
 
 def subscriptions_with_holding(*, tenant: Tenant, user: User) -> QuerySet[Subscription]:
     """Return the live subscriptions, each with ``held``: whether ``user`` has a license."""
-    from django.db.models import Exists, OuterRef
-
     return live_subscriptions(tenant=tenant).annotate(
         held=Exists(License.objects.filter(subscription=OuterRef("pk"), user=user))
     )

@@ -8,6 +8,7 @@ template (and any project override) to Django.
 """
 
 from django.forms.renderers import DjangoTemplates
+from django.template.loader import render_to_string
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
@@ -113,8 +114,6 @@ def render_field(field):
     a tenth of an include. A field with errors (rare) goes through the template.
     """
     if field.errors:
-        from django.template.loader import render_to_string
-
         return render_to_string("inc/field.html", {"field": field})
     required = '<span class="required" aria-hidden="true"> *</span>' if field.field.required else ""
     help_text = ""

@@ -263,7 +263,7 @@ def _schedule(message):
 
 
 def _task():
-    from core.tasks import deliver_message  # the task module imports this one
+    from core.tasks import deliver_message  # noqa: PLC0415 - cycle core.tasks -> core.outbox -> core.tasks
 
     return deliver_message
 

@@ -198,8 +198,6 @@ def groups_on_domain(domain_name: str) -> int:
 
 def count_by_kind(*, tenant: Tenant) -> list[tuple[str, int]]:
     """Return [(kind label, active groups)] for every kind."""
-    from groups.models import Kind
-
     counts = dict(
         Group.objects.for_tenant(tenant)
         .filter(deleted_at__isnull=True)

@@ -16,10 +16,13 @@ from accounts.models import Domain, Tenant, User, UserManager
 from accounts.roles import ADD_GROUPS, CHANGE_GROUPS, DELETE_GROUPS
 from core.exceptions import Forbidden
 from groups.models import (
+    KINDS_WITH_DYNAMIC_MEMBERSHIP,
     KINDS_WITH_EMAIL,
     KINDS_WITH_EXTERNAL_SENDERS,
     KINDS_WITH_OWNERS_REQUIRED,
     KINDS_WITH_PRIVACY,
+    RULE_FIELDS,
+    RULE_OPERATORS,
     Group,
     Kind,
     Membership,
@@ -379,8 +382,6 @@ def deleted_groups_purge(*, now: datetime | None = None) -> int:
 
 def rule_clean(rule: Mapping[str, object]) -> dict[str, str]:
     """Return ``rule`` checked and normalized ({"field", "op", "value"}), or raise."""
-    from groups.models import RULE_FIELDS, RULE_OPERATORS
-
     field, op = rule.get("field"), rule.get("op")
     value = " ".join(str(rule.get("value", "")).split())
     if field not in RULE_FIELDS or op not in RULE_OPERATORS or not value:
@@ -433,8 +434,6 @@ def group_rule_set(
     request: HttpRequest | None = None,
 ) -> tuple[set[int], set[int]]:
     """Give ``group`` a membership rule (None: members are managed by hand) and sync it."""
-    from groups.models import KINDS_WITH_DYNAMIC_MEMBERSHIP
-
     _require(acting_user, tenant, CHANGE_GROUPS)
     if rule is not None:
         if group.kind not in KINDS_WITH_DYNAMIC_MEMBERSHIP:

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Tenant
 from org_settings import selectors
 
 PASSWORD_EXPIRY_MIN_DAYS = 14
@@ -124,8 +125,6 @@ class OrgProfileForm(forms.ModelForm):
     """The organization's profile; the service checks and saves it."""
 
     class Meta:
-        from accounts.models import Tenant
-
         model = Tenant
         fields = ["name", "address", "phone", "technical_contact_email", "preferred_language"]
         widgets = {

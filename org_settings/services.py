@@ -13,6 +13,7 @@ from accounts.audit import audit_record
 from accounts.models import Domain, Tenant, User
 from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT
 from core.exceptions import Forbidden
+from groups.selectors import groups_on_domain
 from org_settings import dns
 
 SECURITY_FIELDS = (
@@ -202,8 +203,6 @@ def domain_set_default(
 
 def domain_usage(domain: Domain) -> tuple[int, int]:
     """Return how many users and groups use ``domain`` in their addresses."""
-    from groups.selectors import groups_on_domain
-
     users = User.objects.filter(username__endswith=f"@{domain.name}").count()
     return users, groups_on_domain(domain.name)
 

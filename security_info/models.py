@@ -28,6 +28,9 @@ from django_otp.models import (
     TimestampMixin,
 )
 
+from accounts.audit import audit_record
+from security_info.validators import format_phone_international, mask_phone
+
 CODE_VALID_SECONDS = 10 * 60
 MAX_WRONG_CODES = 5
 
@@ -136,8 +139,6 @@ class PhoneDevice(CodeChannel):
         verbose_name_plural = _("mobile phones")
 
     def __str__(self):
-        from security_info.validators import format_phone_international
-
         return format_phone_international(self.number)
 
     def is_interactive(self):
@@ -145,8 +146,7 @@ class PhoneDevice(CodeChannel):
 
     def generate_challenge(self):
         """Send a sign-in code by SMS (django-otp's second step)."""
-        from security_info import delivery
-        from security_info.validators import mask_phone
+        from security_info import delivery  # noqa: PLC0415 - cycle security_info.models -> security_info.delivery -> security_info.models
 
         delivery.send_phone_code(self, purpose=delivery.Purpose.SIGN_IN)
         # Masked: whoever reaches the second step knows the password, not the number.
@@ -288,8 +288,6 @@ class TemporaryPassDevice(Device):
             # Sign-in reaches a pass only through django-otp's device API, so the
             # consequences of its use are recorded here: the user goes straight
             # to Security info to register new methods.
-            from accounts.audit import audit_record
-
             type(self.user)._default_manager.filter(pk=self.user_id).update(
                 must_register_methods=True
             )

@@ -39,7 +39,7 @@ from accounts.models import User
 from accounts.roles import GLOBAL_ADMIN
 from accounts.throttling import Limit, count, digest, uncount
 from core import jobs
-from security_info import delivery
+from security_info import delivery, tasks
 from security_info.models import AltEmailDevice, PhoneDevice
 from security_info.notices import notify_admins_of_self_reset, notify_security_change
 from security_info.validators import mask_email, mask_phone, parse_mobile_number
@@ -198,8 +198,6 @@ def choose_first(request, *, kind, destination=""):
         agent=request.headers.get("user-agent", "")[:512],
     )
     _save(state)
-    from security_info import tasks  # the tasks module imports this one
-
     jobs.enqueue(tasks.send_password_reset_code, state["flow"])
     return True
 

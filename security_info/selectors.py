@@ -2,13 +2,15 @@
 
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Tenant, User
+from accounts.models import RoleAssignment, Tenant, User
 from security_info.models import AltEmailDevice, BackupCodeDevice, PasskeyDevice, PhoneDevice
 
 # How numbers and alternate addresses are read and shown, for the areas that
@@ -16,6 +18,8 @@ from security_info.models import AltEmailDevice, BackupCodeDevice, PasskeyDevice
 # the same rules as the security info pages, through this module.
 from security_info.validators import (  # noqa: F401 - part of this module's interface
     format_phone_international,
+    mask_email,
+    mask_phone,
     normalize_alternate_email,
     parse_mobile_number,
 )
@@ -89,8 +93,6 @@ def methods_for_admin(*, user: User) -> list[dict[str, Any]]:
 
     Values are masked; each entry says whether there is something to remove.
     """
-    from security_info.validators import mask_email, mask_phone
-
     phone = PhoneDevice.objects.filter(user=user, confirmed=True).first()
     email = AltEmailDevice.all_objects.filter(user=user, confirmed=True).first()
     # One query for both counts.
@@ -146,8 +148,6 @@ def user_ids_by_alternate_email(
     ``text`` is matched lower-cased, at the start with ``prefix``, anywhere
     otherwise. At most ``limit`` ids: a search box, not an export.
     """
-    from django.db.models.functions import Lower
-
     lookup = "email_lower__startswith" if prefix else "email_lower__contains"
     return list(
         AltEmailDevice.all_objects.filter(user__tenant=tenant, confirmed=True)
@@ -166,11 +166,6 @@ def verified_contact(*, user: User) -> tuple[str, str]:
 
 def registration_figures(*, tenant: Tenant) -> list[tuple[str, dict[str, int]]]:
     """Return rows (who, with phone, with alternate email, with app, can't reset alone)."""
-    from django.db.models import Exists, OuterRef
-    from django.utils.translation import gettext as _
-
-    from accounts.models import RoleAssignment
-
     admin = Exists(RoleAssignment.objects.filter(user=OuterRef("pk")))
     phone = Exists(PhoneDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
     email = Exists(AltEmailDevice.all_objects.filter(user=OuterRef("pk"), confirmed=True))
@@ -182,7 +177,7 @@ def registration_figures(*, tenant: Tenant) -> list[tuple[str, dict[str, int]]]:
     )
     gates = tenant.reset_gates_for_users
     rows = []
-    for label, group, needed in ((_("Admins"), True, 2), (_("Users"), False, gates)):
+    for label, group, needed in ((gettext("Admins"), True, 2), (gettext("Users"), False, gates)):
         methods = (
             Q(has_phone=True, has_email=True)
             | Q(has_phone=True, has_app=True)

@@ -2,7 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -11,11 +11,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
 from accounts.models import User
+from accounts.roles import GLOBAL_ADMIN, can_reset_password
 from core.exceptions import Forbidden
 from security_info import delivery, passkeys, validators
 from security_info.models import (
@@ -26,6 +28,7 @@ from security_info.models import (
     CodeCheck,
     PasskeyDevice,
     PhoneDevice,
+    TemporaryPassDevice,
 )
 from security_info.notices import notify_security_change
 
@@ -546,8 +549,6 @@ def passkey_delete(
 
 def passkey_step_up(*, user: User, device: PasskeyDevice, request: HttpRequest) -> None:
     """Verify ``request``'s session with ``user``'s passkey ``device``, as the policy asks."""
-    from django_otp import login as otp_login
-
     otp_login(request, device)
     audit_record(
         action="signin.step_up",
@@ -570,8 +571,6 @@ def method_remove_by_admin(
 
     Raise Forbidden unless ``acting_user`` may reset ``user``'s password.
     """
-    from accounts.roles import can_reset_password
-
     if not can_reset_password(acting_user, user):
         raise Forbidden(_("You may not change this user's methods."))
     if method == "phone":
@@ -629,11 +628,6 @@ def temporary_pass_issue(
     issues one to an admin; raise Forbidden for anyone else. A new pass replaces
     any earlier one.
     """
-    from datetime import timedelta
-
-    from accounts.roles import GLOBAL_ADMIN, can_reset_password
-    from security_info.models import TemporaryPassDevice
-
     if not can_reset_password(acting_user, user) or (
         user.is_admin and GLOBAL_ADMIN not in acting_user.role_codes
     ):
@@ -675,8 +669,6 @@ def temporary_passes_expire(*, now: datetime | None = None) -> int:
     (``manage.py expire_temporary_passes``); an expired pass is refused at sign-in
     whether or not this has run.
     """
-    from security_info.models import TemporaryPassDevice
-
     now = now or timezone.now()
     due = TemporaryPassDevice.objects.filter(valid_until__lte=now).select_related("user__tenant")
     expired = 0

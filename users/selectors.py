@@ -12,7 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent, RoleAssignment, Tenant, User
-from accounts.roles import ROLE_CHOICES, ROLES, Role
+from accounts.roles import GLOBAL_ADMIN, ROLE_CHOICES, ROLES, Role
 from accounts.selectors import home_counts, users_reachable
 from billing import selectors as billing_selectors
 from core.access import object_or_404
@@ -355,8 +355,6 @@ def roles_and_global_admins(
 
     Global admins are few: their assignments come with the page's.
     """
-    from accounts.roles import GLOBAL_ADMIN
-
     result, count, wanted = {}, 0, set(user_ids)
     rows = (
         RoleAssignment.objects.for_tenant(tenant)
@@ -424,8 +422,6 @@ def global_admin_count(*, tenant: Tenant) -> int:
 
     The same count that accounts.services.global_admins_keep guards.
     """
-    from accounts.roles import GLOBAL_ADMIN
-
     return (
         RoleAssignment.objects.for_tenant(tenant)
         .filter(

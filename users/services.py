@@ -5,10 +5,13 @@ import io
 import os
 import secrets
 from collections.abc import Collection, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, QueryDict
@@ -21,21 +24,27 @@ from accounts import services as account_services
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Domain, Tenant, User, UserManager
 from accounts.roles import (
+    ADD_USERS,
     CHANGE_USERS,
     DELETE_USERS,
     RESET_PASSWORDS,
+    ROLES,
+    can_assign_role,
     can_reset_password,
 )
 from billing import selectors as billing_selectors
 from billing import services as billing_services
+from core import jobs
+from core.csv_export import csv_safe
 from core.exceptions import Forbidden
+from core.sealing import seal, unseal
 from groups import selectors as group_selectors
 from groups import services as group_services
-from users import csv_import
+from users import csv_import, exports
+from users.models import ExportJob, ImportJob, ReleasedLicenses
 
 if TYPE_CHECKING:  # a type only: users reaches billing through its services and selectors
     from billing.models import Subscription
-from users.models import ExportJob, ImportJob, ReleasedLicenses
 
 # One page of the list at most; a bulk action is not an import.
 BULK_MAX = 200
@@ -556,8 +565,6 @@ def user_roles_set(
     the roles involved, or the role rules' own ValidationError (such as the last
     Global admin), and change nothing.
     """
-    from accounts.roles import ROLES, can_assign_role
-
     wanted, held = set(roles), set(user.role_codes)
     if wanted - set(ROLES):
         raise ValidationError(_("Unknown role."), code="unknown_role")
@@ -604,10 +611,6 @@ def user_create(
     add users or give one of ``roles``, ValidationError "name_taken" when the
     sign-in name is in use, or the model's errors.
     """
-    from django.contrib.auth import password_validation
-
-    from accounts.roles import ADD_USERS, can_assign_role
-
     if not acting_user.has_perm(ADD_USERS) or acting_user.tenant_id != tenant.pk:
         raise Forbidden(_("You can't add users."))
     if any(not can_assign_role(acting_user, code) for code in roles):
@@ -711,13 +714,7 @@ def users_import(
     download by whoever started the import. Raise Forbidden unless
     ``acting_user`` may add users.
     """
-    from django.contrib.auth.hashers import make_password
-
-    from accounts.roles import ADD_USERS
-    from core import jobs
-    from core.csv_export import csv_safe
-    from core.sealing import seal
-    from users.tasks import import_passwords_hash
+    from users.tasks import import_passwords_hash  # noqa: PLC0415 - cycle users.services -> users.tasks -> users.services
 
     if not acting_user.has_perm(ADD_USERS) or acting_user.tenant_id != tenant.pk:
         raise Forbidden(_("You can't add users."))
@@ -839,12 +836,6 @@ def import_passwords_set(*, job_id: int) -> None:
     from the row when the job ends; a job redelivered after a worker died starts
     over, which is harmless (the same passwords, hashed again).
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.contrib.auth.hashers import make_password
-
-    from core.sealing import unseal
-
     job = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.HASHING).first()
     if job is None or not job.sealed_passwords:
         return  # ended already (a duplicate delivery), or gone
@@ -958,9 +949,7 @@ def user_export_start(
     ``params`` is the list's query as a dict of lists (search, filters, sort).
     Raise ValidationError when its filters are not valid.
     """
-    from core import jobs
-    from users import exports
-    from users.tasks import export_users
+    from users.tasks import export_users  # noqa: PLC0415 - cycle users.services -> users.tasks -> users.services
 
     total = exports.selection(tenant, _export_query(params)).count()
     with transaction.atomic():
@@ -982,9 +971,6 @@ def user_export_start(
 
 def user_export_write(*, job_id: int) -> None:
     """Write export ``job_id``'s file, recording progress (the workers' task)."""
-    from core.sealing import seal
-    from users import exports
-
     job = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING).first()
     if job is None:
         return  # ended already (a duplicate delivery), or gone
