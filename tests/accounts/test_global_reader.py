@@ -71,6 +71,8 @@ WRITES_BY_NATURE = {
     "billing:subscription_buy": "buys a subscription",
     "billing:card_add": "adds a card",
     "billing:subscription_quantity": "changes the number of licenses (POST only)",
+    "billing:subscription_buy_confirm": "confirms a purchase at its cost (POST only)",
+    "billing:subscription_quantity_confirm": "confirms a new number of licenses (POST only)",
     "billing:subscription_payment_method": "changes how a subscription is paid (POST only)",
     "billing:subscription_cancel": "cancels a subscription (POST only)",
     "billing:subscription_reactivate": "reactivates a subscription (POST only)",
