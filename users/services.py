@@ -65,6 +65,7 @@ def can_delete(actor: User, target: User) -> bool:
     return actor.has_perm(DELETE_USERS) and can_reset_password(actor, target)
 
 
+@transaction.atomic
 def users_sign_in_block(
     *,
     tenant: Tenant,
