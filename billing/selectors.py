@@ -1,10 +1,14 @@
 """Reads of the Billing area. Every read takes the tenant, or the acting user's."""
 
 from collections.abc import Iterable
+from datetime import date
+from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Tenant, User
+from billing import pricing
 from billing.models import BillingAccount, Invoice, License, PaymentMethod, Product, Subscription
 from core.access import object_or_404
 
@@ -146,3 +150,51 @@ def invoices_reachable(actor: User) -> QuerySet[Invoice]:
 def access_invoice_by_id(actor: User, invoice_id: object) -> Invoice:
     """Return the invoice ``invoice_id`` of ``actor``'s organization, or raise Http404."""
     return object_or_404(invoices_reachable(actor), invoice_id)
+
+
+def buy_quote(
+    *, product: Product, quantity: int, frequency: str, today: date | None = None
+) -> dict[str, Any]:
+    """Return what buying costs, as billing.services.subscription_buy will charge it.
+
+    ``now``: the first term, charged in full today; ``next``: each following term,
+    from ``next_on``.
+    """
+    today = today or timezone.localdate()
+    unit = pricing.term_price(
+        monthly_price=product.monthly_price,
+        frequency=frequency,
+        annual_discount_percent=product.annual_discount_percent,
+    )
+    amount = pricing.money(unit * quantity)
+    return {
+        "unit": unit,
+        "now": amount,
+        "next": amount,
+        "next_on": pricing.term_end(today, frequency),
+    }
+
+
+def quantity_quote(
+    *, subscription: Subscription, quantity: int, today: date | None = None
+) -> dict[str, Any]:
+    """Return what a quantity change costs, as subscription_quantity_change will charge it.
+
+    ``now``: the prorated difference for the rest of the term (negative: a credit);
+    ``next``: each term from the renewal on ``next_on``.
+    """
+    today = today or timezone.localdate()
+    now = pricing.quantity_change_amount(
+        unit_term_price=subscription.unit_term_price,
+        old_quantity=subscription.quantity,
+        new_quantity=quantity,
+        term_start=subscription.term_start,
+        term_end=subscription.term_end,
+        on=today,
+    )
+    return {
+        "now": now,
+        "credit": -now if now < 0 else None,
+        "next": pricing.money(subscription.unit_term_price * quantity),
+        "next_on": subscription.term_end,
+    }

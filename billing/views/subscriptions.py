@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, TemplateView
 
@@ -30,50 +29,6 @@ class SubscriptionListView(TenantScopedMixin, TemplateView):
         return context
 
 
-def buy_quote(*, product, quantity, frequency, today=None):
-    """Return what buying costs, as billing.services.subscription_buy will charge it.
-
-    ``now``: the first term, charged in full today; ``next``: each following term,
-    from ``next_on``.
-    """
-    today = today or timezone.localdate()
-    unit = pricing.term_price(
-        monthly_price=product.monthly_price,
-        frequency=frequency,
-        annual_discount_percent=product.annual_discount_percent,
-    )
-    amount = pricing.money(unit * quantity)
-    return {
-        "unit": unit,
-        "now": amount,
-        "next": amount,
-        "next_on": pricing.term_end(today, frequency),
-    }
-
-
-def quantity_quote(*, subscription, quantity, today=None):
-    """Return what a quantity change costs, as subscription_quantity_change will charge it.
-
-    ``now``: the prorated difference for the rest of the term (negative: a credit);
-    ``next``: each term from the renewal on ``next_on``.
-    """
-    today = today or timezone.localdate()
-    now = pricing.quantity_change_amount(
-        unit_term_price=subscription.unit_term_price,
-        old_quantity=subscription.quantity,
-        new_quantity=quantity,
-        term_start=subscription.term_start,
-        term_end=subscription.term_end,
-        on=today,
-    )
-    return {
-        "now": now,
-        "credit": -now if now < 0 else None,
-        "next": pricing.money(subscription.unit_term_price * quantity),
-        "next_on": subscription.term_end,
-    }
-
-
 class SubscriptionBuyView(TenantScopedMixin, FormView):
     """Choose a product; a valid choice shows its cost to confirm, and buys nothing yet."""
 
@@ -98,7 +53,7 @@ class SubscriptionBuyView(TenantScopedMixin, FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
-        quote = buy_quote(
+        quote = selectors.buy_quote(
             product=data["product"], quantity=data["quantity"], frequency=data["frequency"]
         )
         return self.response_class(
@@ -208,7 +163,7 @@ class SubscriptionQuantityView(SubscriptionDetailView):
                 "subscription": subscription,
                 "quantity": quantity,
                 "annual": subscription.frequency == pricing.Frequency.ANNUAL,
-                "quote": quantity_quote(subscription=subscription, quantity=quantity),
+                "quote": selectors.quantity_quote(subscription=subscription, quantity=quantity),
             },
             using=self.template_engine,
         )
