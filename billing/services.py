@@ -118,6 +118,28 @@ def _locked(tenant: Tenant, subscription: Subscription) -> Subscription:
     return Subscription.objects.for_tenant(tenant).select_for_update().get(pk=subscription.pk)
 
 
+def subscription_quantity_check(*, subscription: Subscription, quantity: int) -> None:
+    """Raise ValidationError when ``subscription`` cannot have ``quantity`` licenses.
+
+    Never below the number assigned: the error says how many to unassign first.
+    The quantity page asks this before it shows the cost; the change asks it
+    again of the locked row.
+    """
+    _check_quantity(quantity)
+    if subscription.status == Subscription.Status.EXPIRED:
+        raise ValidationError(_("This subscription has expired."), code="expired")
+    assigned = subscription.licenses.count()
+    if quantity < assigned:
+        raise ValidationError(
+            _(
+                "%(assigned)d licenses are assigned. Unassign %(excess)d before you go down "
+                "to %(quantity)d."
+            ),
+            code="below_assigned",
+            params={"assigned": assigned, "excess": assigned - quantity, "quantity": quantity},
+        )
+
+
 @transaction.atomic
 def subscription_quantity_change(
     *,
@@ -134,20 +156,8 @@ def subscription_quantity_change(
     """
     _require(acting_user, tenant, CHANGE_SUBSCRIPTIONS)
     today = _today(today)
-    _check_quantity(quantity)
     locked = _locked(tenant, subscription)
-    if locked.status == Subscription.Status.EXPIRED:
-        raise ValidationError(_("This subscription has expired."), code="expired")
-    assigned = locked.licenses.count()
-    if quantity < assigned:
-        raise ValidationError(
-            _(
-                "%(assigned)d licenses are assigned. Unassign %(excess)d before you go down "
-                "to %(quantity)d."
-            ),
-            code="below_assigned",
-            params={"assigned": assigned, "excess": assigned - quantity, "quantity": quantity},
-        )
+    subscription_quantity_check(subscription=locked, quantity=quantity)
     old = locked.quantity
     if quantity == old:
         return pricing.money(0)

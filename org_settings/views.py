@@ -2,8 +2,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView
 
 from accounts.mixins import TenantScopedMixin
@@ -166,44 +167,54 @@ class DomainActionView(TenantScopedMixin, PostActionView):
     model = Domain
     access_object = staticmethod(access_domain_by_id)
 
-    def get_back_url(self, obj):
-        return reverse("org_settings:domain_detail", args=[obj.pk])
+    def get_back_url(self):
+        return reverse("org_settings:domain_detail", args=[self.object.pk])
+
+    def get_success_message(self, form, result):
+        return self.success_message % {"domain": self.object}
 
 
 class DomainVerifyView(DomainActionView):
     """Look the domain's TXT record up in DNS and mark the domain verified."""
 
-    def perform(self, domain):
-        request = self.request
+    success_message = gettext_lazy("%(domain)s is verified.")
+
+    def perform(self, form):
         services.domain_verify(
-            tenant=request.tenant, acting_user=request.user, domain=domain, request=request
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            domain=self.object,
+            request=self.request,
         )
-        messages.success(request, _("%(domain)s is verified.") % {"domain": domain})
-        return redirect(self.get_back_url(domain))
 
 
 class DomainSetDefaultView(DomainActionView):
     """Make a verified domain the organization's default."""
 
-    def perform(self, domain):
-        request = self.request
+    success_message = gettext_lazy("%(domain)s is now the default.")
+
+    def perform(self, form):
         services.domain_set_default(
-            tenant=request.tenant, acting_user=request.user, domain=domain, request=request
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            domain=self.object,
+            request=self.request,
         )
-        messages.success(request, _("%(domain)s is now the default.") % {"domain": domain})
-        return redirect(self.get_back_url(domain))
 
 
 class DomainRemoveView(DomainActionView):
     """Remove a domain that nothing uses."""
 
-    def perform(self, domain):
-        request = self.request
+    success_message = gettext_lazy("%(domain)s was removed.")
+    success_url = reverse_lazy("org_settings:domain_list")
+
+    def perform(self, form):
         services.domain_remove(
-            tenant=request.tenant, acting_user=request.user, domain=domain, request=request
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            domain=self.object,
+            request=self.request,
         )
-        messages.success(request, _("%(domain)s was removed.") % {"domain": domain})
-        return redirect("org_settings:domain_list")
 
 
 class ReleasePreferencesView(TenantScopedMixin, FormView):

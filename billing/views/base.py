@@ -7,5 +7,5 @@ from core.views.detail import PostActionView
 class ActionView(TenantScopedMixin, PostActionView):
     """One action on one billing object named by the URL's id: POST only, then back.
 
-    ``post`` fetches the row through the area's ``access_<model>_by_id``.
+    Subclasses set ``access_object`` to the area's ``access_<model>_by_id``.
     """

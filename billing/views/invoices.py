@@ -1,10 +1,7 @@
 """Bills & payments: the invoices, their PDF and CSV, and paying one by card."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
@@ -16,7 +13,6 @@ from billing.forms import InvoiceFilterForm, PaymentMethodPickForm
 from billing.models import Invoice, PaymentMethod
 from billing.views.base import ActionView
 from core.csv_export import streaming_csv_response
-from core.views.detail import report_form_errors, report_refusal
 
 
 def _invoices(request):
@@ -112,29 +108,24 @@ class InvoicePayView(ActionView):
 
     permission_required = CHANGE_PAYMENT_METHODS
     model = Invoice
+    access_object = staticmethod(selectors.access_invoice_by_id)
+    form_class = PaymentMethodPickForm
 
-    def post(self, request, pk):
-        invoice = selectors.access_invoice_by_id(request.user, pk)
-        form = PaymentMethodPickForm(request.POST)
-        if not form.is_valid():
-            report_form_errors(request, form)
-            return redirect(invoice)
+    def perform(self, form):
+        # Another organization's card answers 404, like a missing one.
         method = selectors.access_payment_method_by_id(
-            request.user, form.cleaned_data["payment_method"]
+            self.request.user, form.cleaned_data["payment_method"]
         )
-        try:
-            invoicing.invoice_pay(
-                tenant=request.tenant,
-                acting_user=request.user,
-                invoice=invoice,
-                payment_method=method,
-                request=request,
-            )
-        except ValidationError as error:
-            report_refusal(request, error)
-        else:
-            messages.success(request, _("Invoice %(number)s is paid.") % {"number": invoice.number})
-        return redirect(invoice)
+        invoicing.invoice_pay(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            invoice=self.object,
+            payment_method=method,
+            request=self.request,
+        )
+
+    def get_success_message(self, form, result):
+        return _("Invoice %(number)s is paid.") % {"number": self.object.number}
 
 
 class InvoicePdfView(TenantScopedMixin, DetailView):

@@ -1,8 +1,6 @@
 """Licenses: per product, who has one; assign and unassign them in bulk."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import ngettext
 from django.views.generic import DetailView, TemplateView
 
@@ -12,7 +10,6 @@ from billing import selectors, services
 from billing.forms import LicenseUsersForm
 from billing.models import Subscription
 from billing.views.base import ActionView
-from core.views.detail import report_form_errors, report_refusal
 
 
 class LicenseListView(TenantScopedMixin, TemplateView):
@@ -53,50 +50,44 @@ class LicenseDetailView(TenantScopedMixin, DetailView):
 
 
 class _LicenseActionView(ActionView):
-    """Give or take licenses of one product; every user id must be an active user of ours."""
+    """Give or take licenses of one product; every user id must be an active user of ours.
+
+    Subclasses set ``change`` to the service and ``counted(count)`` to what it did.
+    """
 
     permission_required = CHANGE_LICENSES
     model = Subscription
+    access_object = staticmethod(selectors.access_live_subscription_by_id)
+    form_class = LicenseUsersForm
 
-    def change(self, **kwargs):
+    def get_back_url(self):
+        return reverse("billing:license_detail", args=[self.object.pk])
+
+    def perform(self, form):
+        return self.change(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            subscription=self.object,
+            users=active_users_or_404(self.request, form.cleaned_data["users"]),
+            request=self.request,
+        )
+
+    def get_success_message(self, form, count):
+        return self.counted(count) % {"count": count}
+
+    def counted(self, count):
         raise NotImplementedError
-
-    def done(self, count):
-        raise NotImplementedError
-
-    def post(self, request, pk):
-        subscription = selectors.access_live_subscription_by_id(request.user, pk)
-        form = LicenseUsersForm(request.POST)
-        if not form.is_valid():
-            report_form_errors(request, form)
-            return redirect("billing:license_detail", pk=subscription.pk)
-        users = active_users_or_404(request, form.cleaned_data["users"])
-        try:
-            count = self.change(
-                tenant=request.tenant,
-                acting_user=request.user,
-                subscription=subscription,
-                users=users,
-                request=request,
-            )
-        except ValidationError as error:
-            report_refusal(request, error)
-        else:
-            messages.success(request, self.done(count) % {"count": count})
-        return redirect("billing:license_detail", pk=subscription.pk)
 
 
 class LicenseAssignView(_LicenseActionView):
-    def change(self, **kwargs):
-        return services.license_assign(**kwargs)
+    change = staticmethod(services.license_assign)
 
-    def done(self, count):
+    def counted(self, count):
         return ngettext("%(count)d license assigned.", "%(count)d licenses assigned.", count)
 
 
 class LicenseUnassignView(_LicenseActionView):
-    def change(self, **kwargs):
-        return services.license_unassign(**kwargs)
+    change = staticmethod(services.license_unassign)
 
-    def done(self, count):
+    def counted(self, count):
         return ngettext("%(count)d license unassigned.", "%(count)d licenses unassigned.", count)

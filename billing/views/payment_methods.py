@@ -3,8 +3,10 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
@@ -14,7 +16,6 @@ from billing import selectors, services
 from billing.forms import CardForm
 from billing.models import PaymentMethod
 from billing.views.base import ActionView
-from core.views.detail import report_refusal
 
 
 class PaymentMethodListView(TenantScopedMixin, TemplateView):
@@ -28,59 +29,61 @@ class PaymentMethodListView(TenantScopedMixin, TemplateView):
         return context
 
 
-class PaymentMethodAddInvoiceView(ActionView):
+class _PaymentMethodActionView(ActionView):
+    """One change to the payment methods, from a button on their list, then back to it."""
+
+    permission_required = CHANGE_PAYMENT_METHODS
+    model = PaymentMethod
+    access_object = staticmethod(selectors.access_payment_method_by_id)
+
+    def get_back_url(self):
+        return reverse("billing:paymentmethod_list")
+
+
+class PaymentMethodAddInvoiceView(_PaymentMethodActionView):
     """Let the organization pay by invoice (bank transfer)."""
 
-    permission_required = CHANGE_PAYMENT_METHODS
+    model = None
+    success_message = gettext_lazy("You can now pay by invoice.")
 
-    def post(self, request):
-        try:
-            services.payment_method_add_invoice(
-                tenant=request.tenant, acting_user=request.user, request=request
-            )
-        except ValidationError as error:
-            report_refusal(request, error)
-        else:
-            messages.success(request, _("You can now pay by invoice."))
-        return redirect("billing:paymentmethod_list")
+    def get_object(self):
+        # The organization gains the method: no row is named by the URL.
+        return None
+
+    def perform(self, form):
+        services.payment_method_add_invoice(
+            tenant=self.request.tenant, acting_user=self.request.user, request=self.request
+        )
 
 
-class PaymentMethodDefaultView(ActionView):
+class PaymentMethodDefaultView(_PaymentMethodActionView):
     """Make a payment method the one new purchases use first."""
 
-    permission_required = CHANGE_PAYMENT_METHODS
-    model = PaymentMethod
+    def perform(self, form):
+        services.payment_method_set_default(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            method=self.object,
+            request=self.request,
+        )
 
-    def post(self, request, pk):
-        method = selectors.access_payment_method_by_id(request.user, pk)
-        try:
-            services.payment_method_set_default(
-                tenant=request.tenant, acting_user=request.user, method=method, request=request
-            )
-        except ValidationError as error:
-            report_refusal(request, error)
-        else:
-            messages.success(request, _("%(method)s is now the default.") % {"method": method})
-        return redirect("billing:paymentmethod_list")
+    def get_success_message(self, form, result):
+        return _("%(method)s is now the default.") % {"method": self.object}
 
 
-class PaymentMethodRemoveView(ActionView):
+class PaymentMethodRemoveView(_PaymentMethodActionView):
     """Remove a payment method that no live subscription pays with."""
 
-    permission_required = CHANGE_PAYMENT_METHODS
-    model = PaymentMethod
+    def perform(self, form):
+        services.payment_method_remove(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            method=self.object,
+            request=self.request,
+        )
 
-    def post(self, request, pk):
-        method = selectors.access_payment_method_by_id(request.user, pk)
-        try:
-            services.payment_method_remove(
-                tenant=request.tenant, acting_user=request.user, method=method, request=request
-            )
-        except ValidationError as error:
-            report_refusal(request, error)
-        else:
-            messages.success(request, _("%(method)s was removed.") % {"method": method})
-        return redirect("billing:paymentmethod_list")
+    def get_success_message(self, form, result):
+        return _("%(method)s was removed.") % {"method": self.object}
 
 
 @method_decorator(sensitive_post_parameters("number", "cvc"), name="dispatch")

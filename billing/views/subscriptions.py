@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, FormView, TemplateView
 
 from accounts.mixins import TenantScopedMixin
@@ -13,7 +14,7 @@ from billing.forms import BuyForm, PaymentMethodPickForm, QuantityForm
 from billing.models import Subscription
 from billing.views.base import ActionView
 from core import l10n
-from core.views.detail import report_form_errors, report_refusal
+from core.views.detail import report_refusal
 
 
 class SubscriptionListView(TenantScopedMixin, TemplateView):
@@ -123,8 +124,9 @@ class SubscriptionDetailView(TenantScopedMixin, DetailView):
 class SubscriptionQuantityView(SubscriptionDetailView):
     """Choose a new number of licenses: shows the cost to confirm and changes nothing yet.
 
-    A bad number shows the page again with the error; one below the licenses assigned
-    (or an expired subscription) goes back to the page with a message.
+    A bad number shows the page again with the error; one the subscription cannot
+    take (below the licenses assigned, or an expired subscription) goes back to the
+    page with the service's reason.
     """
 
     permission_required = CHANGE_SUBSCRIPTIONS
@@ -136,25 +138,10 @@ class SubscriptionQuantityView(SubscriptionDetailView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(quantity_form=form))
         quantity = form.cleaned_data["quantity"]
-        if subscription.status == Subscription.Status.EXPIRED:
-            report_refusal(request, ValidationError(_("This subscription has expired.")))
-            return redirect(subscription)
-        assigned = subscription.licenses.count()
-        if quantity < assigned:
-            report_refusal(
-                request,
-                ValidationError(
-                    _(
-                        "%(assigned)d licenses are assigned. Unassign %(excess)d before you go "
-                        "down to %(quantity)d."
-                    ),
-                    params={
-                        "assigned": assigned,
-                        "excess": assigned - quantity,
-                        "quantity": quantity,
-                    },
-                ),
-            )
+        try:
+            services.subscription_quantity_check(subscription=subscription, quantity=quantity)
+        except ValidationError as error:
+            report_refusal(request, error)
             return redirect(subscription)
         return self.response_class(
             request=request,
@@ -169,114 +156,87 @@ class SubscriptionQuantityView(SubscriptionDetailView):
         )
 
 
-class SubscriptionQuantityConfirmView(SubscriptionDetailView):
-    """Change the number of licenses as confirmed; a bad number shows the page again."""
+class SubscriptionActionView(ActionView):
+    """One change to a subscription, from a button on its page, then back to it."""
 
     permission_required = CHANGE_SUBSCRIPTIONS
-    http_method_names = ["post"]
+    model = Subscription
+    access_object = staticmethod(selectors.access_subscription_by_id)
 
-    def post(self, request, *args, **kwargs):
-        self.object = subscription = self.get_object()
-        form = QuantityForm(request.POST)
-        if not form.is_valid():
-            return self.render_to_response(self.get_context_data(quantity_form=form))
-        try:
-            amount = services.subscription_quantity_change(
-                tenant=request.tenant,
-                acting_user=request.user,
-                subscription=subscription,
-                quantity=form.cleaned_data["quantity"],
-                request=request,
-            )
-        except ValidationError as error:
-            report_refusal(request, error)
-            return redirect(subscription)
-        change = _("A charge of %(amount)s") if amount >= 0 else _("A credit of %(amount)s")
-        messages.success(
-            request,
-            _("You now have %(count)d licenses. %(change)s on your next bill.")
-            % {
-                "count": subscription.quantity,
-                "change": change
-                % {"amount": l10n.format_money(abs(amount), subscription.product.currency)},
-            },
+
+class SubscriptionQuantityConfirmView(SubscriptionActionView):
+    """Change the number of licenses as confirmed."""
+
+    form_class = QuantityForm
+
+    def perform(self, form):
+        return services.subscription_quantity_change(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            subscription=self.object,
+            quantity=form.cleaned_data["quantity"],
+            request=self.request,
         )
-        return redirect(subscription)
+
+    def get_success_message(self, form, amount):
+        subscription = self.object
+        change = _("A charge of %(amount)s") if amount >= 0 else _("A credit of %(amount)s")
+        return _("You now have %(count)d licenses. %(change)s on your next bill.") % {
+            "count": subscription.quantity,
+            "change": change
+            % {"amount": l10n.format_money(abs(amount), subscription.product.currency)},
+        }
 
 
-class SubscriptionPaymentMethodView(ActionView):
+class SubscriptionPaymentMethodView(SubscriptionActionView):
     """Pay for the subscription with another of the organization's payment methods."""
 
-    permission_required = CHANGE_SUBSCRIPTIONS
-    model = Subscription
+    form_class = PaymentMethodPickForm
 
-    def post(self, request, pk):
-        subscription = selectors.access_subscription_by_id(request.user, pk)
-        form = PaymentMethodPickForm(request.POST)
-        if not form.is_valid():
-            report_form_errors(request, form)
-            return redirect(subscription)
+    def perform(self, form):
+        # Another organization's method answers 404, like a missing one.
         method = selectors.access_payment_method_by_id(
-            request.user, form.cleaned_data["payment_method"]
+            self.request.user, form.cleaned_data["payment_method"]
         )
-        try:
-            services.subscription_payment_method_change(
-                tenant=request.tenant,
-                acting_user=request.user,
-                subscription=subscription,
-                payment_method=method,
-                request=request,
-            )
-        except ValidationError as error:
-            report_refusal(request, error)
-        else:
-            messages.success(request, _("%(method)s now pays for it.") % {"method": method})
-        return redirect(subscription)
+        services.subscription_payment_method_change(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            subscription=self.object,
+            payment_method=method,
+            request=self.request,
+        )
+        return method
+
+    def get_success_message(self, form, method):
+        return _("%(method)s now pays for it.") % {"method": method}
 
 
-class SubscriptionCancelView(ActionView):
+class SubscriptionCancelView(SubscriptionActionView):
     """Cancel at the end of the term: the licenses stay until then."""
 
-    permission_required = CHANGE_SUBSCRIPTIONS
-    model = Subscription
+    def perform(self, form):
+        services.subscription_cancel(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            subscription=self.object,
+            request=self.request,
+        )
 
-    def post(self, request, pk):
-        subscription = selectors.access_subscription_by_id(request.user, pk)
-        try:
-            services.subscription_cancel(
-                tenant=request.tenant,
-                acting_user=request.user,
-                subscription=subscription,
-                request=request,
-            )
-        except ValidationError as error:
-            report_refusal(request, error)
-        else:
-            messages.success(
-                request,
-                _("Cancelled. Your licenses stay until %(date)s.")
-                % {"date": l10n.format_date(subscription.term_end)},
-            )
-        return redirect(subscription)
+    def get_success_message(self, form, result):
+        return _("Cancelled. Your licenses stay until %(date)s.") % {
+            "date": l10n.format_date(self.object.term_end)
+        }
 
 
-class SubscriptionReactivateView(ActionView):
+class SubscriptionReactivateView(SubscriptionActionView):
     """Take a cancellation back: the subscription renews again."""
 
-    permission_required = CHANGE_SUBSCRIPTIONS
-    model = Subscription
+    success_message = gettext_lazy("The subscription renews again.")
 
-    def post(self, request, pk):
-        subscription = selectors.access_subscription_by_id(request.user, pk)
-        try:
-            services.subscription_reactivate(
-                tenant=request.tenant,
-                acting_user=request.user,
-                subscription=subscription,
-                request=request,
-            )
-        except ValidationError as error:
-            report_refusal(request, error)
-        else:
-            messages.success(request, _("The subscription renews again."))
-        return redirect(subscription)
+    def perform(self, form):
+        services.subscription_reactivate(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            subscription=self.object,
+            request=self.request,
+        )

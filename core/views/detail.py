@@ -10,9 +10,11 @@ confirmation (or the form) page, POST parses every input with the form, calls
 one service, and answers with a success message and a redirect. A refusal
 that the data explains (a ``ValidationError`` from the service) is shown on the
 page; a refusal for the person's role is ``core.exceptions.Forbidden``, which
-Django answers with 403.
+Django answers with 403. ``PostActionView`` is the same action for a button
+on another page: POST only, and what would be shown on the page is a message
+on the page the person goes back to.
 
-Neither class signs anyone in or checks a permission: an area puts its own
+None of them signs anyone in or checks a permission: an area puts its own
 view mixin (login, permission, tenant) in front of them.
 """
 
@@ -143,36 +145,37 @@ class ActionView(ObjectView):
         return redirect(self.get_success_url())
 
 
-class PostActionView(View):
+class PostActionView(ActionView):
     """One action on one object that needs no page of its own: POST only, then back.
 
-    ``post`` fetches the object with ``access_object(actor, pk)`` and calls
-    ``perform(obj)``, which calls one service, says what happened and returns
-    the response (a redirect). A service's ``ValidationError`` is shown as
-    messages on the page the person goes back to, ``get_back_url(obj)``.
-    ``model`` names the model of the URL's id (the URL sweeps in the tests
-    read it). Views that parse a form of their own override ``post``.
+    The contract is ``ActionView``'s: ``form_class`` parses the POST body
+    (``ConfirmForm`` when there is nothing to parse), ``perform(form)`` calls
+    one service on ``self.object`` and returns its result, and
+    ``get_success_message`` says what happened. What ``ActionView`` would show
+    on its own page, a form's error or a service's ``ValidationError``, is
+    shown instead as a message on the page the person goes back to,
+    ``get_back_url()``; success goes to ``get_success_url()``, which is that
+    page too unless ``success_url`` says otherwise.
     """
 
     http_method_names = ["post"]
-    model: type[Model] | None = None
-    access_object: Callable[[Any, object], Any]
-    pk_url_kwarg = "pk"
 
-    def post(self, request, *args, **kwargs) -> HttpResponse:
-        obj = self.access_object(request.user, kwargs[self.pk_url_kwarg])
-        try:
-            return self.perform(obj)
-        except ValidationError as error:
-            report_refusal(request, error)
-        return redirect(self.get_back_url(obj))
+    def get_back_url(self) -> str:
+        """Return the page the action was taken from: the object's own by default."""
+        return self.object.get_absolute_url()
 
-    def perform(self, obj: Any) -> HttpResponse:
-        """Call the one service of this action on ``obj``; return the response."""
-        raise NotImplementedError
+    def get_success_url(self) -> str:
+        if self.success_url is None:
+            return self.get_back_url()
+        return self.success_url
 
-    def get_back_url(self, obj: Any) -> str:
-        return obj.get_absolute_url()
+    def form_invalid(self, form: forms.Form) -> HttpResponse:
+        report_form_errors(self.request, form)
+        return redirect(self.get_back_url())
+
+    def refused(self, form: forms.Form, error: ValidationError) -> HttpResponse:
+        report_refusal(self.request, error)
+        return redirect(self.get_back_url())
 
 
 def report_refusal(request: HttpRequest, error: ValidationError) -> None:
