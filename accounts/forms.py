@@ -79,10 +79,8 @@ class SecondStepForm(OTPTokenForm):
         ),
     }
 
-    @property
-    def asks_for_code(self):
-        """Return whether the person pressed "Send me a code" rather than entering one."""
-        return "otp_challenge" in self.data
+    # "Send me a code" has its own address (``CodeSendForm``): here a code is only checked.
+    otp_challenge = None
 
     def __init__(self, user, request=None, *args, **kwargs):
         # One look at the user's devices serves the choices and everything below.
@@ -116,3 +114,23 @@ class SecondStepForm(OTPTokenForm):
     def device_choices(self, user):
         # In place of django-otp's, which would look the devices up again.
         return self._code_choices
+
+
+class CodeSendForm(SecondStepForm):
+    """ "Send me a code": the chosen method sends one (django-otp's challenge); nothing is checked.
+
+    The form is never valid: django-otp answers a challenge with a ValidationError
+    whose code says what happened, ``challenge_message`` when a code went out.
+    """
+
+    def clean(self):
+        # What django-otp's own challenge button asks for; this form asks for nothing else.
+        self.cleaned_data["otp_challenge"] = True
+        return super().clean()
+
+    def sent_message(self):
+        """Return the method's "We sent a code to …" when it sent one, else ""."""
+        sent = self.errors.as_data().get("__all__", [])
+        if sent and all(error.code == "challenge_message" for error in sent):
+            return sent[0].messages[0]
+        return ""

@@ -16,6 +16,7 @@ OPERATOR_NAMESPACES = {"admin", "password_reset", "passkeys"}
 OPERATOR_PAGES = {
     "accounts:signin",
     "accounts:signin_verify",
+    "accounts:signin_send_code",
     "accounts:signout",
     "accounts:password_change",
     "accounts:language",

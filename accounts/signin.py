@@ -1,7 +1,9 @@
 """Sign-in: password step, optional second step, lockout and audit in one place."""
 
 import time
+from urllib.parse import urlencode
 
+from django import forms
 from django.contrib.auth import authenticate, login, logout
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -186,14 +188,32 @@ def is_phishing_resistant(device):
     return bool(getattr(device, "phishing_resistant", False))
 
 
+class NextForm(forms.Form):
+    """Where to go once signed in, as a sign-in page's form or address carries it.
+
+    Here rather than in ``accounts.forms``, which imports this module.
+    """
+
+    next = forms.CharField(required=False, strip=False)
+
+    def next_url(self):
+        return self.cleaned_data["next"] if self.is_valid() else ""
+
+
 def safe_next(request):
     """Return the request's ``next`` (form or query) when it stays on this site, else ""."""
-    next_url = request.POST.get("next") or request.GET.get("next")
+    next_url = NextForm(request.POST).next_url() or NextForm(request.GET).next_url()
     if next_url and url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return next_url
     return ""
+
+
+def with_next(url_name, next_url):
+    """Return the URL named ``url_name``, passing ``next_url`` on when there is one."""
+    url = reverse(url_name)
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
 def landing_url(request, user):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("signin/", views.SignInView.as_view(), name="signin"),
     path("signin/verify/", views.SignInVerifyView.as_view(), name="signin_verify"),
+    path("signin/verify/send/", views.SignInSendCodeView.as_view(), name="signin_send_code"),
     path("signout/", views.SignOutView.as_view(), name="signout"),
     path("account/", views.MyAccountView.as_view(), name="my_account"),
     path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),

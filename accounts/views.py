@@ -1,7 +1,6 @@
 import json
 from datetime import timedelta
 from importlib import import_module
-from urllib.parse import urlencode
 
 from django.apps import apps
 from django.contrib import messages
@@ -25,7 +24,13 @@ from django.views.generic import DetailView, FormView, TemplateView
 
 from accounts import lockout, selectors, services, signin
 from accounts.audit import action_label
-from accounts.forms import LanguageForm, PortalPasswordChangeForm, SecondStepForm, SignInForm
+from accounts.forms import (
+    CodeSendForm,
+    LanguageForm,
+    PortalPasswordChangeForm,
+    SecondStepForm,
+    SignInForm,
+)
 from accounts.mixins import TenantScopedMixin
 from accounts.models import AuditEvent
 from accounts.roles import ADMIN_CENTER, ROLES, VIEW_AUDIT
@@ -62,15 +67,15 @@ class SignInView(FormView):
             return self.form_invalid(form)
         if signin.needs_second_step(user):
             signin.signin_begin_second_step(self.request, user)
-            verify = reverse("accounts:signin_verify")
-            next_url = form.cleaned_data["next"]
-            return redirect(f"{verify}?{urlencode({'next': next_url})}" if next_url else verify)
+            return redirect(signin.with_next("accounts:signin_verify", form.cleaned_data["next"]))
         signin.signin_complete(self.request, user)
         return redirect(signin.landing_url(self.request, user))
 
 
 @method_decorator(never_cache, name="dispatch")
-class SignInVerifyView(View):
+class _SecondStepView(View):
+    """A page of the second sign-in step, for the user whose password was accepted."""
+
     template_name = "registration/signin_verify.html"
 
     def dispatch(self, request, *args, **kwargs):
@@ -78,7 +83,28 @@ class SignInVerifyView(View):
         if self.user is None:
             messages.info(request, _("Sign in again to continue."))
             return redirect("accounts:signin")
-        return super().dispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except lockout.Throttled as throttled:
+            # A throttled sign-in starts again from the password.
+            request.session.pop(signin.PENDING, None)
+            return throttled_response(request, throttled)
+
+    def render(self, form):
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "form": form,
+                "next": signin.safe_next(self.request),
+                "pending_user": self.user,
+                "passkey_purpose": "verify",
+            },
+        )
+
+
+class SignInVerifyView(_SecondStepView):
+    """The second sign-in step: a code from one of the user's methods, or a passkey."""
 
     def get(self, request):
         return self.render(SecondStepForm(self.user, request))
@@ -88,24 +114,12 @@ class SignInVerifyView(View):
         if not form.codes_allowed:
             # Only a passkey finishes this sign-in (the organization's policy).
             return self.render(form)
-        try:
-            # Counted before the code is checked, so a burst gets no more tries.
-            attempt = lockout.SignInAttempt(request, self.user.username).reserve()
-        except lockout.Throttled as throttled:
-            request.session.pop(signin.PENDING, None)
-            return throttled_response(request, throttled)
+        # Counted before the code is checked, so a burst gets no more tries.
+        attempt = lockout.SignInAttempt(request, self.user.username).reserve()
         if form.is_valid():
             attempt.passed()
             signin.signin_complete(request, self.user)
             return redirect(signin.landing_url(request, self.user))
-        if form.asks_for_code:
-            attempt.passed()  # asking for a code is no failure
-            # "We sent a code to …" is news, not an error: show it as such.
-            sent = form.errors.as_data().get("__all__", [])
-            if sent and all(error.code == "challenge_message" for error in sent):
-                messages.info(request, sent[0].messages[0])
-                return redirect(request.get_full_path())
-            return self.render(form)
         try:
             signin.signin_second_step_failed(request, attempt, self.user)
         except signin.SignInError as error:
@@ -115,17 +129,29 @@ class SignInVerifyView(View):
                 return redirect("accounts:signin")
         return self.render(form)
 
-    def render(self, form):
-        return render(
-            self.request,
-            self.template_name,
-            {
-                "form": form,
-                "next": self.request.GET.get("next", ""),
-                "pending_user": self.user,
-                "passkey_purpose": "verify",
-            },
-        )
+
+class SignInSendCodeView(_SecondStepView):
+    """Send a code by the chosen method ("Send me a code"), then go back to the step.
+
+    Throttled like a code (a locked sign-in sends nothing), but asking for a
+    code is no failure: the attempt is given back.
+    """
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = CodeSendForm(self.user, request, data=request.POST)
+        if not form.codes_allowed:
+            return self.render(form)
+        # Counted as a code is (a locked sign-in sends nothing), and given back.
+        attempt = lockout.SignInAttempt(request, self.user.username).reserve()
+        form.is_valid()  # sends the code; django-otp answers with what happened
+        attempt.passed()
+        if sent := form.sent_message():
+            # "We sent a code to …" is news, not an error: show it as such.
+            messages.info(request, sent)
+            return redirect(signin.with_next("accounts:signin_verify", signin.safe_next(request)))
+        return self.render(form)
 
 
 def throttled_response(request, throttled):

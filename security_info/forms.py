@@ -62,7 +62,18 @@ class ReauthForm(forms.Form):
 
 
 class ReauthSecondStepForm(SecondStepForm):
-    """The code step of re-authentication: the sign-in's second step."""
+    """The code step of re-authentication: the sign-in's second step.
+
+    Here "Text me a code" stays a button of the password's form (django-otp's
+    challenge button): the password is checked, and counted, before any code goes out.
+    """
+
+    otp_challenge = forms.CharField(required=False)
+
+    @property
+    def asks_for_code(self):
+        """Return whether the person pressed "Text me a code" rather than entering one."""
+        return "otp_challenge" in self.data
 
 
 class DefaultMethodForm(forms.Form):

@@ -7,7 +7,6 @@ the JSON views here and submits the answer with the form.
 
 import contextlib
 import time
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -37,12 +36,6 @@ from security_info.views import REAUTH_AT, RecentAuthMixin
 
 def _next_url(request, default):
     return signin.safe_next(request) or default
-
-
-def _with_next(url_name, next_url):
-    """Return the URL named ``url_name``, passing ``next_url`` on when there is one."""
-    url = reverse(url_name)
-    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
 def may_add_passkey(request):
@@ -238,7 +231,7 @@ class PasskeySignInView(View):
     http_method_names = ["post"]
 
     def post(self, request):
-        back = _with_next("accounts:signin", _next_url(request, ""))
+        back = signin.with_next("accounts:signin", _next_url(request, ""))
         try:
             device = passkeys.authentication_verify(
                 request, _answer(request), purpose=passkeys.SIGN_IN
@@ -286,7 +279,7 @@ class PasskeySecondStepView(View):
                     messages.error(request, failed.message)
                     return redirect("accounts:signin")
             messages.error(request, error.message)
-            return redirect(_with_next("accounts:signin_verify", _next_url(request, "")))
+            return redirect(signin.with_next("accounts:signin_verify", _next_url(request, "")))
         user.otp_device = device
         signin.signin_complete(request, user)
         return redirect(signin.landing_url(request, user))
@@ -313,7 +306,7 @@ class PasskeyReauthView(LoginRequiredMixin, View):
             with contextlib.suppress(signin.SignInError):
                 signin.record_failure(request, user, "reauth.passkey_failure")
             messages.error(request, error.message)
-            return redirect(_with_next("security_info:reauth", next_url))
+            return redirect(signin.with_next("security_info:reauth", next_url))
         otp_login(request, device)
         request.session[REAUTH_AT] = int(time.time())
         return redirect(next_url)
@@ -351,6 +344,8 @@ class PasskeyRequiredView(LoginRequiredMixin, View):
             with contextlib.suppress(signin.SignInError):
                 signin.record_failure(request, user, "reauth.passkey_failure")
             messages.error(request, error.message)
-            return redirect(_with_next("security_info:passkey_required", _next_url(request, "")))
+            return redirect(
+                signin.with_next("security_info:passkey_required", _next_url(request, ""))
+            )
         services.passkey_step_up(user=user, device=device, request=request)
         return redirect(_next_url(request, reverse("accounts:home")))

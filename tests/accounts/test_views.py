@@ -673,6 +673,7 @@ def test_every_accounts_url_is_covered_here():
         "home",
         "signin",
         "signin_verify",
+        "signin_send_code",  # tested in tests/security_info/test_views.py (a phone sends)
         "signout",
         "my_account",
         "password_change",

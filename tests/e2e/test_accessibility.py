@@ -129,7 +129,7 @@ def _sign_in_with_phone(walk, outboxes):
     _sign_in(walk, ADMIN, NEW_PASSWORD)
     walk.check()  # the second step
     with walk.page.expect_navigation():
-        walk.page.locator("button[name=otp_challenge]").click()
+        walk.page.get_by_role("button", name="Send me a code").click()
     walk.check()
     walk.page.locator("#id_otp_token").fill(last_file_code(outboxes / "sms"))
     walk.submit("main form")

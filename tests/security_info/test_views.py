@@ -25,6 +25,7 @@ from tests.helpers import (
     is_locked_out,
     last_mail_code,
     last_sms_code,
+    lock_out,
     make_alt_email,
     make_app,
     make_phone,
@@ -703,7 +704,7 @@ def test_sign_in_with_a_phone_texts_a_code_and_signs_in(client, admin):
     assert response.url == "/signin/verify/"
 
     challenge = client.post(
-        "/signin/verify/", {"otp_device": phone.persistent_id, "otp_challenge": "1"}, follow=True
+        "/signin/verify/send/", {"otp_device": phone.persistent_id}, follow=True
     )
     assert challenge.redirect_chain == [("/signin/verify/", 302)]
     assert 'role="status"' in _content(challenge)  # news, not an error
@@ -723,15 +724,107 @@ def test_sign_in_with_a_phone_texts_a_code_and_signs_in(client, admin):
     assert client.session[DEVICE_ID_SESSION_KEY] == phone.persistent_id
 
 
+def test_send_me_a_code_has_its_own_address_on_the_verify_page(client, admin):
+    make_phone(admin, MOBILE)
+    client.post("/signin/", {"username": admin.username, "password": PASSWORD})
+
+    page = _content(client.get("/signin/verify/"))
+
+    assert 'action="/signin/verify/"' in page
+    assert 'formaction="/signin/verify/send/"' in page
+    assert 'name="otp_challenge"' not in page
+
+
+def test_send_me_a_code_keeps_where_to_go_next(client, admin):
+    phone = make_phone(admin, MOBILE)
+    client.post("/signin/", {"username": admin.username, "password": PASSWORD, "next": "/audit/"})
+
+    sent = client.post(
+        "/signin/verify/send/", {"otp_device": phone.persistent_id, "next": "/audit/"}
+    )
+    assert sent.url == "/signin/verify/?next=%2Faudit%2F"
+    elsewhere = client.post(
+        "/signin/verify/send/",
+        {"otp_device": phone.persistent_id, "next": "https://evil.example/"},
+    )
+    assert elsewhere.url == "/signin/verify/"
+
+    done = client.post(
+        sent.url,
+        {"otp_device": phone.persistent_id, "otp_token": last_sms_code(), "next": "/audit/"},
+    )
+    assert done.url == "/audit/"
+
+
+def test_asking_for_a_code_at_sign_in_is_no_failure(client, admin):
+    phone = make_phone(admin, MOBILE)
+    client.post("/signin/", {"username": admin.username, "password": PASSWORD})
+
+    for _ in range(django_settings.PORTAL_LOCKOUT_ATTEMPTS + 1):
+        response = client.post("/signin/verify/send/", {"otp_device": phone.persistent_id})
+        assert response.status_code in (200, 302)
+
+    assert failures_of(admin.username) == 0
+    assert not is_locked_out(admin.username)
+    assert not AuditEvent.objects.filter(action="signin.mfa_failure").exists()
+
+
+def test_a_locked_sign_in_sends_no_code(client, admin):
+    phone = make_phone(admin, MOBILE)
+    client.post("/signin/", {"username": admin.username, "password": PASSWORD})
+    lock_out(admin.username)
+
+    response = client.post("/signin/verify/send/", {"otp_device": phone.persistent_id})
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    assert sms.outbox == []
+    assert client.get("/signin/verify/").url == "/signin/"  # starts again from the password
+
+
+def test_send_me_a_code_answers_post_only_and_needs_the_password_first(client, admin):
+    phone = make_phone(admin, MOBILE)
+
+    response = client.post("/signin/verify/send/", {"otp_device": phone.persistent_id})
+    assert response.url == "/signin/"
+    assert sms.outbox == []
+
+    client.post("/signin/", {"username": admin.username, "password": PASSWORD})
+    assert client.get("/signin/verify/send/").status_code == 405
+
+
+def test_the_verify_address_only_checks_codes(client, admin):
+    phone = make_phone(admin, MOBILE)
+    client.post("/signin/", {"username": admin.username, "password": PASSWORD})
+
+    response = client.post(
+        "/signin/verify/", {"otp_device": phone.persistent_id, "otp_challenge": "1"}
+    )
+
+    assert response.status_code == 200
+    assert "Enter the code." in _content(response)
+    assert sms.outbox == []
+
+
+def test_someone_elses_phone_sends_no_code_at_sign_in(client, admin, tenant):
+    theirs = make_phone(make_user(make_tenant(), "pat"), "+31612345679")
+    make_phone(admin, MOBILE)
+    client.post("/signin/", {"username": admin.username, "password": PASSWORD})
+
+    response = client.post("/signin/verify/send/", {"otp_device": theirs.persistent_id})
+
+    assert response.status_code == 200
+    assert "not one of the available choices" in _content(response)
+    assert sms.outbox == []
+
+
 def test_pending_phone_is_not_offered_at_sign_in(client, admin):
     pending = make_phone(admin, MOBILE, confirmed=False)
     make_app(admin)
     client.post("/signin/", {"username": admin.username, "password": PASSWORD})
 
     assert pending.persistent_id not in _content(client.get("/signin/verify/"))
-    response = client.post(
-        "/signin/verify/", {"otp_device": pending.persistent_id, "otp_challenge": "1"}
-    )
+    response = client.post("/signin/verify/send/", {"otp_device": pending.persistent_id})
 
     assert response.status_code == 200
     assert "not one of the available choices" in _content(response)
