@@ -2,10 +2,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.generic import FormView, TemplateView, View
+from django.utils.translation import gettext_lazy
+from django.views.generic import FormView, TemplateView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import OPEN_SUPPORT_REQUESTS, VIEW_SUPPORT_REQUESTS
+from core.views.detail import PostActionView, report_refusal
 from security_info import selectors as security_info_selectors
 from support import services
 from support.forms import ReplyForm, RequestForm
@@ -87,32 +89,24 @@ class RequestReplyView(RequestDetailView):
                 request=request,
             )
         except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
+            report_refusal(request, error)
         else:
             messages.success(request, _("Your message was sent to support."))
         return redirect(service_request)
 
 
-class RequestCloseView(TenantScopedMixin, View):
-    """Close a service request (POST only)."""
+class RequestCloseView(TenantScopedMixin, PostActionView):
+    """Close a service request (POST only), then back to it."""
 
     permission_required = OPEN_SUPPORT_REQUESTS
     model = ServiceRequest
-    http_method_names = ["post"]
+    access_object = staticmethod(access_service_request_by_id)
+    success_message = gettext_lazy("The request is closed.")
 
-    def post(self, request, *args, **kwargs):
-        service_request = access_service_request_by_id(request.user, kwargs["pk"])
-        try:
-            services.request_close(
-                tenant=request.tenant,
-                acting_user=request.user,
-                service_request=service_request,
-                request=request,
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("The request is closed."))
-        return redirect(service_request)
+    def perform(self, form):
+        services.request_close(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            service_request=self.object,
+            request=self.request,
+        )
