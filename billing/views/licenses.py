@@ -52,7 +52,8 @@ class LicenseDetailView(TenantScopedMixin, DetailView):
 class _LicenseActionView(ActionView):
     """Give or take licenses of one product; every user id must be an active user of ours.
 
-    Subclasses set ``change`` to the service and ``counted(count)`` to what it did.
+    Subclasses give ``change(**kwargs)``, which calls the service, and
+    ``counted(count)``, which says what it did.
     """
 
     permission_required = CHANGE_LICENSES
@@ -75,19 +76,24 @@ class _LicenseActionView(ActionView):
     def get_success_message(self, form, count):
         return self.counted(count) % {"count": count}
 
+    def change(self, **kwargs):
+        raise NotImplementedError
+
     def counted(self, count):
         raise NotImplementedError
 
 
 class LicenseAssignView(_LicenseActionView):
-    change = staticmethod(services.license_assign)
+    def change(self, **kwargs):
+        return services.license_assign(**kwargs)
 
     def counted(self, count):
         return ngettext("%(count)d license assigned.", "%(count)d licenses assigned.", count)
 
 
 class LicenseUnassignView(_LicenseActionView):
-    change = staticmethod(services.license_unassign)
+    def change(self, **kwargs):
+        return services.license_unassign(**kwargs)
 
     def counted(self, count):
         return ngettext("%(count)d license unassigned.", "%(count)d licenses unassigned.", count)

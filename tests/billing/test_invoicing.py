@@ -6,14 +6,16 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from pypdf import PdfReader
 
 from accounts.models import AuditEvent
 from accounts.roles import BILLING_ADMIN, GLOBAL_ADMIN, GLOBAL_READER, HELPDESK_ADMIN
 from billing import invoicing, services
-from billing.models import BillingAccount, Charge, Invoice, License, Subscription
+from billing.models import BillingAccount, Charge, Invoice, License, PaymentMethod, Subscription
 from billing.pdf import render_invoice_pdf
+from core.exceptions import Forbidden
 from tests.billing.factories import make_invoice_method, make_product
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_forbidden, assert_not_found, sign_in
@@ -329,3 +331,38 @@ def test_paying_is_a_post_to_its_own_address(client, tenant, billing_admin):
     sign_in(client, billing_admin)
     assert client.get(f"/billing/bills/{invoice.pk}/pay/").status_code == 405
     assert client.post(f"/billing/bills/{invoice.pk}/", {"payment_method": 1}).status_code == 405
+
+
+def _refusing(error):
+    def invoice_pay(**kwargs):
+        raise error
+
+    return invoice_pay
+
+
+def test_a_services_role_refusal_of_paying_is_403(client, tenant, billing_admin, monkeypatch):
+    buy(tenant, billing_admin)
+    [invoice] = invoicing.invoices_generate(period="2026-04", today=date(2026, 5, 1))
+    method = PaymentMethod.objects.for_tenant(tenant).get()
+    monkeypatch.setattr(invoicing, "invoice_pay", _refusing(Forbidden("Not for you.")))
+    sign_in(client, billing_admin)
+    assert_forbidden(
+        client.post(f"/billing/bills/{invoice.pk}/pay/", {"payment_method": method.pk})
+    )
+    assert Invoice.objects.get(pk=invoice.pk).status == "due"
+
+
+def test_a_refused_payment_goes_back_to_the_invoice_with_its_reason(
+    client, tenant, billing_admin, monkeypatch
+):
+    buy(tenant, billing_admin)
+    [invoice] = invoicing.invoices_generate(period="2026-04", today=date(2026, 5, 1))
+    method = PaymentMethod.objects.for_tenant(tenant).get()
+    monkeypatch.setattr(invoicing, "invoice_pay", _refusing(ValidationError("The card said no.")))
+    sign_in(client, billing_admin)
+    response = client.post(f"/billing/bills/{invoice.pk}/pay/", {"payment_method": method.pk})
+    assert response.url == f"/billing/bills/{invoice.pk}/"
+    assert "The card said no." in client.get(response.url).content.decode()
+    empty = client.post(f"/billing/bills/{invoice.pk}/pay/", {})
+    assert "Choose one of your payment methods." in client.get(empty.url).content.decode()
+    assert Invoice.objects.get(pk=invoice.pk).status == "due"

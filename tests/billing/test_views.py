@@ -5,6 +5,7 @@ from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -15,9 +16,10 @@ from accounts.roles import (
     HELPDESK_ADMIN,
     USER_ADMIN,
 )
-from billing import pricing
+from billing import pricing, services
 from billing.models import BillingAccount, Charge, License, PaymentMethod, Subscription
 from core import l10n
+from core.exceptions import Forbidden
 from tests.billing.factories import make_invoice_method, make_product, make_subscription
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_forbidden, assert_not_found, sidebar, sign_in
@@ -579,3 +581,122 @@ def test_make_a_payment_method_the_default(client, tenant, billing_admin):
     response = client.post(f"/billing/payment-methods/{card.pk}/default/")
     assert "is now the default." in client.get(response.url).content.decode()
     assert PaymentMethod.objects.get(is_default=True) == card
+
+
+# --- Every button action: a service's role refusal is 403, a rule's refusal a message ----
+
+
+def _button_actions(subscription):
+    """Each button action with a valid body, the service it calls, and the page it returns to."""
+    pk, method = subscription.pk, subscription.payment_method
+    user = make_user(subscription.tenant, "pat")
+    product_page = f"/billing/products/{pk}/"
+    return [
+        (f"{product_page}quantity/confirm/", {"quantity": "6"}, "subscription_quantity_change"),
+        (
+            f"{product_page}payment-method/",
+            {"payment_method": method.pk},
+            "subscription_payment_method_change",
+        ),
+        (f"{product_page}cancel/", {}, "subscription_cancel"),
+        (f"{product_page}reactivate/", {}, "subscription_reactivate"),
+        (f"/billing/licenses/{pk}/assign/", {"users": [user.pk]}, "license_assign"),
+        (f"/billing/licenses/{pk}/unassign/", {"users": [user.pk]}, "license_unassign"),
+        ("/billing/payment-methods/add-invoice/", {}, "payment_method_add_invoice"),
+        (f"/billing/payment-methods/{method.pk}/default/", {}, "payment_method_set_default"),
+        (f"/billing/payment-methods/{method.pk}/remove/", {}, "payment_method_remove"),
+    ]
+
+
+def _back_page(url):
+    if url.startswith("/billing/payment-methods/"):
+        return "/billing/payment-methods/"
+    return url.rsplit("/", 3)[0] + "/" if "/confirm/" in url else url.rsplit("/", 2)[0] + "/"
+
+
+def _refusing(error):
+    def service(**kwargs):
+        raise error
+
+    return service
+
+
+def test_a_services_role_refusal_of_a_button_action_is_403(
+    client, tenant, billing_admin, monkeypatch
+):
+    subscription = make_subscription(tenant)
+    sign_in(client, billing_admin)
+    for url, data, service in _button_actions(subscription):
+        monkeypatch.setattr(services, service, _refusing(Forbidden("Not for you.")))
+        assert_forbidden(client.post(url, data))
+    subscription.refresh_from_db()
+    assert (subscription.quantity, subscription.status) == (5, "active")
+
+
+def test_a_rule_refusing_a_button_action_goes_back_with_its_reason(
+    client, tenant, billing_admin, monkeypatch
+):
+    subscription = make_subscription(tenant)
+    sign_in(client, billing_admin)
+    for url, data, service in _button_actions(subscription):
+        monkeypatch.setattr(services, service, _refusing(ValidationError(f"Not now, {service}.")))
+        response = client.post(url, data)
+        assert response.status_code == 302, url
+        assert response.url == _back_page(url), url
+        assert f"Not now, {service}." in client.get(response.url).content.decode(), url
+    subscription.refresh_from_db()
+    assert (subscription.quantity, subscription.status) == (5, "active")
+
+
+def test_a_button_action_on_an_unknown_id_changes_nothing(client, tenant, billing_admin):
+    subscription = make_subscription(tenant)
+    sign_in(client, billing_admin)
+    for url, data, _service in _button_actions(subscription):
+        if "add-invoice" in url:
+            continue  # no id in its address
+        missing = url.replace(f"/{subscription.pk}/", "/999999/").replace(
+            f"/{subscription.payment_method_id}/", "/999999/"
+        )
+        assert_not_found(client.post(missing, data))
+    subscription.refresh_from_db()
+    assert (subscription.quantity, subscription.status) == (5, "active")
+
+
+def test_change_the_number_of_licenses_as_confirmed(client, tenant, billing_admin):
+    subscription = make_subscription(tenant, quantity=3)
+    sign_in(client, billing_admin)
+    response = client.post(
+        f"/billing/products/{subscription.pk}/quantity/confirm/", {"quantity": 4}
+    )
+    assert response.url == f"/billing/products/{subscription.pk}/"
+    assert "You now have 4 licenses. A charge of" in client.get(response.url).content.decode()
+    assert Subscription.objects.get().quantity == 4
+
+
+def test_a_bad_confirmed_quantity_goes_back_with_the_error(client, tenant, billing_admin):
+    subscription = make_subscription(tenant, quantity=3)
+    sign_in(client, billing_admin)
+    url = f"/billing/products/{subscription.pk}/quantity/confirm/"
+    for value, error in [
+        ("0", "greater than or equal to 1"),
+        ("many", "Enter a whole number."),
+        ("", "This field is required."),
+    ]:
+        response = client.post(url, {"quantity": value})
+        assert response.url == f"/billing/products/{subscription.pk}/", value
+        assert error in client.get(response.url).content.decode(), value
+    assert Subscription.objects.get().quantity == 3
+
+
+def test_the_quantity_page_refuses_fewer_licenses_than_assigned(client, tenant, billing_admin):
+    subscription = make_subscription(tenant, quantity=3)
+    for name in ("pat", "sam"):
+        License.objects.create(
+            tenant=tenant, subscription=subscription, user=make_user(tenant, name)
+        )
+    sign_in(client, billing_admin)
+    response = client.post(f"/billing/products/{subscription.pk}/quantity/", {"quantity": "1"})
+    assert response.url == f"/billing/products/{subscription.pk}/"
+    page = client.get(response.url).content.decode()
+    assert "2 licenses are assigned. Unassign 1 before you go down to 1." in page
+    assert Subscription.objects.get().quantity == 3

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.test import RequestFactory
 
 from core.exceptions import Forbidden
-from core.views.detail import ActionView, ConfirmForm, ObjectView
+from core.views.detail import ActionView, ConfirmForm, ObjectView, PostActionView
 
 ROWS = {1: "first", 2: "second"}
 calls = []
@@ -139,3 +139,76 @@ def test_a_services_role_refusal_is_a_403_not_a_form_error():
 
 def test_the_default_form_only_confirms():
     assert ConfirmForm({}).is_valid() and not ConfirmForm().fields
+
+
+# --- PostActionView: the same action from a button on another page ------------------------
+
+
+class RowButton(PostActionView):
+    access_object = staticmethod(access_row)
+    form_class = PickForm
+    success_message = "Done."
+    refusal = None
+
+    def get_back_url(self):
+        return f"/rows/{self.object}/"
+
+    def check_object(self, row):
+        if row == "second":
+            raise PermissionDenied
+
+    def perform(self, form):
+        if self.refusal is not None:
+            raise self.refusal
+        calls.append((self.object, form.cleaned_data["note"]))
+
+
+def messages_of(req):
+    return [str(message) for message in req._messages]
+
+
+def test_a_button_action_answers_post_only():
+    assert RowButton.as_view()(request(), pk="1").status_code == 405
+    assert calls == []
+
+
+def test_a_button_action_calls_the_service_and_goes_back_with_a_message():
+    req = request("post", {"row": "1", "note": "hi"})
+    response = RowButton.as_view()(req, pk="1")
+    assert response.status_code == 302 and response.url == "/rows/first/"
+    assert calls == [("first", "hi")]
+    assert messages_of(req) == ["Done."]
+
+
+def test_a_button_action_goes_elsewhere_when_told():
+    response = RowButton.as_view(success_url="/rows/")(request("post", {}), pk="1")
+    assert response.url == "/rows/"
+
+
+def test_a_button_actions_bad_input_goes_back_with_the_error():
+    req = request("post", {"note": "too long"})
+    response = RowButton.as_view()(req, pk="1")
+    assert response.status_code == 302 and response.url == "/rows/first/"
+    assert len(messages_of(req)) == 1 and "5 characters" in messages_of(req)[0]
+    assert calls == []
+
+
+def test_a_button_actions_refusal_goes_back_as_messages():
+    req = request("post", {})
+    view = RowButton.as_view(refusal=ValidationError(["No.", "Not now."]))
+    response = view(req, pk="1")
+    assert response.status_code == 302 and response.url == "/rows/first/"
+    assert messages_of(req) == ["No.", "Not now."]
+
+
+def test_a_button_action_on_an_unknown_or_refused_row_changes_nothing():
+    for pk in ("3", "x"):
+        with pytest.raises(Http404):
+            RowButton.as_view()(request("post", {}), pk=pk)
+    with pytest.raises(Http404):
+        RowButton.as_view()(request("post", {"row": "2"}), pk="1")
+    with pytest.raises(PermissionDenied):
+        RowButton.as_view()(request("post", {}), pk="2")
+    with pytest.raises(PermissionDenied):
+        RowButton.as_view(refusal=Forbidden("Not yours."))(request("post", {}), pk="1")
+    assert calls == []

@@ -4,6 +4,7 @@ import pytest
 
 from accounts.models import AuditEvent, Domain, User
 from accounts.roles import GLOBAL_ADMIN, GLOBAL_READER, USER_ADMIN
+from core.exceptions import Forbidden
 from org_settings import services
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_forbidden, assert_not_found, sign_in
@@ -156,3 +157,20 @@ def test_release_preferences_without_a_track_show_the_error(client, tenant, admi
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
     assert early(tenant) == set()
+
+
+@pytest.mark.parametrize(
+    ("action", "service"),
+    [("verify", "domain_verify"), ("default", "domain_set_default"), ("remove", "domain_remove")],
+)
+def test_a_services_role_refusal_of_a_domain_action_is_403(
+    client, admin, verified, monkeypatch, action, service
+):
+    def refuse(**kwargs):
+        raise Forbidden("Not for you.")
+
+    monkeypatch.setattr(services, service, refuse)
+    sign_in(client, admin)
+    before = domain_state(verified)
+    assert_forbidden(client.post(f"/settings/domains/{verified.pk}/{action}/"))
+    assert domain_state(verified) == before

@@ -1,8 +1,11 @@
 """A URL and a view per change on a service request: reply and close."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from accounts.roles import BILLING_ADMIN, GLOBAL_ADMIN, GLOBAL_READER
+from core.exceptions import Forbidden
+from support import services
 from support.models import RequestMessage, ServiceRequest
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_forbidden, assert_not_found, sign_in
@@ -90,3 +93,26 @@ def test_another_organizations_request_is_404_and_unchanged(client, admin, actio
     assert_not_found(client.post(f"/support/{foreign.pk + 1000}/{action}/", {"body": "Hi"}))
     foreign.refresh_from_db()
     assert foreign.status == "open" and not RequestMessage.objects.exists()
+
+
+def test_a_services_role_refusal_of_closing_is_403(client, admin, service_request, monkeypatch):
+    def refuse(**kwargs):
+        raise Forbidden("Not for you.")
+
+    monkeypatch.setattr(services, "request_close", refuse)
+    sign_in(client, admin)
+    assert_forbidden(client.post(f"/support/{service_request.pk}/close/"))
+    assert ServiceRequest.objects.get().status != "closed"
+
+
+def test_a_rule_refusing_to_close_goes_back_with_its_reason(
+    client, admin, service_request, monkeypatch
+):
+    def refuse(**kwargs):
+        raise ValidationError("Support is still on it.")
+
+    monkeypatch.setattr(services, "request_close", refuse)
+    sign_in(client, admin)
+    response = client.post(f"/support/{service_request.pk}/close/")
+    assert response.url == f"/support/{service_request.pk}/"
+    assert "Support is still on it." in client.get(response.url).content.decode()
