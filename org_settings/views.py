@@ -11,38 +11,21 @@ from accounts.mixins import TenantScopedMixin
 from accounts.models import Domain, User
 from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT, VIEW_DOMAINS, VIEW_TENANT
 from accounts.selectors import access_domain_by_id, domains_reachable
-from core.views.detail import PostActionView
+from core.views.detail import ChangePermissionMixin, PostActionView, add_refusal
 from org_settings import selectors, services
 from org_settings.forms import DomainAddForm, OrgProfileForm, ReleaseForm, SecuritySettingsForm
 
 
-class SecuritySettingsView(TenantScopedMixin, FormView):
+class SecuritySettingsView(ChangePermissionMixin, TenantScopedMixin, FormView):
     """Settings > Security & privacy: read by every reader, changed by a Global admin."""
 
     permission_required = VIEW_TENANT
+    change_permission = CHANGE_TENANT
     form_class = SecuritySettingsForm
     template_name = "org_settings/security.html"
 
-    def can_change(self):
-        return self.request.user.has_perm(CHANGE_TENANT)
-
     def get_initial(self):
         return SecuritySettingsForm.initial_for(self.request.tenant)
-
-    def get_form(self, form_class=None):
-        form = super().get_form(form_class)
-        if not self.can_change():
-            for field in form.fields.values():
-                field.disabled = True
-        return form
-
-    def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "can_change": self.can_change()}
-
-    def post(self, request, *args, **kwargs):
-        if not self.can_change():
-            raise PermissionDenied
-        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         changed = services.tenant_security_update(
@@ -58,33 +41,16 @@ class SecuritySettingsView(TenantScopedMixin, FormView):
         return redirect("org_settings:security")
 
 
-class OrgProfileView(TenantScopedMixin, FormView):
+class OrgProfileView(ChangePermissionMixin, TenantScopedMixin, FormView):
     """Settings > Org profile: read by readers, changed by a Global admin."""
 
     permission_required = VIEW_TENANT
+    change_permission = CHANGE_TENANT
     form_class = OrgProfileForm
     template_name = "org_settings/profile.html"
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.request.tenant}
-
-    def get_form(self, form_class=None):
-        form = super().get_form(form_class)
-        if not self.request.user.has_perm(CHANGE_TENANT):
-            for field in form.fields.values():
-                field.disabled = True
-        return form
-
-    def get_context_data(self, **kwargs):
-        return {
-            **super().get_context_data(**kwargs),
-            "can_change": self.request.user.has_perm(CHANGE_TENANT),
-        }
-
-    def post(self, request, *args, **kwargs):
-        if not request.user.has_perm(CHANGE_TENANT):
-            raise PermissionDenied
-        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         try:
@@ -95,7 +61,7 @@ class OrgProfileView(TenantScopedMixin, FormView):
                 **{name: form.cleaned_data[name] for name in services.PROFILE_FIELDS},
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            add_refusal(form, error)
             return self.form_invalid(form)
         messages.success(
             self.request, _("The profile was saved.") if changed else _("Nothing changed.")

@@ -13,6 +13,7 @@ from accounts.roles import CHANGE_RESOURCES, VIEW_RESOURCES
 from accounts.selectors import domain_choices
 from core.tables import Column, ObjectURL
 from core.views import ObjectListView
+from core.views.detail import add_refusal
 from resources import selectors, services
 from resources.forms import ResourceForm
 from resources.models import Resource
@@ -95,11 +96,7 @@ class _ResourceFormMixin:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            by_field = (
-                error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
-            )
-            for field, errors in by_field.items():
-                form.add_error("local_part" if field == "email" else field, errors)
+            add_refusal(form, error, fields={"email": "local_part"})
             return None
 
 

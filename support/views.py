@@ -7,7 +7,7 @@ from django.views.generic import FormView, TemplateView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import OPEN_SUPPORT_REQUESTS, VIEW_SUPPORT_REQUESTS
-from core.views.detail import PostActionView, report_refusal
+from core.views.detail import PostActionView, add_refusal, report_refusal
 from security_info import selectors as security_info_selectors
 from support import services
 from support.forms import ReplyForm, RequestForm
@@ -45,7 +45,7 @@ class RequestOpenView(TenantScopedMixin, FormView):
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            add_refusal(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("Your request was sent to support."))
         return redirect(service_request)

@@ -16,6 +16,7 @@ from billing import selectors, services
 from billing.forms import CardForm
 from billing.models import PaymentMethod
 from billing.views.base import ActionView
+from core.views.detail import add_refusal
 
 
 class PaymentMethodListView(TenantScopedMixin, TemplateView):
@@ -108,12 +109,7 @@ class CardAddView(TenantScopedMixin, FormView):
                 request=self.request,
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    target = {"expiry": "exp_month"}.get(field, field)
-                    form.add_error(target if target in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            add_refusal(form, error, fields={"expiry": "exp_month"})
             return self.form_invalid(form)
         messages.success(self.request, _("%(method)s was added.") % {"method": method})
         return redirect("billing:paymentmethod_list")

@@ -14,7 +14,7 @@ from billing.forms import BuyForm, PaymentMethodPickForm, QuantityForm
 from billing.models import Subscription
 from billing.views.base import ActionView
 from core import l10n
-from core.views.detail import report_refusal
+from core.views.detail import add_refusal, report_refusal
 
 
 class SubscriptionListView(TenantScopedMixin, TemplateView):
@@ -89,7 +89,7 @@ class SubscriptionBuyConfirmView(SubscriptionBuyView):
                 request=self.request,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            add_refusal(form, error)
             return self.form_invalid(form)
         messages.success(
             self.request,

@@ -23,7 +23,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -123,11 +123,7 @@ class ActionView(ObjectView):
 
     def refused(self, form: forms.Form, error: ValidationError) -> HttpResponse:
         """Show the service's refusal with the form (at its fields when it names them)."""
-        if hasattr(error, "error_dict"):
-            for name, field_errors in error.error_dict.items():
-                form.add_error(name if name in form.fields else None, field_errors)
-        else:
-            form.add_error(None, error)
+        add_refusal(form, error)
         return self.form_invalid(form)
 
     def get_success_message(self, form: forms.Form, result: Any) -> str:
@@ -176,6 +172,49 @@ class PostActionView(ActionView):
     def refused(self, form: forms.Form, error: ValidationError) -> HttpResponse:
         report_refusal(self.request, error)
         return redirect(self.get_back_url())
+
+
+class ChangePermissionMixin:
+    """A form page every reader opens, and only who holds ``change_permission`` saves.
+
+    For the others the fields are disabled, ``can_change`` tells the template to
+    leave out the button, and a POST answers 403. Put it before the ``FormView``.
+    """
+
+    change_permission = ""
+
+    def can_change(self) -> bool:
+        return self.request.user.has_perm(self.change_permission)
+
+    def get_form(self, form_class=None) -> forms.Form:
+        form = super().get_form(form_class)
+        if not self.can_change():
+            for field in form.fields.values():
+                field.disabled = True
+        return form
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "can_change": self.can_change()}
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        if not self.can_change():
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+
+def add_refusal(
+    form: forms.Form, error: ValidationError, *, fields: dict[str, str | None] | None = None
+) -> None:
+    """Put a service's ValidationError on ``form``, at the field it names when the form has one.
+
+    ``fields`` maps the service's names to the form's (``{"email": "local_part"}``,
+    or None for the form as a whole); a name the form has no field for goes to the
+    form as a whole, so a service's new field never breaks the page.
+    """
+    by_name = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+    for name, errors in by_name.items():
+        target = (fields or {}).get(name, name)
+        form.add_error(target if target in form.fields else None, errors)
 
 
 def report_refusal(request: HttpRequest, error: ValidationError) -> None:

@@ -16,6 +16,7 @@ from accounts.models import AuditEvent
 from accounts.roles import CHANGE_GROUPS, DELETE_GROUPS, VIEW_GROUPS
 from accounts.selectors import domain_choices
 from core.access import names_unreachable_rows
+from core.views.detail import add_refusal
 from groups import selectors, services
 from groups.forms import (
     BasicsForm,
@@ -168,15 +169,6 @@ class GroupChangeView(GroupDetailView):
         }
 
 
-def _errors_on(form, error, *, email_field):
-    """Put a service's ``error`` on ``form``: an address error at ``email_field``."""
-    by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
-    for field, errors in by_field.items():
-        if field == "email":
-            field = email_field
-        form.add_error(field if field in form.fields else None, errors)
-
-
 class GroupGeneralView(GroupChangeView):
     """Save a group's name and description."""
 
@@ -189,7 +181,7 @@ class GroupGeneralView(GroupChangeView):
 
     def refused(self, form, error=None):
         if error is not None:
-            _errors_on(form, error, email_field=None)
+            add_refusal(form, error, fields={"email": None})
         return self.render_to_response(self.get_context_data(general_form=form))
 
 
@@ -212,7 +204,7 @@ class GroupSettingsView(GroupChangeView):
 
     def refused(self, form, error=None):
         if error is not None:
-            _errors_on(form, error, email_field="local_part")
+            add_refusal(form, error, fields={"email": "local_part"})
         return self.render_to_response(self.get_context_data(settings_form=form))
 
 

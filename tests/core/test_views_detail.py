@@ -7,9 +7,17 @@ from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.test import RequestFactory
+from django.views.generic import FormView
 
 from core.exceptions import Forbidden
-from core.views.detail import ActionView, ConfirmForm, ObjectView, PostActionView
+from core.views.detail import (
+    ActionView,
+    ChangePermissionMixin,
+    ConfirmForm,
+    ObjectView,
+    PostActionView,
+    add_refusal,
+)
 
 ROWS = {1: "first", 2: "second"}
 calls = []
@@ -212,3 +220,73 @@ def test_a_button_action_on_an_unknown_or_refused_row_changes_nothing():
     with pytest.raises(PermissionDenied):
         RowButton.as_view(refusal=Forbidden("Not yours."))(request("post", {}), pk="1")
     assert calls == []
+
+
+# --- add_refusal and ChangePermissionMixin ----------------------------------------------
+
+
+class AddressForm(forms.Form):
+    local_part = forms.CharField(required=False)
+    name = forms.CharField(required=False)
+
+
+def test_a_refusal_lands_at_the_field_it_names_or_on_the_form():
+    form = AddressForm({})
+    form.is_valid()
+    add_refusal(
+        form,
+        ValidationError({"email": "Taken.", "name": "Too long.", "colour": "Odd."}),
+        fields={"email": "local_part"},
+    )
+    add_refusal(form, ValidationError("Not now."))
+    assert form.errors["local_part"] == ["Taken."]
+    assert form.errors["name"] == ["Too long."]
+    assert form.non_field_errors() == ["Odd.", "Not now."]
+
+
+def test_a_refusal_renamed_to_none_is_the_forms():
+    form = AddressForm({})
+    form.is_valid()
+    add_refusal(form, ValidationError({"email": "Taken."}), fields={"email": None})
+    assert form.non_field_errors() == ["Taken."] and "local_part" not in form.errors
+
+
+class Holder:
+    """A user who holds the permissions named."""
+
+    is_authenticated = True
+
+    def __init__(self, *perms):
+        self.perms = set(perms)
+
+    def has_perm(self, perm):
+        return perm in self.perms
+
+
+class SettingsPage(ChangePermissionMixin, FormView):
+    change_permission = "app.change_thing"
+    form_class = AddressForm
+    template_name = "unused.html"
+    success_url = "/saved/"
+
+
+def as_holder(req, *perms):
+    req.user = Holder(*perms)
+    return req
+
+
+def test_a_reader_sees_the_settings_disabled_and_cannot_save():
+    response = SettingsPage.as_view()(as_holder(request()))
+    form = response.context_data["form"]
+    assert response.context_data["can_change"] is False
+    assert all(field.disabled for field in form.fields.values())
+    with pytest.raises(PermissionDenied):
+        SettingsPage.as_view()(as_holder(request("post", {"name": "x"})))
+
+
+def test_who_may_change_the_settings_saves_them():
+    response = SettingsPage.as_view()(as_holder(request(), "app.change_thing"))
+    assert response.context_data["can_change"] is True
+    assert not any(field.disabled for field in response.context_data["form"].fields.values())
+    saved = SettingsPage.as_view()(as_holder(request("post", {"name": "x"}), "app.change_thing"))
+    assert saved.status_code == 302 and saved.url == "/saved/"
