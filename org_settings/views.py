@@ -11,7 +11,7 @@ from accounts.mixins import TenantScopedMixin
 from accounts.models import Domain, User
 from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT, VIEW_DOMAINS, VIEW_TENANT
 from accounts.selectors import access_domain_by_id, domains_reachable
-from core.views.detail import ChangePermissionMixin, PostActionView, add_refusal
+from core.views.detail import ChangePermissionMixin, PostActionView, ServiceFormMixin
 from org_settings import selectors, services
 from org_settings.forms import DomainAddForm, OrgProfileForm, ReleaseForm, SecuritySettingsForm
 
@@ -41,32 +41,28 @@ class SecuritySettingsView(ChangePermissionMixin, TenantScopedMixin, FormView):
         return redirect("org_settings:security")
 
 
-class OrgProfileView(ChangePermissionMixin, TenantScopedMixin, FormView):
+class OrgProfileView(ChangePermissionMixin, ServiceFormMixin, TenantScopedMixin, FormView):
     """Settings > Org profile: read by readers, changed by a Global admin."""
 
     permission_required = VIEW_TENANT
     change_permission = CHANGE_TENANT
     form_class = OrgProfileForm
     template_name = "org_settings/profile.html"
+    success_url = reverse_lazy("org_settings:profile")
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.request.tenant}
 
-    def form_valid(self, form):
-        try:
-            changed = services.tenant_profile_update(
-                tenant=self.request.tenant,
-                acting_user=self.request.user,
-                request=self.request,
-                **{name: form.cleaned_data[name] for name in services.PROFILE_FIELDS},
-            )
-        except ValidationError as error:
-            add_refusal(form, error)
-            return self.form_invalid(form)
-        messages.success(
-            self.request, _("The profile was saved.") if changed else _("Nothing changed.")
+    def perform(self, form):
+        return services.tenant_profile_update(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            request=self.request,
+            **{name: form.cleaned_data[name] for name in services.PROFILE_FIELDS},
         )
-        return redirect("org_settings:profile")
+
+    def get_success_message(self, form, changed):
+        return _("The profile was saved.") if changed else _("Nothing changed.")
 
 
 class DomainListView(TenantScopedMixin, FormView):

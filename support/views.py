@@ -7,7 +7,7 @@ from django.views.generic import FormView, TemplateView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import OPEN_SUPPORT_REQUESTS, VIEW_SUPPORT_REQUESTS
-from core.views.detail import PostActionView, add_refusal, report_refusal
+from core.views.detail import PostActionView, ServiceFormMixin, report_refusal
 from security_info import selectors as security_info_selectors
 from support import services
 from support.forms import ReplyForm, RequestForm
@@ -27,7 +27,7 @@ class RequestListView(TenantScopedMixin, TemplateView):
         return context
 
 
-class RequestOpenView(TenantScopedMixin, FormView):
+class RequestOpenView(ServiceFormMixin, TenantScopedMixin, FormView):
     permission_required = OPEN_SUPPORT_REQUESTS
     template_name = "support/request_form.html"
     form_class = RequestForm
@@ -36,17 +36,15 @@ class RequestOpenView(TenantScopedMixin, FormView):
         phone, email = security_info_selectors.verified_contact(user=self.request.user)
         return {"contact_phone": phone, "contact_email": email, "severity": "normal"}
 
-    def form_valid(self, form):
-        try:
-            service_request = services.request_open(
-                tenant=self.request.tenant,
-                acting_user=self.request.user,
-                request=self.request,
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            add_refusal(form, error)
-            return self.form_invalid(form)
+    def perform(self, form):
+        return services.request_open(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            request=self.request,
+            **form.cleaned_data,
+        )
+
+    def done(self, form, service_request):
         messages.success(self.request, _("Your request was sent to support."))
         return redirect(service_request)
 

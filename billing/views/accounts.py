@@ -1,9 +1,7 @@
 """The billing account: who is billed, where, and who gets the invoices."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
-from django.utils.translation import gettext as _
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy
 from django.views.generic import FormView
 
 from accounts.mixins import TenantScopedMixin
@@ -11,10 +9,10 @@ from accounts.roles import CHANGE_BILLING_ACCOUNTS, VIEW_BILLING_ACCOUNTS
 from billing import selectors, services
 from billing.forms import BillingAccountForm
 from billing.models import BillingAccount
-from core.views.detail import ChangePermissionMixin, add_refusal
+from core.views.detail import ChangePermissionMixin, ServiceFormMixin
 
 
-class BillingAccountView(ChangePermissionMixin, TenantScopedMixin, FormView):
+class BillingAccountView(ChangePermissionMixin, ServiceFormMixin, TenantScopedMixin, FormView):
     """The billing account: sold-to name, address, VAT number, who gets the invoices.
 
     Every reader sees it; only who may change billing accounts may save it.
@@ -24,6 +22,8 @@ class BillingAccountView(ChangePermissionMixin, TenantScopedMixin, FormView):
     change_permission = CHANGE_BILLING_ACCOUNTS
     template_name = "billing/billingaccount_form.html"
     form_class = BillingAccountForm
+    success_url = reverse_lazy("billing:billingaccount_list")
+    success_message = gettext_lazy("The billing account was saved.")
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -36,16 +36,10 @@ class BillingAccountView(ChangePermissionMixin, TenantScopedMixin, FormView):
         )
         return kwargs
 
-    def form_valid(self, form):
-        try:
-            services.billing_account_update(
-                tenant=self.request.tenant,
-                acting_user=self.request.user,
-                request=self.request,
-                **{name: form.cleaned_data[name] for name in BillingAccountForm.Meta.fields},
-            )
-        except ValidationError as error:
-            add_refusal(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("The billing account was saved."))
-        return redirect("billing:billingaccount_list")
+    def perform(self, form):
+        services.billing_account_update(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            request=self.request,
+            **{name: form.cleaned_data[name] for name in BillingAccountForm.Meta.fields},
+        )

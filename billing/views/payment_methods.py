@@ -1,9 +1,6 @@
 """Payment methods: the cards and the invoice method; add, make default, remove."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +13,7 @@ from billing import selectors, services
 from billing.forms import CardForm
 from billing.models import PaymentMethod
 from billing.views.base import ActionView
-from core.views.detail import add_refusal
+from core.views.detail import ServiceFormMixin
 
 
 class PaymentMethodListView(TenantScopedMixin, TemplateView):
@@ -88,28 +85,28 @@ class PaymentMethodRemoveView(_PaymentMethodActionView):
 
 
 @method_decorator(sensitive_post_parameters("number", "cvc"), name="dispatch")
-class CardAddView(TenantScopedMixin, FormView):
+class CardAddView(ServiceFormMixin, TenantScopedMixin, FormView):
     """Add a card. The number goes to the payment provider and is never stored."""
 
     permission_required = CHANGE_PAYMENT_METHODS
     template_name = "billing/card_add.html"
     form_class = CardForm
+    # The provider names the expiry as one; the form has it in two fields.
+    refusal_fields = {"expiry": "exp_month"}
+    success_url = reverse_lazy("billing:paymentmethod_list")
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = form.cleaned_data
-        try:
-            method = services.payment_method_add_card(
-                tenant=self.request.tenant,
-                acting_user=self.request.user,
-                number=data["number"],
-                exp_month=data["exp_month"],
-                exp_year=data["exp_year"],
-                cvc=data["cvc"],
-                holder_name=data["holder_name"],
-                request=self.request,
-            )
-        except ValidationError as error:
-            add_refusal(form, error, fields={"expiry": "exp_month"})
-            return self.form_invalid(form)
-        messages.success(self.request, _("%(method)s was added.") % {"method": method})
-        return redirect("billing:paymentmethod_list")
+        return services.payment_method_add_card(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            number=data["number"],
+            exp_month=data["exp_month"],
+            exp_year=data["exp_year"],
+            cvc=data["cvc"],
+            holder_name=data["holder_name"],
+            request=self.request,
+        )
+
+    def get_success_message(self, form, method):
+        return _("%(method)s was added.") % {"method": method}

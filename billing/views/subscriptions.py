@@ -14,7 +14,7 @@ from billing.forms import BuyForm, PaymentMethodPickForm, QuantityForm
 from billing.models import Subscription
 from billing.views.base import ActionView
 from core import l10n
-from core.views.detail import add_refusal, report_refusal
+from core.views.detail import ServiceFormMixin, report_refusal
 
 
 class SubscriptionListView(TenantScopedMixin, TemplateView):
@@ -71,26 +71,24 @@ class SubscriptionBuyView(TenantScopedMixin, FormView):
         )
 
 
-class SubscriptionBuyConfirmView(SubscriptionBuyView):
+class SubscriptionBuyConfirmView(ServiceFormMixin, SubscriptionBuyView):
     """Buy what the confirmation showed; an invalid choice shows the buy page again."""
 
     http_method_names = ["post"]
 
-    def form_valid(self, form):
+    def perform(self, form):
         data = form.cleaned_data
-        try:
-            subscription = services.subscription_buy(
-                tenant=self.request.tenant,
-                acting_user=self.request.user,
-                product=data["product"],
-                quantity=data["quantity"],
-                frequency=data["frequency"],
-                payment_method=data["payment_method"],
-                request=self.request,
-            )
-        except ValidationError as error:
-            add_refusal(form, error)
-            return self.form_invalid(form)
+        return services.subscription_buy(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            product=data["product"],
+            quantity=data["quantity"],
+            frequency=data["frequency"],
+            payment_method=data["payment_method"],
+            request=self.request,
+        )
+
+    def done(self, form, subscription):
         messages.success(
             self.request,
             _("You bought %(count)d licenses of %(product)s.")

@@ -174,6 +174,41 @@ class PostActionView(ActionView):
         return redirect(self.get_back_url())
 
 
+class ServiceFormMixin:
+    """For a ``FormView`` whose valid form calls one service, as ``ActionView`` does.
+
+    ``perform(form)`` calls the service and returns its result. A
+    ``ValidationError`` it raises is shown on the form (``add_refusal``, with
+    ``refusal_fields`` renaming the service's field names to the form's);
+    otherwise ``done(form, result)`` answers: by default
+    ``get_success_message(form, result)`` and a redirect to ``get_success_url()``.
+    """
+
+    refusal_fields: dict[str, str | None] | None = None
+    success_message = ""
+
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        try:
+            result = self.perform(form)
+        except ValidationError as error:
+            add_refusal(form, error, fields=self.refusal_fields)
+            return self.form_invalid(form)
+        return self.done(form, result)
+
+    def perform(self, form: forms.Form) -> Any:
+        """Call the one service of this page with the form's values; return its result."""
+        raise NotImplementedError
+
+    def get_success_message(self, form: forms.Form, result: Any) -> str:
+        return self.success_message
+
+    def done(self, form: forms.Form, result: Any) -> HttpResponse:
+        message = self.get_success_message(form, result)
+        if message:
+            messages.success(self.request, message)
+        return redirect(self.get_success_url())
+
+
 class ChangePermissionMixin:
     """A form page every reader opens, and only who holds ``change_permission`` saves.
 

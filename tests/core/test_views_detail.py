@@ -16,6 +16,7 @@ from core.views.detail import (
     ConfirmForm,
     ObjectView,
     PostActionView,
+    ServiceFormMixin,
     add_refusal,
 )
 
@@ -290,3 +291,34 @@ def test_who_may_change_the_settings_saves_them():
     assert not any(field.disabled for field in response.context_data["form"].fields.values())
     saved = SettingsPage.as_view()(as_holder(request("post", {"name": "x"}), "app.change_thing"))
     assert saved.status_code == 302 and saved.url == "/saved/"
+
+
+class AddressPage(ServiceFormMixin, FormView):
+    form_class = AddressForm
+    template_name = "unused.html"
+    success_url = "/saved/"
+    success_message = "Saved."
+    refusal_fields = {"email": "local_part"}
+    refusal = None
+
+    def perform(self, form):
+        if self.refusal is not None:
+            raise self.refusal
+        calls.append(form.cleaned_data["name"])
+
+
+def test_a_form_page_calls_its_service_and_redirects_with_a_message():
+    req = request("post", {"name": "x"})
+    response = AddressPage.as_view()(req)
+    assert response.status_code == 302 and response.url == "/saved/"
+    assert calls == ["x"] and messages_of(req) == ["Saved."]
+
+
+def test_a_form_pages_refusal_is_shown_on_the_form():
+    view = AddressPage.as_view(refusal=ValidationError({"email": "Taken."}))
+    response = view(request("post", {"name": "x"}))
+    assert response.status_code == 200
+    assert response.context_data["form"].errors["local_part"] == ["Taken."]
+    with pytest.raises(PermissionDenied):
+        AddressPage.as_view(refusal=Forbidden("Not yours."))(request("post", {"name": "x"}))
+    assert calls == []
