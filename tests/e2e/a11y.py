@@ -52,6 +52,7 @@ NOT_PAGES = {
     "billing:paymentmethod_remove": "a form action (POST only)",
     "billing:invoice_pay": "a form action (POST only)",
     "accounts:auditevent_export": "a CSV file",
+    "accounts:signin_send_code": "a button of the second sign-in step (POST only)",
     "org_settings:domain_verify": "a form action on a domain's page (POST only)",
     "org_settings:domain_set_default": "a form action on a domain's page (POST only)",
     "org_settings:domain_remove": "a form action on a domain's page (POST only)",
