@@ -29,6 +29,7 @@ from accounts.roles import (
 )
 from billing import selectors as billing_selectors
 from billing import services as billing_services
+from core.pagecache import CachedPageMixin
 from core.views.detail import ActionView, ObjectView
 from groups import selectors as group_selectors
 from groups import services as group_services
@@ -67,7 +68,7 @@ def access_user_or_deleted(actor, user_id):
         return selectors.access_user_by_id(actor, user_id, deleted=True)
 
 
-class UserDetailView(TenantScopedMixin, ObjectView):
+class UserDetailView(TenantScopedMixin, CachedPageMixin, ObjectView):
     """A user's page: account, contact information, licenses, groups, and (when allowed)
     authentication methods and activity. A deleted user's page says so.
     """
