@@ -203,7 +203,9 @@ class CachedPageMixin:
         version_key, page_key = _version_key(tenant.pk, self.page_cache_scope), _page_key(request)
         found = cache.get_many([version_key, page_key])
         version, entry = found.get(version_key), found.get(page_key)
-        if version is not None and entry is not None and entry[0] == version:
+        # A browser's hard reload (Cache-Control: no-cache) renders the page afresh.
+        fresh = "no-cache" in request.headers.get("Cache-Control", "")
+        if version is not None and entry is not None and entry[0] == version and not fresh:
             response = HttpResponse(entry[1])
             for header, value in entry[2]:
                 response[header] = value

@@ -209,3 +209,14 @@ def test_turned_off_every_request_renders(client, org, megan, settings):
     with CaptureQueriesContext(connection) as queries:
         page(client)
     assert len(queries) > 2
+
+
+def test_a_hard_reload_renders_the_page_afresh(client, org, megan, django_assert_num_queries):
+    sign_in(client, megan)
+    page(client)
+    page(client)
+    with django_assert_num_queries(3):
+        page(client)
+    with CaptureQueriesContext(connection) as queries:
+        page(client, headers={"cache-control": "no-cache"})
+    assert len(queries) > 3
