@@ -17,8 +17,10 @@ change, so the same transaction reads its own writes, and once more when the
 transaction commits, so a request that rendered between the two (seeing the old
 rows) stored its page under a token nobody asks for any more. The token lives in
 the shared cache, so every node sees a change at once. Two kinds of token: the
-organization's data, and its events; sign-ins and sign-outs change the events only
-(the audit log, sign-in reports), so they do not empty every other page.
+organization's data, and its events, which every change renews too; sign-ins and
+sign-outs renew the events only, so pages that show them (the audit log, sign-in
+reports, a user's page with its last sign-in and activity) follow them while the
+other pages are not rendered afresh for every sign-in.
 
 What changes without either (a sign-in time, the operators' product catalogue) is
 shown within ``PORTAL_PAGE_CACHE_SECONDS`` (the entries' lifetime; 0 turns pages'
@@ -102,7 +104,7 @@ def audit_action_changed(tenant_id: int | None, action: str) -> None:
 
 
 def row_saved(sender, instance, update_fields=None, **kwargs) -> None:
-    """Give the organization of a saved row a new data version (a ``post_save`` receiver).
+    """Give the organization of a saved row new versions (a ``post_save`` receiver).
 
     A model whose rows no page of data shows (the audit log, which
     ``audit_action_changed`` covers) sets ``page_cache_quiet = True``.
@@ -113,16 +115,16 @@ def row_saved(sender, instance, update_fields=None, **kwargs) -> None:
         return
     tenant_id = getattr(instance, "tenant_id", None)
     if tenant_id is not None:
-        organization_changed(tenant_id, (DATA,))
+        organization_changed(tenant_id)
 
 
 def row_deleted(sender, instance, **kwargs) -> None:
-    """Give the organization of a deleted row a new data version (a ``post_delete`` receiver)."""
+    """Give the organization of a deleted row new versions (a ``post_delete`` receiver)."""
     if getattr(sender, "page_cache_quiet", False):
         return
     tenant_id = getattr(instance, "tenant_id", None)
     if tenant_id is not None:
-        organization_changed(tenant_id, (DATA,))
+        organization_changed(tenant_id)
 
 
 def organization_cached(

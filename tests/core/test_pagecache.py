@@ -220,3 +220,18 @@ def test_a_hard_reload_renders_the_page_afresh(client, org, megan, django_assert
     with CaptureQueriesContext(connection) as queries:
         page(client, headers={"cache-control": "no-cache"})
     assert len(queries) > 3
+
+
+def test_a_users_page_shows_their_sign_in_at_once(client, org, megan):
+    adele = make_user(org, "adele", display_name="Adele Vance")
+    sign_in(client, megan)
+    path = f"/users/{adele.pk}/"
+    assert "Signed in" not in page(client, path)
+    audit_record(action="signin.success", tenant=org, actor=adele, target=adele)
+    assert "Signed in" in page(client, path)
+
+
+def test_a_row_saved_renews_both_versions(org):
+    data, events = version(org), version(org, pagecache.EVENTS)
+    make_user(org, "adele")
+    assert version(org) != data and version(org, pagecache.EVENTS) != events

@@ -29,7 +29,7 @@ from accounts.roles import (
 )
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from core.pagecache import CachedPageMixin
+from core.pagecache import EVENTS, CachedPageMixin
 from core.views.detail import ActionView, ObjectView
 from groups import selectors as group_selectors
 from groups import services as group_services
@@ -74,6 +74,7 @@ class UserDetailView(TenantScopedMixin, CachedPageMixin, ObjectView):
     """
 
     permission_required = VIEW_USERS
+    page_cache_scope = EVENTS  # the last sign-in and the activity
     model = User
     access_object = staticmethod(access_user_or_deleted)
     template_name = "users/user_detail.html"
