@@ -136,18 +136,31 @@ def organization_cached(
     users): the value is recomputed after any change of the organization, on
     any node, without a list of the places that must forget it.
     """
-    version_key, value_key = _version_key(tenant_id, scope), f"pagecache:value:{tenant_id}:{name}"
-    found = cache.get_many([version_key, value_key])
-    version, entry = found.get(version_key), found.get(value_key)
-    if version is not None and entry is not None and entry[0] == version:
-        return entry[1]
-    if version is None:
-        cache.add(version_key, secrets.token_hex(8), timeout=None)
-        version = cache.get(version_key)
+    value_key = f"pagecache:value:{tenant_id}:{name}"
+    version, entry = _lookup(tenant_id, scope, value_key)
+    if entry is not None:
+        return entry
     value = compute()
     if version is not None:
         cache.set(value_key, (version, value), timeout=timeout)
     return value
+
+
+def _lookup(tenant_id: int, scope: str, key: str) -> tuple[str | None, Any]:
+    """Return the organization's current version and what ``key`` keeps under it (or None).
+
+    One round trip to the cache for both. An organization without a version yet
+    (or one the cache let go) gets one: what was kept before is not served.
+    """
+    version_key = _version_key(tenant_id, scope)
+    found = cache.get_many([version_key, key])
+    version, entry = found.get(version_key), found.get(key)
+    if version is None:
+        cache.add(version_key, secrets.token_hex(8), timeout=None)
+        return cache.get(version_key), None
+    if entry is not None and entry[0] == version:
+        return version, entry[1]
+    return version, None
 
 
 def _page_key(request: HttpRequest) -> str:
@@ -202,19 +215,15 @@ class CachedPageMixin:
             or _has_messages(request)
         ):
             return super().dispatch(request, *args, **kwargs)
-        version_key, page_key = _version_key(tenant.pk, self.page_cache_scope), _page_key(request)
-        found = cache.get_many([version_key, page_key])
-        version, entry = found.get(version_key), found.get(page_key)
+        page_key = _page_key(request)
+        version, entry = _lookup(tenant.pk, self.page_cache_scope, page_key)
         # A browser's hard reload (Cache-Control: no-cache) renders the page afresh.
-        fresh = "no-cache" in request.headers.get("Cache-Control", "")
-        if version is not None and entry is not None and entry[0] == version and not fresh:
-            response = HttpResponse(entry[1])
-            for header, value in entry[2]:
+        if entry is not None and "no-cache" not in request.headers.get("Cache-Control", ""):
+            content, headers = entry
+            response = HttpResponse(content)
+            for header, value in headers:
                 response[header] = value
             return response
-        if version is None:
-            cache.add(version_key, secrets.token_hex(8), timeout=None)
-            version = cache.get(version_key)
         response = super().dispatch(request, *args, **kwargs)
         if response.status_code != 200 or getattr(response, "streaming", False):
             return response
@@ -222,5 +231,5 @@ class CachedPageMixin:
             response.render()
         if version is not None and not _has_messages(request):
             headers = [(h, v) for h, v in response.items() if h.lower() != "content-length"]
-            cache.set(page_key, (version, response.content, headers), timeout=seconds)
+            cache.set(page_key, (version, (response.content, headers)), timeout=seconds)
         return response
