@@ -105,7 +105,7 @@ def test_invoice_page_in_dutch_and_in_english(page, invoice):
     dutch = page(url, "nl")
     assert "1 mei 2026" in dutch  # issue date
     assert "31 mei 2026" in dutch  # due date
-    assert f"1 april 2026{DASH}30 april 2026" in dutch
+    assert f"1 apr 2026{DASH}30 apr 2026" in dutch
     assert f"€{NBSP}1.493,82" in dutch
     assert f"€{NBSP}259,26" in dutch
     assert "<td>1.234</td>" in dutch  # quantity, grouped
@@ -113,8 +113,8 @@ def test_invoice_page_in_dutch_and_in_english(page, invoice):
     assert "1493.82" not in dutch and "2026-05-01" not in dutch
 
     english = page(url, "en")
-    assert "May 1, 2026" in english
-    assert f"April 1, 2026{DASH}April 30, 2026" in english
+    assert "1 May 2026" in english
+    assert f"1 Apr 2026{DASH}30 Apr 2026" in english
     assert "€1,493.82" in english
     assert "€259.26" in english
     assert "<td>1,234</td>" in english
@@ -125,7 +125,7 @@ def test_invoice_list_in_dutch_and_in_english(page, invoice):
     dutch = page("/billing/bills/", "nl")
     assert f"€{NBSP}1.493,82" in dutch and "1 mei 2026" in dutch
     english = page("/billing/bills/", "en")
-    assert "€1,493.82" in english and "May 1, 2026" in english
+    assert "€1,493.82" in english and "1 May 2026" in english
 
 
 def test_invoice_csv_stays_machine_readable_in_dutch(page, invoice, client):
@@ -144,12 +144,12 @@ def test_subscription_page_in_dutch_and_in_english(page, tenant):
     dutch = page(url, "nl")
     assert "<dd>2.500</dd>" in dutch
     assert f"€{NBSP}1.250,00" in dutch
-    assert f"1 april 2026{DASH}1 mei 2026" in dutch
+    assert f"1 apr 2026{DASH}1 mei 2026" in dutch
 
     english = page(url, "en")
     assert "<dd>2,500</dd>" in english
     assert "€1,250.00" in english
-    assert f"April 1, 2026{DASH}May 1, 2026" in english
+    assert f"1 Apr 2026{DASH}1 May 2026" in english
 
 
 def test_product_price_on_the_buy_page(page, tenant):
@@ -235,17 +235,6 @@ def test_invoice_email_and_pdf_in_the_billing_accounts_language(
 
 
 @pytest.mark.parametrize(
-    ("language", "expected"),
-    [("nl", "22-11-2026 07:05:09"), ("en", "11/22/2026 07:05:09")],
-)
-def test_timestamps_in_tables_follow_the_language_in_utc(language, expected):
-    moment = datetime(2026, 11, 22, 7, 5, 9, tzinfo=UTC)
-    template = Template("{% load portal %}{{ moment|utc_timestamp }}")
-    with translation.override(language):
-        assert template.render(Context({"moment": moment})) == expected
-
-
-@pytest.mark.parametrize(
     ("country", "code"),
     [("Duitsland", "DE"), ("Germany", "DE"), ("verenigd koninkrijk", "GB"), ("NL", "NL")],
 )
@@ -295,20 +284,6 @@ def test_money_filter_uses_the_active_language():
 )
 def test_localize_country_line(lines, language, expected):
     assert l10n.localize_country_line(lines, "DE", language=language) == expected
-
-
-def test_timestamps_fall_back_to_django_for_formats_with_words():
-    moment = datetime(2026, 11, 22, 7, 5, 9, tzinfo=UTC)
-    assert l10n._numeric_format("j F Y") is None
-    assert l10n._numeric_format(r"d\m Y") == (
-        l10n._NUMERIC_FORMAT_CHARACTERS["d"],
-        "m",
-        " ",
-        l10n._NUMERIC_FORMAT_CHARACTERS["Y"],
-    )
-    with translation.override("nl"):
-        assert l10n.format_utc_timestamp(None) == ""
-        assert l10n.format_utc_timestamp(moment) == "22-11-2026 07:05:09"
 
 
 def test_money_filter_shows_what_is_no_amount_as_it_is():
