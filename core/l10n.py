@@ -15,7 +15,6 @@ import zoneinfo
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_skeleton
 from babel.numbers import format_currency, format_percent, get_currency_precision
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -78,8 +77,8 @@ def format_number(value, *, language=None):
 
 
 def format_month_day(value, *, language=None):
-    """Return the day and month of a date, short, in ``language``: "22-11", "11/22"."""
-    return format_skeleton("Md", value, locale=_babel_locale(_language(language)))
+    """Return the day and month of a date, short, in ``language``: "22 Nov", "22 nov"."""
+    return format_date(value, "MONTH_DAY_FORMAT", language=language)
 
 
 def format_date(value, format_name="DATE_FORMAT", *, language=None):

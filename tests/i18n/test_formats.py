@@ -315,10 +315,12 @@ MONTHS = {
         ("en", "SHORT_DATE_FORMAT", "3 Dec 2026"),
         ("en", "DATETIME_FORMAT", "3 Dec 2026, 16:22"),
         ("en", "SHORT_DATETIME_FORMAT", "3 Dec 2026, 16:22"),
+        ("en", "MONTH_DAY_FORMAT", "3 Dec"),  # a chart's axis
         ("nl", "DATE_FORMAT", "3 dec 2026"),
         ("nl", "SHORT_DATE_FORMAT", "3 dec 2026"),
         ("nl", "DATETIME_FORMAT", "3 dec 2026, 16:22"),
         ("nl", "SHORT_DATETIME_FORMAT", "3 dec 2026, 16:22"),
+        ("nl", "MONTH_DAY_FORMAT", "3 dec"),
     ],
 )
 def test_every_format_of_every_language(language, format_name, expected):

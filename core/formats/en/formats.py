@@ -4,5 +4,7 @@ DATE_FORMAT = "j M Y"
 SHORT_DATE_FORMAT = DATE_FORMAT
 DATETIME_FORMAT = "j M Y, H:i"
 SHORT_DATETIME_FORMAT = DATETIME_FORMAT
+# A chart's axis: the day and the month, no year.
+MONTH_DAY_FORMAT = "j M"
 # The audit log's clock, to the second.
 DATETIME_SECONDS_FORMAT = "j M Y, H:i:s"
