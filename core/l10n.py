@@ -221,17 +221,39 @@ def _offset_label(offset):
     return f"UTC{sign}{hours:02d}:{minutes:02d}"
 
 
-def time_zone_choices(*, now=None):
+# The regions of the time zone database's own names. Its aliases kept for old
+# software ("US/Eastern", "Etc/GMT+5", whose sign is the reverse of what it reads)
+# are valid but not offered.
+_REGIONS = frozenset(
+    {
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    }
+)
+
+
+def time_zone_choices(*, now=None, keep=()):
     """Return the time zones as select choices, grouped by region, with today's UTC offset.
 
-    ``[("Europe", [("Europe/Amsterdam", "Amsterdam (UTC+01:00)"), ...]), ...]``;
-    zones outside a region ("UTC") come first, on their own.
+    ``[("UTC", "UTC (UTC+00:00)"), ("Europe", [("Europe/Amsterdam", "Amsterdam
+    (UTC+01:00)"), ...]), ...]``. Only the database's own names are offered, and
+    the zones in ``keep`` (the one already chosen, if it is an alias), first.
     """
     now = now or timezone.now()
     plain = []
     groups = {}
     for name in time_zone_names():
         region, _slash, place = name.partition("/")
+        if name not in keep and name != "UTC" and region not in _REGIONS:
+            continue
         offset = _offset_label(now.astimezone(zoneinfo.ZoneInfo(name)).utcoffset())
         if not place:
             plain.append((name, f"{name} ({offset})"))

@@ -129,7 +129,6 @@ class OrgProfileForm(forms.ModelForm):
     # offset today; the model's validator checks the name again in the service.
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
-        choices=l10n.time_zone_choices,
         help_text=_("Times in the admin center are shown in this zone, with its name."),
     )
 
@@ -150,6 +149,12 @@ class OrgProfileForm(forms.ModelForm):
         help_texts = {
             "technical_contact_email": _("Receives service health messages."),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The zone chosen so far stays choosable, even when it is an alias the
+        # list does not offer (a platform TIME_ZONE such as "Etc/UTC").
+        self.fields["time_zone"].choices = l10n.time_zone_choices(keep={self.instance.time_zone})
 
     def _post_clean(self):
         pass

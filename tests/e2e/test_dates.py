@@ -47,3 +47,19 @@ def test_audit_log_times_in_the_organizations_zone(
     expect(table.get_by_role("link", name=winter)).to_be_visible()
     expect(table.get_by_role("link", name=summer)).to_be_visible()
     shot(f"audit-log-{language}")
+
+
+def test_global_admin_picks_another_zone_and_the_times_follow(
+    page, live_server, sign_in, shot, tenant
+):
+    make_user(tenant, "admin", roles=[GLOBAL_ADMIN], preferred_language="en")
+    sign_in("admin@contoso.example", PASSWORD)
+    page.goto(f"{live_server.url}/settings/profile/")
+    page.get_by_label("Time zone").select_option("Asia/Tokyo")
+    shot("org-profile-time-zone")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("The profile was saved.")).to_be_visible()
+    page.goto(f"{live_server.url}/audit/")
+    table = page.get_by_role("table")
+    expect(table.get_by_role("columnheader", name="Time (Asia/Tokyo)")).to_be_visible()
+    expect(table.get_by_role("link", name="4 Dec 2026, 01:22:08 JST")).to_be_visible()

@@ -96,3 +96,16 @@ def test_changing_one_organizations_zone_leaves_another_alone(client, tenant, ad
     sign_in(client, admin)
     client.post("/settings/profile/", profile(tenant, time_zone="Asia/Tokyo"))
     assert Tenant.objects.get(pk=other.pk).time_zone == "UTC"
+
+
+def test_aliases_are_not_offered_but_a_chosen_one_stays(client, tenant, admin):
+    tenant.time_zone = "Etc/UTC"
+    tenant.save(update_fields=["time_zone"])
+    sign_in(client, admin)
+    page = client.get("/settings/profile/").content.decode()
+    assert '<option value="Etc/UTC" selected>' in page
+    assert 'value="US/Eastern"' not in page and 'value="Etc/GMT+5"' not in page
+    response = client.post("/settings/profile/", profile(tenant, name="Contoso Ltd"))
+    assert response.status_code == 302
+    fresh = Tenant.objects.get(pk=tenant.pk)
+    assert (fresh.name, fresh.time_zone) == ("Contoso Ltd", "Etc/UTC")
