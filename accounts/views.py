@@ -30,9 +30,8 @@ from accounts.forms import LanguageForm, PortalPasswordChangeForm, SecondStepFor
 from accounts.mixins import TenantScopedMixin
 from accounts.models import AuditEvent
 from accounts.roles import ADMIN_CENTER, ROLES, VIEW_AUDIT
-from core import l10n
 from core.csv_export import streaming_csv_response
-from core.tables import Column, render_header, render_rows
+from core.tables import Column, EventTimeColumn, render_header, render_rows
 
 
 @method_decorator([sensitive_post_parameters("password"), never_cache], name="dispatch")
@@ -252,11 +251,12 @@ def _time_heading():
 
 
 AUDIT_COLUMNS = [
-    Column(
+    EventTimeColumn(
         lazy(_time_heading, str)(),
-        lambda event: l10n.format_datetime(event.created_at, seconds=True),
+        "created_at",
         # Relative to /audit/: no URL reversal per row.
         link=lambda event: f"{event.pk}/",
+        seconds=True,
     ),
     Column(_lazy("Actor"), lambda event: event.actor_label),
     Column(_lazy("Action"), lambda event: action_label(event.action)),

@@ -13,7 +13,7 @@ from django.views.generic import DetailView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import DELETE_GROUPS, VIEW_GROUPS
-from core.l10n import format_datetime
+from core.l10n import datetime_formatter
 from core.tables import Column, ObjectURL, esc
 from core.views import ObjectListView
 from groups import selectors, services
@@ -74,9 +74,10 @@ class DeletedGroupListView(TenantScopedMixin, ObjectListView):
     def prepare_rows(self, rows):
         kinds = {value: str(label) for value, label in Kind.choices}
         now = timezone.now()
+        format_time = datetime_formatter()
         for group in rows:
             group.kind_label = kinds.get(group.kind, group.kind)
-            group.deleted_text = format_datetime(group.deleted_at)
+            group.deleted_text = format_time(group.deleted_at)
             left = services.restore_deadline(group) - now
             group.days_left = max(math.ceil(left.total_seconds() / 86400), 0)
 

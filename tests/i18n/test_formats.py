@@ -13,6 +13,7 @@ import re
 import zoneinfo
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.core import mail
@@ -27,6 +28,7 @@ from accounts.roles import GLOBAL_ADMIN
 from billing import invoicing, services
 from billing.models import BillingAccount, Charge, Invoice
 from core import l10n
+from core.tables import EventTimeColumn
 from tests.billing.factories import make_invoice_method, make_product, make_subscription
 from tests.factories import make_tenant, make_user
 from tests.helpers import sign_in
@@ -388,9 +390,20 @@ def test_event_times_in_other_zones(zone, expected):
         assert l10n.format_datetime(MOMENT, language="en") == expected
 
 
-def test_event_time_of_nothing_is_empty():
+def test_event_time_of_nothing_is_empty_and_a_naive_time_is_refused():
     assert l10n.format_datetime(None) == ""
     assert l10n.format_datetime("") == ""
+    with pytest.raises(ValueError, match="aware"):
+        l10n.format_datetime(datetime(2026, 12, 3, 16, 22))
+
+
+def test_event_time_column_writes_the_page_and_iso_8601_for_files():
+    column = EventTimeColumn("Time", "created_at", link=lambda row: "x/", seconds=True)
+    row = SimpleNamespace(pk=1, created_at=MOMENT)
+    with timezone.override("Europe/Amsterdam"), translation.override("nl"):
+        assert column.render([row]) == ['<td><a href="x/">3 dec 2026, 17:22:08 CET</a></td>']
+        assert column.text(row) == "2026-12-03T17:22:08+01:00"
+        assert column.text(SimpleNamespace(created_at=None)) == ""
 
 
 @pytest.mark.parametrize("language", ["en", "nl"])
