@@ -223,9 +223,14 @@ def time_zone_names():
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
+@functools.cache
+def _known_time_zones():
+    return frozenset(time_zone_names())
+
+
 def validate_time_zone(value):
     """Raise ValidationError unless ``value`` is an IANA time zone name ("Europe/Amsterdam")."""
-    if value not in set(time_zone_names()):
+    if value not in _known_time_zones():
         raise ValidationError(
             _("%(zone)s is not a time zone. Choose one from the list."),
             code="invalid",
@@ -264,7 +269,7 @@ def time_zone_choices(*, now=None, keep=()):
 
     ``[("UTC", "UTC (UTC+00:00)"), ("Europe", [("Europe/Amsterdam", "Amsterdam
     (UTC+01:00)"), ...]), ...]``. Only the database's own names are offered, and
-    the zones in ``keep`` (the one already chosen, if it is an alias), first.
+    the zones in ``keep`` (the one already chosen, even when it is an alias).
     """
     now = now or timezone.now()
     plain = []
