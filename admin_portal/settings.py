@@ -138,6 +138,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.TenantMiddleware",
+    "accounts.middleware.TenantTimeZoneMiddleware",
     "accounts.middleware.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -322,6 +323,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # may be asked for from one address per hour. PORTAL_TRUSTED_PROXIES is the number
 # of reverse proxies in front of the app that append to X-Forwarded-For; with 0
 # the header is ignored, so a client cannot forge its address.
+# How long a rendered page of an organization's data is kept for the session that
+# asked (core/pagecache.py); any change in the organization renders it afresh at once,
+# so this bounds only what changes without an audit event (sign-in times). 0: off.
+PORTAL_PAGE_CACHE_SECONDS = env_int("PORTAL_PAGE_CACHE_SECONDS", 60)
 PORTAL_LOCKOUT_ATTEMPTS = env_int("PORTAL_LOCKOUT_ATTEMPTS", 5)
 PORTAL_LOCKOUT_SECONDS = env_int("PORTAL_LOCKOUT_SECONDS", 15 * 60)
 PORTAL_THROTTLE_ADDRESS_ATTEMPTS = env_int("PORTAL_THROTTLE_ADDRESS_ATTEMPTS", 50)
@@ -409,7 +414,11 @@ SECURITY_INFO_EMAIL_CHECK_DELIVERABILITY = env_bool(
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The platform's zone: the default of each organization's own (Tenant.time_zone,
+# activated per request by accounts.middleware), and the operators' site's.
 TIME_ZONE = env("TIME_ZONE", "UTC")
+# One date and one date-time format per language, month as a word: core/formats/.
+FORMAT_MODULE_PATH = ["core.formats"]
 USE_I18N = True
 USE_TZ = True
 

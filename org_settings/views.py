@@ -11,12 +11,13 @@ from accounts.mixins import TenantScopedMixin
 from accounts.models import Domain, User
 from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT, VIEW_DOMAINS, VIEW_TENANT
 from accounts.selectors import access_domain_by_id, domains_reachable
+from core.pagecache import CachedPageMixin
 from core.views.detail import ChangePermissionMixin, PostActionView, ServiceFormMixin
 from org_settings import selectors, services
 from org_settings.forms import DomainAddForm, OrgProfileForm, ReleaseForm, SecuritySettingsForm
 
 
-class SecuritySettingsView(ChangePermissionMixin, TenantScopedMixin, FormView):
+class SecuritySettingsView(ChangePermissionMixin, TenantScopedMixin, CachedPageMixin, FormView):
     """Settings > Security & privacy: read by every reader, changed by a Global admin."""
 
     permission_required = VIEW_TENANT
@@ -41,7 +42,9 @@ class SecuritySettingsView(ChangePermissionMixin, TenantScopedMixin, FormView):
         return redirect("org_settings:security")
 
 
-class OrgProfileView(ChangePermissionMixin, ServiceFormMixin, TenantScopedMixin, FormView):
+class OrgProfileView(
+    ChangePermissionMixin, ServiceFormMixin, TenantScopedMixin, CachedPageMixin, FormView
+):
     """Settings > Org profile: read by readers, changed by a Global admin."""
 
     permission_required = VIEW_TENANT
@@ -65,7 +68,7 @@ class OrgProfileView(ChangePermissionMixin, ServiceFormMixin, TenantScopedMixin,
         return _("The profile was saved.") if changed else _("Nothing changed.")
 
 
-class DomainListView(TenantScopedMixin, FormView):
+class DomainListView(TenantScopedMixin, CachedPageMixin, FormView):
     """Settings > Domains: the organization's domains; add one."""
 
     permission_required = VIEW_DOMAINS
@@ -102,7 +105,7 @@ class DomainListView(TenantScopedMixin, FormView):
         return redirect("org_settings:domain_detail", pk=domain.pk)
 
 
-class DomainDetailView(TenantScopedMixin, TemplateView):
+class DomainDetailView(TenantScopedMixin, CachedPageMixin, TemplateView):
     """One domain: the TXT record to publish, and the buttons of the actions below."""
 
     permission_required = VIEW_DOMAINS
