@@ -383,8 +383,8 @@ def run(args):
     started = time.perf_counter()
     status, _ = client.request(
         "POST",
-        "/users/import/",
-        {"csrfmiddlewaretoken": csrf_token(page), "action": "confirm"},
+        "/users/import/confirm/",
+        {"csrfmiddlewaretoken": csrf_token(page)},
     )
     confirm_s = time.perf_counter() - started
     match = re.search(r"/users/import/(\d+)/$", client.location)

@@ -34,6 +34,7 @@ urlpatterns = [
     path("deleted/<int:pk>/restore/", views.UserRestoreView.as_view(), name="user_restore"),
     path("add/", views.UserAddView.as_view(), name="user_add"),
     path("import/", views.UserImportView.as_view(), name="user_import"),
+    path("import/confirm/", views.UserImportConfirmView.as_view(), name="user_import_confirm"),
     path("import/template.csv", views.UserImportTemplateView.as_view(), name="import_template"),
     path("import/errors.csv", views.UserImportErrorsView.as_view(), name="import_errors"),
     path("import/<int:pk>/", views.ImportJobDetailView.as_view(), name="import_detail"),

@@ -68,6 +68,7 @@ NOT_PAGES = {
     "users:user_bulk_license_assign": "a form action (POST only)",
     "users:user_bulk_license_unassign": "a form action (POST only)",
     "users:user_bulk_export": "a form action (POST only)",
+    "users:user_import_confirm": "the checked file's confirm button (POST only)",
     "health:messages_mark_read": "a form action on the message center (POST only)",
     "security_info:phone_resend": "a form action on the code page (POST only)",
     "security_info:email_resend": "a form action on the code page (POST only)",

@@ -138,9 +138,7 @@ def test_an_import_started_on_one_node_is_finished_by_the_worker_and_shown_on_th
     csv = ("User Name,First Name,Last Name,Display Name\n" + rows).encode()
     status, content = admin.upload(nodes["a"], "/users/import/", "file", "people.csv", csv)
     assert status == 200 and "5 users are ready to add" in content, content[:500]
-    status, path, content = admin.follow(
-        nodes["a"], "POST", "/users/import/", {"action": "confirm"}
-    )
+    status, path, content = admin.follow(nodes["a"], "POST", "/users/import/confirm/", {})
     job = re.search(r"/users/import/(\d+)/", path).group(1)
 
     wait_for(

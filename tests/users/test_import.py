@@ -18,6 +18,7 @@ from users.models import ImportJob
 pytestmark = pytest.mark.django_db
 
 URL = "/users/import/"
+CONFIRM_URL = "/users/import/confirm/"
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def upload_and_confirm(client, file, django_capture_on_commit_callbacks):
         :3000
     ]
     with django_capture_on_commit_callbacks(execute=True):
-        return client.post(URL, {"action": "confirm"})
+        return client.post(CONFIRM_URL)
 
 
 def test_a_good_file_adds_every_user_and_hands_out_passwords_once(
@@ -116,7 +117,7 @@ def test_errors_in_several_rows_are_all_reported_and_nothing_is_created(client, 
     report = client.get("/users/import/errors.csv").content.decode("utf-8-sig")
     assert report.splitlines()[0] == "Row,Column,Reason" and len(report.splitlines()) >= 5
     # Confirming without a checked file does nothing.
-    client.post(URL, {"action": "confirm"})
+    client.post(CONFIRM_URL)
     assert User.objects.count() == 1
 
 
@@ -133,7 +134,7 @@ def test_a_name_taken_after_the_check_creates_nobody(client, tenant, admin, doma
     sign_in(client, admin)
     client.post(URL, {"file": csv_file([person(domain, 1), person(domain, 2)])})
     make_user(tenant, "person2")
-    response = client.post(URL, {"action": "confirm"})
+    response = client.post(CONFIRM_URL)
     assert response.url == URL
     assert "Someone took these sign-in names" in client.get(URL).content.decode()
     assert not User.objects.filter(username=f"person1@{domain}").exists()
@@ -146,7 +147,7 @@ def test_the_checked_file_belongs_to_the_session_that_checked_it(client, tenant,
     sign_in(client, admin)
     client.post(URL, {"file": csv_file([person(domain, 1)])})
     other = sign_in(Client(), make_user(tenant, roles=[GLOBAL_ADMIN]))
-    other.post(URL, {"action": "confirm"})
+    other.post(CONFIRM_URL)
     assert not User.objects.filter(username=f"person1@{domain}").exists()
 
 
@@ -172,7 +173,7 @@ def test_ten_thousand_rows_are_added_in_one_go(
     assert "10,000 users are ready to add" in checked.content.decode()
     # Bulk inserts and updates: far fewer queries than rows.
     with django_assert_max_num_queries(1000), django_capture_on_commit_callbacks(execute=True):
-        client.post(URL, {"action": "confirm"})
+        client.post(CONFIRM_URL)
     assert User.objects.filter(department="Sales").count() == 10_000
     assert ImportJob.objects.get().hashed == 10_000
 

@@ -18,6 +18,7 @@ from users.views.detail import (  # noqa: F401
 from users.views.imports import (  # noqa: F401
     ImportJobDetailView,
     ImportResultsView,
+    UserImportConfirmView,
     UserImportErrorsView,
     UserImportTemplateView,
     UserImportView,

@@ -57,8 +57,6 @@ class UserImportView(TenantScopedMixin, TemplateView):
         return context
 
     def post(self, request, *args, **kwargs):
-        if request.POST.get("action") == "confirm":
-            return self.confirm(request)
         form = UserImportForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
@@ -100,8 +98,16 @@ class UserImportView(TenantScopedMixin, TemplateView):
             )
         )
 
+
+@method_decorator(never_cache, name="dispatch")
+class UserImportConfirmView(TenantScopedMixin, View):
+    """Add the users of the file this person checked last (kept for them in the cache)."""
+
+    permission_required = ADD_USERS
+    http_method_names = ["post"]
+
     @method_decorator(sensitive_variables("results"))
-    def confirm(self, request):
+    def post(self, request):
         token = request.session.get(IMPORT_SESSION_KEY)
         pending = cache.get(_import_key("rows", token)) if token else None
         if (
