@@ -26,8 +26,6 @@ NOT_PAGES = {
     "users:username_check": "an htmx fragment inside the add-user and rename forms",
     "groups:address_check": "an htmx fragment inside the add-group form",
     "groups:group_export": "a CSV file",
-    "groups:group_add_owners_add": "a form action of the add-group wizard (POST only)",
-    "groups:group_add_owners_remove": "a form action of the add-group wizard (POST only)",
     "groups:group_bulk_delete": "needs the list's selection: the walk opens it with one",
     "groups:group_general": "a form action on a group's page",
     "groups:group_settings": "a form action on a group's page",
