@@ -24,6 +24,7 @@ NOT_PAGES = {
     "users:import_errors": "a CSV file",
     "users:import_results": "a CSV file",
     "users:username_check": "an htmx fragment inside the add-user and rename forms",
+    "users:people_search": "the people picker's matches (JSON); the walk opens the picker",
     "groups:address_check": "an htmx fragment inside the add-group form",
     "groups:group_export": "a CSV file",
     "groups:group_bulk_delete": "needs the list's selection: the walk opens it with one",
