@@ -17,6 +17,7 @@ from accounts.roles import (
     ADD_GROUPS,
     ASSIGN_ROLES,
     CHANGE_GROUPS,
+    CHANGE_LICENSES,
     CHANGE_TENANT,
     GLOBAL_ADMIN,
     ROLE_CHOICES,
@@ -485,6 +486,7 @@ PEOPLE_SOURCES: Mapping[str, PeopleSource] = {
     "group_people": PeopleSource(CHANGE_GROUPS, users_reachable),
     "group_owners": PeopleSource(ADD_GROUPS, users_reachable),
     "early_release": PeopleSource(CHANGE_TENANT, org_settings_selectors.release_users_reachable),
+    "licenses": PeopleSource(CHANGE_LICENSES, users_reachable),
 }
 
 

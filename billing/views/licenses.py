@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import ngettext
 from django.views.generic import DetailView, TemplateView
@@ -9,9 +10,11 @@ from django.views.generic import DetailView, TemplateView
 from accounts.mixins import TenantScopedMixin, active_users_or_404
 from accounts.roles import CHANGE_LICENSES, VIEW_LICENSES
 from billing import selectors, services
-from billing.forms import LicenseUsersForm
+from billing.forms import LicenseAssignForm, LicenseUsersForm
 from billing.models import Subscription
 from billing.views.base import ActionView
+from core.access import names_unreachable_rows
+from core.people_picker import people_search
 from core.views.detail import report_form_errors, report_refusal
 
 
@@ -28,7 +31,7 @@ class LicenseListView(TenantScopedMixin, TemplateView):
 
 
 class LicenseDetailView(TenantScopedMixin, DetailView):
-    """Who has a product's licenses, and a searchable list of who could get one."""
+    """Who has a product's licenses; the people picker gives more people one."""
 
     permission_required = VIEW_LICENSES
     model = Subscription
@@ -40,13 +43,11 @@ class LicenseDetailView(TenantScopedMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        search = self.request.GET.get("q", "")[:100]
         context.update(
             holders=selectors.license_holders(tenant=self.request.tenant, subscription=self.object),
-            candidates=selectors.licensable_users(
-                tenant=self.request.tenant, subscription=self.object, search=search
+            assign_form=people_search(
+                LicenseAssignForm(actor=self.request.user, auto_id="assign-%s"), self.request.GET
             ),
-            search=search,
             can_change=self.request.user.has_perm(CHANGE_LICENSES),
         )
         return context
@@ -58,6 +59,13 @@ class _LicenseActionView(ActionView):
     permission_required = CHANGE_LICENSES
     model = Subscription
 
+    def get_form(self, data):
+        return LicenseUsersForm(data)
+
+    def users(self, form):
+        """Return the users the valid ``form`` names, or raise Http404."""
+        return active_users_or_404(self.request, form.cleaned_data["users"])
+
     def change(self, **kwargs):
         raise NotImplementedError
 
@@ -66,11 +74,13 @@ class _LicenseActionView(ActionView):
 
     def post(self, request, pk):
         subscription = selectors.access_live_subscription_by_id(request.user, pk)
-        form = LicenseUsersForm(request.POST)
+        form = self.get_form(request.POST)
         if not form.is_valid():
+            if names_unreachable_rows(form):
+                raise Http404
             report_form_errors(request, form)
             return redirect("billing:license_detail", pk=subscription.pk)
-        users = active_users_or_404(request, form.cleaned_data["users"])
+        users = self.users(form)
         try:
             count = self.change(
                 tenant=request.tenant,
@@ -87,6 +97,12 @@ class _LicenseActionView(ActionView):
 
 
 class LicenseAssignView(_LicenseActionView):
+    def get_form(self, data):
+        return LicenseAssignForm(data, actor=self.request.user)
+
+    def users(self, form):
+        return list(form.cleaned_data["users"])
+
     def change(self, **kwargs):
         return services.license_assign(**kwargs)
 

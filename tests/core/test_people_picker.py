@@ -6,6 +6,7 @@ from django.http import QueryDict
 
 from accounts.models import User
 from accounts.roles import (
+    BILLING_ADMIN,
     GLOBAL_ADMIN,
     GLOBAL_READER,
     GROUPS_ADMIN,
@@ -154,7 +155,7 @@ def test_another_organizations_people_are_never_returned(client, tenant, admin):
     other = make_tenant("Fabrikam", "fabrikam.example")
     make_user(other, "pat", display_name="Pat Fabrikam")
     sign_in(client, admin)
-    for source in ("roles", "group_people", "group_owners", "early_release"):
+    for source in ("roles", "group_people", "group_owners", "early_release", "licenses"):
         assert names(client.get(SEARCH, {"source": source, "q": "pat"})) == []
         assert names(client.get(SEARCH, {"source": source, "q": "fabrikam"})) == []
 
@@ -162,16 +163,21 @@ def test_another_organizations_people_are_never_returned(client, tenant, admin):
 def test_people_outside_the_source_are_never_returned(client, tenant, admin):
     make_user(tenant, "gone", display_name="Gone Gus", deleted_at="2026-01-01T00:00Z")
     sign_in(client, admin)
-    for source in ("roles", "group_people", "group_owners", "early_release"):
+    for source in ("roles", "group_people", "group_owners", "early_release", "licenses"):
         assert names(client.get(SEARCH, {"source": source, "q": "gus"})) == []
 
 
 @pytest.mark.parametrize(
     ("role", "allowed", "refused"),
     [
-        (HELPDESK_ADMIN, [], ["roles", "group_people", "group_owners", "early_release"]),
+        (
+            HELPDESK_ADMIN,
+            [],
+            ["roles", "group_people", "group_owners", "early_release", "licenses"],
+        ),
         (GLOBAL_READER, [], ["roles", "group_people", "group_owners", "early_release"]),
-        (GROUPS_ADMIN, ["group_people", "group_owners"], ["roles", "early_release"]),
+        (GROUPS_ADMIN, ["group_people", "group_owners"], ["roles", "early_release", "licenses"]),
+        (BILLING_ADMIN, ["licenses"], ["roles", "group_people", "early_release"]),
         (USER_ADMIN, ["roles"], ["early_release"]),
     ],
 )
