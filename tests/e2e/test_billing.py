@@ -54,6 +54,7 @@ def test_billing_admin_buys_assigns_resizes_and_downloads_the_invoice(
     people.press_sequentially("adele", delay=50)
     page.get_by_role("option", name="Adele Vance").click()
     people.press_sequentially("alex", delay=50)
+    expect(page.get_by_role("option", name="Alex Wilber")).to_be_visible()
     people.press("ArrowDown")
     people.press("Enter")
     page.get_by_role("button", name="Assign licenses").click()
