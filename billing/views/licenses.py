@@ -14,11 +14,12 @@ from billing.forms import LicenseAssignForm, LicenseUsersForm
 from billing.models import Subscription
 from billing.views.base import ActionView
 from core.access import names_unreachable_rows
+from core.pagecache import CachedPageMixin
 from core.people_picker import people_search
 from core.views.detail import report_form_errors, report_refusal
 
 
-class LicenseListView(TenantScopedMixin, TemplateView):
+class LicenseListView(TenantScopedMixin, CachedPageMixin, TemplateView):
     """Licenses: per product, how many are bought, assigned and free."""
 
     permission_required = VIEW_LICENSES
@@ -30,7 +31,7 @@ class LicenseListView(TenantScopedMixin, TemplateView):
         return context
 
 
-class LicenseDetailView(TenantScopedMixin, DetailView):
+class LicenseDetailView(TenantScopedMixin, CachedPageMixin, DetailView):
     """Who has a product's licenses; the people picker gives more people one."""
 
     permission_required = VIEW_LICENSES
