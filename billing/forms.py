@@ -1,9 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import users_reachable
 from billing import vat
 from billing.models import BillingAccount, Frequency, PaymentMethod, Product
 from billing.services import MAX_QUANTITY
+from core.people_picker import PeoplePicker
 
 
 class BuyForm(forms.Form):
@@ -187,9 +189,24 @@ class IdListField(forms.Field):
 
 
 class LicenseUsersForm(forms.Form):
-    """The users to give or take a license, by id, looked up by the view in the organization."""
+    """The users to take a license from, by id, looked up by the view in the organization."""
 
     users = IdListField(error_messages={"required": _("Select at least one user first.")})
+
+
+class LicenseAssignForm(forms.Form):
+    """The people to give a license, chosen with the people picker."""
+
+    users = forms.ModelMultipleChoiceField(
+        label=_("People"),
+        queryset=None,
+        widget=PeoplePicker(source="licenses", search_url="users:people_search"),
+        error_messages={"required": _("Select at least one user first.")},
+    )
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["users"].queryset = users_reachable(actor)
 
 
 class InvoiceFilterForm(forms.Form):

@@ -49,23 +49,6 @@ def license_holders(*, tenant: Tenant, subscription: Subscription) -> QuerySet[L
     )
 
 
-def licensable_users(
-    *, tenant: Tenant, subscription: Subscription, search: str = "", limit: int = 50
-) -> QuerySet[User]:
-    """Return up to ``limit`` active users without a license of ``subscription``."""
-    users = (
-        User.objects.for_tenant(tenant)
-        .active()
-        .exclude(licenses__subscription=subscription)
-        .only("id", "display_name", "username")
-        .order_by("display_name", "id")
-    )
-    search = " ".join(search.split()).lower()
-    if search:
-        users = users.filter(Q(display_name__icontains=search) | Q(username__icontains=search))
-    return users[:limit]
-
-
 def payment_methods(*, tenant: Tenant) -> QuerySet[PaymentMethod]:
     """Return the tenant's payment methods, each with ``in_use``: its live subscriptions."""
     return PaymentMethod.objects.for_tenant(tenant).annotate(

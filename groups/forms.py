@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import addresses
 from accounts.selectors import users_reachable
+from core.people_picker import PeoplePicker
 from groups import selectors, services
 from groups.models import (
     KIND_DESCRIPTIONS,
@@ -94,10 +95,13 @@ class SettingsForm(forms.Form):
 
 
 class OwnersForm(forms.Form):
-    """The add-group wizard's owners, chosen on the step's page and carried in hidden fields."""
+    """The add-group wizard's owners, chosen with the people picker."""
 
     owners = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, widget=forms.MultipleHiddenInput
+        label=_("Owners"),
+        queryset=None,
+        required=False,
+        widget=PeoplePicker(source="group_owners", search_url="users:people_search"),
     )
 
     def __init__(self, *args, actor, kind, **kwargs):
@@ -121,10 +125,12 @@ class ReviewForm(ConfirmForm):
 
 
 class PeopleForm(forms.Form):
-    """People picked from a list: active users of the actor's organization."""
+    """People chosen with the picker or ticked in a list: the organization's active users."""
 
     users = forms.ModelMultipleChoiceField(
+        label=_("People"),
         queryset=None,
+        widget=PeoplePicker(source="group_people", search_url="users:people_search"),
         error_messages={"required": _("Select at least one person first.")},
     )
 

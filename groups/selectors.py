@@ -132,23 +132,6 @@ def group_people(*, tenant: Tenant, group: Group, role: str) -> QuerySet[User]:
     )
 
 
-def group_candidates(
-    *, tenant: Tenant, group: Group, role: str, search: str = "", limit: int = 50
-) -> QuerySet[User]:
-    """Return up to ``limit`` active users who are not yet ``role`` of ``group``."""
-    users = (
-        User.objects.for_tenant(tenant)
-        .active()
-        .exclude(group_memberships__group=group, group_memberships__role=role)
-        .only("id", "display_name", "username")
-        .order_by("display_name", "id")
-    )
-    search = " ".join(search.split())
-    if search:
-        users = users.filter(Q(display_name__icontains=search) | Q(username__icontains=search))
-    return users[:limit]
-
-
 def groups_of_user(*, tenant: Tenant, user: User) -> QuerySet[Membership]:
     """Return ``user``'s memberships of active groups, with their groups."""
     return (

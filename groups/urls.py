@@ -13,12 +13,6 @@ urlpatterns = [
     path("deleted/", views.DeletedGroupListView.as_view(), name="group_deleted_list"),
     path("deleted/<int:pk>/restore/", views.GroupRestoreView.as_view(), name="group_restore"),
     path("add/", add_group, name="group_add_start"),
-    path("add/owners/add/", views.GroupAddOwnersAddView.as_view(), name="group_add_owners_add"),
-    path(
-        "add/owners/remove/",
-        views.GroupAddOwnersRemoveView.as_view(),
-        name="group_add_owners_remove",
-    ),
     path("add/<slug:step>/", add_group, name="group_add"),
     path("check-address/", views.GroupAddressCheckView.as_view(), name="address_check"),
     path("<int:pk>/", views.GroupDetailView.as_view(), name="group_detail"),

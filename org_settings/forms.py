@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
 from core import l10n
+from core.people_picker import PeoplePicker
 from org_settings import selectors
 
 PASSWORD_EXPIRY_MIN_DAYS = 14
@@ -171,7 +172,12 @@ class ReleaseForm(forms.Form):
         widget=forms.RadioSelect,
         help_text=_("Early release brings new features some weeks before everyone else."),
     )
-    add = forms.ModelMultipleChoiceField(queryset=None, required=False)
+    add = forms.ModelMultipleChoiceField(
+        label=_("Add users"),
+        queryset=None,
+        required=False,
+        widget=PeoplePicker(source="early_release", search_url="users:people_search"),
+    )
     remove = forms.ModelMultipleChoiceField(queryset=None, required=False)
 
     def __init__(self, *args, actor, **kwargs):

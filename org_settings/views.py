@@ -12,6 +12,7 @@ from accounts.models import Domain, User
 from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT, VIEW_DOMAINS, VIEW_TENANT
 from accounts.selectors import access_domain_by_id, domains_reachable
 from core.pagecache import CachedPageMixin
+from core.people_picker import people_search
 from core.views.detail import ChangePermissionMixin, PostActionView, ServiceFormMixin
 from org_settings import selectors, services
 from org_settings.forms import DomainAddForm, OrgProfileForm, ReleaseForm, SecuritySettingsForm
@@ -194,19 +195,17 @@ class ReleasePreferencesView(TenantScopedMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        search = self.request.GET.get("q", "")[:100]
         users = selectors.release_users_reachable(self.request.user)
         context.update(
             can_change=self.request.user.has_perm(CHANGE_TENANT),
             early_users=users.filter(early_release=True).order_by("display_name")[:200],
-            search=search,
-            candidates=users.filter(early_release=False, display_name__icontains=search).order_by(
-                "display_name"
-            )[:50]
-            if search
-            else (),
         )
         return context
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        # A GET may be the people picker's search step without JavaScript.
+        return form if form.is_bound else people_search(form, self.request.GET)
 
     def post(self, request, *args, **kwargs):
         if not request.user.has_perm(CHANGE_TENANT):

@@ -8,6 +8,7 @@ from accounts.models import User
 from accounts.roles import ROLE_CHOICES
 from accounts.selectors import domain_choices, users_reachable
 from billing import selectors as billing_selectors
+from core.people_picker import PeoplePicker
 from groups import selectors as group_selectors
 from security_info.services import ADMIN_REMOVABLE, TEMPORARY_PASS_HOURS
 from users.csv_import import CONTACT_KEYS, EXTRA_MAX_LENGTH
@@ -108,26 +109,19 @@ class UserRolesForm(forms.Form):
 
 
 class RoleAssignForm(forms.Form):
-    """Give a role to a user named by their sign-in name."""
+    """Give a role to one person of the organization, chosen with the people picker."""
 
     role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
-    username = forms.CharField(label=_("Sign-in name"), max_length=150)
+    user = forms.ModelChoiceField(
+        label=_("Person"),
+        queryset=None,
+        widget=PeoplePicker(source="roles", search_url="users:people_search"),
+        error_messages={"required": _("Choose a person first.")},
+    )
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.actor = actor
-
-    def clean_username(self):
-        username = User.objects.normalize_username(self.cleaned_data["username"])
-        user = users_reachable(self.actor).filter(username=username).first()
-        if user is None:
-            raise forms.ValidationError(
-                _("There is no user %(username)s in your organization."),
-                code="unknown_user",
-                params={"username": username or "—"},
-            )
-        self.user = user
-        return username
+        self.fields["user"].queryset = users_reachable(actor)
 
 
 class RoleRemoveForm(forms.Form):

@@ -1,6 +1,7 @@
 """Reads for the Users area. Every read takes the tenant."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import django_filters
@@ -12,10 +13,21 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent, RoleAssignment, Tenant, User
-from accounts.roles import GLOBAL_ADMIN, ROLE_CHOICES, ROLES, Role
+from accounts.roles import (
+    ADD_GROUPS,
+    ASSIGN_ROLES,
+    CHANGE_GROUPS,
+    CHANGE_LICENSES,
+    CHANGE_TENANT,
+    GLOBAL_ADMIN,
+    ROLE_CHOICES,
+    ROLES,
+    Role,
+)
 from accounts.selectors import home_counts, users_reachable
 from billing import selectors as billing_selectors
 from core.access import object_or_404
+from org_settings import selectors as org_settings_selectors
 from security_info import selectors as security_info_selectors
 from security_info.selectors import format_phone_international
 from users.models import DeletedUser, ImportJob, ReleasedLicenses
@@ -457,3 +469,27 @@ def contact_rows(user: User) -> list[tuple[Promise, str]]:
         (_("State or province"), details.get("state_or_province", "")),
         (_("ZIP or postal code"), details.get("postal_code", "")),
     ]
+
+
+@dataclass(frozen=True)
+class PeopleSource:
+    """The people a picker offers: who may ask (``permission``) and whom (``people(actor)``)."""
+
+    permission: str
+    people: Callable[[User], QuerySet[User]]
+
+
+# Every people picker names one of these (its field's queryset is the same
+# selector); the search endpoint resolves the name here, never from the client.
+PEOPLE_SOURCES: Mapping[str, PeopleSource] = {
+    "roles": PeopleSource(ASSIGN_ROLES, users_reachable),
+    "group_people": PeopleSource(CHANGE_GROUPS, users_reachable),
+    "group_owners": PeopleSource(ADD_GROUPS, users_reachable),
+    "early_release": PeopleSource(CHANGE_TENANT, org_settings_selectors.release_users_reachable),
+    "licenses": PeopleSource(CHANGE_LICENSES, users_reachable),
+}
+
+
+def people_source(name: str) -> PeopleSource | None:
+    """Return the people source called ``name``, or None."""
+    return PEOPLE_SOURCES.get(name)

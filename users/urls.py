@@ -6,6 +6,7 @@ app_name = "users"
 
 urlpatterns = [
     path("", views.UserListView.as_view(), name="user_list"),
+    path("people/search/", views.PeopleSearchView.as_view(), name="people_search"),
     path("export/", views.UserExportView.as_view(), name="user_export"),
     path("export/<int:pk>/", views.ExportJobDetailView.as_view(), name="export_detail"),
     path(

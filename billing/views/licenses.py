@@ -7,10 +7,11 @@ from django.views.generic import DetailView, TemplateView
 from accounts.mixins import TenantScopedMixin, active_users_or_404
 from accounts.roles import CHANGE_LICENSES, VIEW_LICENSES
 from billing import selectors, services
-from billing.forms import LicenseUsersForm
+from billing.forms import LicenseAssignForm, LicenseUsersForm
 from billing.models import Subscription
 from billing.views.base import ActionView
 from core.pagecache import CachedPageMixin
+from core.people_picker import people_search
 
 
 class LicenseListView(TenantScopedMixin, CachedPageMixin, TemplateView):
@@ -26,7 +27,7 @@ class LicenseListView(TenantScopedMixin, CachedPageMixin, TemplateView):
 
 
 class LicenseDetailView(TenantScopedMixin, CachedPageMixin, DetailView):
-    """Who has a product's licenses, and a searchable list of who could get one."""
+    """Who has a product's licenses; the people picker gives more people one."""
 
     permission_required = VIEW_LICENSES
     model = Subscription
@@ -38,13 +39,11 @@ class LicenseDetailView(TenantScopedMixin, CachedPageMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        search = self.request.GET.get("q", "")[:100]
         context.update(
             holders=selectors.license_holders(tenant=self.request.tenant, subscription=self.object),
-            candidates=selectors.licensable_users(
-                tenant=self.request.tenant, subscription=self.object, search=search
+            assign_form=people_search(
+                LicenseAssignForm(actor=self.request.user, auto_id="assign-%s"), self.request.GET
             ),
-            search=search,
             can_change=self.request.user.has_perm(CHANGE_LICENSES),
         )
         return context
@@ -70,12 +69,19 @@ class _LicenseActionView(ActionView):
             tenant=self.request.tenant,
             acting_user=self.request.user,
             subscription=self.object,
-            users=active_users_or_404(self.request, form.cleaned_data["users"]),
+            users=self.users(form),
             request=self.request,
         )
 
     def get_success_message(self, form, count):
         return self.counted(count) % {"count": count}
+
+    def get_form(self, data):
+        return LicenseUsersForm(data)
+
+    def users(self, form):
+        """Return the users the valid ``form`` names, or raise Http404."""
+        return active_users_or_404(self.request, form.cleaned_data["users"])
 
     def change(self, **kwargs):
         raise NotImplementedError
@@ -85,6 +91,12 @@ class _LicenseActionView(ActionView):
 
 
 class LicenseAssignView(_LicenseActionView):
+    def get_form(self, data):
+        return LicenseAssignForm(data, actor=self.request.user)
+
+    def users(self, form):
+        return list(form.cleaned_data["users"])
+
     def change(self, **kwargs):
         return services.license_assign(**kwargs)
 

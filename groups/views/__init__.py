@@ -2,8 +2,6 @@
 
 from groups.views.add import (  # noqa: F401
     STEP_NAMES,
-    GroupAddOwnersAddView,
-    GroupAddOwnersRemoveView,
     GroupAddressCheckView,
     GroupAddView,
 )

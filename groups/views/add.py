@@ -1,13 +1,12 @@
 """Add a group: a wizard of type, name, owners, settings and review; the live address check.
 
 Nothing exists before the last step. The steps are django-formtools' session
-wizard with a URL per step; the owners step picks people on its own page (find,
-add, remove: a URL and a view each) and carries them to the wizard in hidden
-fields.
+wizard with a URL per step; the owners step chooses people with the people
+picker (its search step without JavaScript is a GET of the step's page).
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
@@ -16,20 +15,19 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 from formtools.wizard.forms import ManagementForm
-from formtools.wizard.storage import get_storage
 from formtools.wizard.views import NamedUrlSessionWizardView
 
 from accounts import addresses
 from accounts.mixins import TenantScopedMixin
-from accounts.roles import ADD_GROUPS, VIEW_GROUPS
-from accounts.selectors import domain_choices, users_reachable
+from accounts.roles import ADD_GROUPS
+from accounts.selectors import domain_choices
 from core.access import names_unreachable_rows
+from core.people_picker import SEARCH_PARAM, people_search
 from groups import services
 from groups.forms import (
     BasicsForm,
     KindForm,
     OwnersForm,
-    PeopleForm,
     ReviewForm,
     SettingsForm,
     kind_help,
@@ -45,12 +43,6 @@ STEPS = [
 ]
 STEP_NAMES = [name for name, _form, _label in STEPS]
 WIZARD_PREFIX = "group_add"
-# The owners picked on the owners step's page, kept with the wizard's data.
-CHOSEN_OWNERS = "chosen_owners"
-
-
-def _storage(request):
-    return get_storage(NamedUrlSessionWizardView.storage_name, WIZARD_PREFIX, request)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -84,10 +76,12 @@ class GroupAddView(TenantScopedMixin, NamedUrlSessionWizardView):
             }
         return {}
 
-    def get_form_initial(self, step):
-        if step == "owners":
-            return {"owners": self.storage.extra_data.get(CHOSEN_OWNERS, [])}
-        return super().get_form_initial(step)
+    def get_form(self, step=None, data=None, files=None):
+        step = step or self.steps.current
+        if step == "owners" and self.request.method == "GET" and SEARCH_PARAM in self.request.GET:
+            # The picker's search step: the people chosen so far come in the query string.
+            return people_search(super().get_form(step), self.request.GET)
+        return super().get_form(step, data, files)
 
     def kind(self):
         data = self.storage.get_step_data("type")
@@ -164,23 +158,7 @@ class GroupAddView(TenantScopedMixin, NamedUrlSessionWizardView):
         return context
 
     def owners_context(self, kind):
-        people = (
-            users_reachable(self.request.user)
-            .select_related(None)
-            .only("id", "display_name", "username")
-        )
-        chosen_ids = self.storage.extra_data.get(CHOSEN_OWNERS, [])
-        search = " ".join(self.request.GET.get("q", "").split())[:100]
-        return {
-            "chosen": people.filter(pk__in=chosen_ids).order_by("display_name", "id"),
-            "search": search,
-            "owner_candidates": people.exclude(pk__in=chosen_ids)
-            .filter(display_name__icontains=search)
-            .order_by("display_name", "id")[:50]
-            if search
-            else people.none(),
-            "owners_required": kind in KINDS_WITH_OWNERS_REQUIRED,
-        }
+        return {"owners_required": kind in KINDS_WITH_OWNERS_REQUIRED}
 
     def summary(self):
         kind = self.get_cleaned_data_for_step("type") or {}
@@ -235,41 +213,6 @@ class GroupAddView(TenantScopedMixin, NamedUrlSessionWizardView):
         self.storage.reset()
         messages.success(self.request, _("%(name)s was created.") % {"name": group.name})
         return redirect(group)
-
-
-class _OwnersPickView(TenantScopedMixin, View):
-    """Change the owners picked on the add-group wizard's owners step (POST only)."""
-
-    # Anyone who reads groups gets the same answer to a GET (405); a POST needs ADD_GROUPS.
-    permission_required = VIEW_GROUPS
-    http_method_names = ["post"]
-
-    def post(self, request):
-        if not request.user.has_perm(ADD_GROUPS):
-            raise PermissionDenied
-        storage = _storage(request)
-        form = PeopleForm(request.POST, actor=request.user)
-        if form.is_valid():
-            chosen = storage.extra_data.get(CHOSEN_OWNERS, [])
-            picked = [user.pk for user in form.cleaned_data["users"]]
-            storage.extra_data = {**storage.extra_data, CHOSEN_OWNERS: self.pick(chosen, picked)}
-            # The owners step is answered again with the new pick.
-            storage.data[storage.step_data_key].pop("owners", None)
-        elif names_unreachable_rows(form):
-            raise Http404
-        else:
-            messages.error(request, _("Select at least one person first."))
-        return redirect("groups:group_add", step="owners")
-
-
-class GroupAddOwnersAddView(_OwnersPickView):
-    def pick(self, chosen, picked):
-        return list(dict.fromkeys([*chosen, *picked]))
-
-
-class GroupAddOwnersRemoveView(_OwnersPickView):
-    def pick(self, chosen, picked):
-        return [pk for pk in chosen if pk not in picked]
 
 
 class GroupAddressCheckView(TenantScopedMixin, View):

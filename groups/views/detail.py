@@ -17,11 +17,13 @@ from accounts.roles import CHANGE_GROUPS, DELETE_GROUPS, VIEW_GROUPS
 from accounts.selectors import domain_choices
 from core.access import names_unreachable_rows
 from core.pagecache import CachedPageMixin
+from core.people_picker import people_search
 from core.views.detail import add_refusal
 from groups import selectors, services
 from groups.forms import (
     BasicsForm,
     ConfirmForm,
+    PeopleForm,
     RuleForm,
     SettingsForm,
 )
@@ -48,20 +50,12 @@ class GroupDetailView(TenantScopedMixin, CachedPageMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         tenant, group = self.request.tenant, self.object
-        search = self.request.GET.get("q", "")[:100]
-        role = self.request.GET.get("add_as", Membership.Role.MEMBER)
-        role = role if role in Membership.Role.values else Membership.Role.MEMBER
-        if group.membership_rule:
-            # Members follow the rule: only owners are added by hand.
-            role = Membership.Role.OWNER
         context.update(
             owners=selectors.group_people(tenant=tenant, group=group, role=Membership.Role.OWNER),
             members=selectors.group_people(tenant=tenant, group=group, role=Membership.Role.MEMBER),
-            candidates=selectors.group_candidates(
-                tenant=tenant, group=group, role=role, search=search
+            add_form=people_search(
+                PeopleForm(actor=self.request.user, auto_id="add-%s"), self.request.GET
             ),
-            search=search,
-            add_as=role,
             can_change=self.request.user.has_perm(CHANGE_GROUPS),
             can_delete=self.request.user.has_perm(DELETE_GROUPS),
             activity=AuditEvent.objects.for_tenant(tenant)

@@ -243,8 +243,8 @@ def test_assign_and_unassign_licenses_in_bulk(client, tenant, billing_admin):
         make_user(tenant, name, display_name=name.title()) for name in ("pat", "sam", "kim")
     )
     sign_in(client, billing_admin)
-    page = client.get(f"/billing/licenses/{subscription.pk}/", {"q": "pa"}).content.decode()
-    assert "Pat" in page and "Sam" not in page
+    page = client.get(f"/billing/licenses/{subscription.pk}/", {"people_q": "pa"}).content.decode()
+    assert f'id="assign-users-match-{pat.pk}"' in page and "Sam" not in page
     client.post(f"/billing/licenses/{subscription.pk}/assign/", {"users": [pat.pk, sam.pk]})
     assert License.objects.count() == 2
     response = client.post(f"/billing/licenses/{subscription.pk}/assign/", {"users": [kim.pk]})
@@ -256,10 +256,13 @@ def test_assign_and_unassign_licenses_in_bulk(client, tenant, billing_admin):
 def test_another_tenants_user_cannot_be_given_a_license(client, tenant, billing_admin):
     subscription = make_subscription(tenant)
     stranger = make_user(make_tenant())
+    gone = make_user(tenant, "gone", deleted_at="2026-01-01T00:00Z")
     sign_in(client, billing_admin)
-    assert_not_found(
-        client.post(f"/billing/licenses/{subscription.pk}/assign/", {"users": [stranger.pk]})
-    )
+    url = f"/billing/licenses/{subscription.pk}/assign/"
+    for bad in (stranger.pk, gone.pk, "x", 10**9):
+        assert_not_found(client.post(url, {"users": [billing_admin.pk, bad]}))
+    empty = client.post(url, {})
+    assert "Select at least one user first." in client.get(empty.url).content.decode()
     assert not License.objects.exists()
 
 

@@ -277,7 +277,14 @@ def _groups_pages(walk):
     page.locator("#id_name").fill("Accessibility reviewers")
     walk.submit()
     walk.check()  # owners
-    walk.submit("main form[data-testid=group-add-owners-next]")
+    # The people picker open, with its matches, and its search step without JavaScript.
+    page.locator("#id_owners").fill("a")
+    expect(page.locator("#id_owners-listbox [role=option]").first).to_be_visible()
+    walk.check()
+    page.locator("#id_owners").press("ArrowDown")
+    page.locator("#id_owners").press("Enter")
+    walk.open("/groups/add/owners/?people_q=a")
+    walk.submit("main form[data-testid=group-add-owners]")
     walk.check()  # settings
     walk.submit()
     walk.check()  # review

@@ -17,7 +17,8 @@ def test_add_and_remove_members(client, tenant, admin):
     pat = make_user(tenant, "pat", display_name="Pat")
     sam = make_user(tenant, "sam", display_name="Sam")
     sign_in(client, admin)
-    assert "Pat" in client.get(f"/groups/{group.pk}/", {"q": "pa"}).content.decode()
+    page = client.get(f"/groups/{group.pk}/", {"people_q": "pa"}).content.decode()
+    assert f'name="users" value="{pat.pk}" id="add-users-match-{pat.pk}"' in page
     response = client.post(f"/groups/{group.pk}/members/add/", {"users": [pat.pk, sam.pk]})
     assert response.url == f"/groups/{group.pk}/"
     assert "2 members added." in client.get(response.url).content.decode()
@@ -31,8 +32,8 @@ def test_add_and_remove_owners(client, tenant, admin):
     group = make_group(tenant, admin)
     lee = make_user(tenant, "lee", display_name="Lee")
     sign_in(client, admin)
-    page = client.get(f"/groups/{group.pk}/", {"q": "lee", "add_as": "owner"}).content.decode()
-    assert f'action="/groups/{group.pk}/owners/add/"' in page
+    page = client.get(f"/groups/{group.pk}/", {"people_q": "lee"}).content.decode()
+    assert f'formaction="/groups/{group.pk}/owners/add/"' in page
     client.post(f"/groups/{group.pk}/owners/add/", {"users": [lee.pk]})
     owners = Membership.objects.filter(group=group, role="owner")
     assert set(owners.values_list("user", flat=True)) == {admin.pk, lee.pk}

@@ -35,4 +35,5 @@ from users.views.methods import (  # noqa: F401
     UserSignOutAllView,
     UserTemporaryPassView,
 )
+from users.views.people import PeopleSearchView  # noqa: F401
 from users.views.roles import RoleAssignView, RoleListView, RoleRemoveView, UserRolesView  # noqa: F401

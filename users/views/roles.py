@@ -18,6 +18,7 @@ from accounts.roles import (
     can_assign_role,
 )
 from core.pagecache import CachedPageMixin
+from core.people_picker import people_search
 from core.views.detail import ActionView
 from users import selectors, services
 from users.forms import RoleAssignForm, RoleRemoveForm, UserRolesForm
@@ -78,6 +79,17 @@ class RoleListView(TenantScopedMixin, CachedPageMixin, TemplateView):
             entry["can_change"] = actor.has_perm(ASSIGN_ROLES) and can_assign_role(
                 actor, entry["role"].code
             )
+        searched = self.request.GET.get("role")
+        for entry in overview:
+            if entry["can_change"]:
+                code = entry["role"].code
+                form = RoleAssignForm(
+                    actor=actor, initial={"role": code}, auto_id=f"assign-{code}-%s"
+                )
+                # The search step without JavaScript answers on the card that asked.
+                entry["assign_form"] = (
+                    people_search(form, self.request.GET) if searched == code else form
+                )
         context["roles"] = overview
         # Blocked Global admins hold the role but can't sign in: they don't count.
         context["only_one_global_admin"] = (
@@ -99,6 +111,14 @@ class _RoleChangeView(TenantScopedMixin, ActionView):
 
     def get_form_kwargs(self):
         return {"actor": self.request.user}
+
+    def get_form(self, data=None):
+        form = super().get_form(data)
+        # GET is the picker's search step without JavaScript: the role comes along.
+        if data is None:
+            form.initial["role"] = self.request.GET.get("role", "")
+            people_search(form, self.request.GET)
+        return form
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -124,13 +144,13 @@ class _RoleChangeView(TenantScopedMixin, ActionView):
 
 
 class RoleAssignView(_RoleChangeView):
-    """Give a role to a user named by their sign-in name."""
+    """Give a role to a person chosen with the people picker."""
 
     form_class = RoleAssignForm
     title = gettext_lazy("Give a role")
 
     def perform(self, form):
-        return self.change(form, account_services.role_assign, form.user)
+        return self.change(form, account_services.role_assign, form.cleaned_data["user"])
 
     def get_success_message(self, form, person):
         return _("%(name)s is now %(role)s.") % {
