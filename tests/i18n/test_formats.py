@@ -21,17 +21,14 @@ from billing import invoicing, services
 from billing.models import BillingAccount, Charge, Invoice
 from core import l10n
 from tests.billing.factories import make_invoice_method, make_product, make_subscription
-from tests.factories import make_tenant, make_user
+from tests.factories import make_user
 from tests.helpers import sign_in
 from users.csv_import import parse_users_csv
 
+pytestmark = pytest.mark.tenant(name="Contoso", country="NL")
+
 NBSP = "\N{NO-BREAK SPACE}"
 DASH = " \N{EN DASH} "  # between the dates of a period
-
-
-@pytest.fixture
-def tenant(db):
-    return make_tenant(name="Contoso", country="NL")
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import pytest
 
-from accounts.roles import BILLING_ADMIN, GLOBAL_ADMIN, GLOBAL_READER
+from accounts.roles import BILLING_ADMIN, GLOBAL_READER
 from support.models import RequestMessage, ServiceRequest
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_forbidden, assert_not_found, sign_in
@@ -17,18 +17,8 @@ def make_request(tenant, title="Mail is slow"):
 
 
 @pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
 def service_request(tenant):
     return make_request(tenant)
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, roles=[GLOBAL_ADMIN])
 
 
 def test_the_page_posts_reply_and_close_to_their_own_urls(client, admin, service_request):

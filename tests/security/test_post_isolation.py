@@ -1,0 +1,660 @@
+"""Tenant isolation sweep of POST bodies: ids in a form, a bulk selection, a picked row.
+
+tests/security/test_isolation.py sweeps the ids in URLs. This sweep covers the
+ids a view reads from a POST body: the selection of a bulk action, the people
+of a group, the subscription a license comes from, the payment method that
+pays. For every such route it POSTs, as the organization's Global admin and
+with everything else valid, the id of another organization's object, and
+checks that
+
+- the answer is the one a missing id gets (404, or for the few views named in
+  FORM_ERROR_ROUTES the same form error, which names nothing of the other
+  organization): another organization's id looks exactly like a missing one;
+- nothing changed in the other organization, row for row, audit trail included;
+- a selection of several ids that mixes one of ours with a foreign one changes
+  nothing in either organization (all or nothing), and the same selection
+  without the foreign id is taken up, so the case is not refused for its other
+  values.
+
+The routes are found by walking the URLconf and reading the forms each view
+uses (``form_class``, a wizard's ``form_list``, and the form classes named in
+its methods): a form field that carries an id (a model choice field, a list
+of ids, an integer named after a model) makes the route one to sweep. Add a
+case to CASES when this test fails for your new route.
+"""
+
+import inspect
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django import forms
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.urls import get_resolver, reverse
+
+from accounts.models import AuditEvent, Tenant, User
+from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
+from billing import services as billing_services
+from billing.forms import IdListField
+from billing.models import Charge, PaymentMethod
+from groups.models import Membership
+from tests.billing.factories import make_invoice_method, make_subscription
+from tests.factories import make_tenant, make_user
+from tests.groups.factories import WIZARD_STEP, make_group
+from tests.helpers import assert_not_found, make_phone
+from tests.security.test_isolation import _walk
+
+pytestmark = pytest.mark.django_db
+
+
+# --- Finding the routes -----------------------------------------------------------
+
+PROJECT_ROOT = Path(settings.BASE_DIR).resolve()
+MODEL_NAMES = {
+    re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower() for model in apps.get_models()
+}
+
+
+def _is_project_code(obj):
+    module = sys.modules.get(getattr(obj, "__module__", ""), None)
+    path = getattr(module, "__file__", None)
+    if not path:
+        return False
+    path = Path(path).resolve()
+    return PROJECT_ROOT in path.parents and ".venv" not in path.parts
+
+
+def _carries_ids(name, form_field):
+    """Return whether a form field's value names rows (by id)."""
+    if isinstance(form_field, (forms.ModelChoiceField, IdListField)):
+        return True
+    if name == "ids" or name.endswith("_id"):
+        return True
+    # An integer named after a model: a row picked by its id (billing's payment_method).
+    return isinstance(form_field, forms.IntegerField) and name in MODEL_NAMES
+
+
+def _code_names(code):
+    yield from code.co_names
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            yield from _code_names(const)
+
+
+def _form_classes(view_class):
+    """Return the form classes the view uses: its attributes and those its methods name."""
+    found = set()
+
+    def add(candidate):
+        if isinstance(candidate, type) and issubclass(candidate, forms.BaseForm):
+            found.add(candidate)
+
+    for klass in view_class.__mro__:
+        if not _is_project_code(klass):
+            continue
+        for attr, value in vars(klass).items():
+            add(value)
+            if attr == "form_list":
+                for entry in value.values() if isinstance(value, dict) else value:
+                    for part in entry if isinstance(entry, tuple) else (entry,):
+                        add(part)
+            function = getattr(value, "__func__", value)
+            if not inspect.isfunction(function):
+                continue
+            scope = function.__globals__
+            for name in set(_code_names(function.__code__)):
+                add(scope.get(name))
+                for module in [v for v in scope.values() if inspect.ismodule(v)]:
+                    add(getattr(module, name, None))
+    return found
+
+
+def post_routes_with_ids():
+    """Return {url name: sorted "Form.field" names} of the routes that read ids from a POST."""
+    routes = {}
+    for namespaces, pattern in _walk(get_resolver().url_patterns):
+        view_class = getattr(pattern.callback, "view_class", None)
+        if view_class is None or not hasattr(view_class, "post"):
+            continue
+        if "post" not in view_class.http_method_names:
+            continue
+        fields = sorted(
+            f"{form.__name__}.{name}"
+            for form in _form_classes(view_class)
+            for name, form_field in form.base_fields.items()
+            if _carries_ids(name, form_field)
+        )
+        if fields:
+            routes[":".join((*namespaces, pattern.name))] = fields
+    return routes
+
+
+# --- The two organizations ----------------------------------------------------------
+
+
+@dataclass
+class World:
+    """The organization (signed in as its Global admin) and the other one."""
+
+    tenant: Tenant
+    admin: User
+    other: Tenant
+    other_admin: User
+    client: object
+
+
+@pytest.fixture
+def world(tenant, admin, admin_client):
+    other = make_tenant()
+    return World(tenant, admin, other, make_user(other, roles=[GLOBAL_ADMIN]), admin_client)
+
+
+def foreign(obj, attr="pk"):
+    """The value that names ``obj`` itself."""
+    return getattr(obj, attr)
+
+
+def missing(obj, attr="pk"):
+    """A value of the same kind as ``obj``'s that names no row at all."""
+    if attr == "username":
+        return f"ghost-{obj.pk}@{obj.username.split('@')[1]}"
+    last = type(obj)._base_manager.order_by("-pk").values_list("pk", flat=True).first()
+    return (last or 0) + 1000
+
+
+@dataclass
+class Post:
+    """One POST of a case: where to, and its data with ``ref`` naming the foreign rows.
+
+    ``own`` gives, per multi-valued field, ids of our organization's rows to mix
+    in; ``before`` runs before each POST (a wizard's earlier steps).
+    """
+
+    url: str | Callable[[Callable], str]
+    data: Callable[[Callable], dict]
+    own: dict = field(default_factory=dict)
+    before: Callable[[], None] | None = None
+
+
+@dataclass
+class Case:
+    build: Callable[[World], Post]
+    answer: str = "404"  # or "form": the page again, with an error naming nothing foreign
+    why: str = ""
+
+
+# --- Builders -------------------------------------------------------------------
+
+
+def _licensed(tenant, admin, users, subscription):
+    billing_services.license_assign(
+        tenant=tenant, acting_user=admin, subscription=subscription, users=users
+    )
+
+
+def _bulk(url_name, *, blocked=False, **extra):
+    def build(w):
+        theirs = make_user(w.other, is_sign_in_blocked=blocked)
+        ours = make_user(w.tenant, is_sign_in_blocked=blocked)
+        return Post(
+            reverse(f"users:{url_name}"),
+            lambda ref: {"ids": [ref(theirs)], "confirm": "on", **extra},
+            own={"ids": [ours.pk]},
+        )
+
+    return build
+
+
+def _bulk_license(url_name, *, foreign_part):
+    def build(w):
+        ours, theirs = make_user(w.tenant), make_user(w.other)
+        our_sub, their_sub = make_subscription(w.tenant), make_subscription(w.other)
+        if url_name.endswith("unassign"):
+            _licensed(w.tenant, w.admin, [ours], our_sub)
+            _licensed(w.other, w.other_admin, [theirs], their_sub)
+        if foreign_part == "ids":
+            return Post(
+                reverse(f"users:{url_name}"),
+                lambda ref: {"ids": [ref(theirs)], "subscription": our_sub.pk, "confirm": "on"},
+                own={"ids": [ours.pk]},
+            )
+        return Post(
+            reverse(f"users:{url_name}"),
+            lambda ref: {"ids": [ours.pk], "subscription": ref(their_sub), "confirm": "on"},
+        )
+
+    return build
+
+
+def _role_remove(w):
+    theirs = make_user(w.other, roles=[HELPDESK_ADMIN])
+    return Post(
+        reverse("users:role_remove"), lambda ref: {"role": HELPDESK_ADMIN, "user": ref(theirs)}
+    )
+
+
+def _role_assign(w):
+    theirs = make_user(w.other)
+    return Post(
+        reverse("users:role_assign"),
+        lambda ref: {"role": HELPDESK_ADMIN, "username": ref(theirs, "username")},
+    )
+
+
+def _user_licenses(w):
+    ours = make_user(w.tenant)
+    our_sub, their_sub = make_subscription(w.tenant), make_subscription(w.other)
+    return Post(
+        reverse("users:user_licenses", args=[ours.pk]),
+        lambda ref: {"subscriptions": [ref(their_sub)]},
+        own={"subscriptions": [our_sub.pk]},
+    )
+
+
+def _user_groups(url_name, *, member):
+    def build(w):
+        ours = make_user(w.tenant)
+        our_group = make_group(w.tenant, w.admin, "security", name="Ours")
+        their_group = make_group(w.other, w.other_admin, "security", name="Theirs")
+        if member:
+            Membership.objects.create(
+                tenant=w.tenant, group=our_group, user=ours, role=Membership.Role.MEMBER
+            )
+        return Post(
+            reverse(f"users:{url_name}", args=[ours.pk]),
+            lambda ref: {"groups": [ref(their_group)], "role": "member"},
+            own={"groups": [our_group.pk]},
+        )
+
+    return build
+
+
+def _user_method_remove(w):
+    theirs = make_user(w.other)
+    make_phone(theirs)
+    # The URL names the user; the body is a valid choice of method.
+    return Post(
+        lambda ref: reverse("users:user_method_remove", args=[ref(theirs)]),
+        lambda ref: {"method": "phone"},
+    )
+
+
+def _releases(part):
+    def build(w):
+        ours = make_user(w.tenant, early_release=part == "remove")
+        theirs = make_user(w.other, early_release=part == "remove")
+        return Post(
+            reverse("org_settings:releases"),
+            lambda ref: {"release_track": "early_selected", part: [ref(theirs)]},
+            own={part: [ours.pk]},
+        )
+
+    return build
+
+
+def _buy(url_name):
+    def build(w):
+        their_card = _card(w.other)
+        make_invoice_method(w.tenant)
+        product = make_subscription(w.tenant).product
+        return Post(
+            reverse(f"billing:{url_name}"),
+            lambda ref: {
+                "product": product.pk,
+                "quantity": 2,
+                "frequency": "monthly",
+                "payment_method": ref(their_card),
+            },
+        )
+
+    return build
+
+
+def _card(tenant):
+    return PaymentMethod.objects.create(
+        tenant=tenant,
+        kind=PaymentMethod.Kind.CARD,
+        brand="visa",
+        last4="4242",
+        exp_month=12,
+        exp_year=date.today().year + 2,
+        holder_name="Card Holder",
+    )
+
+
+def _subscription_payment_method(w):
+    ours = make_subscription(w.tenant)
+    their_card = _card(w.other)
+    return Post(
+        reverse("billing:subscription_payment_method", args=[ours.pk]),
+        lambda ref: {"payment_method": ref(their_card)},
+    )
+
+
+def _invoice_pay(w):
+    invoice = _due_invoice(w.tenant)
+    their_card = _card(w.other)
+    return Post(
+        reverse("billing:invoice_pay", args=[invoice.pk]),
+        lambda ref: {"payment_method": ref(their_card)},
+    )
+
+
+def _due_invoice(tenant):
+    from billing.invoicing import invoices_generate
+
+    subscription = make_subscription(tenant, start=date(2026, 4, 1))
+    Charge.objects.create(
+        tenant=tenant,
+        subscription=subscription,
+        kind=Charge.Kind.PURCHASE,
+        description="Purchase",
+        quantity=1,
+        unit_price=subscription.unit_term_price,
+        amount=subscription.unit_term_price,
+        occurred_on=date(2026, 4, 1),
+    )
+    [invoice] = invoices_generate(period="2026-04", today=date(2026, 5, 1))
+    return invoice
+
+
+def _license(url_name):
+    def build(w):
+        ours, theirs = make_user(w.tenant), make_user(w.other)
+        our_sub = make_subscription(w.tenant)
+        if url_name.endswith("unassign"):
+            their_sub = make_subscription(w.other)
+            _licensed(w.tenant, w.admin, [ours], our_sub)
+            _licensed(w.other, w.other_admin, [theirs], their_sub)
+        return Post(
+            reverse(f"billing:{url_name}", args=[our_sub.pk]),
+            lambda ref: {"users": [ref(theirs)]},
+            own={"users": [ours.pk]},
+        )
+
+    return build
+
+
+def _group_bulk_delete(w):
+    ours = make_group(w.tenant, w.admin, "security", name="Ours")
+    theirs = make_group(w.other, w.other_admin, "security", name="Theirs")
+    return Post(
+        reverse("groups:group_bulk_delete"),
+        lambda ref: {"ids": [ref(theirs)]},
+        own={"ids": [ours.pk]},
+    )
+
+
+def _group_people(url_name, role):
+    def build(w):
+        group = make_group(w.tenant, w.admin, "team", name="Ours")
+        ours, theirs = make_user(w.tenant), make_user(w.other)
+        their_group = make_group(w.other, w.other_admin, "team", name="Theirs")
+        Membership.objects.create(tenant=w.other, group=their_group, user=theirs, role=role)
+        if url_name.endswith("remove"):
+            Membership.objects.create(tenant=w.tenant, group=group, user=ours, role=role)
+        return Post(
+            reverse(f"groups:{url_name}", args=[group.pk]),
+            lambda ref: {"users": [ref(theirs)]},
+            own={"users": [ours.pk]},
+        )
+
+    return build
+
+
+def _start_group_wizard(w):
+    client = w.client
+    client.get("/groups/add/?start=1")
+    client.post("/groups/add/type/", {WIZARD_STEP: "type", "kind": "team"})
+    client.post("/groups/add/basics/", {WIZARD_STEP: "basics", "name": "New", "description": ""})
+
+
+def _group_add_owners(url_name):
+    def build(w):
+        ours, theirs = make_user(w.tenant), make_user(w.other)
+        return Post(
+            reverse(f"groups:{url_name}"),
+            lambda ref: {"users": [ref(theirs)]},
+            own={"users": [ours.pk]},
+            before=lambda: _start_group_wizard(w),
+        )
+
+    return build
+
+
+def _group_add_step(url):
+    def build(w):
+        ours, theirs = make_user(w.tenant), make_user(w.other)
+        return Post(
+            url,
+            lambda ref: {WIZARD_STEP: "owners", "owners": [ref(theirs)]},
+            own={"owners": [ours.pk]},
+            before=lambda: _start_group_wizard(w),
+        )
+
+    return build
+
+
+CASES = {
+    # Users: the bulk actions of the list.
+    "users:user_bulk_block": Case(_bulk("user_bulk_block")),
+    "users:user_bulk_unblock": Case(_bulk("user_bulk_unblock", blocked=True)),
+    "users:user_bulk_password_reset": Case(_bulk("user_bulk_password_reset", require_change="on")),
+    "users:user_bulk_delete": Case(_bulk("user_bulk_delete")),
+    "users:user_bulk_export": Case(_bulk("user_bulk_export")),
+    "users:user_bulk_license_assign": Case(
+        _bulk_license("user_bulk_license_assign", foreign_part="ids")
+    ),
+    "users:user_bulk_license_unassign": Case(
+        _bulk_license("user_bulk_license_unassign", foreign_part="ids")
+    ),
+    # Users: one user's roles, licenses and groups.
+    "users:role_remove": Case(_role_remove),
+    "users:user_licenses": Case(_user_licenses),
+    "users:user_groups_join": Case(_user_groups("user_groups_join", member=False)),
+    "users:user_groups_leave": Case(_user_groups("user_groups_leave", member=True)),
+    # Settings: the users who get early releases.
+    "org_settings:releases": Case(_releases("add")),
+    # Billing: the payment method that pays, the users who get a license.
+    "billing:subscription_buy": Case(
+        _buy("subscription_buy"),
+        answer="form",
+        why="the payment method is a select of the page; a stale pick is told there",
+    ),
+    "billing:subscription_buy_confirm": Case(
+        _buy("subscription_buy_confirm"),
+        answer="form",
+        why="the confirmation page posts back the buy form; its errors show on the buy page",
+    ),
+    "billing:subscription_payment_method": Case(_subscription_payment_method),
+    "billing:invoice_pay": Case(_invoice_pay),
+    "billing:license_assign": Case(_license("license_assign")),
+    "billing:license_unassign": Case(_license("license_unassign")),
+    # Groups: the list's selection, the people of a group, the owners of a new group.
+    "groups:group_bulk_delete": Case(_group_bulk_delete),
+    "groups:group_owners_add": Case(_group_people("group_owners_add", Membership.Role.OWNER)),
+    "groups:group_owners_remove": Case(_group_people("group_owners_remove", Membership.Role.OWNER)),
+    "groups:group_members_add": Case(_group_people("group_members_add", Membership.Role.MEMBER)),
+    "groups:group_members_remove": Case(
+        _group_people("group_members_remove", Membership.Role.MEMBER)
+    ),
+    "groups:group_add_owners_add": Case(_group_add_owners("group_add_owners_add")),
+    "groups:group_add_owners_remove": Case(_group_add_owners("group_add_owners_remove")),
+    "groups:group_add": Case(_group_add_step("/groups/add/owners/")),
+    "groups:group_add_start": Case(_group_add_step("/groups/add/")),
+}
+
+# Cases beyond the automatic finding: a value that names another organization's
+# row without being a model choice (a sign-in name), and the other half of a
+# form with two ids.
+EXTRA_CASES = {
+    "users:role_assign (sign-in name)": Case(
+        _role_assign,
+        answer="form",
+        why="a sign-in name is typed, not picked: 'There is no user … in your organization.'",
+    ),
+    "users:user_bulk_license_assign (subscription)": Case(
+        _bulk_license("user_bulk_license_assign", foreign_part="subscription")
+    ),
+    "users:user_bulk_license_unassign (subscription)": Case(
+        _bulk_license("user_bulk_license_unassign", foreign_part="subscription")
+    ),
+    "org_settings:releases (remove)": Case(_releases("remove")),
+    "users:user_method_remove (a valid method)": Case(_user_method_remove),
+}
+
+# The routes whose answer to a foreign id is a form error, not 404, and why.
+FORM_ERROR_ROUTES = {
+    name: case.why for name, case in {**CASES, **EXTRA_CASES}.items() if case.answer == "form"
+}
+
+ROUTES = post_routes_with_ids()
+
+
+def test_the_sweep_finds_the_routes_with_ids_in_a_post():
+    assert "users:user_bulk_block" in ROUTES, ROUTES
+    assert "groups:group_members_add" in ROUTES, ROUTES
+    assert "billing:invoice_pay" in ROUTES, ROUTES
+
+
+def test_every_route_with_an_id_in_a_post_has_a_case():
+    uncovered = {name: fields for name, fields in ROUTES.items() if name not in CASES}
+    assert not uncovered, (
+        "These routes read an object id from a POST body: add a case for each to CASES "
+        f"in {__name__}: {uncovered}"
+    )
+    stale = sorted(set(CASES) - set(ROUTES))
+    assert not stale, f"CASES names routes that read no id from a POST body: {stale}"
+    for name, reason in FORM_ERROR_ROUTES.items():
+        assert reason.strip(), f"{name} answers a form error: say why in its case"
+
+
+# --- The snapshot of an organization ---------------------------------------------
+
+
+def _scoped_rows(model, tenant):
+    """Return the rows of ``model`` that belong to ``tenant``, or None for a model of no tenant."""
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    manager = model._base_manager
+    if model is Tenant:
+        return manager.filter(pk=tenant.pk)
+    tenant_field = fields.get("tenant")
+    if isinstance(tenant_field, models.ForeignKey) and tenant_field.related_model is Tenant:
+        return manager.filter(tenant=tenant)
+    user_field = fields.get("user")
+    if isinstance(user_field, models.ForeignKey) and issubclass(User, user_field.related_model):
+        return manager.filter(user__tenant=tenant)
+    return None
+
+
+def snapshot(tenant):
+    """Return every row of ``tenant`` (its users, their devices, its audit trail, ...)."""
+    rows = {}
+    for model in apps.get_models():
+        if model._meta.proxy:
+            continue
+        queryset = _scoped_rows(model, tenant)
+        if queryset is not None:
+            rows[model._meta.label] = sorted(repr(row) for row in queryset.values_list())
+    rows["audit events"] = AuditEvent.objects.filter(tenant=tenant).count()
+    return rows
+
+
+def assert_unchanged(before, after, who):
+    changed = {
+        label for label in before.keys() | after.keys() if before.get(label) != after.get(label)
+    }
+    assert not changed, f"{who}'s rows changed: {sorted(changed)}"
+
+
+# --- The sweep ------------------------------------------------------------------
+
+
+def _page(response):
+    """Return the response's page without what differs on every answer."""
+    content = response.content.decode()
+    content = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", content)
+    return re.sub(r'name="next" value="[^"]*"', "", content)
+
+
+def _send(world, post, ref, data=None):
+    if post.before:
+        post.before()
+    url = post.url(ref) if callable(post.url) else post.url
+    return world.client.post(url, post.data(ref) if data is None else data)
+
+
+def _assert_answer(case, response, missing_response, scrub=()):
+    if case.answer == "404":
+        assert_not_found(response)
+        assert_not_found(missing_response)
+    else:
+        assert response.status_code == 200, response.status_code
+        assert missing_response.status_code == 200, missing_response.status_code
+        assert "errorlist" in response.content.decode() or "error" in response.content.decode()
+    foreign_page, missing_page = _page(response), _page(missing_response)
+    for old, new in scrub:
+        foreign_page = foreign_page.replace(str(old), "ID")
+        missing_page = missing_page.replace(str(new), "ID")
+    # Another organization's id looks exactly like one that does not exist.
+    assert foreign_page == missing_page
+
+
+ALL_CASES = {**CASES, **EXTRA_CASES}
+
+
+@pytest.mark.parametrize("name", sorted(ALL_CASES))
+def test_another_organizations_id_in_a_post_is_not_found_and_changes_nothing(world, name):
+    case = ALL_CASES[name]
+    post = case.build(world)
+    refs = []
+
+    def record(ref):
+        def named(obj, attr="pk"):
+            value = ref(obj, attr)
+            refs.append((obj, attr, value))
+            return value
+
+        return named
+
+    theirs_before, ours_before = snapshot(world.other), snapshot(world.tenant)
+    response = _send(world, post, record(foreign))
+    missing_response = _send(world, post, record(missing))
+    half = len(refs) // 2
+    scrub = [(a[2], b[2]) for a, b in zip(refs[:half], refs[half:], strict=True)]
+    _assert_answer(case, response, missing_response, scrub)
+    assert_unchanged(theirs_before, snapshot(world.other), "the other organization")
+    assert_unchanged(ours_before, snapshot(world.tenant), "the organization")
+
+
+@pytest.mark.parametrize("name", sorted(ALL_CASES))
+def test_a_selection_mixing_our_id_with_a_foreign_one_changes_nothing(world, name):
+    case = ALL_CASES[name]
+    post = case.build(world)
+    if not post.own:
+        pytest.skip("one id, no selection to mix")
+    mixed = post.data(foreign)
+    for key, ids in post.own.items():
+        mixed[key] = [*ids, *mixed[key]]
+
+    theirs_before, ours_before = snapshot(world.other), snapshot(world.tenant)
+    response = _send(world, post, foreign, mixed)
+    if case.answer == "404":
+        assert_not_found(response)
+    else:
+        assert response.status_code == 200, response.status_code
+    assert_unchanged(theirs_before, snapshot(world.other), "the other organization")
+    assert_unchanged(ours_before, snapshot(world.tenant), "the organization")
+
+    # Without the foreign id, the same selection is taken up: the case is valid.
+    own_only = {**post.data(foreign), **post.own}
+    taken = _send(world, post, foreign, own_only)
+    assert taken.status_code in (200, 302), taken.status_code
+    if taken.status_code == 302:
+        assert not taken.url.startswith(reverse("accounts:signin")), taken.url
