@@ -24,11 +24,6 @@ pytestmark = pytest.mark.django_db
 backfill = importlib.import_module("accounts.migrations.0015_address_claims_backfill")
 
 
-@pytest.fixture
-def domain(tenant):
-    return tenant.domain_set.get().name
-
-
 def claimed(address):
     """Return the owner of ``address``'s claim, or None."""
     claim = AddressClaim.objects.filter(address=address).first()
