@@ -38,12 +38,14 @@ from django.conf import settings
 from django.db import models
 from django.urls import get_resolver, reverse
 
-from accounts.models import AuditEvent, Tenant, User
+from accounts.models import AuditEvent, Domain, Tenant, User
 from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
 from billing import services as billing_services
 from billing.forms import IdListField
 from billing.models import Charge, PaymentMethod
 from groups.models import Membership
+from resources.models import Resource
+from support.models import ServiceRequest
 from tests.billing.factories import make_invoice_method, make_subscription
 from tests.factories import make_tenant, make_user
 from tests.groups.factories import WIZARD_STEP, make_group
@@ -164,6 +166,8 @@ def missing(obj, attr="pk"):
     """A value of the same kind as ``obj``'s that names no row at all."""
     if attr == "username":
         return f"ghost-{obj.pk}@{obj.username.split('@')[1]}"
+    if attr == "name":  # a domain's name
+        return f"ghost-{obj.pk}.example"
     last = type(obj)._base_manager.order_by("-pk").values_list("pk", flat=True).first()
     return (last or 0) + 1000
 
@@ -292,6 +296,63 @@ def _user_method_remove(w):
     return Post(
         lambda ref: reverse("users:user_method_remove", args=[ref(theirs)]),
         lambda ref: {"method": "phone"},
+    )
+
+
+def _their_domain(w):
+    return Domain.objects.get(tenant=w.other, is_default=True)
+
+
+def _resource(tenant, name):
+    domain = tenant.domain_set.get(is_default=True).name
+    return Resource.objects.create(
+        tenant=tenant, kind="room", name=name, email=f"{name.lower()}@{domain}"
+    )
+
+
+def _resource_edit_theirs(w):
+    theirs = _resource(w.other, "Theirs")
+    return Post(
+        lambda ref: reverse("resources:resource_edit", args=[ref(theirs)]),
+        lambda ref: {
+            "kind": "room",
+            "name": "Taken over",
+            "local_part": "taken",
+            "domain": w.tenant.domain_set.get(is_default=True).name,
+        },
+    )
+
+
+def _resource_edit_their_domain(w):
+    ours = _resource(w.tenant, "Ours")
+    their_domain = _their_domain(w)
+    return Post(
+        reverse("resources:resource_edit", args=[ours.pk]),
+        lambda ref: {
+            "kind": "room",
+            "name": "Ours",
+            "local_part": "ours",
+            "domain": ref(their_domain, "name"),
+        },
+    )
+
+
+def _user_rename_their_domain(w):
+    ours = make_user(w.tenant)
+    their_domain = _their_domain(w)
+    return Post(
+        reverse("users:user_rename", args=[ours.pk]),
+        lambda ref: {"local_part": "moved", "domain": ref(their_domain, "name")},
+    )
+
+
+def _request_reply_theirs(w):
+    theirs = ServiceRequest.objects.create(
+        tenant=w.other, title="T", description="D", severity="low", contact_email="a@b.example"
+    )
+    return Post(
+        lambda ref: reverse("support:request_reply", args=[ref(theirs)]),
+        lambda ref: {"body": "We read your request."},
     )
 
 
@@ -539,6 +600,21 @@ EXTRA_CASES = {
     ),
     "org_settings:releases (remove)": Case(_releases("remove"), ["remove"]),
     "users:user_method_remove (a valid method)": Case(_user_method_remove, []),
+    "support:request_reply (a valid reply)": Case(_request_reply_theirs, []),
+    "resources:resource_edit (a valid form)": Case(_resource_edit_theirs, []),
+    # A domain is picked by its name from the organization's own: a choice, not a row.
+    "resources:resource_edit (the other organization's domain)": Case(
+        _resource_edit_their_domain,
+        ["domain"],
+        answer="form",
+        why="the domain is a select of the page's address; a stale pick is told there",
+    ),
+    "users:user_rename (the other organization's domain)": Case(
+        _user_rename_their_domain,
+        ["domain"],
+        answer="form",
+        why="the domain is a select of the page's address; a stale pick is told there",
+    ),
 }
 
 # Fields that carry an id of a row that no organization owns.
