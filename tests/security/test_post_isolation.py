@@ -7,20 +7,27 @@ pays. For every such route it POSTs, as the organization's Global admin and
 with everything else valid, the id of another organization's object, and
 checks that
 
-- the answer is the one a missing id gets (404, or for the few views named in
-  FORM_ERROR_ROUTES the same form error, which names nothing of the other
-  organization): another organization's id looks exactly like a missing one;
-- nothing changed in the other organization, row for row, audit trail included;
+- the answer is the one a missing id gets: 404, or for the few cases that say
+  why (FORM_ERROR_ROUTES) the same form error or error message, which names
+  nothing of the other organization. Another organization's id looks exactly
+  like a missing one;
+- nothing changed in the other organization (every row that belongs to it or
+  to its users, its audit trail included), nor in ours;
 - a selection of several ids that mixes one of ours with a foreign one changes
   nothing in either organization (all or nothing), and the same selection
-  without the foreign id is taken up, so the case is not refused for its other
-  values.
+  without the foreign id is taken up, so the case is not refused for its
+  other values.
 
 The routes are found by walking the URLconf and reading the forms each view
 uses (``form_class``, a wizard's ``form_list``, and the form classes named in
 its methods): a form field that carries an id (a model choice field, a list
-of ids, an integer named after a model) makes the route one to sweep. Add a
-case to CASES when this test fails for your new route.
+of ids, an integer named after a model) makes the route one to sweep, and
+each such field must get a foreign id in one of the route's cases. When this
+test fails for a new route or field, add a case to CASES (a route's further
+fields to EXTRA_CASES), or, for a field of rows that no organization owns, a
+reason to NOT_TENANT_ROWS. EXTRA_CASES also holds what the finding cannot
+see: a typed sign-in name, a domain picked by its name, and an id in the URL
+sent with a valid body.
 """
 
 import inspect
@@ -720,7 +727,7 @@ def _send(world, post, ref, data=None):
     return world.client.post(url, post.data(ref) if data is None else data)
 
 
-def _assert_answer(world, case, response, missing_response, scrub=()):
+def _assert_answer(case, response, missing_response, scrub=()):
     if case.answer == "404":
         assert_not_found(response)
         assert_not_found(missing_response)
@@ -767,7 +774,7 @@ def test_another_organizations_id_in_a_post_is_not_found_and_changes_nothing(wor
         missing_response = world.client.get(missing_response.url)
     half = len(refs) // 2
     scrub = [(a[2], b[2]) for a, b in zip(refs[:half], refs[half:], strict=True)]
-    _assert_answer(world, case, response, missing_response, scrub)
+    _assert_answer(case, response, missing_response, scrub)
     assert_unchanged(theirs_before, snapshot(world.other), "the other organization")
     assert_unchanged(ours_before, snapshot(world.tenant), "the organization")
 
