@@ -676,18 +676,22 @@ def test_every_id_field_of_a_route_gets_a_foreign_id_in_a_case():
 
 
 def _scoped_rows(model, tenant):
-    """Return the rows of ``model`` that belong to ``tenant``, or None for a model of no tenant."""
-    fields = {f.name: f for f in model._meta.concrete_fields}
-    manager = model._base_manager
+    """Return the rows of ``model`` that belong to ``tenant`` or name one of its users.
+
+    None for a model of no tenant. A row of another organization that names one
+    of this organization's users (a license given to a foreign user) counts.
+    """
     if model is Tenant:
-        return manager.filter(pk=tenant.pk)
-    tenant_field = fields.get("tenant")
-    if isinstance(tenant_field, models.ForeignKey) and tenant_field.related_model is Tenant:
-        return manager.filter(tenant=tenant)
-    user_field = fields.get("user")
-    if isinstance(user_field, models.ForeignKey) and issubclass(User, user_field.related_model):
-        return manager.filter(user__tenant=tenant)
-    return None
+        return model._base_manager.filter(pk=tenant.pk)
+    scope = models.Q()
+    for model_field in model._meta.concrete_fields:
+        if not isinstance(model_field, models.ForeignKey):
+            continue
+        if model_field.related_model is Tenant:
+            scope |= models.Q(**{model_field.name: tenant})
+        elif issubclass(User, model_field.related_model):
+            scope |= models.Q(**{f"{model_field.name}__tenant": tenant})
+    return model._base_manager.filter(scope) if scope else None
 
 
 def snapshot(tenant):
@@ -765,6 +769,9 @@ def test_another_organizations_id_in_a_post_is_not_found_and_changes_nothing(wor
 
     theirs_before, ours_before = snapshot(world.other), snapshot(world.tenant)
     response = _send(world, post, record(foreign))
+    # What changed (a leak's harm) is told before how the answer differs.
+    assert_unchanged(theirs_before, snapshot(world.other), "the other organization")
+    assert_unchanged(ours_before, snapshot(world.tenant), "the organization")
     if case.answer == "message":
         assert response.status_code == 302, response.status_code
         response = world.client.get(response.url)
@@ -791,12 +798,12 @@ def test_a_selection_mixing_our_id_with_a_foreign_one_changes_nothing(world, nam
 
     theirs_before, ours_before = snapshot(world.other), snapshot(world.tenant)
     response = _send(world, post, foreign, mixed)
+    assert_unchanged(theirs_before, snapshot(world.other), "the other organization")
+    assert_unchanged(ours_before, snapshot(world.tenant), "the organization")
     if case.answer == "404":
         assert_not_found(response)
     else:
         assert response.status_code in (200, 302), response.status_code
-    assert_unchanged(theirs_before, snapshot(world.other), "the other organization")
-    assert_unchanged(ours_before, snapshot(world.tenant), "the organization")
 
     own_only = {**post.data(foreign), **post.own}
     taken = _send(world, post, foreign, own_only)
