@@ -61,6 +61,9 @@ from tests.security.test_isolation import _walk
 
 pytestmark = pytest.mark.django_db
 
+# The add-user wizard's management field: which step a POST answers.
+USER_ADD_STEP = "users_add-current_step"
+
 
 # --- Finding the routes -----------------------------------------------------------
 
@@ -363,6 +366,37 @@ def _request_reply_theirs(w):
     )
 
 
+def _user_add_license(w):
+    make_subscription(w.tenant)
+    their_sub = make_subscription(w.other)
+    domain = w.tenant.domain_set.get(is_default=True).name
+
+    def basics():
+        w.client.get("/users/add/")
+        w.client.post(
+            "/users/add/",
+            {
+                USER_ADD_STEP: "basics",
+                "first_name": "Adele",
+                "last_name": "Vance",
+                "local_part": "adele",
+                "domain": domain,
+                "mode": "generate",
+                "require_change": "on",
+            },
+        )
+
+    return Post(
+        "/users/add/",
+        lambda ref: {
+            USER_ADD_STEP: "details",
+            "licenses": [ref(their_sub)],
+            "usage_location": "NL",
+        },
+        before=basics,
+    )
+
+
 def _releases(part):
     def build(w):
         ours = make_user(w.tenant, early_release=part == "remove")
@@ -607,6 +641,13 @@ EXTRA_CASES = {
     ),
     "org_settings:releases (remove)": Case(_releases("remove"), ["remove"]),
     "users:user_method_remove (a valid method)": Case(_user_method_remove, []),
+    # The add-user wizard offers the organization's subscriptions as plain choices.
+    "users:user_add (a license of the other organization)": Case(
+        _user_add_license,
+        ["licenses"],
+        answer="form",
+        why="the licenses are checkboxes of the step; a stale one is told there",
+    ),
     "support:request_reply (a valid reply)": Case(_request_reply_theirs, []),
     "resources:resource_edit (a valid form)": Case(_resource_edit_theirs, []),
     # A domain is picked by its name from the organization's own: a choice, not a row.
@@ -744,11 +785,15 @@ def _assert_answer(case, response, missing_response, scrub=()):
         assert missing_response.status_code == 200, missing_response.status_code
         assert "message-error" in response.content.decode()
     foreign_page, missing_page = _page(response), _page(missing_response)
-    # A typed value (a sign-in name) is shown back as typed; an id is never shown.
+    # A typed value (a sign-in name) is shown back as typed, and a plain choice's
+    # error repeats the value sent; neither names anything the value does not.
     for old, new in scrub:
         if isinstance(old, str):
             foreign_page = foreign_page.replace(old, "TYPED")
             missing_page = missing_page.replace(new, "TYPED")
+        else:
+            foreign_page = foreign_page.replace(f" {old} is not one of", " ID is not one of")
+            missing_page = missing_page.replace(f" {new} is not one of", " ID is not one of")
     # Another organization's id looks exactly like one that does not exist.
     assert foreign_page == missing_page
 
