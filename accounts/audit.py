@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.lockout import client_ip
 from accounts.models import AuditEvent
+from core.pagecache import audit_action_changed
 
 
 def audit_record(
@@ -35,7 +36,7 @@ def audit_record(
         actor = None
     if tenant is None and actor is not None:
         tenant = actor.tenant
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         tenant=tenant,
         actor=actor,
         actor_label=actor.username if actor is not None else "",
@@ -50,6 +51,9 @@ def audit_record(
         if request is not None
         else user_agent[:512],
     )
+    # Every change is audited: the organization's cached pages are rendered afresh.
+    audit_action_changed(event.tenant_id, action)
+    return event
 
 
 # Human names of the action codes. Each area adds its own here.

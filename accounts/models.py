@@ -581,6 +581,10 @@ class AuditEvent(models.Model):
 
     objects = AuditEventQuerySet.as_manager()
 
+    # accounts.audit gives the organization its new page versions itself, telling
+    # sign-ins (the event pages only) from changes (core/pagecache.py).
+    page_cache_quiet = True
+
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")

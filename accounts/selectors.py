@@ -2,7 +2,6 @@
 
 import django_filters
 from django import forms
-from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.audit import ACTION_LABELS
 from accounts.models import AuditEvent, Domain, RoleAssignment, Tenant, User
 from core.access import object_or_404
+from core.pagecache import organization_cached
 
 HOME_COUNTS_SECONDS = 60
 
@@ -26,20 +26,14 @@ def home_counts(*, tenant: Tenant | None) -> dict[str, int]:
     """Return the counts shown on Home: users, blocked users and admins (not deleted).
 
     Counting 100,000 users on every visit of Home costs more than the rest of the
-    page, so the figures are kept in the shared cache for a minute.
+    page, so the figures are kept in the shared cache until the organization
+    changes (core.pagecache), and at most a minute.
     """
     if tenant is None:
         return {"users": 0, "blocked": 0, "admins": 0}
-    key = home_counts_key(tenant)
-    counts = cache.get(key)
-    if counts is None:
-        counts = _count_home(tenant)
-        cache.set(key, counts, HOME_COUNTS_SECONDS)
-    return counts
-
-
-def home_counts_key(tenant: Tenant) -> str:
-    return f"home-counts:{tenant.pk}"
+    return organization_cached(
+        tenant.pk, "home-counts", lambda: _count_home(tenant), timeout=HOME_COUNTS_SECONDS
+    )
 
 
 def _count_home(tenant: Tenant) -> dict[str, int]:

@@ -5,7 +5,6 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -17,7 +16,6 @@ from accounts import lockout
 from accounts.audit import audit_record
 from accounts.models import Domain, RoleAssignment, Tenant, User, normalize_domain
 from accounts.roles import GLOBAL_ADMIN, ROLES, can_assign_role, can_reset_password
-from accounts.selectors import home_counts_key
 from core.exceptions import Forbidden
 
 
@@ -164,7 +162,6 @@ def role_assign(
             new={"role": role},
         )
     user.forget_roles()
-    home_counts_forget(tenant=tenant)
     return assignment
 
 
@@ -229,7 +226,6 @@ def role_remove(
             old={"role": role},
         )
     user.forget_roles()
-    home_counts_forget(tenant=tenant)
 
 
 @transaction.atomic
@@ -251,11 +247,6 @@ GENERATED_PASSWORD_LENGTH = 16
 def password_generate(*, length: int = GENERATED_PASSWORD_LENGTH) -> str:
     """Return a random password from an alphabet without look-alike characters."""
     return "".join(secrets.choice(_UNAMBIGUOUS_CHARACTERS) for _index in range(length))
-
-
-def home_counts_forget(*, tenant: Tenant) -> None:
-    """Drop the cached Home counts (and users list total) after users change."""
-    cache.delete(home_counts_key(tenant))
 
 
 def _session_epoch_bump(user: User) -> None:

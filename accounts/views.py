@@ -31,6 +31,7 @@ from accounts.models import AuditEvent
 from accounts.roles import ADMIN_CENTER, ROLES, VIEW_AUDIT
 from core import l10n
 from core.csv_export import streaming_csv_response
+from core.pagecache import EVENTS, CachedPageMixin
 from core.tables import Column, render_header, render_rows
 
 
@@ -155,7 +156,7 @@ class SignOutView(View):
         return redirect("accounts:signin")
 
 
-class HomeView(TenantScopedMixin, TemplateView):
+class HomeView(TenantScopedMixin, CachedPageMixin, TemplateView):
     permission_required = ADMIN_CENTER
     template_name = "accounts/home.html"
 
@@ -258,7 +259,8 @@ AUDIT_COLUMNS = [
 ]
 
 
-class AuditEventListView(TenantScopedMixin, TemplateView):
+class AuditEventListView(TenantScopedMixin, CachedPageMixin, TemplateView):
+    page_cache_scope = EVENTS  # sign-ins count here
     permission_required = VIEW_AUDIT
     template_name = "accounts/auditevent_list.html"
     paginate_by = 50
@@ -292,7 +294,8 @@ class AuditEventListView(TenantScopedMixin, TemplateView):
         return context
 
 
-class AuditEventDetailView(TenantScopedMixin, DetailView):
+class AuditEventDetailView(TenantScopedMixin, CachedPageMixin, DetailView):
+    page_cache_scope = EVENTS  # sign-ins count here
     permission_required = VIEW_AUDIT
     model = AuditEvent
     template_name = "accounts/auditevent_detail.html"

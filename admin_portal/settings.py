@@ -322,6 +322,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # may be asked for from one address per hour. PORTAL_TRUSTED_PROXIES is the number
 # of reverse proxies in front of the app that append to X-Forwarded-For; with 0
 # the header is ignored, so a client cannot forge its address.
+# How long a rendered page of an organization's data is kept for the session that
+# asked (core/pagecache.py); any change in the organization renders it afresh at once,
+# so this bounds only what changes without an audit event (sign-in times). 0: off.
+PORTAL_PAGE_CACHE_SECONDS = env_int("PORTAL_PAGE_CACHE_SECONDS", 60)
 PORTAL_LOCKOUT_ATTEMPTS = env_int("PORTAL_LOCKOUT_ATTEMPTS", 5)
 PORTAL_LOCKOUT_SECONDS = env_int("PORTAL_LOCKOUT_SECONDS", 15 * 60)
 PORTAL_THROTTLE_ADDRESS_ATTEMPTS = env_int("PORTAL_THROTTLE_ADDRESS_ATTEMPTS", 50)

@@ -13,11 +13,11 @@ then Home, Active users, a user's page, Groups, Billing, the audit log and
 Settings, or the ``--path`` pages given. ``--existing`` uses the database in
 ``DATABASE_URL`` as it is, already seeded (bench/load.py does so with its nodes').
 
-For each page it reports the time per request without any measuring in place,
-its ratio against the bare view (in one process, no HTTP: an upper bound of
-what the nodes can do), and then, from the same number of measured requests, a
-breakdown of each request in ms and in %. Every moment of a request is counted
-once, under the innermost of:
+For each page it reports, with every request rendered (the page cache off), the
+time per request without any measuring in place, its ratio against the bare view
+(in one process, no HTTP: an upper bound of what the nodes can do), and then, from
+the same number of measured requests, a breakdown of each request in ms and in %.
+Every moment of a request is counted once, under the innermost of:
 
 - middleware: the request handler and middleware, whatever no line below claims;
 - session/auth: loading and saving the session, loading the signed-in user;
@@ -32,7 +32,9 @@ once, under the innermost of:
 - forms: rendering form fields, widgets and error lists.
 
 The measuring wraps a few Django functions (no profiler), so it costs a little:
-the instrumented total is shown beside the plain one. Loopback and local files
+the instrumented total is shown beside the plain one. Then the same pages as the
+portal serves a page seen again (core/pagecache.py: kept for the session until
+the organization changes), time per request and ratio. Loopback and local files
 only; the database (unless ``--existing``) and the Redis keys are removed at the end.
 """
 
@@ -373,6 +375,15 @@ SHORT = {
 }
 
 
+def report_ratios(pages, plain, out=print):
+    """Print each page's CPU ms per request and its ratio against the bare view."""
+    bare = plain[BASELINE[1]][0]
+    out(f"{'page':<16} {'CPU ms':>7} {'vs bare':>8} {'wall ms':>8}")
+    for name, path in pages:
+        cpu, wall = plain[path]
+        out(f"{name:<16} {cpu:>7.2f} {bare / cpu:>7.2f}x {wall:>8.2f}")
+
+
 def report(pages, plain, detail, out=print):
     """Print the ratios against the bare view and each page's breakdown."""
     bare = plain[BASELINE[1]][0]
@@ -425,18 +436,36 @@ def main(argv=None):
             .first()
         )
         pages = [BASELINE, *([(p, p) for p in args.path] or default_pages(user_id))]
+        from django.conf import settings
+
         client = signed_in_client()
+        kept_seconds = settings.PORTAL_PAGE_CACHE_SECONDS
         measure(client, pages, 5, rounds=1)  # warm: templates compiled, connections open
-        plain = measure(client, pages, args.requests)
+        # Every request rendered (the page cache off), then pages seen again as the
+        # portal serves them (kept for the session until the organization changes).
+        settings.PORTAL_PAGE_CACHE_SECONDS = 0
+        rendered = measure(client, pages, args.requests)
+        settings.PORTAL_PAGE_CACHE_SECONDS = kept_seconds
+        kept = measure(client, pages, args.requests) if kept_seconds else None
         instrument()
+        settings.PORTAL_PAGE_CACHE_SECONDS = 0
         detail = breakdown(client, pages, args.requests)
+        settings.PORTAL_PAGE_CACHE_SECONDS = kept_seconds
         backend = "existing database" if args.existing else args.database
         print(
             f"In one process ({backend}, production settings, Django's test client, no HTTP;"
             f" {args.requests} requests per page, 3 rounds taken in turns, medians; the"
-            f" breakdown from another {args.requests}; CPU time of the serving thread):"
+            f" breakdown from another {args.requests}; CPU time of the serving thread)."
         )
-        report(pages, plain, detail)
+        print("Every request rendered (PORTAL_PAGE_CACHE_SECONDS=0):")
+        report(pages, rendered, detail)
+        if kept:
+            print("")
+            print(
+                "The same pages seen again, as served (kept for the session until the"
+                " organization changes):"
+            )
+            report_ratios(pages, kept)
     finally:
         cleanup(drop)
     return 0

@@ -10,12 +10,13 @@ from accounts.mixins import TenantScopedMixin
 from accounts.models import Domain, User
 from accounts.roles import CHANGE_DOMAINS, CHANGE_TENANT, VIEW_DOMAINS, VIEW_TENANT
 from accounts.selectors import access_domain_by_id, domains_reachable
+from core.pagecache import CachedPageMixin
 from core.views.detail import PostActionView
 from org_settings import selectors, services
 from org_settings.forms import DomainAddForm, OrgProfileForm, ReleaseForm, SecuritySettingsForm
 
 
-class SecuritySettingsView(TenantScopedMixin, FormView):
+class SecuritySettingsView(TenantScopedMixin, CachedPageMixin, FormView):
     """Settings > Security & privacy: read by every reader, changed by a Global admin."""
 
     permission_required = VIEW_TENANT
@@ -57,7 +58,7 @@ class SecuritySettingsView(TenantScopedMixin, FormView):
         return redirect("org_settings:security")
 
 
-class OrgProfileView(TenantScopedMixin, FormView):
+class OrgProfileView(TenantScopedMixin, CachedPageMixin, FormView):
     """Settings > Org profile: read by readers, changed by a Global admin."""
 
     permission_required = VIEW_TENANT
@@ -102,7 +103,7 @@ class OrgProfileView(TenantScopedMixin, FormView):
         return redirect("org_settings:profile")
 
 
-class DomainListView(TenantScopedMixin, FormView):
+class DomainListView(TenantScopedMixin, CachedPageMixin, FormView):
     """Settings > Domains: the organization's domains; add one."""
 
     permission_required = VIEW_DOMAINS
@@ -139,7 +140,7 @@ class DomainListView(TenantScopedMixin, FormView):
         return redirect("org_settings:domain_detail", pk=domain.pk)
 
 
-class DomainDetailView(TenantScopedMixin, TemplateView):
+class DomainDetailView(TenantScopedMixin, CachedPageMixin, TemplateView):
     """One domain: the TXT record to publish, and the buttons of the actions below."""
 
     permission_required = VIEW_DOMAINS

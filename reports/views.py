@@ -8,6 +8,7 @@ from accounts.mixins import TenantScopedMixin
 from accounts.roles import VIEW_REPORTS
 from core import l10n
 from core.csv_export import streaming_csv_response
+from core.pagecache import EVENTS, CachedPageMixin
 from reports import charts, selectors
 
 REPORTS = {
@@ -18,7 +19,8 @@ REPORTS = {
 }
 
 
-class ReportIndexView(TenantScopedMixin, TemplateView):
+class ReportIndexView(TenantScopedMixin, CachedPageMixin, TemplateView):
+    page_cache_scope = EVENTS  # sign-ins count here
     permission_required = VIEW_REPORTS
     template_name = "reports/index.html"
 
@@ -26,7 +28,8 @@ class ReportIndexView(TenantScopedMixin, TemplateView):
         return {**super().get_context_data(**kwargs), "reports": REPORTS}
 
 
-class ReportView(TenantScopedMixin, TemplateView):
+class ReportView(TenantScopedMixin, CachedPageMixin, TemplateView):
+    page_cache_scope = EVENTS  # sign-ins count here
     """One report: a chart, the same figures as a table, a period where it has one, CSV."""
 
     permission_required = VIEW_REPORTS

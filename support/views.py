@@ -6,6 +6,7 @@ from django.views.generic import FormView, TemplateView, View
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import OPEN_SUPPORT_REQUESTS, VIEW_SUPPORT_REQUESTS
+from core.pagecache import CachedPageMixin
 from security_info import selectors as security_info_selectors
 from support import services
 from support.forms import ReplyForm, RequestForm
@@ -13,7 +14,7 @@ from support.models import ServiceRequest
 from support.selectors import access_service_request_by_id
 
 
-class RequestListView(TenantScopedMixin, TemplateView):
+class RequestListView(TenantScopedMixin, CachedPageMixin, TemplateView):
     permission_required = VIEW_SUPPORT_REQUESTS
     template_name = "support/request_list.html"
 

@@ -101,8 +101,6 @@ def users_sign_in_block(
             old={"is_sign_in_blocked": not blocked},
             new={"is_sign_in_blocked": blocked},
         )
-    if changed:
-        account_services.home_counts_forget(tenant=tenant)
     return len(changed)
 
 
@@ -191,7 +189,6 @@ def users_delete(
             old={"username": old_username},
             new={"deleted_at": now.isoformat()},
         )
-    account_services.home_counts_forget(tenant=tenant)
     return len(users)
 
 
@@ -342,7 +339,6 @@ def user_restore(
         given, not_given = _licenses_give_back(
             tenant=tenant, acting_user=acting_user, user=user, request=request
         )
-    account_services.home_counts_forget(tenant=tenant)
     return Restored(password=password, licenses_given_back=given, licenses_not_given_back=not_given)
 
 
@@ -680,7 +676,6 @@ def user_create(
             users=[user],
             request=request,
         )
-    account_services.home_counts_forget(tenant=tenant)
     return user, generated
 
 
@@ -813,7 +808,6 @@ def users_import(
             ],
             batch_size=1000,
         )
-        account_services.home_counts_forget(tenant=tenant)
         group_services.dynamic_groups_sync_tenant(tenant)
         # Only the id goes to the job: it reads the sealed passwords from the row.
         transaction.on_commit(lambda: jobs.enqueue(import_passwords_hash, job.pk))

@@ -16,6 +16,7 @@ from billing.forms import InvoiceFilterForm, PaymentMethodPickForm
 from billing.models import Invoice, PaymentMethod
 from billing.views.base import ActionView
 from core.csv_export import streaming_csv_response
+from core.pagecache import CachedPageMixin
 from core.views.detail import report_form_errors, report_refusal
 
 
@@ -30,7 +31,7 @@ def _invoices(request):
     return form, invoices.order_by("-issue_date", "-id")
 
 
-class InvoiceListView(TenantScopedMixin, TemplateView):
+class InvoiceListView(TenantScopedMixin, CachedPageMixin, TemplateView):
     """Bills & payments: the invoices, filtered by date, with PDF and CSV."""
 
     permission_required = VIEW_INVOICES
@@ -83,7 +84,7 @@ class InvoiceExportView(TenantScopedMixin, View):
         return streaming_csv_response("invoices.csv", header, rows)
 
 
-class InvoiceDetailView(TenantScopedMixin, DetailView):
+class InvoiceDetailView(TenantScopedMixin, CachedPageMixin, DetailView):
     permission_required = VIEW_INVOICES
     model = Invoice
     template_name = "billing/invoice_detail.html"

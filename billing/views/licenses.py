@@ -12,10 +12,11 @@ from billing import selectors, services
 from billing.forms import LicenseUsersForm
 from billing.models import Subscription
 from billing.views.base import ActionView
+from core.pagecache import CachedPageMixin
 from core.views.detail import report_form_errors, report_refusal
 
 
-class LicenseListView(TenantScopedMixin, TemplateView):
+class LicenseListView(TenantScopedMixin, CachedPageMixin, TemplateView):
     """Licenses: per product, how many are bought, assigned and free."""
 
     permission_required = VIEW_LICENSES
@@ -27,7 +28,7 @@ class LicenseListView(TenantScopedMixin, TemplateView):
         return context
 
 
-class LicenseDetailView(TenantScopedMixin, DetailView):
+class LicenseDetailView(TenantScopedMixin, CachedPageMixin, DetailView):
     """Who has a product's licenses, and a searchable list of who could get one."""
 
     permission_required = VIEW_LICENSES

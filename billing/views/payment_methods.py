@@ -14,10 +14,11 @@ from billing import selectors, services
 from billing.forms import CardForm
 from billing.models import PaymentMethod
 from billing.views.base import ActionView
+from core.pagecache import CachedPageMixin
 from core.views.detail import report_refusal
 
 
-class PaymentMethodListView(TenantScopedMixin, TemplateView):
+class PaymentMethodListView(TenantScopedMixin, CachedPageMixin, TemplateView):
     permission_required = VIEW_PAYMENT_METHODS
     template_name = "billing/paymentmethod_list.html"
 

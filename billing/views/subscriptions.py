@@ -13,10 +13,11 @@ from billing.forms import BuyForm, PaymentMethodPickForm, QuantityForm
 from billing.models import Subscription
 from billing.views.base import ActionView
 from core import l10n
+from core.pagecache import CachedPageMixin
 from core.views.detail import report_form_errors, report_refusal
 
 
-class SubscriptionListView(TenantScopedMixin, TemplateView):
+class SubscriptionListView(TenantScopedMixin, CachedPageMixin, TemplateView):
     """Your products: every subscription with its licenses and renewal."""
 
     permission_required = VIEW_SUBSCRIPTIONS
@@ -98,7 +99,7 @@ class SubscriptionBuyConfirmView(SubscriptionBuyView):
         return redirect(subscription)
 
 
-class SubscriptionDetailView(TenantScopedMixin, DetailView):
+class SubscriptionDetailView(TenantScopedMixin, CachedPageMixin, DetailView):
     """One subscription, with its forms: licenses, payment method, cancel or reactivate."""
 
     permission_required = VIEW_SUBSCRIPTIONS

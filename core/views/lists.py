@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import TemplateView
 
 from core.csv_export import streaming_csv_response
+from core.pagecache import CachedPageMixin
 from core.tables import render_header, render_rows
 
 
@@ -30,7 +31,7 @@ def is_htmx_partial(request):
     return bool(headers.get("HX-Request")) and not headers.get("HX-History-Restore-Request")
 
 
-class ObjectListView(TemplateView):
+class ObjectListView(CachedPageMixin, TemplateView):
     """A list page driven by a filterset and a table declaration.
 
     Set ``columns`` (core.tables columns) and either ``filterset_class`` (a
@@ -48,6 +49,10 @@ class ObjectListView(TemplateView):
     without the page, for the pager), ``export_query`` (without the page and
     page size), ``per_page``, ``page_sizes``, ``sort``, ``header`` and
     ``rows``.
+
+    A page is kept for the session that asked until the organization changes
+    (``core.pagecache``); set ``page_cache_scope`` to ``EVENTS`` for a list of
+    events.
     """
 
     model = None

@@ -16,6 +16,7 @@ from accounts.models import AuditEvent
 from accounts.roles import CHANGE_GROUPS, DELETE_GROUPS, VIEW_GROUPS
 from accounts.selectors import domain_choices
 from core.access import names_unreachable_rows
+from core.pagecache import CachedPageMixin
 from groups import selectors, services
 from groups.forms import (
     BasicsForm,
@@ -32,7 +33,7 @@ from groups.models import (
 )
 
 
-class GroupDetailView(TenantScopedMixin, DetailView):
+class GroupDetailView(TenantScopedMixin, CachedPageMixin, DetailView):
     """A group: general, members and owners (add, remove in bulk), settings, activity."""
 
     permission_required = VIEW_GROUPS

@@ -29,6 +29,7 @@ from accounts.roles import (
 )
 from billing import selectors as billing_selectors
 from billing import services as billing_services
+from core.pagecache import EVENTS, CachedPageMixin
 from core.views.detail import ActionView, ObjectView
 from groups import selectors as group_selectors
 from groups import services as group_services
@@ -67,12 +68,13 @@ def access_user_or_deleted(actor, user_id):
         return selectors.access_user_by_id(actor, user_id, deleted=True)
 
 
-class UserDetailView(TenantScopedMixin, ObjectView):
+class UserDetailView(TenantScopedMixin, CachedPageMixin, ObjectView):
     """A user's page: account, contact information, licenses, groups, and (when allowed)
     authentication methods and activity. A deleted user's page says so.
     """
 
     permission_required = VIEW_USERS
+    page_cache_scope = EVENTS  # the last sign-in and the activity
     model = User
     access_object = staticmethod(access_user_or_deleted)
     template_name = "users/user_detail.html"

@@ -17,6 +17,7 @@ from accounts.roles import (
     VIEW_ROLES,
     can_assign_role,
 )
+from core.pagecache import CachedPageMixin
 from core.views.detail import ActionView
 from users import selectors, services
 from users.forms import RoleAssignForm, RoleRemoveForm, UserRolesForm
@@ -58,7 +59,7 @@ class UserRolesView(UserActionView):
         return _("The roles were saved.") if added or removed else ""
 
 
-class RoleListView(TenantScopedMixin, TemplateView):
+class RoleListView(TenantScopedMixin, CachedPageMixin, TemplateView):
     """Roles: what each admin role may do and who holds it; give and take away."""
 
     permission_required = VIEW_ROLES
