@@ -1,13 +1,14 @@
-"""Request middleware: the tenant of the signed-in user, and session lifetimes."""
+"""Request middleware: the tenant of the signed-in user, its time zone, and session lifetimes."""
 
 import time
+import zoneinfo
 from urllib.parse import urlencode
 
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 # What someone without an organization (a platform operator) may open: the
 # operators' site, the sign-in flows and their own password and language. Every
@@ -151,6 +152,39 @@ def start_session_clock(request):
     now = int(time.time())
     request.session[SIGNED_IN_AT] = now
     request.session[LAST_SEEN] = now
+
+
+class TenantTimeZoneMiddleware:
+    """Show every time in the organization's time zone for the length of the request.
+
+    Templates and ``core.l10n.format_datetime`` convert to the active zone.
+    Visitors and operators (no tenant) keep the platform's ``TIME_ZONE``. The zone
+    is deactivated afterwards, so that the next request served by this thread
+    does not inherit it. Runs after the tenant middleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        zone = _tenant_zone(getattr(request, "tenant", None))
+        if zone is not None:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+def _tenant_zone(tenant):
+    if tenant is None or not tenant.time_zone:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(tenant.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        # A zone this machine's database no longer knows: the platform's clock
+        # is better than an error page.
+        return None
 
 
 class PreferredLanguageMiddleware:

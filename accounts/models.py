@@ -25,10 +25,15 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from accounts.roles import ROLE_CHOICES
+from core import l10n
 
 
 def default_country():
     return settings.PORTAL_DEFAULT_COUNTRY
+
+
+def default_time_zone():
+    return settings.TIME_ZONE
 
 
 class TenantQuerySet(models.QuerySet):
@@ -61,6 +66,13 @@ class Tenant(models.Model):
     country = CountryField(_("country or region"), default=default_country)
     preferred_language = models.CharField(
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        validators=[l10n.validate_time_zone],
+        help_text=_("Times in the admin center are shown in this zone, with its name."),
     )
     address = models.TextField(_("address"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)

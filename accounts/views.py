@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.functional import lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import module_has_submodule
 from django.utils.translation import gettext as _
@@ -29,10 +30,9 @@ from accounts.forms import LanguageForm, PortalPasswordChangeForm, SecondStepFor
 from accounts.mixins import TenantScopedMixin
 from accounts.models import AuditEvent
 from accounts.roles import ADMIN_CENTER, ROLES, VIEW_AUDIT
-from core import l10n
 from core.csv_export import streaming_csv_response
 from core.pagecache import EVENTS, CachedPageMixin
-from core.tables import Column, render_header, render_rows
+from core.tables import Column, EventTimeColumn, render_header, render_rows
 
 
 @method_decorator([sensitive_post_parameters("password"), never_cache], name="dispatch")
@@ -245,12 +245,19 @@ class PasswordChangeView(LoginRequiredMixin, FormView):
         return redirect("accounts:my_account")
 
 
+def _time_heading():
+    # The organization's zone, by its name; each cell names the zone's abbreviation
+    # of that moment (CET or CEST), which changes with daylight saving time.
+    return _("Time (%(zone)s)") % {"zone": timezone.get_current_timezone_name()}
+
+
 AUDIT_COLUMNS = [
-    Column(
-        _lazy("Time (UTC)"),
-        lambda event: l10n.format_utc_timestamp(event.created_at),
+    EventTimeColumn(
+        lazy(_time_heading, str)(),
+        "created_at",
         # Relative to /audit/: no URL reversal per row.
         link=lambda event: f"{event.pk}/",
+        seconds=True,
     ),
     Column(_lazy("Actor"), lambda event: event.actor_label),
     Column(_lazy("Action"), lambda event: action_label(event.action)),
@@ -315,7 +322,7 @@ class AuditEventExportView(TenantScopedMixin, View):
                 content_type="text/plain; charset=utf-8",
             )
         header = [
-            _("Time (UTC)"),
+            _("Time (ISO 8601)"),
             _("Actor"),
             _("Action"),
             _("Action code"),
@@ -327,11 +334,14 @@ class AuditEventExportView(TenantScopedMixin, View):
             _("IP address"),
             _("User agent"),
         ]
+        # ISO 8601 with the offset, in the organization's zone like the page. Taken
+        # now: the rows stream after the middleware has deactivated the zone.
+        zone = timezone.get_current_timezone()
         # Every text cell is defused by the response: sign-in names, labels and
         # values are all typed by someone.
         rows = (
             [
-                event.created_at.isoformat(),
+                event.created_at.astimezone(zone).isoformat(),
                 event.actor_label,
                 str(action_label(event.action)),
                 event.action,

@@ -138,6 +138,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.TenantMiddleware",
+    "accounts.middleware.TenantTimeZoneMiddleware",
     "accounts.middleware.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -413,7 +414,11 @@ SECURITY_INFO_EMAIL_CHECK_DELIVERABILITY = env_bool(
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The platform's zone: the default of each organization's own (Tenant.time_zone,
+# activated per request by accounts.middleware), and the operators' site's.
 TIME_ZONE = env("TIME_ZONE", "UTC")
+# One date and one date-time format per language, month as a word: core/formats/.
+FORMAT_MODULE_PATH = ["core.formats"]
 USE_I18N = True
 USE_TZ = True
 

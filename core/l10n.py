@@ -3,20 +3,25 @@
 Everything here formats for people, in the active language unless a ``language``
 is given (an invoice PDF is set in its billing account's language). Money and
 percentages come from Babel with CLDR data ("€ 1.234,56" in Dutch, "€1,234.56" in
-English); dates from Django's per-language formats; country names from
-django-countries' translations. Files meant for machines (CSV exports, audit
-exports) keep ISO dates and plain decimals and do not use this module.
+English); dates from Django's per-language formats (``core/formats/``: "3 Dec
+2026", "3 dec 2026"), times in the active time zone, the organization's, with the
+zone named; country names from django-countries' translations. Files meant for
+machines (CSV exports, audit exports) keep ISO 8601 dates and times (with the UTC
+offset) and plain decimals and do not use this module.
 """
 
 import functools
-from datetime import UTC
+import zoneinfo
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_skeleton
 from babel.numbers import format_currency, format_percent, get_currency_precision
 from django.conf import settings
-from django.utils import dateformat, formats, translation
+from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils import dateformat, dates, formats, timezone, translation
+from django.utils.translation import gettext as _
 from django_countries import countries
 
 
@@ -72,8 +77,8 @@ def format_number(value, *, language=None):
 
 
 def format_month_day(value, *, language=None):
-    """Return the day and month of a date, short, in ``language``: "22-11", "11/22"."""
-    return format_skeleton("Md", value, locale=_babel_locale(_language(language)))
+    """Return the day and month of a date, short, in ``language``: "22 Nov", "22 nov"."""
+    return format_date(value, "MONTH_DAY_FORMAT", language=language)
 
 
 def format_date(value, format_name="DATE_FORMAT", *, language=None):
@@ -99,13 +104,35 @@ _NUMERIC_FORMAT_CHARACTERS = {
 }
 
 
+@functools.cache
+def _month_names(language):
+    """Return ``{format character: the 12 month names}`` of ``language``, as Django writes them.
+
+    "M" is the capitalized abbreviation ("Dec"), "b" the lower-case one ("dec",
+    "mrt"), "F" the full name ("december"): Django's own translations, looked up
+    once per language instead of once per date.
+    """
+    with translation.override(language):
+        return {
+            "M": tuple(str(dates.MONTHS_3[month]).title() for month in range(1, 13)),
+            "b": tuple(str(dates.MONTHS_3[month]) for month in range(1, 13)),
+            "F": tuple(str(dates.MONTHS[month]) for month in range(1, 13)),
+        }
+
+
+def _month_part(names):
+    return lambda value: names[value.month - 1]
+
+
 @functools.lru_cache(maxsize=64)
-def _numeric_format(format_string):
+def _compiled_format(format_string, language):
     """Return ``format_string`` (Django's syntax) as a tuple of literals and callables.
 
-    None when it uses a character that needs more than a number (month names,
-    "a.m."): those are left to Django's own formatter.
+    Numbers and month names (from a per-language table) are evaluated here
+    directly. None when the format uses any other character ("a.m.", week days):
+    those are left to Django's own formatter.
     """
+    months = _month_names(language)
     parts = []
     escaped = False
     for character in format_string:
@@ -116,6 +143,8 @@ def _numeric_format(format_string):
             escaped = True
         elif character in _NUMERIC_FORMAT_CHARACTERS:
             parts.append(_NUMERIC_FORMAT_CHARACTERS[character])
+        elif character in months:
+            parts.append(_month_part(months[character]))
         elif character.isalpha():
             return None
         else:
@@ -123,22 +152,148 @@ def _numeric_format(format_string):
     return tuple(parts)
 
 
-def format_utc_timestamp(value):
-    """Return an aware datetime in UTC as the language's short date and a 24-hour time.
+@functools.cache
+def _datetime_format(language, seconds):
+    """Return the date-time format of ``language``, to the second when ``seconds``."""
+    if seconds:
+        for module in formats.get_format_modules(language):
+            if hasattr(module, "DATETIME_SECONDS_FORMAT"):
+                return module.DATETIME_SECONDS_FORMAT
+    return formats.get_format("DATETIME_FORMAT", lang=language)
 
-    "22-11-2026 07:15:57" in Dutch, "11/22/2026 07:15:57" in English: the clock of
-    the audit log and of other event times, to the second. Tables show hundreds of
-    these, so the numeric formats most languages use are evaluated here directly,
-    several times faster than Django's date filter.
+
+def zone_name(value):
+    """Return the name of the time zone of aware ``value`` at that moment: "CET", "UTC+03".
+
+    Zones without an abbreviation of their own are named by their offset, which
+    the time zone database writes as a bare "+03".
     """
-    if value is None:
+    name = value.tzname() or ""
+    if name.startswith(("+", "-")):
+        return f"UTC{name}"
+    return name or value.strftime("UTC%z")
+
+
+def datetime_formatter(*, seconds=False, language=None):
+    """Return a function that writes aware datetimes as ``format_datetime`` does.
+
+    The language, its format and the active time zone are looked up once, here,
+    and each call only does the arithmetic: a table formats all of its rows with
+    one formatter (``core.tables.EventTimeColumn``).
+    """
+    language = _language(language)
+    zone = timezone.get_current_timezone()
+    format_string = _datetime_format(language, seconds)
+    parts = _compiled_format(format_string, language)
+
+    def format_one(value):
+        if value is None or value == "":
+            return ""
+        if value.utcoffset() is None:
+            raise ValueError("An event time must be an aware datetime.")
+        value = value.astimezone(zone)
+        if parts is None:
+            with translation.override(language):
+                text = dateformat.format(value, format_string)
+        else:
+            text = "".join(part if isinstance(part, str) else part(value) for part in parts)
+        return f"{text} {zone_name(value)}"
+
+    return format_one
+
+
+def format_datetime(value, *, seconds=False, language=None):
+    """Return an aware datetime in the active time zone, as ``language`` writes it, zone named.
+
+    "3 Dec 2026, 17:22 CET" in English, "3 dec 2026, 17:22 CET" in Dutch; with
+    ``seconds`` (the audit log) "3 Dec 2026, 17:22:08 CET". The active time zone
+    is the organization's (``accounts.middleware``). The one helper for the time
+    of an event on a page. The format is compiled once per language into numbers
+    and month names evaluated here directly, several times faster than Django's
+    date filter. Empty for None.
+    """
+    if value is None or value == "":
         return ""
-    value = value.astimezone(UTC)
-    format_string = f"{formats.get_format('SHORT_DATE_FORMAT')} H:i:s"
-    parts = _numeric_format(format_string)
-    if parts is None:
-        return dateformat.format(value, format_string)
-    return "".join(part if isinstance(part, str) else part(value) for part in parts)
+    return datetime_formatter(seconds=seconds, language=language)(value)
+
+
+@functools.cache
+def time_zone_names():
+    """Return the IANA names of every time zone this machine knows, sorted."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+@functools.cache
+def _known_time_zones():
+    return frozenset(time_zone_names())
+
+
+def validate_time_zone(value):
+    """Raise ValidationError unless ``value`` is an IANA time zone name ("Europe/Amsterdam")."""
+    if value not in _known_time_zones():
+        raise ValidationError(
+            _("%(zone)s is not a time zone. Choose one from the list."),
+            code="invalid",
+            params={"zone": value},
+        )
+
+
+def _offset_label(offset):
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{minutes:02d}"
+
+
+# The regions of the time zone database's own names. Its aliases kept for old
+# software ("US/Eastern", "Etc/GMT+5", whose sign is the reverse of what it reads)
+# are valid but not offered.
+_REGIONS = frozenset(
+    {
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    }
+)
+
+
+def time_zone_choices(*, now=None, keep=()):
+    """Return the time zones as select choices, grouped by region, with today's UTC offset.
+
+    ``[("UTC", "UTC (UTC+00:00)"), ("Europe", [("Europe/Amsterdam", "Amsterdam
+    (UTC+01:00)"), ...]), ...]``. Only the database's own names are offered, and
+    the zones in ``keep`` (the one already chosen, even when it is an alias).
+    """
+    now = now or timezone.now()
+    plain = []
+    groups = {}
+    for name in time_zone_names():
+        region, _slash, place = name.partition("/")
+        if name not in keep and name != "UTC" and region not in _REGIONS:
+            continue
+        offset = _offset_label(now.astimezone(zoneinfo.ZoneInfo(name)).utcoffset())
+        if not place:
+            plain.append((name, f"{name} ({offset})"))
+        else:
+            groups.setdefault(region, []).append(
+                (name, f"{place.replace('_', ' ').replace('/', ' / ')} ({offset})")
+            )
+    return [*plain, *groups.items()]
+
+
+@receiver(setting_changed)
+def _formats_changed(setting, **kwargs):
+    if setting in {"FORMAT_MODULE_PATH", "LANGUAGES", "LANGUAGE_CODE"}:
+        _month_names.cache_clear()
+        _compiled_format.cache_clear()
+        _datetime_format.cache_clear()
 
 
 def country_name(country, *, language=None):

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
+from core import l10n
 from org_settings import selectors
 
 PASSWORD_EXPIRY_MIN_DAYS = 14
@@ -124,9 +125,23 @@ class SecuritySettingsForm(forms.Form):
 class OrgProfileForm(forms.ModelForm):
     """The organization's profile; the service checks and saves it."""
 
+    # A select of the zones this machine knows, grouped by region, each with its
+    # offset today; the model's validator checks the name again in the service.
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        help_text=_("Times in the admin center are shown in this zone, with its name."),
+    )
+
     class Meta:
         model = Tenant
-        fields = ["name", "address", "phone", "technical_contact_email", "preferred_language"]
+        fields = [
+            "name",
+            "address",
+            "phone",
+            "technical_contact_email",
+            "preferred_language",
+            "time_zone",
+        ]
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),
             "phone": forms.TextInput(attrs={"type": "tel"}),
@@ -134,6 +149,12 @@ class OrgProfileForm(forms.ModelForm):
         help_texts = {
             "technical_contact_email": _("Receives service health messages."),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The zone chosen so far stays choosable, even when it is an alias the
+        # list does not offer (a platform TIME_ZONE such as "Etc/UTC").
+        self.fields["time_zone"].choices = l10n.time_zone_choices(keep={self.instance.time_zone})
 
     def _post_clean(self):
         pass

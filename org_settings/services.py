@@ -78,7 +78,14 @@ def tenant_security_update(
 
 # --- Org profile -------------------------------------------------------------------
 
-PROFILE_FIELDS = ("name", "address", "phone", "technical_contact_email", "preferred_language")
+PROFILE_FIELDS = (
+    "name",
+    "address",
+    "phone",
+    "technical_contact_email",
+    "preferred_language",
+    "time_zone",
+)
 
 
 @transaction.atomic

@@ -135,13 +135,15 @@ def audit_action(code):
 
 
 @register.filter
-def utc_timestamp(value):
-    """Return ``value`` in UTC as the active language's short date and time to the second.
+def event_time(value, precision=""):
+    """Return ``value`` in the organization's time zone as the language's date and time, zone named.
 
-    "22-11-2026 07:15:57" in Dutch, "11/22/2026 07:15:57" in English: the audit log's
-    clock. Cheaper than the |date filter, which matters in tables of hundreds of rows.
+    ``{{ event.created_at|event_time }}``: "3 Dec 2026, 17:22 CET" in English,
+    "3 dec 2026, 17:22 CET" in Dutch; ``|event_time:"seconds"`` adds the seconds
+    (the audit log). Cheaper than the |date filter, which matters in tables of
+    hundreds of rows.
     """
-    return l10n.format_utc_timestamp(value)
+    return l10n.format_datetime(value, seconds=precision == "seconds")
 
 
 @register.filter

@@ -13,8 +13,7 @@ from django.views.generic import DetailView
 
 from accounts.mixins import TenantScopedMixin
 from accounts.roles import DELETE_GROUPS, VIEW_GROUPS
-from core.l10n import format_utc_timestamp
-from core.tables import Column, ObjectURL, esc
+from core.tables import Column, EventTimeColumn, ObjectURL, esc
 from core.views import ObjectListView
 from groups import selectors, services
 from groups.forms import RestoreForm
@@ -46,7 +45,7 @@ DELETED_GROUP_COLUMNS = [
     Column(_lazy("Name"), "name"),
     Column(_lazy("Type"), "kind_label"),
     Column(_lazy("Former address"), "deleted_email"),
-    Column(_lazy("Deleted (UTC)"), "deleted_text"),
+    EventTimeColumn(_lazy("Deleted"), "deleted_at"),
     Column(_lazy("Days left to restore"), "days_left"),
 ]
 RESTORE_COLUMN = RestoreColumn(_lazy("Actions"), ObjectURL("groups:group_restore"))
@@ -76,7 +75,6 @@ class DeletedGroupListView(TenantScopedMixin, ObjectListView):
         now = timezone.now()
         for group in rows:
             group.kind_label = kinds.get(group.kind, group.kind)
-            group.deleted_text = format_utc_timestamp(group.deleted_at)
             left = services.restore_deadline(group) - now
             group.days_left = max(math.ceil(left.total_seconds() / 86400), 0)
 

@@ -1,6 +1,9 @@
 """Deleted groups: the list, and restoring one under its old address or another."""
 
+from datetime import UTC, timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.roles import GLOBAL_ADMIN, GLOBAL_READER, HELPDESK_ADMIN
 from groups import services
@@ -110,3 +113,15 @@ def test_query_count_does_not_grow_with_deleted_groups(
     with django_assert_max_num_queries(8):
         response = client.get("/groups/deleted/", {"page": "2"})
     assert response.status_code == 200 and "Old 0" in response.content.decode()
+
+
+def test_the_deletion_time_is_in_the_organizations_zone(client, tenant, admin, deleted):
+    # Yesterday at 03:04 UTC is 12:04 the same day in Tokyo (no daylight saving time).
+    moment = (timezone.now() - timedelta(days=1)).replace(hour=3, minute=4, tzinfo=UTC)
+    Group.objects.filter(pk=deleted.pk).update(deleted_at=moment)
+    tenant.time_zone = "Asia/Tokyo"
+    tenant.save(update_fields=["time_zone"])
+    sign_in(client, admin)
+    page = client.get("/groups/deleted/").content.decode()
+    month = moment.strftime("%b")  # English month abbreviation, as the portal writes it
+    assert f"<td>{moment.day} {month} {moment.year}, 12:04 JST</td>" in page

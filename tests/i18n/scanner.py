@@ -55,8 +55,8 @@ LABEL_ATTRIBUTE_TAGS = frozenset({"optgroup", "option", "track"})
 # Words that are the same in every language the portal speaks, so they are written
 # literally on purpose. Keep it short, with the reason for each.
 ALLOWED_WORDS = {
-    # The time zone of the audit log's clock: timestamps are shown in UTC, and the
-    # abbreviation is international (it is not "CUT" or "GMT" in any of our languages).
+    # The name of the zone of Coordinated Universal Time, which pages may name next
+    # to a time: it is international (not "CUT" or "GMT" in any of our languages).
     "UTC": "time zone abbreviation, the same in every language",
     # File formats: the fallback name of an uploaded file without one, the caption
     # of the invoice download link (its aria-label is a translated sentence).

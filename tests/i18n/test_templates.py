@@ -84,7 +84,7 @@ def test_scanner_flags_text_outside_translation_tags(source):
         "<p>{{ value|default:'—' }}</p>",
         "<div class=\"message-{{ tags|default:'info' }}\"></div>",
         "{% load i18n portal %}{% extends 'layout.html' %}{% block title %}{% endblock %}",
-        "<p>{{ when|utc_timestamp }} UTC</p>",
+        "<p>{{ when|event_time }}</p>",
     ],
 )
 def test_scanner_accepts_translated_dynamic_and_wordless_text(source):

@@ -155,6 +155,7 @@ def test_org_profile_changes_and_the_country_stays(client, tenant, admin):
             "phone": "+31 30 123 4567",
             "technical_contact_email": "it@contoso.example",
             "preferred_language": "nl",
+            "time_zone": "UTC",
             "country": "DE",
         },
     )
