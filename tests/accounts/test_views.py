@@ -670,9 +670,7 @@ def test_every_accounts_url_is_covered_here():
     assert reverse("accounts:auditevent_detail", args=[1]) == "/audit/1/"
 
 
-def test_home_counts_are_kept_until_the_organization_changes(
-    tenant, django_assert_num_queries
-):
+def test_home_counts_are_kept_until_the_organization_changes(tenant, django_assert_num_queries):
     make_user(tenant, roles=[GLOBAL_ADMIN])
     assert selectors.home_counts(tenant=tenant)["users"] == 1
     with django_assert_num_queries(0):  # from the cache

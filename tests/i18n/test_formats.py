@@ -30,7 +30,7 @@ from billing.models import BillingAccount, Charge, Invoice
 from core import l10n
 from core.tables import EventTimeColumn
 from tests.billing.factories import make_invoice_method, make_product, make_subscription
-from tests.factories import make_user
+from tests.factories import make_tenant, make_user
 from tests.helpers import sign_in
 from users.csv_import import parse_users_csv
 
