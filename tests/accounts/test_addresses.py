@@ -11,33 +11,17 @@ from django.utils import timezone
 
 from accounts import addresses
 from accounts.models import AddressClaim, User
-from accounts.roles import GLOBAL_ADMIN
 from groups import services as group_services
 from groups.models import Group
 from resources import services as resource_services
 from resources.models import Resource
-from tests.factories import make_operator, make_tenant, make_user
+from tests.factories import make_operator, make_user
 from users import services as user_services
 from users.csv_import import UserRow
 
 pytestmark = pytest.mark.django_db
 
 backfill = importlib.import_module("accounts.migrations.0015_address_claims_backfill")
-
-
-@pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def domain(tenant):
-    return tenant.domain_set.get().name
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "ga", roles=[GLOBAL_ADMIN])
 
 
 def claimed(address):

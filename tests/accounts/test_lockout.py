@@ -18,22 +18,15 @@ from hypothesis import strategies as st
 
 from accounts import lockout, signin
 from accounts.models import AuditEvent
-from accounts.roles import GLOBAL_ADMIN
 from tests.factories import PASSWORD, make_tenant, make_user
 from tests.helpers import run_together
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.tenant(domain="org.example")]
 
 WRONG = "Not-The-Password-1"
 LOCKED = str(signin.LOCKED)
 FAILED = str(signin.FAILED)
 THROTTLED = "429"
-
-
-@pytest.fixture
-def admin():
-    tenant = make_tenant(domain="org.example")
-    return make_user(tenant, "admin", roles=[GLOBAL_ADMIN], display_name="Ada Admin")
 
 
 def attempt(client, username, password=WRONG, **extra):

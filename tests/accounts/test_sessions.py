@@ -12,18 +12,13 @@ from accounts import services
 from accounts.middleware import LAST_SEEN, SIGNED_IN_AT
 from accounts.models import AuditEvent, Tenant, User
 from accounts.roles import GLOBAL_ADMIN
-from tests.factories import PASSWORD, make_tenant, make_user
+from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
 SESSION_COOKIE = settings.SESSION_COOKIE_NAME
 SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 NEW_PASSWORD = "Brand-New-Secret-77"
-
-
-@pytest.fixture
-def admin():
-    return make_user(make_tenant(), roles=[GLOBAL_ADMIN], display_name="Ada Admin")
 
 
 def sign_in(client, user, password=PASSWORD):

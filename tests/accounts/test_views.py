@@ -21,7 +21,7 @@ from accounts.roles import (
     REPORTS_READER,
     USER_ADMIN,
 )
-from tests.factories import PASSWORD, make_operator, make_tenant, make_user
+from tests.factories import PASSWORD, make_operator, make_user
 from tests.helpers import (
     assert_forbidden,
     assert_not_found,
@@ -29,24 +29,9 @@ from tests.helpers import (
     sign_in,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.tenant(name="Contoso", domain="contoso.example")]
 
 NEW_PASSWORD = "Brand-new-Passw0rd!"
-
-
-@pytest.fixture
-def tenant():
-    return make_tenant(name="Contoso", domain="contoso.example")
-
-
-@pytest.fixture
-def other_tenant():
-    return make_tenant(name="Fabrikam", domain="fabrikam.example")
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "admin", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
 
 
 @pytest.fixture
@@ -77,7 +62,7 @@ def test_signin_page_renders_a_labelled_form(client):
 
 
 def test_signin_with_the_right_password_lands_on_home(client, admin):
-    response = client.post("/signin/", {"username": "ADMIN@contoso.example", "password": PASSWORD})
+    response = client.post("/signin/", {"username": "MEGAN@contoso.example", "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == "/"
     assert int(client.session[SESSION_KEY]) == admin.pk
@@ -102,7 +87,7 @@ def test_signin_follows_a_local_next_and_ignores_a_foreign_one(client, admin):
 @pytest.mark.parametrize(
     "data",
     [
-        {"username": "admin@contoso.example", "password": "wrong-password"},
+        {"username": "megan@contoso.example", "password": "wrong-password"},
         {"username": "nobody@contoso.example", "password": PASSWORD},
         {"username": "", "password": ""},
     ],
@@ -169,7 +154,7 @@ def test_signin_verify_page_asks_for_a_code(client, pending):
     response = client.get("/signin/verify/")
     assert response.status_code == 200
     content = response.content.decode()
-    assert "admin@contoso.example" in content
+    assert "megan@contoso.example" in content
     assert 'autocomplete="one-time-code"' in content
     assert pending.persistent_id in content
 
@@ -412,7 +397,7 @@ def test_password_change_anonymous_is_sent_to_signin(client):
 # --- Audit log ------------------------------------------------------------------------------
 
 
-def _event(tenant, *, action="role.assign", actor_label="admin@contoso.example", days_ago=0, **kw):
+def _event(tenant, *, action="role.assign", actor_label="megan@contoso.example", days_ago=0, **kw):
     return AuditEvent.objects.create(
         tenant=tenant,
         action=action,
@@ -548,7 +533,7 @@ def test_audit_detail_shows_the_event(client, admin):
     assert response.status_code == 200
     content = response.content.decode()
     assert "Role assigned" in content
-    assert "admin@contoso.example" in content
+    assert "megan@contoso.example" in content
     assert "helpdesk_admin" in content
 
 
@@ -613,7 +598,7 @@ def test_audit_export_writes_values_as_json(client, admin):
     )
     sign_in(client, admin)
     [_header, row] = _csv_rows(client.get("/audit/export/?action=role.assign"))
-    assert row[1] == "admin@contoso.example"
+    assert row[1] == "megan@contoso.example"
     assert row[7] == ""
     assert row[8] == '{"role": "x"}'
 

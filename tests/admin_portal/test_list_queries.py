@@ -39,7 +39,11 @@ values = st.one_of(any_text, long_text, st.just("\x00"), st.just("2024-02-30"), 
 
 
 @pytest.fixture
-def admin_client(db):
+def tolerant_client(db):
+    """An admin's client of its own (not pytest-django's): Hypothesis runs it many times.
+
+    A server error comes back as a 500 response, not raised, so the test sees it.
+    """
     tenant = make_tenant()
     admin = make_user(tenant, "admin", roles=[GLOBAL_ADMIN])
     make_user(tenant, "someone", display_name="Someone Else")
@@ -58,21 +62,21 @@ def _assert_answered(client, path, query):
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))
-def test_a_value_of_100000_characters_is_never_a_server_error(admin_client, path):
+def test_a_value_of_100000_characters_is_never_a_server_error(tolerant_client, path):
     for name in PAGES[path]:
-        _assert_answered(admin_client, path, {name: "a" * 100_000})
+        _assert_answered(tolerant_client, path, {name: "a" * 100_000})
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))
-def test_a_nul_character_is_never_a_server_error(admin_client, path):
+def test_a_nul_character_is_never_a_server_error(tolerant_client, path):
     for name in PAGES[path]:
-        _assert_answered(admin_client, path, {name: "ab\x00cd"})
+        _assert_answered(tolerant_client, path, {name: "ab\x00cd"})
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_any_query_string_gives_the_page_or_a_400(admin_client, path, data):
+def test_any_query_string_gives_the_page_or_a_400(tolerant_client, path, data):
     names = st.sampled_from([*PAGES[path], "unknown"])
     query = data.draw(st.dictionaries(names, values, max_size=4))
-    _assert_answered(admin_client, path, query)
+    _assert_answered(tolerant_client, path, query)

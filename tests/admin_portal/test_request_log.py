@@ -11,10 +11,9 @@ from django.db.utils import OperationalError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accounts.roles import GLOBAL_ADMIN
 from admin_portal import error_reporting, request_log
 from tests.admin_portal.test_settings import _manage
-from tests.factories import PASSWORD, make_tenant, make_user
+from tests.factories import PASSWORD
 from tests.helpers import sign_in
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -39,11 +38,6 @@ def request_lines():
     yield read
     log.removeHandler(handler)
     log.setLevel(old_level)
-
-
-@pytest.fixture
-def admin(db):
-    return make_user(make_tenant(), "admin", roles=[GLOBAL_ADMIN])
 
 
 # --- the request id ---------------------------------------------------------------

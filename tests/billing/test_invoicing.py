@@ -20,17 +20,7 @@ from tests.billing.factories import make_invoice_method, make_product
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_forbidden, assert_not_found, sign_in
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tenant():
-    return make_tenant(name="Contoso")
-
-
-@pytest.fixture
-def billing_admin(tenant):
-    return make_user(tenant, "bill", roles=[BILLING_ADMIN])
+pytestmark = [pytest.mark.django_db, pytest.mark.tenant(name="Contoso")]
 
 
 def buy(tenant, admin, *, quantity=2, price="6.00", on=date(2026, 4, 1), name="Business Basic"):

@@ -3,42 +3,36 @@
 import pytest
 from django.http import Http404
 
-from accounts.roles import BILLING_ADMIN
 from billing import selectors
 from tests.billing.factories import make_invoice_method, make_subscription
-from tests.factories import make_operator, make_tenant, make_user
+from tests.factories import make_operator, make_tenant
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin():
-    return make_user(make_tenant(), roles=[BILLING_ADMIN])
-
-
-def test_subscriptions_are_found_in_the_organization_only(admin):
-    own = make_subscription(admin.tenant, quantity=3)
+def test_subscriptions_are_found_in_the_organization_only(billing_admin):
+    own = make_subscription(billing_admin.tenant, quantity=3)
     theirs = make_subscription(make_tenant())
-    found = selectors.access_subscription_by_id(admin, str(own.pk))
+    found = selectors.access_subscription_by_id(billing_admin, str(own.pk))
     assert (found, found.assigned, found.available) == (own, 0, 3)
     for wrong in (theirs.pk, theirs.pk + 1000, "x", "", None, 10**30):
         with pytest.raises(Http404):
-            selectors.access_subscription_by_id(admin, wrong)
+            selectors.access_subscription_by_id(billing_admin, wrong)
 
 
-def test_an_expired_subscription_is_not_live(admin):
-    expired = make_subscription(admin.tenant, status="expired")
-    assert selectors.access_subscription_by_id(admin, expired.pk) == expired
+def test_an_expired_subscription_is_not_live(billing_admin):
+    expired = make_subscription(billing_admin.tenant, status="expired")
+    assert selectors.access_subscription_by_id(billing_admin, expired.pk) == expired
     with pytest.raises(Http404):
-        selectors.access_live_subscription_by_id(admin, expired.pk)
+        selectors.access_live_subscription_by_id(billing_admin, expired.pk)
 
 
-def test_payment_methods_are_found_in_the_organization_only(admin):
-    own = make_invoice_method(admin.tenant)
+def test_payment_methods_are_found_in_the_organization_only(billing_admin):
+    own = make_invoice_method(billing_admin.tenant)
     theirs = make_invoice_method(make_tenant())
-    assert selectors.access_payment_method_by_id(admin, own.pk) == own
+    assert selectors.access_payment_method_by_id(billing_admin, own.pk) == own
     with pytest.raises(Http404):
-        selectors.access_payment_method_by_id(admin, theirs.pk)
+        selectors.access_payment_method_by_id(billing_admin, theirs.pk)
 
 
 def test_a_user_without_an_organization_reaches_nothing():

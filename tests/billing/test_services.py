@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import AuditEvent
-from accounts.roles import BILLING_ADMIN, GLOBAL_ADMIN, GLOBAL_READER, USER_ADMIN
+from accounts.roles import GLOBAL_ADMIN, GLOBAL_READER, USER_ADMIN
 from billing import services
 from billing.models import Charge, License, PaymentMethod, Subscription
 from core.exceptions import Forbidden
@@ -15,16 +15,6 @@ from tests.billing.factories import make_invoice_method, make_product, make_subs
 from tests.factories import make_tenant, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def billing_admin(tenant):
-    return make_user(tenant, "bill", roles=[BILLING_ADMIN])
 
 
 def test_buy_creates_a_subscription_and_a_purchase_charge(tenant, billing_admin):

@@ -34,16 +34,6 @@ PAGES = [
 ]
 
 
-@pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def billing_admin(tenant):
-    return make_user(tenant, "bill", roles=[BILLING_ADMIN], display_name="Bill Admin")
-
-
 @pytest.mark.parametrize("role", [GLOBAL_ADMIN, BILLING_ADMIN, GLOBAL_READER])
 def test_billing_roles_open_every_page_and_see_the_nav(client, tenant, role):
     sign_in(client, make_user(tenant, roles=[role]))

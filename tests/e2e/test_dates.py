@@ -7,14 +7,17 @@ from playwright.sync_api import expect
 
 from accounts.models import AuditEvent
 from accounts.roles import GLOBAL_ADMIN
-from tests.factories import PASSWORD, make_tenant, make_user
+from tests.factories import PASSWORD, make_user
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.browser,
+    pytest.mark.tenant(name="Contoso", domain="contoso.example", time_zone="Europe/Amsterdam"),
+]
 
 
-@pytest.fixture
-def tenant():
-    tenant = make_tenant("Contoso", "contoso.example", time_zone="Europe/Amsterdam")
+@pytest.fixture(autouse=True)
+def _events_in_winter_and_summer(tenant):
     for moment, action in [
         (datetime(2026, 12, 3, 16, 22, 8, tzinfo=UTC), "role.assign"),
         (datetime(2026, 7, 14, 9, 5, 31, tzinfo=UTC), "user.create"),
@@ -26,7 +29,6 @@ def tenant():
             target_label="Anna de Vries",
             created_at=moment,
         )
-    return tenant
 
 
 @pytest.mark.parametrize(

@@ -55,12 +55,7 @@ def tab_until(page, wanted, *, limit=150, key="Tab"):
     raise AssertionError("the keyboard never reached the element")
 
 
-@pytest.fixture
-def admin(outboxes):
-    tenant = make_tenant("Contoso", "contoso.example", require_mfa_for_admins=True)
-    return make_user(tenant, "admin", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
-
-
+@pytest.mark.tenant(name="Contoso", domain="contoso.example", require_mfa_for_admins=True)
 def test_admin_signs_in_adds_a_phone_and_reaches_every_nav_item_by_keyboard(
     page, live_server, admin, outboxes, shot
 ):

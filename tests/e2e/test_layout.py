@@ -12,10 +12,14 @@ from accounts.roles import GLOBAL_ADMIN
 from billing.models import Subscription
 from security_info.models import PasskeyDevice
 from tests.billing.factories import make_subscription
-from tests.factories import PASSWORD, make_tenant, make_user
+from tests.factories import PASSWORD, make_user
 from tests.helpers import make_alt_email, make_app, make_phone
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.browser,
+    pytest.mark.tenant(name="Contoso Nederland", domain="contoso.example"),
+]
 
 WIDE = {"width": 1366, "height": 768}
 NARROW = {"width": 390, "height": 844}
@@ -58,8 +62,8 @@ FITS = """() => [...document.querySelectorAll('main .table-wrap')]
 
 
 @pytest.fixture
-def admin(settings):
-    tenant = make_tenant("Contoso Nederland", "contoso.example")
+def long_named_admin(tenant):
+    """A Global admin with a long name, in an organization full of users and events."""
     user = make_user(tenant, "admin", roles=[GLOBAL_ADMIN], display_name="Megan Bowen-Vandervelde")
     for n in range(40):
         make_user(tenant, f"persoon{n:02d}", display_name=f"Persoon met een lange naam {n:02d}")
@@ -91,26 +95,28 @@ def add_security_info(user):
     )
 
 
-def pages(live_server, admin):
+def pages(live_server, long_named_admin):
     return {
         "security-info": "/security-info/",
         "users": "/users/",
-        "user": f"/users/{admin.pk}/",
+        "user": f"/users/{long_named_admin.pk}/",
         "products": "/billing/products/",
         "audit": "/audit/",
     }
 
 
 @pytest.mark.parametrize("language", ["en", "nl"])
-def test_tables_stay_inside_their_cards(page, live_server, sign_in, shot, admin, language):
-    admin.preferred_language = language
-    admin.save(update_fields=["preferred_language"])
-    sign_in(admin.username, PASSWORD)
+def test_tables_stay_inside_their_cards(
+    page, live_server, sign_in, shot, long_named_admin, language
+):
+    long_named_admin.preferred_language = language
+    long_named_admin.save(update_fields=["preferred_language"])
+    sign_in(long_named_admin.username, PASSWORD)
     expect(page.locator("#sidebar")).to_be_visible()
-    add_security_info(admin)
+    add_security_info(long_named_admin)
     for viewport in (WIDE, NARROW):
         page.set_viewport_size(viewport)
-        for name, path in pages(live_server, admin).items():
+        for name, path in pages(live_server, long_named_admin).items():
             page.goto(f"{live_server.url}{path}")
             expect(page.locator("main h1")).to_be_visible()
             assert page.url.endswith(path)
@@ -121,9 +127,11 @@ def test_tables_stay_inside_their_cards(page, live_server, sign_in, shot, admin,
             shot(f"layout-{name}-{language}-{viewport['width']}")
 
 
-def test_the_nav_runs_the_full_height_of_a_long_page(page, live_server, sign_in, shot, admin):
+def test_the_nav_runs_the_full_height_of_a_long_page(
+    page, live_server, sign_in, shot, long_named_admin
+):
     page.set_viewport_size(WIDE)
-    sign_in(admin.username, PASSWORD)
+    sign_in(long_named_admin.username, PASSWORD)
     expect(page.locator("#sidebar")).to_be_visible()
     page.goto(f"{live_server.url}/users/")
     expect(page.locator("main h1")).to_be_visible()
@@ -140,20 +148,24 @@ def test_the_nav_runs_the_full_height_of_a_long_page(page, live_server, sign_in,
 
 
 @pytest.mark.parametrize("language", ["en", "nl"])
-def test_active_users_is_a_chart_over_time(page, live_server, sign_in, shot, admin, language):
-    admin.preferred_language = language
-    admin.save(update_fields=["preferred_language"])
+def test_active_users_is_a_chart_over_time(
+    page, live_server, sign_in, shot, long_named_admin, language
+):
+    long_named_admin.preferred_language = language
+    long_named_admin.save(update_fields=["preferred_language"])
     # A week rhythm over the last 30 days: busy on work days, quiet in the weekend.
-    people = list(User.objects.filter(tenant=admin.tenant)[:30])
+    people = list(User.objects.filter(tenant=long_named_admin.tenant)[:30])
     now = timezone.now()
     for days_ago in range(30):
         day = now - timedelta(days=days_ago)
         busy = 4 + (days_ago * 7) % 23 if day.weekday() < 5 else days_ago % 3
         AuditEvent.objects.bulk_create(
-            AuditEvent(tenant=admin.tenant, actor=who, action="signin.success", created_at=day)
+            AuditEvent(
+                tenant=long_named_admin.tenant, actor=who, action="signin.success", created_at=day
+            )
             for who in people[:busy]
         )
-    sign_in(admin.username, PASSWORD)
+    sign_in(long_named_admin.username, PASSWORD)
     expect(page.locator("#sidebar")).to_be_visible()
     for viewport in (WIDE, NARROW):
         page.set_viewport_size(viewport)
@@ -168,12 +180,12 @@ def test_active_users_is_a_chart_over_time(page, live_server, sign_in, shot, adm
 
 @pytest.mark.parametrize("language", ["en", "nl"])
 def test_the_cost_of_a_quantity_change_reads_well(
-    page, live_server, sign_in, shot, admin, language
+    page, live_server, sign_in, shot, long_named_admin, language
 ):
-    admin.preferred_language = language
-    admin.save(update_fields=["preferred_language"])
-    subscription = Subscription.objects.get(tenant=admin.tenant)
-    sign_in(admin.username, PASSWORD)
+    long_named_admin.preferred_language = language
+    long_named_admin.save(update_fields=["preferred_language"])
+    subscription = Subscription.objects.get(tenant=long_named_admin.tenant)
+    sign_in(long_named_admin.username, PASSWORD)
     expect(page.locator("#sidebar")).to_be_visible()
     for viewport in (WIDE, NARROW):
         page.set_viewport_size(viewport)

@@ -3,22 +3,22 @@
 import pytest
 from playwright.sync_api import expect
 
-from accounts.roles import GLOBAL_ADMIN
 from support.models import RequestMessage, ServiceRequest
 from support.services import support_answered
-from tests.factories import PASSWORD, make_tenant, make_user
+from tests.factories import PASSWORD
 from tests.helpers import make_alt_email
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.browser,
+    pytest.mark.tenant(name="Contoso", domain="contoso.example"),
+]
 
 
-@pytest.fixture
-def admin():
-    tenant = make_tenant("Contoso", "contoso.example")
-    user = make_user(tenant, "admin", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
+@pytest.fixture(autouse=True)
+def _contact_address(admin):
     # An alternate email is no sign-in factor: it only fills in the contact address.
-    make_alt_email(user, "megan@example.org")
-    return user
+    make_alt_email(admin, "megan@example.org")
 
 
 def test_admin_opens_each_report(page, live_server, sign_in, shot, admin):

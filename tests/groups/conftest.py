@@ -5,21 +5,6 @@ from tests.factories import make_tenant, make_user
 
 
 @pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def domain(tenant):
-    return tenant.domain_set.get().name
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "ga", roles=[GROUPS_ADMIN], display_name="Grace Admin")
-
-
-@pytest.fixture
 def foreign_group():
     """A group of another organization."""
     from tests.groups.factories import make_group

@@ -28,9 +28,9 @@ def start(client, kind="team", name="Marketing"):
     )
 
 
-def test_the_wizard_creates_a_team_group(client, tenant, admin, domain):
+def test_the_wizard_creates_a_team_group(client, tenant, groups_admin, domain):
     owner = make_user(tenant, "olivia", display_name="Olivia Owner")
-    sign_in(client, admin)
+    sign_in(client, groups_admin)
     start(client)
     # No owner: refused at the step.
     response = step(client, "owners")
@@ -66,8 +66,8 @@ def test_the_wizard_creates_a_team_group(client, tenant, admin, domain):
     assert client.get("/groups/add/").url == "/groups/add/type/"
 
 
-def test_a_security_group_needs_no_owner_and_no_address(client, admin):
-    sign_in(client, admin)
+def test_a_security_group_needs_no_owner_and_no_address(client, groups_admin):
+    sign_in(client, groups_admin)
     start(client, "security", "Laptops")
     assert step(client, "owners").url == "/groups/add/settings/"
     assert step(client, "settings").url == "/groups/add/review/"
@@ -76,11 +76,11 @@ def test_a_security_group_needs_no_owner_and_no_address(client, admin):
     assert (group.kind, group.email) == ("security", "")
 
 
-def test_the_owners_search_keeps_the_people_chosen_so_far(client, tenant, admin):
+def test_the_owners_search_keeps_the_people_chosen_so_far(client, tenant, groups_admin):
     olivia = make_user(tenant, "olivia", display_name="Olivia")
     oscar = make_user(tenant, "oscar", display_name="Oscar")
     stranger = make_user(make_tenant(), "ostranger", display_name="Ostrich Stranger")
-    sign_in(client, admin)
+    sign_in(client, groups_admin)
     start(client)
     query = {"people_q": "os", "owners": [olivia.pk, stranger.pk]}
     page = client.get("/groups/add/owners/", query).content.decode()
@@ -89,10 +89,10 @@ def test_the_owners_search_keeps_the_people_chosen_so_far(client, tenant, admin)
     assert "Ostrich Stranger" not in page and f'value="{stranger.pk}"' not in page
 
 
-def test_a_new_answer_on_the_owners_step_replaces_the_old_one(client, tenant, admin):
+def test_a_new_answer_on_the_owners_step_replaces_the_old_one(client, tenant, groups_admin):
     olivia = make_user(tenant, "olivia", display_name="Olivia")
     oscar = make_user(tenant, "oscar", display_name="Oscar")
-    sign_in(client, admin)
+    sign_in(client, groups_admin)
     start(client, "security", "Laptops")
     step(client, "owners", {"owners": [olivia.pk]})
     step(client, "owners", {"owners": [oscar.pk]})
@@ -101,20 +101,20 @@ def test_a_new_answer_on_the_owners_step_replaces_the_old_one(client, tenant, ad
     assert f'id="id_owners-chosen-{olivia.pk}"' not in page
 
 
-def test_a_foreign_or_bad_owner_is_404_and_picks_nobody(client, tenant, admin):
+def test_a_foreign_or_bad_owner_is_404_and_picks_nobody(client, tenant, groups_admin):
     stranger = make_user(make_tenant())
-    sign_in(client, admin)
+    sign_in(client, groups_admin)
     start(client)
     for bad in (stranger.pk, "x", 999999):
-        assert_not_found(step(client, "owners", {"owners": [admin.pk, bad]}))
+        assert_not_found(step(client, "owners", {"owners": [groups_admin.pk, bad]}))
     assert f'name="owners" value="{stranger.pk}"' not in (
         client.get("/groups/add/owners/").content.decode()
     )
     assert client.get("/groups/add/settings/").url == "/groups/add/owners/"
 
 
-def test_a_new_type_asks_for_the_settings_again(client, tenant, admin, domain):
-    sign_in(client, admin)
+def test_a_new_type_asks_for_the_settings_again(client, tenant, groups_admin, domain):
+    sign_in(client, groups_admin)
     start(client, "distribution", "News")
     step(client, "owners")
     step(client, "settings", {"local_part": "news", "domain": domain})
@@ -131,8 +131,8 @@ def test_a_new_type_asks_for_the_settings_again(client, tenant, admin, domain):
         ("basics", {"name": "x" * 121}, "at most 120 characters"),
     ],
 )
-def test_bad_answers_are_shown_at_the_step(client, admin, name, data, error):
-    sign_in(client, admin)
+def test_bad_answers_are_shown_at_the_step(client, groups_admin, name, data, error):
+    sign_in(client, groups_admin)
     client.get("/groups/add/?start=1")
     if name == "basics":
         step(client, "type", {"kind": "security"})
@@ -148,17 +148,17 @@ def test_bad_answers_are_shown_at_the_step(client, admin, name, data, error):
         {"local_part": "team", "privacy": ""},
     ],
 )
-def test_bad_settings_are_shown_at_the_step(client, tenant, admin, domain, data):
-    sign_in(client, admin)
+def test_bad_settings_are_shown_at_the_step(client, tenant, groups_admin, domain, data):
+    sign_in(client, groups_admin)
     start(client)
-    step(client, "owners", {"owners": [admin.pk]})
+    step(client, "owners", {"owners": [groups_admin.pk]})
     response = step(client, "settings", {"domain": domain, **data})
     assert response.status_code == 200 and "field-error" in response.content.decode()
     assert client.get("/groups/add/review/").url == "/groups/add/settings/"
 
 
-def test_an_address_taken_before_the_finish_is_reported(client, tenant, admin, domain):
-    sign_in(client, admin)
+def test_an_address_taken_before_the_finish_is_reported(client, tenant, groups_admin, domain):
+    sign_in(client, groups_admin)
     start(client, "distribution", "News")
     step(client, "owners")
     step(client, "settings", {"local_part": "news", "domain": domain})
@@ -169,11 +169,13 @@ def test_an_address_taken_before_the_finish_is_reported(client, tenant, admin, d
 
 
 @pytest.mark.parametrize("language", ["en", "nl"])
-def test_the_wizards_review_shows_the_privacy_in_words(client, tenant, admin, domain, language):
+def test_the_wizards_review_shows_the_privacy_in_words(
+    client, tenant, groups_admin, domain, language
+):
     owner = make_user(tenant, "olivia", display_name="Olivia Owner")
-    admin.preferred_language = language
-    admin.save(update_fields=["preferred_language"])
-    sign_in(client, admin)
+    groups_admin.preferred_language = language
+    groups_admin.save(update_fields=["preferred_language"])
+    sign_in(client, groups_admin)
     start(client, name="Board")
     step(client, "owners", {"owners": [owner.pk]})
     step(client, "settings", {"local_part": "board", "domain": domain, "privacy": "private"})
@@ -187,8 +189,8 @@ def test_the_wizards_review_shows_the_privacy_in_words(client, tenant, admin, do
     assert "<dd>private</dd>" not in review
 
 
-def test_wizard_steps_cannot_be_skipped(client, admin):
-    sign_in(client, admin)
+def test_wizard_steps_cannot_be_skipped(client, groups_admin):
+    sign_in(client, groups_admin)
     client.get("/groups/add/?start=1")
     assert client.get("/groups/add/review/").url == "/groups/add/type/"
     assert client.get("/groups/add/settings/").url == "/groups/add/type/"
@@ -203,8 +205,8 @@ def test_wizard_steps_cannot_be_skipped(client, admin):
     assert not Group.objects.exists()
 
 
-def test_the_step_list_links_the_answered_steps(client, admin):
-    sign_in(client, admin)
+def test_the_step_list_links_the_answered_steps(client, groups_admin):
+    sign_in(client, groups_admin)
     client.get("/groups/add/?start=1")
     step(client, "type", {"kind": "security"})
     page = client.get("/groups/add/basics/").content.decode()
@@ -212,8 +214,8 @@ def test_the_step_list_links_the_answered_steps(client, admin):
     assert 'href="/groups/add/owners/"' not in page
 
 
-def test_the_address_check_says_free_taken_or_invalid(client, tenant, admin, domain):
-    sign_in(client, admin)
+def test_the_address_check_says_free_taken_or_invalid(client, tenant, groups_admin, domain):
+    sign_in(client, groups_admin)
     check = "/groups/check-address/"
     assert (
         "is available"

@@ -16,14 +16,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def deleted(tenant, admin):
-    group = make_group(tenant, admin)
-    services.groups_delete(tenant=tenant, acting_user=admin, groups=[group])
+def deleted(tenant, groups_admin):
+    group = make_group(tenant, groups_admin)
+    services.groups_delete(tenant=tenant, acting_user=groups_admin, groups=[group])
     return group
 
 
-def test_a_deleted_group_is_listed_and_restored(client, admin, deleted, domain):
-    sign_in(client, admin)
+def test_a_deleted_group_is_listed_and_restored(client, groups_admin, deleted, domain):
+    sign_in(client, groups_admin)
     page = client.get("/groups/deleted/").content.decode()
     assert "Sales" in page and f"/groups/deleted/{deleted.pk}/restore/" in page
     form = client.get(f"/groups/deleted/{deleted.pk}/restore/").content.decode()
@@ -35,10 +35,10 @@ def test_a_deleted_group_is_listed_and_restored(client, admin, deleted, domain):
 
 
 def test_a_taken_address_is_reported_and_another_one_restores(
-    client, tenant, admin, deleted, domain
+    client, tenant, groups_admin, deleted, domain
 ):
-    make_group(tenant, admin, name="New sales")
-    sign_in(client, admin)
+    make_group(tenant, groups_admin, name="New sales")
+    sign_in(client, groups_admin)
     response = client.post(f"/groups/deleted/{deleted.pk}/restore/", {"email": f"sales@{domain}"})
     assert response.status_code == 200 and "is in use" in response.content.decode()
     assert Group.objects.get(pk=deleted.pk).deleted_at is not None
@@ -46,8 +46,8 @@ def test_a_taken_address_is_reported_and_another_one_restores(
     assert Group.objects.get(pk=deleted.pk).email == f"old-sales@{domain}"
 
 
-def test_a_bad_address_is_shown_at_the_field(client, admin, deleted):
-    sign_in(client, admin)
+def test_a_bad_address_is_shown_at_the_field(client, groups_admin, deleted):
+    sign_in(client, groups_admin)
     response = client.post(f"/groups/deleted/{deleted.pk}/restore/", {"email": "not an address"})
     assert response.status_code == 200 and "field-error" in response.content.decode()
     assert Group.objects.get(pk=deleted.pk).deleted_at is not None
@@ -63,21 +63,23 @@ def test_readers_see_deleted_groups_and_restore_none(client, tenant, deleted, ro
     assert Group.objects.get(pk=deleted.pk).deleted_at is not None
 
 
-def test_another_organizations_or_an_active_group_is_404(client, tenant, admin):
+def test_another_organizations_or_an_active_group_is_404(client, tenant, groups_admin):
     other = make_tenant()
     other_admin = make_user(other, roles=[GLOBAL_ADMIN])
     foreign = make_group(other, other_admin, "security", name="Foreign")
     services.groups_delete(tenant=other, acting_user=other_admin, groups=[foreign])
-    active = make_group(tenant, admin, "security", name="Active")
-    sign_in(client, admin)
+    active = make_group(tenant, groups_admin, "security", name="Active")
+    sign_in(client, groups_admin)
     for group in (foreign, active):
         assert_not_found(client.get(f"/groups/deleted/{group.pk}/restore/"))
         assert_not_found(client.post(f"/groups/deleted/{group.pk}/restore/", {}))
     assert Group.objects.get(pk=foreign.pk).deleted_at is not None
 
 
-def test_the_list_shows_type_former_address_time_and_days_left(client, admin, deleted, domain):
-    sign_in(client, admin)
+def test_the_list_shows_type_former_address_time_and_days_left(
+    client, groups_admin, deleted, domain
+):
+    sign_in(client, groups_admin)
     page = client.get("/groups/deleted/").content.decode()
     assert f"<td>Sales</td><td>Team group</td><td>sales@{domain}</td>" in page
     assert "<td>30</td>" in page
@@ -88,8 +90,8 @@ def test_the_list_shows_type_former_address_time_and_days_left(client, admin, de
     assert '<span class="visually-hidden">Actions</span>' in page
 
 
-def test_an_empty_list_says_so(client, tenant, admin):
-    sign_in(client, admin)
+def test_an_empty_list_says_so(client, tenant, groups_admin):
+    sign_in(client, groups_admin)
     page = client.get("/groups/deleted/").content.decode()
     assert '<td colspan="6" class="empty">No groups were deleted in the last 30 days.' in page
     sign_in(client, make_user(tenant, roles=[GLOBAL_READER]))
@@ -99,7 +101,7 @@ def test_an_empty_list_says_so(client, tenant, admin):
 
 @pytest.mark.parametrize("count", [3, 60])
 def test_query_count_does_not_grow_with_deleted_groups(
-    client, tenant, admin, count, django_assert_max_num_queries
+    client, tenant, groups_admin, count, django_assert_max_num_queries
 ):
     from django.utils import timezone
 
@@ -107,7 +109,7 @@ def test_query_count_does_not_grow_with_deleted_groups(
         Group(tenant=tenant, kind="security", name=f"Old {n}", deleted_at=timezone.now())
         for n in range(count)
     )
-    sign_in(client, admin)
+    sign_in(client, groups_admin)
     with django_assert_max_num_queries(8):
         response = client.get("/groups/deleted/", {"page": "2"})
     assert response.status_code == 200 and "Old 0" in response.content.decode()

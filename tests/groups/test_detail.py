@@ -13,9 +13,9 @@ from users import services as user_services
 pytestmark = pytest.mark.django_db
 
 
-def test_the_general_section_saves_name_and_description(client, tenant, admin):
-    group = make_group(tenant, admin)
-    sign_in(client, admin)
+def test_the_general_section_saves_name_and_description(client, tenant, groups_admin):
+    group = make_group(tenant, groups_admin)
+    sign_in(client, groups_admin)
     response = client.post(
         f"/groups/{group.pk}/general/", {"name": "Sales team", "description": "Deals"}
     )
@@ -25,20 +25,20 @@ def test_the_general_section_saves_name_and_description(client, tenant, admin):
     assert "The group was saved." in client.get(response.url).content.decode()
 
 
-def test_a_bad_general_form_is_shown_with_its_errors(client, tenant, admin):
-    group = make_group(tenant, admin)
-    sign_in(client, admin)
+def test_a_bad_general_form_is_shown_with_its_errors(client, tenant, groups_admin):
+    group = make_group(tenant, groups_admin)
+    sign_in(client, groups_admin)
     response = client.post(f"/groups/{group.pk}/general/", {"name": "", "description": ""})
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
     assert Group.objects.get(pk=group.pk).name == "Sales"
 
 
-def test_settings_change_address_privacy_and_external_senders(client, tenant, admin, domain):
-    team = make_group(tenant, admin)
-    dist = make_group(tenant, admin, "distribution", name="News", email=f"news@{domain}")
+def test_settings_change_address_privacy_and_external_senders(client, tenant, groups_admin, domain):
+    team = make_group(tenant, groups_admin)
+    dist = make_group(tenant, groups_admin, "distribution", name="News", email=f"news@{domain}")
     make_user(tenant, "taken")
-    sign_in(client, admin)
+    sign_in(client, groups_admin)
     client.post(
         f"/groups/{team.pk}/settings/",
         {"local_part": "sales-team", "domain": domain, "privacy": "public"},
@@ -70,21 +70,23 @@ def test_settings_change_address_privacy_and_external_senders(client, tenant, ad
         {"local_part": "x", "privacy": "secret"},
     ],
 )
-def test_bad_settings_are_shown_and_change_nothing(client, tenant, admin, domain, body):
-    team = make_group(tenant, admin)
+def test_bad_settings_are_shown_and_change_nothing(client, tenant, groups_admin, domain, body):
+    team = make_group(tenant, groups_admin)
     body = {"domain": domain, **body}
-    sign_in(client, admin)
+    sign_in(client, groups_admin)
     response = client.post(f"/groups/{team.pk}/settings/", body)
     assert response.status_code == 200 and "field-error" in response.content.decode()
     assert Group.objects.get(pk=team.pk).email == f"sales@{tenant.domain_set.get().name}"
 
 
-def test_a_membership_rule_is_previewed_saved_and_kept_in_sync(client, tenant, admin, domain):
-    group = make_group(tenant, admin, "security", name="Sales people")
+def test_a_membership_rule_is_previewed_saved_and_kept_in_sync(
+    client, tenant, groups_admin, domain
+):
+    group = make_group(tenant, groups_admin, "security", name="Sales people")
     ann = make_user(tenant, "ann", display_name="Ann", department="Sales")
     make_user(tenant, "bob", display_name="Bob", department="Sales EMEA")
     carl = make_user(tenant, "carl", display_name="Carl", department="Support")
-    sign_in(client, admin)
+    sign_in(client, groups_admin)
     preview = client.get(
         f"/groups/{group.pk}/",
         {"preview_field": "department", "preview_op": "startswith", "preview_value": "sales"},
@@ -119,9 +121,9 @@ def test_a_membership_rule_is_previewed_saved_and_kept_in_sync(client, tenant, a
         {"field": "department", "op": "equals", "value": "  "},
     ],
 )
-def test_a_bad_rule_is_reported_and_saves_nothing(client, tenant, admin, body):
-    group = make_group(tenant, admin, "security", name="S")
-    sign_in(client, admin)
+def test_a_bad_rule_is_reported_and_saves_nothing(client, tenant, groups_admin, body):
+    group = make_group(tenant, groups_admin, "security", name="S")
+    sign_in(client, groups_admin)
     response = client.post(f"/groups/{group.pk}/rule/", body)
     page = client.get(response.url).content.decode()
     assert "Choose a property, a comparison and a value." in page
@@ -133,9 +135,9 @@ def test_a_bad_rule_is_reported_and_saves_nothing(client, tenant, admin, body):
     assert "Choose a property, a comparison and a value." in preview
 
 
-def test_a_team_group_gets_no_rule(client, tenant, admin):
-    group = make_group(tenant, admin)
-    sign_in(client, admin)
+def test_a_team_group_gets_no_rule(client, tenant, groups_admin):
+    group = make_group(tenant, groups_admin)
+    sign_in(client, groups_admin)
     response = client.post(
         f"/groups/{group.pk}/rule/", {"field": "department", "op": "equals", "value": "x"}
     )
@@ -158,8 +160,8 @@ CHANGES = [
 
 @pytest.mark.parametrize(("path", "body"), CHANGES)
 @pytest.mark.parametrize("role", [GLOBAL_READER, HELPDESK_ADMIN])
-def test_readers_see_the_page_and_change_nothing(client, tenant, admin, role, path, body):
-    group = make_group(tenant, admin, "security", name="Laptops")
+def test_readers_see_the_page_and_change_nothing(client, tenant, groups_admin, role, path, body):
+    group = make_group(tenant, groups_admin, "security", name="Laptops")
     pat = make_user(tenant, "pat")
     body = {**body, "users": [pat.pk]} if "users" not in body and "/" in path[:-1] else body
     sign_in(client, make_user(tenant, roles=[role]))
@@ -172,8 +174,8 @@ def test_readers_see_the_page_and_change_nothing(client, tenant, admin, role, pa
 
 
 @pytest.mark.parametrize(("path", "body"), [("", {}), *CHANGES])
-def test_another_organizations_group_is_404(client, admin, foreign_group, path, body):
-    sign_in(client, admin)
+def test_another_organizations_group_is_404(client, groups_admin, foreign_group, path, body):
+    sign_in(client, groups_admin)
     assert_not_found(client.get(f"/groups/{foreign_group.pk}/{path}"))
     if path:
         assert_not_found(client.post(f"/groups/{foreign_group.pk}/{path}", body))
@@ -182,9 +184,9 @@ def test_another_organizations_group_is_404(client, admin, foreign_group, path, 
     assert not Membership.objects.filter(group=foreign_group).exists()
 
 
-def test_a_deleted_group_has_no_page(client, tenant, admin):
-    group = make_group(tenant, admin)
-    sign_in(client, admin)
+def test_a_deleted_group_has_no_page(client, tenant, groups_admin):
+    group = make_group(tenant, groups_admin)
+    sign_in(client, groups_admin)
     client.post(f"/groups/{group.pk}/delete/")
     assert_not_found(client.get(f"/groups/{group.pk}/"))
     assert_not_found(client.post(f"/groups/{group.pk}/general/", {"name": "X"}))

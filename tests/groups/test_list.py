@@ -29,8 +29,8 @@ def test_managing_roles_see_and_change_groups(client, tenant, role):
 
 
 @pytest.mark.parametrize("role", [GLOBAL_READER, HELPDESK_ADMIN])
-def test_readers_read_groups_and_see_no_changes(client, tenant, admin, role):
-    make_group(tenant, admin)
+def test_readers_read_groups_and_see_no_changes(client, tenant, groups_admin, role):
+    make_group(tenant, groups_admin)
     sign_in(client, make_user(tenant, roles=[role]))
     page = client.get("/groups/").content.decode()
     assert "Sales" in page and "Add a group" not in page and "data-needs-selection" not in page
@@ -43,11 +43,11 @@ def test_others_get_403(client, tenant, role):
     assert_forbidden(client.get("/groups/export/"))
 
 
-def test_list_search_filter_sort_and_export(client, tenant, admin, domain):
-    make_group(tenant, admin, name="Sales")
-    make_group(tenant, admin, "security", name="Laptops")
-    make_group(tenant, admin, "distribution", name="Newsletter", email=f"news@{domain}")
-    sign_in(client, admin)
+def test_list_search_filter_sort_and_export(client, tenant, groups_admin, domain):
+    make_group(tenant, groups_admin, name="Sales")
+    make_group(tenant, groups_admin, "security", name="Laptops")
+    make_group(tenant, groups_admin, "distribution", name="Newsletter", email=f"news@{domain}")
+    sign_in(client, groups_admin)
     page = client.get("/groups/", {"q": "news"}).content.decode()
     assert "Newsletter" in page and "Laptops" not in page
     page = client.get("/groups/", {"kind": "security"}).content.decode()
@@ -61,14 +61,14 @@ def test_list_search_filter_sort_and_export(client, tenant, admin, domain):
     )
 
 
-def test_bad_filters_are_a_bad_request_for_the_export(client, admin):
-    sign_in(client, admin)
+def test_bad_filters_are_a_bad_request_for_the_export(client, groups_admin):
+    sign_in(client, groups_admin)
     assert client.get("/groups/export/", {"kind": "spaceship"}).status_code == 400
     assert client.get("/groups/", {"kind": "spaceship"}).status_code == 200
 
 
-def test_another_organizations_groups_are_not_listed(client, admin, foreign_group):
-    sign_in(client, admin)
+def test_another_organizations_groups_are_not_listed(client, groups_admin, foreign_group):
+    sign_in(client, groups_admin)
     assert "Foreign" not in client.get("/groups/").content.decode()
     assert "Foreign" not in b"".join(client.get("/groups/export/").streaming_content).decode()
 
@@ -79,9 +79,9 @@ def names(response):
     return re.findall(r'<td><a href="/groups/\d+/">([^<]*)</a></td>', body)
 
 
-def test_sort_heading_links_keep_the_search_and_reverse(client, tenant, admin):
-    make_group(tenant, admin, name="Sales")
-    sign_in(client, admin)
+def test_sort_heading_links_keep_the_search_and_reverse(client, tenant, groups_admin):
+    make_group(tenant, groups_admin, name="Sales")
+    sign_in(client, groups_admin)
     page = client.get("/groups/", {"q": "sa", "kind": "team", "sort": "name", "page": "1"})
     page = page.content.decode()
     assert 'aria-sort="ascending"><a href="?q=sa&amp;kind=team&amp;sort=-name"' in page
@@ -94,11 +94,11 @@ def test_sort_heading_links_keep_the_search_and_reverse(client, tenant, admin):
     assert 'aria-sort="ascending"><a href="?sort=-name"' in page
 
 
-def test_sorting_by_each_column(client, tenant, admin, domain):
-    make_group(tenant, admin, name="b team")
-    make_group(tenant, admin, "security", name="A security")
-    make_group(tenant, admin, "distribution", name="C list", email=f"c@{domain}")
-    sign_in(client, admin)
+def test_sorting_by_each_column(client, tenant, groups_admin, domain):
+    make_group(tenant, groups_admin, name="b team")
+    make_group(tenant, groups_admin, "security", name="A security")
+    make_group(tenant, groups_admin, "distribution", name="C list", email=f"c@{domain}")
+    sign_in(client, groups_admin)
     assert names(client.get("/groups/")) == ["A security", "b team", "C list"]
     by_kind = ["C list", "A security", "b team"]  # distribution, security, team
     assert names(client.get("/groups/", {"sort": "kind"})) == by_kind
@@ -110,9 +110,9 @@ def test_sorting_by_each_column(client, tenant, admin, domain):
     assert names(response) == ["A security", "b team", "C list"]
 
 
-def test_rows_show_type_address_and_members(client, tenant, admin):
-    group = make_group(tenant, admin, "security", name="Laptops <admins>")
-    sign_in(client, admin)
+def test_rows_show_type_address_and_members(client, tenant, groups_admin):
+    group = make_group(tenant, groups_admin, "security", name="Laptops <admins>")
+    sign_in(client, groups_admin)
     page = client.get("/groups/").content.decode()
     assert (
         f'<td><a href="/groups/{group.pk}/">Laptops &lt;admins&gt;</a></td>'
@@ -122,17 +122,17 @@ def test_rows_show_type_address_and_members(client, tenant, admin):
     assert 'aria-label="Select Laptops &lt;admins&gt;"' in page
 
 
-def test_live_search_is_pushed_to_the_address_bar(client, admin):
-    sign_in(client, admin)
+def test_live_search_is_pushed_to_the_address_bar(client, groups_admin):
+    sign_in(client, groups_admin)
     page = client.get("/groups/").content.decode()
     assert 'hx-get="/groups/"' in page and 'hx-push-url="true"' in page
     assert 'hx-target="#group-results"' in page and 'id="group-results"' in page
 
 
-def test_htmx_request_gets_only_the_results_and_the_export_link(client, tenant, admin):
-    make_group(tenant, admin, name="Sales")
-    make_group(tenant, admin, "security", name="Laptops")
-    sign_in(client, admin)
+def test_htmx_request_gets_only_the_results_and_the_export_link(client, tenant, groups_admin):
+    make_group(tenant, groups_admin, name="Sales")
+    make_group(tenant, groups_admin, "security", name="Laptops")
+    sign_in(client, groups_admin)
     response = client.get("/groups/", {"q": "lap", "page": "1"}, headers={"HX-Request": "true"})
     body = response.content.decode()
     assert "<table" in body and "<html" not in body and 'role="search"' not in body
@@ -144,8 +144,8 @@ def test_htmx_request_gets_only_the_results_and_the_export_link(client, tenant, 
     assert "<html" in page and 'value="lap"' in page and "hx-swap-oob" not in page
 
 
-def test_empty_list_offers_the_first_group_to_those_who_may_add(client, tenant, admin):
-    sign_in(client, admin)
+def test_empty_list_offers_the_first_group_to_those_who_may_add(client, tenant, groups_admin):
+    sign_in(client, groups_admin)
     page = client.get("/groups/").content.decode()
     assert (
         '<td colspan="5" class="empty">No groups yet. '
@@ -158,11 +158,11 @@ def test_empty_list_offers_the_first_group_to_those_who_may_add(client, tenant, 
     assert "No groups yet." in page and "Add the first one" not in page
 
 
-def test_pages_of_50_with_a_total(client, tenant, admin):
+def test_pages_of_50_with_a_total(client, tenant, groups_admin):
     Group.objects.bulk_create(
         Group(tenant=tenant, kind="security", name=f"Group {n:02}") for n in range(60)
     )
-    sign_in(client, admin)
+    sign_in(client, groups_admin)
     first = client.get("/groups/", {"sort": "-name"})
     assert len(names(first)) == 50 and names(first)[0] == "Group 59"
     body = first.content.decode()
@@ -173,16 +173,16 @@ def test_pages_of_50_with_a_total(client, tenant, admin):
 
 @pytest.mark.parametrize("count", [3, 60])
 def test_list_query_count_does_not_grow_with_groups(
-    client, tenant, admin, count, django_assert_max_num_queries
+    client, tenant, groups_admin, count, django_assert_max_num_queries
 ):
     groups = Group.objects.bulk_create(
         Group(tenant=tenant, kind="security", name=f"Group {n}") for n in range(count)
     )
     Membership.objects.bulk_create(
-        Membership(tenant=tenant, group=group, user=admin, role=Membership.Role.MEMBER)
+        Membership(tenant=tenant, group=group, user=groups_admin, role=Membership.Role.MEMBER)
         for group in groups
     )
-    sign_in(client, admin)
+    sign_in(client, groups_admin)
     for params, headers in (
         ({}, {}),
         ({"q": "group", "kind": "security", "sort": "-members", "page": "2"}, {}),

@@ -19,8 +19,8 @@ from users import services as user_services
 pytestmark = pytest.mark.django_db
 
 
-def create(tenant, admin, kind="team", **fields):
-    return make_group(tenant, admin, kind, **fields)
+def create(tenant, groups_admin, kind="team", **fields):
+    return make_group(tenant, groups_admin, kind, **fields)
 
 
 @pytest.mark.parametrize(
@@ -35,9 +35,11 @@ def create(tenant, admin, kind="team", **fields):
         ("mail_security", {"email": ""}, "email"),
     ],
 )
-def test_each_kind_has_its_required_and_forbidden_fields(tenant, admin, kind, fields, error_field):
+def test_each_kind_has_its_required_and_forbidden_fields(
+    tenant, groups_admin, kind, fields, error_field
+):
     with pytest.raises(ValidationError) as caught:
-        create(tenant, admin, kind, **fields)
+        create(tenant, groups_admin, kind, **fields)
     assert error_field in caught.value.message_dict
     assert not Group.objects.exists()
 
@@ -45,85 +47,85 @@ def test_each_kind_has_its_required_and_forbidden_fields(tenant, admin, kind, fi
 @pytest.mark.parametrize(
     "kind", ["team", "distribution", "mail_security", "security", "shared_mailbox"]
 )
-def test_every_kind_can_be_created(tenant, admin, kind):
-    group = create(tenant, admin, kind, allow_external_senders=kind == "distribution")
+def test_every_kind_can_be_created(tenant, groups_admin, kind):
+    group = create(tenant, groups_admin, kind, allow_external_senders=kind == "distribution")
     assert group.kind == kind
     assert AuditEvent.objects.filter(action="group.create", target_id=str(group.pk)).exists()
 
 
-def test_addresses_are_unique_across_users_and_groups(tenant, admin, domain):
+def test_addresses_are_unique_across_users_and_groups(tenant, groups_admin, domain):
     make_user(tenant, "sales")
     with pytest.raises(ValidationError) as caught:
-        create(tenant, admin)
+        create(tenant, groups_admin)
     assert "in use by a user or a group" in caught.value.message_dict["email"][0]
-    group = create(tenant, admin, email=f"team@{domain}")
+    group = create(tenant, groups_admin, email=f"team@{domain}")
     assert not user_services.username_available(f"team@{domain}")
     with pytest.raises(ValidationError):
-        create(tenant, admin, name="Other", email=f"team@{domain}")
+        create(tenant, groups_admin, name="Other", email=f"team@{domain}")
     assert group.email == f"team@{domain}"
 
 
-def test_a_team_group_keeps_one_owner(tenant, admin):
-    group = create(tenant, admin)
+def test_a_team_group_keeps_one_owner(tenant, groups_admin):
+    group = create(tenant, groups_admin)
     with pytest.raises(ValidationError) as caught:
         services.group_people_remove(
-            tenant=tenant, acting_user=admin, group=group, users=[admin], role="owner"
+            tenant=tenant, acting_user=groups_admin, group=group, users=[groups_admin], role="owner"
         )
     assert caught.value.code == "last_owner"
     other = make_user(tenant)
     services.group_people_add(
-        tenant=tenant, acting_user=admin, group=group, users=[other], role="owner"
+        tenant=tenant, acting_user=groups_admin, group=group, users=[other], role="owner"
     )
     services.group_people_remove(
-        tenant=tenant, acting_user=admin, group=group, users=[admin], role="owner"
+        tenant=tenant, acting_user=groups_admin, group=group, users=[groups_admin], role="owner"
     )
     assert list(
         Membership.objects.filter(group=group, role="owner").values_list("user", flat=True)
     ) == [other.pk]
 
 
-def test_members_must_be_active_users_of_the_tenant(tenant, admin):
-    group = create(tenant, admin)
+def test_members_must_be_active_users_of_the_tenant(tenant, groups_admin):
+    group = create(tenant, groups_admin)
     with pytest.raises(ValidationError):
         services.group_people_add(
             tenant=tenant,
-            acting_user=admin,
+            acting_user=groups_admin,
             group=group,
             users=[make_user(make_tenant())],
             role="member",
         )
 
 
-def test_delete_restore_and_purge(tenant, admin, domain):
-    group = create(tenant, admin)
-    services.groups_delete(tenant=tenant, acting_user=admin, groups=[group])
+def test_delete_restore_and_purge(tenant, groups_admin, domain):
+    group = create(tenant, groups_admin)
+    services.groups_delete(tenant=tenant, acting_user=groups_admin, groups=[group])
     assert group.email == "" and group.deleted_email == f"sales@{domain}"
     # The address is free meanwhile.
-    other = create(tenant, admin, name="New sales")
+    other = create(tenant, groups_admin, name="New sales")
     with pytest.raises(ValidationError) as caught:
-        services.group_restore(tenant=tenant, acting_user=admin, group=group)
+        services.group_restore(tenant=tenant, acting_user=groups_admin, group=group)
     assert "in use by a user or a group" in caught.value.message_dict["email"][0]
     services.group_restore(
-        tenant=tenant, acting_user=admin, group=group, email=f"old-sales@{domain}"
+        tenant=tenant, acting_user=groups_admin, group=group, email=f"old-sales@{domain}"
     )
     assert Group.objects.get(pk=group.pk).email == f"old-sales@{domain}"
-    services.groups_delete(tenant=tenant, acting_user=admin, groups=[other])
+    services.groups_delete(tenant=tenant, acting_user=groups_admin, groups=[other])
     Group.objects.filter(pk=other.pk).update(deleted_at=timezone.now() - timedelta(days=31))
     assert services.deleted_groups_purge() == 1
     assert not Group.objects.filter(pk=other.pk).exists()
     with pytest.raises(ValidationError):
         Group.objects.filter(pk=group.pk).update(deleted_at=timezone.now() - timedelta(days=30))
         services.group_restore(
-            tenant=tenant, acting_user=admin, group=Group.objects.get(pk=group.pk)
+            tenant=tenant, acting_user=groups_admin, group=Group.objects.get(pk=group.pk)
         )
 
 
-def test_team_groups_have_no_rules(tenant, admin):
-    group = create(tenant, admin)
+def test_team_groups_have_no_rules(tenant, groups_admin):
+    group = create(tenant, groups_admin)
     with pytest.raises(ValidationError) as caught:
         services.group_rule_set(
             tenant=tenant,
-            acting_user=admin,
+            acting_user=groups_admin,
             group=group,
             rule={"field": "department", "op": "equals", "value": "x"},
         )
@@ -138,20 +140,20 @@ def test_team_groups_have_no_rules(tenant, admin):
         {"field": "department", "op": "equals", "value": "  "},
     ],
 )
-def test_bad_rules_are_refused(tenant, admin, rule):
-    group = create(tenant, admin, "security", name="S")
+def test_bad_rules_are_refused(tenant, groups_admin, rule):
+    group = create(tenant, groups_admin, "security", name="S")
     with pytest.raises(ValidationError):
-        services.group_rule_set(tenant=tenant, acting_user=admin, group=group, rule=rule)
+        services.group_rule_set(tenant=tenant, acting_user=groups_admin, group=group, rule=rule)
 
 
-def test_imported_users_join_rule_groups(tenant, admin, domain):
+def test_imported_users_join_rule_groups(tenant, groups_admin, domain):
     from users import services as users_services
     from users.csv_import import UserRow
 
-    group = create(tenant, admin, "security", name="Sales people")
+    group = create(tenant, groups_admin, "security", name="Sales people")
     services.group_rule_set(
         tenant=tenant,
-        acting_user=admin,
+        acting_user=groups_admin,
         group=group,
         rule={"field": "department", "op": "equals", "value": "Sales"},
     )
@@ -165,8 +167,8 @@ def test_imported_users_join_rule_groups(tenant, admin, domain):
 
 
 @pytest.mark.parametrize("role", [GLOBAL_READER, HELPDESK_ADMIN])
-def test_a_role_without_group_rights_is_refused_with_forbidden(tenant, admin, role):
-    group = create(tenant, admin)
+def test_a_role_without_group_rights_is_refused_with_forbidden(tenant, groups_admin, role):
+    group = create(tenant, groups_admin)
     reader = make_user(tenant, roles=[role])
     with pytest.raises(Forbidden):
         services.group_update(tenant=tenant, acting_user=reader, group=group, name="X")
@@ -177,16 +179,16 @@ def test_a_role_without_group_rights_is_refused_with_forbidden(tenant, admin, ro
     assert Group.objects.get(pk=group.pk).name == "Sales"
 
 
-def test_an_admin_of_another_organization_is_refused_with_forbidden(tenant, admin):
-    group = create(tenant, admin)
+def test_an_admin_of_another_organization_is_refused_with_forbidden(tenant, groups_admin):
+    group = create(tenant, groups_admin)
     other = make_tenant()
     stranger = make_user(other, roles=[GLOBAL_ADMIN])
     with pytest.raises(Forbidden):
         services.group_update(tenant=tenant, acting_user=stranger, group=group, name="X")
 
 
-def test_a_resources_address_is_taken_for_a_group(tenant, admin, domain):
+def test_a_resources_address_is_taken_for_a_group(tenant, groups_admin, domain):
     Resource.objects.create(tenant=tenant, kind="room", name="Room", email=f"sales@{domain}")
     with pytest.raises(ValidationError) as caught:
-        create(tenant, admin)
+        create(tenant, groups_admin)
     assert "in use" in caught.value.message_dict["email"][0]

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import AuditEvent
-from accounts.roles import GROUPS_ADMIN, HELPDESK_ADMIN
+from accounts.roles import HELPDESK_ADMIN
 from core.exceptions import Forbidden
 from groups import services
 from groups.models import Group, Membership
@@ -17,16 +17,6 @@ RULE = {"field": "department", "op": "equals", "value": "Sales"}
 
 
 @pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "ga", roles=[GROUPS_ADMIN])
-
-
-@pytest.fixture
 def pat(tenant):
     return make_user(tenant, "pat")
 
@@ -35,11 +25,11 @@ def security_group(tenant, name, **fields):
     return Group.objects.create(tenant=tenant, kind="security", name=name, **fields)
 
 
-def team_group(tenant, admin, name, owners):
+def team_group(tenant, groups_admin, name, owners):
     local = name.lower()
     return services.group_create(
         tenant=tenant,
-        acting_user=admin,
+        acting_user=groups_admin,
         kind="team",
         name=name,
         email=f"{local}@{tenant.domain_set.get().name}",
@@ -52,11 +42,11 @@ def memberships(user):
     return set(Membership.objects.filter(user=user).values_list("group__name", "role"))
 
 
-def test_adds_and_removes_in_one_change_audited_per_group(tenant, admin, pat):
+def test_adds_and_removes_in_one_change_audited_per_group(tenant, groups_admin, pat):
     laptops, printers, old = (security_group(tenant, n) for n in ("Laptops", "Printers", "Old"))
     Membership.objects.create(tenant=tenant, group=old, user=pat, role="member")
     added, removed = services.user_groups_set(
-        tenant=tenant, acting_user=admin, user=pat, add=[laptops, printers], remove=[old]
+        tenant=tenant, acting_user=groups_admin, user=pat, add=[laptops, printers], remove=[old]
     )
     assert (added, removed) == (2, 1)
     assert memberships(pat) == {("Laptops", "member"), ("Printers", "member")}
@@ -70,28 +60,30 @@ def test_adds_and_removes_in_one_change_audited_per_group(tenant, admin, pat):
     assert events[2].old_values == {"users": [pat.username]}
 
 
-def test_adding_twice_changes_nothing_the_second_time(tenant, admin, pat):
+def test_adding_twice_changes_nothing_the_second_time(tenant, groups_admin, pat):
     laptops = security_group(tenant, "Laptops")
-    services.user_groups_set(tenant=tenant, acting_user=admin, user=pat, add=[laptops])
+    services.user_groups_set(tenant=tenant, acting_user=groups_admin, user=pat, add=[laptops])
     assert services.user_groups_set(
-        tenant=tenant, acting_user=admin, user=pat, add=[laptops], role="member"
+        tenant=tenant, acting_user=groups_admin, user=pat, add=[laptops], role="member"
     ) == (0, 0)
     assert AuditEvent.objects.filter(action="group.member.add").count() == 1
 
 
-def test_makes_an_owner(tenant, admin, pat):
+def test_makes_an_owner(tenant, groups_admin, pat):
     laptops = security_group(tenant, "Laptops")
     services.user_groups_set(
-        tenant=tenant, acting_user=admin, user=pat, add=[laptops], role="owner"
+        tenant=tenant, acting_user=groups_admin, user=pat, add=[laptops], role="owner"
     )
     assert memberships(pat) == {("Laptops", "owner")}
 
 
-def test_a_refusal_on_the_second_group_leaves_the_first_unchanged(tenant, admin, pat):
+def test_a_refusal_on_the_second_group_leaves_the_first_unchanged(tenant, groups_admin, pat):
     laptops = security_group(tenant, "Laptops")
     by_rule = security_group(tenant, "Sales", membership_rule=RULE)
     with pytest.raises(ValidationError) as raised:
-        services.user_groups_set(tenant=tenant, acting_user=admin, user=pat, add=[laptops, by_rule])
+        services.user_groups_set(
+            tenant=tenant, acting_user=groups_admin, user=pat, add=[laptops, by_rule]
+        )
     assert raised.value.code == "rule_members"
     assert not Membership.objects.filter(user=pat).exists()
     assert (
@@ -101,13 +93,13 @@ def test_a_refusal_on_the_second_group_leaves_the_first_unchanged(tenant, admin,
     )
 
 
-def test_removing_the_last_owner_of_the_second_group_keeps_the_first(tenant, admin, pat):
+def test_removing_the_last_owner_of_the_second_group_keeps_the_first(tenant, groups_admin, pat):
     other = make_user(tenant, "other")
-    first = team_group(tenant, admin, "First", owners=[pat, other])
-    second = team_group(tenant, admin, "Second", owners=[pat])
+    first = team_group(tenant, groups_admin, "First", owners=[pat, other])
+    second = team_group(tenant, groups_admin, "Second", owners=[pat])
     with pytest.raises(ValidationError) as raised:
         services.user_groups_set(
-            tenant=tenant, acting_user=admin, user=pat, remove=[first, second], role="owner"
+            tenant=tenant, acting_user=groups_admin, user=pat, remove=[first, second], role="owner"
         )
     assert raised.value.code == "last_owner"
     assert memberships(pat) == {("First", "owner"), ("Second", "owner")}
@@ -115,7 +107,7 @@ def test_removing_the_last_owner_of_the_second_group_keeps_the_first(tenant, adm
 
 
 def test_a_refusal_found_only_while_changing_undoes_the_earlier_groups(
-    tenant, admin, pat, monkeypatch
+    tenant, groups_admin, pat, monkeypatch
 ):
     laptops, printers = security_group(tenant, "Laptops"), security_group(tenant, "Printers")
     real_add = services.group_people_add
@@ -128,42 +120,44 @@ def test_a_refusal_found_only_while_changing_undoes_the_earlier_groups(
     monkeypatch.setattr(services, "group_people_add", add_then_refuse)
     with pytest.raises(ValidationError):
         services.user_groups_set(
-            tenant=tenant, acting_user=admin, user=pat, add=[laptops, printers]
+            tenant=tenant, acting_user=groups_admin, user=pat, add=[laptops, printers]
         )
     assert not Membership.objects.filter(user=pat).exists()
     assert not AuditEvent.objects.filter(action="group.member.add").exists()
 
 
-def test_another_organizations_group_is_refused_and_nothing_changes(tenant, admin, pat):
+def test_another_organizations_group_is_refused_and_nothing_changes(tenant, groups_admin, pat):
     laptops = security_group(tenant, "Laptops")
     foreign = security_group(make_tenant(), "Foreign")
     with pytest.raises(ValidationError) as raised:
-        services.user_groups_set(tenant=tenant, acting_user=admin, user=pat, add=[laptops, foreign])
+        services.user_groups_set(
+            tenant=tenant, acting_user=groups_admin, user=pat, add=[laptops, foreign]
+        )
     assert raised.value.code == "not_found"
     assert not Membership.objects.filter(user=pat).exists()
 
 
-def test_a_deleted_group_or_user_is_refused(tenant, admin, pat):
+def test_a_deleted_group_or_user_is_refused(tenant, groups_admin, pat):
     from django.utils import timezone
 
     gone = security_group(tenant, "Gone", deleted_at=timezone.now())
     with pytest.raises(ValidationError):
-        services.user_groups_set(tenant=tenant, acting_user=admin, user=pat, add=[gone])
+        services.user_groups_set(tenant=tenant, acting_user=groups_admin, user=pat, add=[gone])
     laptops = security_group(tenant, "Laptops")
     user_services.users_delete(
         tenant=tenant, acting_user=make_user(tenant, roles=["global_admin"]), users=[pat]
     )
     pat.refresh_from_db()
     with pytest.raises(ValidationError):
-        services.user_groups_set(tenant=tenant, acting_user=admin, user=pat, add=[laptops])
+        services.user_groups_set(tenant=tenant, acting_user=groups_admin, user=pat, add=[laptops])
     assert not Membership.objects.filter(group=laptops).exists()
 
 
-def test_an_unknown_role_is_refused(tenant, admin, pat):
+def test_an_unknown_role_is_refused(tenant, groups_admin, pat):
     laptops = security_group(tenant, "Laptops")
     with pytest.raises(ValidationError) as raised:
         services.user_groups_set(
-            tenant=tenant, acting_user=admin, user=pat, add=[laptops], role="emperor"
+            tenant=tenant, acting_user=groups_admin, user=pat, add=[laptops], role="emperor"
         )
     assert raised.value.code == "unknown_role"
     assert not Membership.objects.filter(user=pat).exists()

@@ -11,15 +11,15 @@ from tests.helpers import assert_forbidden, assert_not_found, sign_in
 pytestmark = pytest.mark.django_db
 
 
-def create(tenant, admin, kind="team", **fields):
-    return make_group(tenant, admin, kind, **fields)
+def create(tenant, groups_admin, kind="team", **fields):
+    return make_group(tenant, groups_admin, kind, **fields)
 
 
-def test_groups_on_a_users_page(client, tenant, admin):
-    group = create(tenant, admin)
-    other = create(tenant, admin, "security", name="Laptops")
+def test_groups_on_a_users_page(client, tenant, groups_admin):
+    group = create(tenant, groups_admin)
+    other = create(tenant, groups_admin, "security", name="Laptops")
     pat = make_user(tenant, "pat")
-    sign_in(client, admin)
+    sign_in(client, groups_admin)
     page = client.get(f"/users/{pat.pk}/").content.decode()
     assert 'data-testid="user-groups"' in page and "Not in any group." in page
     assert "Laptops" in client.get(f"/users/{pat.pk}/groups/", {"q": "lap"}).content.decode()
@@ -29,17 +29,17 @@ def test_groups_on_a_users_page(client, tenant, admin):
     assert list(Membership.objects.filter(user=pat).values_list("group", flat=True)) == [group.pk]
 
 
-def test_a_foreign_group_cannot_be_joined(client, tenant, admin):
+def test_a_foreign_group_cannot_be_joined(client, tenant, groups_admin):
     other_tenant = make_tenant()
     foreign = create(other_tenant, make_user(other_tenant, roles=[GROUPS_ADMIN]))
     pat = make_user(tenant, "pat")
-    sign_in(client, admin)
+    sign_in(client, groups_admin)
     assert_not_found(client.post(f"/users/{pat.pk}/groups/join/", {"groups": [foreign.pk]}))
     assert not Membership.objects.filter(user=pat).exists()
 
 
-def test_helpdesk_sees_but_cannot_change_a_users_groups(client, tenant, admin):
-    group = create(tenant, admin)
+def test_helpdesk_sees_but_cannot_change_a_users_groups(client, tenant, groups_admin):
+    group = create(tenant, groups_admin)
     pat = make_user(tenant, "pat")
     sign_in(client, make_user(tenant, roles=[HELPDESK_ADMIN]))
     assert 'data-testid="user-groups"' in client.get(f"/users/{pat.pk}/").content.decode()

@@ -13,11 +13,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
 def incident():
     mail_service = Service.objects.create(name="Mail", status="degraded")
     Service.objects.create(name="Files")

@@ -34,13 +34,10 @@ from tests.factories import make_tenant, make_user
 from tests.helpers import sign_in
 from users.csv_import import parse_users_csv
 
+pytestmark = pytest.mark.tenant(name="Contoso", country="NL")
+
 NBSP = "\N{NO-BREAK SPACE}"
 DASH = " \N{EN DASH} "  # between the dates of a period
-
-
-@pytest.fixture
-def tenant(db):
-    return make_tenant(name="Contoso", country="NL")
 
 
 @pytest.fixture

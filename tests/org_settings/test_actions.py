@@ -15,16 +15,6 @@ ACTIONS = ["verify", "default", "remove"]
 
 
 @pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "boss", roles=[GLOBAL_ADMIN])
-
-
-@pytest.fixture
 def verified(tenant, admin, dns_server):
     domain = services.domain_add(tenant=tenant, acting_user=admin, name="contoso.com")
     dns_server.records["contoso.com"] = [services.domain_record(domain)]

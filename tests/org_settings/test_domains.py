@@ -6,22 +6,12 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import AuditEvent, Domain, Tenant
-from accounts.roles import GLOBAL_ADMIN, GLOBAL_READER, HELPDESK_ADMIN, USER_ADMIN
+from accounts.roles import GLOBAL_READER, HELPDESK_ADMIN, USER_ADMIN
 from org_settings import services
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_forbidden, assert_not_found, sidebar, sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "boss", roles=[GLOBAL_ADMIN])
 
 
 def add(client, name):

@@ -4,22 +4,19 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import AuditEvent, Tenant
-from accounts.roles import GLOBAL_ADMIN, GLOBAL_READER, USER_ADMIN
+from accounts.roles import GLOBAL_READER, USER_ADMIN
 from org_settings import services
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_forbidden, sign_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.tenant(name="Contoso")]
 
 
-@pytest.fixture
-def tenant():
-    return make_tenant(name="Contoso")
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "boss", roles=[GLOBAL_ADMIN], preferred_language="en")
+@pytest.fixture(autouse=True)
+def _admin_reads_english(admin):
+    """The times asserted here are written the English way."""
+    admin.preferred_language = "en"
+    admin.save(update_fields=["preferred_language"])
 
 
 def profile(tenant, **changes):

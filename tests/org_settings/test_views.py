@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 URL = "/settings/security/"
 
 
-@pytest.fixture
-def tenant():
-    return make_tenant()
-
-
 def form_data(**changes):
     data = {
         "require_mfa_for_admins": "on",

@@ -29,11 +29,6 @@ SLUGS = ["active-users", "licenses", "security-info", "groups"]
 
 
 @pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
 def reader(tenant):
     return make_user(tenant, roles=[REPORTS_READER])
 

@@ -10,16 +10,6 @@ from tests.helpers import sign_in
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def domain(tenant):
-    return tenant.domain_set.get().name
-
-
 def room(tenant, domain, name, **fields):
     local = name.lower().replace(" ", "")
     return Resource.objects.create(

@@ -14,16 +14,6 @@ from users import services as user_services
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def domain(tenant):
-    return tenant.domain_set.get().name
-
-
 def data(domain_name, **changes):
     return {
         "kind": "room",

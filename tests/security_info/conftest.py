@@ -1,8 +1,7 @@
 import pytest
 
-from accounts.roles import GLOBAL_ADMIN
 from security_info import sms
-from tests.factories import make_tenant, make_user
+from tests.factories import make_user
 
 
 @pytest.fixture(autouse=True)
@@ -14,17 +13,6 @@ def _outboxes(settings):
     sms.outbox.clear()
     yield
     sms.outbox.clear()
-
-
-@pytest.fixture
-def tenant():
-    """An organization; test files that need another kind define their own."""
-    return make_tenant(domain="contoso.example")
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
 
 
 @pytest.fixture

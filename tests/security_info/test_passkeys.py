@@ -32,7 +32,7 @@ from tests.helpers import (
 )
 from tests.security_info.authenticator import SoftAuthenticator
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.tenant(domain="contoso.example")]
 
 ORIGIN = "https://portal.example"
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import AuditEvent
 from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
 from security_info import reset, sms
-from tests.factories import PASSWORD, make_tenant, make_user
+from tests.factories import PASSWORD, make_user
 from tests.helpers import (
     last_mail_code,
     last_sms_code,
@@ -30,11 +30,6 @@ pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "a-brand-new-Passphrase-9"
 EMAIL = "someone@example.org"
-
-
-@pytest.fixture
-def tenant():
-    return make_tenant()
 
 
 def start(client, username, method="email", to=EMAIL):

@@ -13,7 +13,7 @@ from accounts.models import AuditEvent
 from accounts.roles import GLOBAL_ADMIN
 from security_info import services, sms
 from security_info.models import AltEmailDevice, BackupCode, BackupCodeDevice, PhoneDevice
-from tests.factories import make_tenant, make_user
+from tests.factories import make_user
 from tests.helpers import (
     last_mail_code,
     last_sms_code,
@@ -22,15 +22,10 @@ from tests.helpers import (
     totp_code,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.tenant(domain="contoso.example")]
 
 MOBILE = "+31612345678"
 OTHER_MOBILE = "+31687654321"
-
-
-@pytest.fixture
-def tenant():
-    return make_tenant(domain="contoso.example")
 
 
 @pytest.fixture

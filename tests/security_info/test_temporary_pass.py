@@ -11,15 +11,10 @@ from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN, USER_ADMIN
 from core.exceptions import Forbidden
 from security_info import services
 from security_info.models import TemporaryPassDevice
-from tests.factories import PASSWORD, make_tenant, make_user
+from tests.factories import PASSWORD, make_user
 from tests.helpers import make_phone
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tenant():
-    return make_tenant()
 
 
 def test_pass_signs_in_once_in_place_of_the_second_factor(client, tenant):

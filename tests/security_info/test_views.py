@@ -34,7 +34,7 @@ from tests.helpers import (
     totp_code,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.tenant(domain="contoso.example")]
 
 MOBILE = "+31612345678"
 INDEX = "/security-info/"
@@ -48,11 +48,6 @@ class FailingGateway:
         from security_info.sms import SMSDeliveryError
 
         raise SMSDeliveryError("The SMS gateway answered HTTP 503.")
-
-
-@pytest.fixture
-def admin_client(client, admin):
-    return sign_in(client, admin)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.roles import BILLING_ADMIN, GLOBAL_ADMIN, GLOBAL_READER
+from accounts.roles import BILLING_ADMIN, GLOBAL_READER
 from core.exceptions import Forbidden
 from support import services
 from support.models import RequestMessage, ServiceRequest
@@ -20,18 +20,8 @@ def make_request(tenant, title="Mail is slow"):
 
 
 @pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
 def service_request(tenant):
     return make_request(tenant)
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, roles=[GLOBAL_ADMIN])
 
 
 def test_the_page_posts_reply_and_close_to_their_own_urls(client, admin, service_request):

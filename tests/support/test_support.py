@@ -30,11 +30,6 @@ from tests.helpers import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def tenant():
-    return make_tenant()
-
-
 def open_request(client, **changes):
     data = {
         "title": "Mail is slow",

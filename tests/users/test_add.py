@@ -24,21 +24,6 @@ STEP = "users_add-current_step"  # formtools' management form
 STORAGE = "wizard_users_add"  # formtools' session key
 
 
-@pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def domain(tenant):
-    return tenant.domain_set.get().name
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
-
-
 def basics(domain_name, **changes):
     data = {
         "first_name": "Adele",

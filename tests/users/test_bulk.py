@@ -26,16 +26,6 @@ URLS = {
 }
 
 
-@pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
-
-
 def bulk(client, action, users, **extra):
     return client.post(URLS[action], {"ids": [u.pk for u in users], **extra})
 

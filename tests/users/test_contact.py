@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from accounts.models import AuditEvent, User
 from accounts.roles import (
-    GLOBAL_ADMIN,
     GLOBAL_READER,
     GROUPS_ADMIN,
     HELPDESK_ADMIN,
@@ -24,19 +23,9 @@ from tests.helpers import assert_forbidden, assert_not_found, sign_in
 from users import services
 from users.csv_import import CONTACT_KEYS, TEMPLATE_HEADER, clean_contact, parse_users_csv
 
-pytestmark = pytest.mark.django_db
-
 DOMAIN = "contoso.example"
 
-
-@pytest.fixture
-def tenant():
-    return make_tenant(domain=DOMAIN, country="NL")
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
+pytestmark = [pytest.mark.django_db, pytest.mark.tenant(domain=DOMAIN, country="NL")]
 
 
 @pytest.fixture

@@ -19,19 +19,14 @@ from users.csv_import import (
     template_csv,
 )
 
-pytestmark = pytest.mark.django_db
-
 DOMAIN = "contoso.example"
+
+pytestmark = [pytest.mark.django_db, pytest.mark.tenant(domain=DOMAIN, country="NL")]
 HEADER = ["User Name", "Display Name"]
 
 # Text a cell can hold: any character but NUL (a binary file) and lone surrogates (not UTF-8).
 CELL_TEXT = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 ONE_LINE = st.characters(exclude_categories=["Cs"], exclude_characters="\x00\r\n")
-
-
-@pytest.fixture
-def tenant():
-    return make_tenant(domain=DOMAIN, country="NL")
 
 
 def csv_bytes(rows, *, header=HEADER, delimiter=",", encoding="utf-8"):

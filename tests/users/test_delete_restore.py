@@ -27,16 +27,6 @@ pytestmark = pytest.mark.django_db
 DELETE = "/users/bulk/delete/"
 
 
-@pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
-
-
 def delete(client, users, confirm=True):
     data = {"ids": [u.pk for u in users]}
     if confirm:

@@ -17,17 +17,11 @@ from users import services
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def tenant():
-    tenant = make_tenant()
+@pytest.fixture(autouse=True)
+def _more_domains(tenant):
+    """Give the organization a verified and an unverified domain beside its initial one."""
     Domain.objects.create(tenant=tenant, name=f"sales-{tenant.pk}.example", is_verified=True)
     Domain.objects.create(tenant=tenant, name=f"pending-{tenant.pk}.example", is_verified=False)
-    return tenant
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
 
 
 def profile(**changes):

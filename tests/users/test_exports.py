@@ -14,7 +14,7 @@ from tests.helpers import assert_forbidden, assert_not_found, sign_in
 from users import services
 from users.models import ExportJob
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.tenant(domain="contoso.example")]
 
 
 @pytest.fixture(autouse=True)
@@ -22,17 +22,11 @@ def _small_limit(settings):
     settings.USERS_EXPORT_BACKGROUND_ROWS = 5
 
 
-@pytest.fixture
-def tenant():
-    tenant = make_tenant(domain="contoso.example")
+@pytest.fixture(autouse=True)
+def _twelve_users(tenant):
+    """Fill the organization with twelve users, every other one blocked from sign-in."""
     for n in range(12):
         make_user(tenant, f"u{n:02}", display_name=f"User {n:02}", is_sign_in_blocked=n % 2 == 0)
-    return tenant
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
 
 
 def _rows(text):

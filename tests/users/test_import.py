@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import AuditEvent, User
 from accounts.roles import GLOBAL_ADMIN, GLOBAL_READER, HELPDESK_ADMIN
-from tests.factories import make_tenant, make_user
+from tests.factories import make_user
 from tests.helpers import assert_forbidden, sign_in
 from users.csv_import import TEMPLATE_HEADER
 from users.models import ImportJob
@@ -19,21 +19,6 @@ pytestmark = pytest.mark.django_db
 
 URL = "/users/import/"
 CONFIRM_URL = "/users/import/confirm/"
-
-
-@pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def domain(tenant):
-    return tenant.domain_set.get().name
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
 
 
 def csv_file(rows, *, delimiter=",", bom=False, name="users.csv"):

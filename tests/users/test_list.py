@@ -24,16 +24,6 @@ pytestmark = pytest.mark.django_db
 URL = "/users/"
 
 
-@pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
-
-
 def names(response):
     """Return the display names in the list's rows, in order."""
     import re

@@ -40,11 +40,6 @@ GENERATE = {"mode": "generate", "require_change": "on"}
 
 
 @pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
 def person(tenant):
     return make_user(tenant, display_name="Pat Person")
 

@@ -20,16 +20,6 @@ ASSIGN = "/users/roles/assign/"
 REMOVE = "/users/roles/remove/"
 
 
-@pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
-def admin(tenant):
-    return make_user(tenant, "megan", roles=[GLOBAL_ADMIN], display_name="Megan Bowen")
-
-
 def test_lists_every_role_with_its_holders_and_permissions(client, tenant, admin):
     make_user(tenant, "desk", roles=[HELPDESK_ADMIN], display_name="Desk Dana")
     make_user(

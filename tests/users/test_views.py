@@ -21,11 +21,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def tenant():
-    return make_tenant()
-
-
-@pytest.fixture
 def person(tenant):
     user = make_user(tenant, display_name="Pat Person")
     PhoneDevice.objects.create(user=user, name="Phone", number="+31612345678", confirmed=True)
