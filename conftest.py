@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.utils import translation
 from hypothesis import HealthCheck, database
 from hypothesis import settings as hypothesis_settings
 
@@ -56,6 +57,19 @@ def pytest_configure(config):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.PORTAL_JOBS_IN_THREAD = False
     app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _source_language():
+    """Start each test in English, the source language.
+
+    A request served by the test client leaves its language active in the test's
+    thread (the locale middleware does not undo it), which would make the next
+    test's expected texts Dutch.
+    """
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -41,6 +41,7 @@ SKIPPED_ROUTES |= {"healthz", "readyz"}
 WRITES_BY_NATURE = {
     "users:user_add": "adds a user (every step of the wizard)",
     "users:user_import": "adds users from a CSV file",
+    "users:user_import_confirm": "adds the users of a checked CSV file",
     "users:import_template": "the file to fill in for an import",
     "users:import_errors": "the rows an import refused",
     "users:import_detail": "an import's progress, for whoever imports",
