@@ -272,6 +272,13 @@ def time_zone_choices(*, now=None, keep=()):
     the zones in ``keep`` (the one already chosen, even when it is an alias).
     """
     now = now or timezone.now()
+    # Offsets change only at a zone's clock change: worked out once an hour, for all.
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    return list(_time_zone_choices(hour, frozenset(keep)))
+
+
+@functools.lru_cache(maxsize=16)
+def _time_zone_choices(now, keep):
     plain = []
     groups = {}
     for name in time_zone_names():
@@ -285,7 +292,7 @@ def time_zone_choices(*, now=None, keep=()):
             groups.setdefault(region, []).append(
                 (name, f"{place.replace('_', ' ').replace('/', ' / ')} ({offset})")
             )
-    return [*plain, *groups.items()]
+    return [*plain, *((region, list(zones)) for region, zones in groups.items())]
 
 
 @receiver(setting_changed)
