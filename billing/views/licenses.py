@@ -76,9 +76,6 @@ class _LicenseActionView(ActionView):
     def get_success_message(self, form, count):
         return self.counted(count) % {"count": count}
 
-    def get_form(self, data):
-        return LicenseUsersForm(data)
-
     def users(self, form):
         """Return the users the valid ``form`` names, or raise Http404."""
         return active_users_or_404(self.request, form.cleaned_data["users"])
@@ -91,8 +88,10 @@ class _LicenseActionView(ActionView):
 
 
 class LicenseAssignView(_LicenseActionView):
-    def get_form(self, data):
-        return LicenseAssignForm(data, actor=self.request.user)
+    form_class = LicenseAssignForm
+
+    def get_form_kwargs(self):
+        return {"actor": self.request.user}
 
     def users(self, form):
         return list(form.cleaned_data["users"])
