@@ -543,26 +543,18 @@ def user_groups_set(
                     _("A team group keeps at least one owner. Add another owner first."),
                     code="last_owner",
                 )
-    added = sum(
-        group_people_add(
-            tenant=tenant,
-            acting_user=acting_user,
-            group=group,
-            users=[user],
-            role=role,
-            request=request,
+    added, removed = (
+        sum(
+            change(
+                tenant=tenant,
+                acting_user=acting_user,
+                group=group,
+                users=[user],
+                role=role,
+                request=request,
+            )
+            for group in groups
         )
-        for group in add
-    )
-    removed = sum(
-        group_people_remove(
-            tenant=tenant,
-            acting_user=acting_user,
-            group=group,
-            users=[user],
-            role=role,
-            request=request,
-        )
-        for group in remove
+        for change, groups in ((group_people_add, add), (group_people_remove, remove))
     )
     return added, removed
