@@ -48,7 +48,7 @@ from accounts.models import AuditEvent, Domain, Tenant, User
 from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
 from billing import services as billing_services
 from billing.forms import IdListField
-from billing.models import Charge, PaymentMethod
+from billing.models import PaymentMethod
 from groups.models import Membership
 from resources.models import Resource
 from support.models import ServiceRequest
@@ -56,7 +56,7 @@ from tests.billing.factories import make_invoice_method, make_subscription
 from tests.factories import make_tenant, make_user
 from tests.groups.factories import WIZARD_STEP, make_group
 from tests.helpers import assert_not_found, make_phone
-from tests.security.test_isolation import _walk
+from tests.security.test_isolation import _make_invoice, _walk
 
 pytestmark = pytest.mark.django_db
 
@@ -456,30 +456,12 @@ def _subscription_payment_method(w):
 
 
 def _invoice_pay(w):
-    invoice = _due_invoice(w.tenant)
+    invoice = _make_invoice(w.tenant, w.admin)
     their_card = _card(w.other)
     return Post(
         reverse("billing:invoice_pay", args=[invoice.pk]),
         lambda ref: {"payment_method": ref(their_card)},
     )
-
-
-def _due_invoice(tenant):
-    from billing.invoicing import invoices_generate
-
-    subscription = make_subscription(tenant, start=date(2026, 4, 1))
-    Charge.objects.create(
-        tenant=tenant,
-        subscription=subscription,
-        kind=Charge.Kind.PURCHASE,
-        description="Purchase",
-        quantity=1,
-        unit_price=subscription.unit_term_price,
-        amount=subscription.unit_term_price,
-        occurred_on=date(2026, 4, 1),
-    )
-    [invoice] = invoices_generate(period="2026-04", today=date(2026, 5, 1))
-    return invoice
 
 
 def _license(url_name):
