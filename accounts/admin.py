@@ -10,6 +10,7 @@ from accounts import services
 from accounts.audit import audit_record
 from accounts.models import AddressClaim, AuditEvent, Domain, RoleAssignment, Tenant, User
 from accounts.roles import GLOBAL_ADMIN
+from core.admin import ReadOnlyAdmin
 
 # Roles replace Django's groups: one way to grant permissions, not two.
 admin.site.unregister(Group)
@@ -324,7 +325,7 @@ class RoleAssignmentAdmin(GlobalAdminGuardMixin, AuditedAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "tenant", "actor_label", "action", "target_label", "ip_address"]
     # No list filters or date hierarchy: on a large log both scan the whole table.
     search_fields = ["=action", "actor_label", "target_label"]
@@ -334,18 +335,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AddressClaim)
-class AddressClaimAdmin(admin.ModelAdmin):
+class AddressClaimAdmin(ReadOnlyAdmin):
     """Who holds which address; read only, as the services alone claim and release."""
 
     list_display = ["address", "tenant", "owner_type", "owner_id", "claimed_at"]
@@ -355,12 +347,3 @@ class AddressClaimAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

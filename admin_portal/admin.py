@@ -13,6 +13,7 @@ from django_otp.admin import OTPAdminSite
 from accounts import signin
 from accounts.audit import audit_record
 from core import outbox
+from core.admin import ReadOnlyAdmin
 from core.models import OutboundMessage
 from core.sms import mask_number
 from security_info.validators import mask_email
@@ -58,7 +59,7 @@ class OperatorsSite(OTPAdminSite):
         return redirect(f"{reverse('accounts:signin')}?{urlencode({'next': next_url})}")
 
 
-class OutboundMessageAdmin(admin.ModelAdmin):
+class OutboundMessageAdmin(ReadOnlyAdmin):
     """The outbox for operators: what is waiting, what was given up and why; send notices again.
 
     Registered by AdminPortalConfig.ready(): this module defines the site itself,
@@ -93,15 +94,6 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         """Return the last error with any address or number in it masked (servers quote them)."""
         text = _EMAIL_IN_TEXT.sub(lambda match: mask_email(match.group()), obj.last_error)
         return _NUMBER_IN_TEXT.sub(lambda match: mask_number(match.group()), text)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("Send the selected given-up messages again"))
     def send_again(self, request, queryset):

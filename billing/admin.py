@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from accounts.admin import AuditedAdmin
 from billing.models import Invoice, Product, Subscription
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(Product)
@@ -18,19 +19,6 @@ class ProductAdmin(AuditedAdmin):
     ]
     list_filter = ["is_active", "offers_monthly", "offers_annual"]
     search_fields = ["name", "sku"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Operators look; organizations change their own billing in the portal."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Subscription)
