@@ -26,6 +26,7 @@ from django_countries.fields import CountryField
 
 from accounts.roles import ROLE_CHOICES
 from core import l10n
+from core.prepared import PreparedQuery
 
 
 def default_country():
@@ -489,7 +490,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             if self.pk is None:
                 self._role_codes = frozenset()
             else:
-                self._role_codes = frozenset(self.role_assignments.values_list("role", flat=True))
+                self._role_codes = frozenset(_ROLE_CODES(user=self.pk))
         return self._role_codes
 
     @property
@@ -667,3 +668,10 @@ class AddressClaim(models.Model):
 
     def __str__(self):
         return self.address
+
+
+# Every signed-in request reads its user's roles: compiled once per process.
+_ROLE_CODES = PreparedQuery(
+    lambda user: RoleAssignment.objects.filter(user_id=user).values_list("role", flat=True),
+    user=int,
+)

@@ -123,5 +123,10 @@ def users_reachable(actor: User, *, deleted: bool = False) -> QuerySet[User]:
     narrows its choices to this queryset, so another organization's user looks
     exactly like a missing one.
     """
-    users = User.objects.for_tenant(actor.tenant).select_related("tenant")
+    return users_reachable_in(actor.tenant_id, deleted=deleted)
+
+
+def users_reachable_in(tenant_id: int, *, deleted: bool = False) -> QuerySet[User]:
+    """Return ``users_reachable`` by the organization's id (for a prepared read)."""
+    users = User.objects.for_tenant(tenant_id).select_related("tenant")
     return users.deleted() if deleted else users.active()

@@ -11,6 +11,7 @@ from accounts.models import Tenant, User
 from billing import pricing
 from billing.models import BillingAccount, Invoice, License, PaymentMethod, Product, Subscription
 from core.access import object_or_404
+from core.prepared import PreparedQuery
 
 
 def subscription_list(*, tenant: Tenant) -> QuerySet[Subscription]:
@@ -86,11 +87,24 @@ def licensed_user_ids(*, tenant: Tenant) -> QuerySet[License]:
     return License.objects.for_tenant(tenant).values("user_id")
 
 
-def subscriptions_with_holding(*, tenant: Tenant, user: User) -> QuerySet[Subscription]:
-    """Return the live subscriptions, each with ``held``: whether ``user`` has a license."""
-    return live_subscriptions(tenant=tenant).annotate(
-        held=Exists(License.objects.filter(subscription=OuterRef("pk"), user=user))
-    )
+def license_rows(*, tenant: Tenant, user: User) -> list[dict[str, Any]]:
+    """Return the live subscriptions as rows for a user's page.
+
+    Each row has ``id``, the product's ``name``, the ``available`` licenses and
+    ``held``: whether ``user`` has one. One query, no model instances.
+    """
+    return _LICENSE_ROWS(tenant=tenant.pk, user=user.pk)
+
+
+_LICENSE_ROWS = PreparedQuery(
+    lambda tenant, user: (
+        live_subscriptions(tenant=tenant)
+        .annotate(held=Exists(License.objects.filter(subscription=OuterRef("pk"), user_id=user)))
+        .values("id", "available", "held", name=F("product__name"))
+    ),
+    tenant=int,
+    user=int,
+)
 
 
 # --- Rows named by an id from outside (the URL or a POST body) ---------------------

@@ -15,6 +15,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
+from core.prepared import PreparedQuery
+
 M = TypeVar("M", bound=Model)
 
 
@@ -24,6 +26,24 @@ def object_or_404(queryset: QuerySet[M], pk: object) -> M:
         return queryset.get(pk=int(str(pk)))
     except (ValueError, OverflowError, ObjectDoesNotExist):
         raise Http404 from None
+
+
+def prepared_object_or_404(query: PreparedQuery, pk: object, **params: object) -> Model:
+    """Return the first row ``query`` gives for ``pk`` (and ``params``), or raise Http404.
+
+    ``query`` takes the id as its ``pk`` parameter; an id that is no whole number
+    a database column can hold is missing, as in ``object_or_404``.
+    """
+    try:
+        number = int(str(pk))
+    except (ValueError, OverflowError):
+        raise Http404 from None
+    if not 0 < number < 2**63:
+        raise Http404
+    rows = query(pk=number, **params)
+    if not rows:
+        raise Http404
+    return rows[0]
 
 
 # The codes of a model choice field's errors when an id names no row it offers.

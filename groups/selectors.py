@@ -1,16 +1,18 @@
 """Reads of the Groups area. Every read takes the tenant."""
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant, User
 from core.access import object_or_404
+from core.prepared import PreparedQuery
 from groups.models import Group, Kind, Membership
 
 
@@ -132,14 +134,30 @@ def group_people(*, tenant: Tenant, group: Group, role: str) -> QuerySet[User]:
     )
 
 
-def groups_of_user(*, tenant: Tenant, user: User) -> QuerySet[Membership]:
-    """Return ``user``'s memberships of active groups, with their groups."""
-    return (
+def groups_of_user(*, tenant: Tenant, user: User) -> list[dict[str, Any]]:
+    """Return ``user``'s memberships of active groups, by group name, as rows.
+
+    Each row has the membership's ``id``, the ``group_id``, ``group_name`` and
+    the translated ``role_label`` and ``kind_label``. One query, no model instances.
+    """
+    rows = _MEMBERSHIPS(tenant=tenant.pk, user=user.pk)
+    roles, kinds = dict(Membership.Role.choices), dict(Kind.choices)
+    return [
+        {**row, "role_label": roles.get(row["role"]), "kind_label": kinds.get(row["kind"])}
+        for row in rows
+    ]
+
+
+_MEMBERSHIPS = PreparedQuery(
+    lambda tenant, user: (
         Membership.objects.for_tenant(tenant)
-        .filter(user=user, group__deleted_at__isnull=True)
-        .select_related("group")
+        .filter(user_id=user, group__deleted_at__isnull=True)
         .order_by(Lower("group__name"), "role")
-    )
+        .values("id", "group_id", "role", group_name=F("group__name"), kind=F("group__kind"))
+    ),
+    tenant=int,
+    user=int,
+)
 
 
 def deleted_groups(*, tenant: Tenant) -> QuerySet[Group]:

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q
-from django.db.models.functions import Lower
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Lower
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
@@ -11,7 +11,14 @@ from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import RoleAssignment, Tenant, User
-from security_info.models import AltEmailDevice, BackupCodeDevice, PasskeyDevice, PhoneDevice
+from core.prepared import PreparedQuery
+from security_info.models import (
+    AltEmailDevice,
+    BackupCode,
+    BackupCodeDevice,
+    PasskeyDevice,
+    PhoneDevice,
+)
 
 # How numbers and alternate addresses are read and shown, for the areas that
 # take them in (the users import) or show them (a user's contact information):
@@ -88,35 +95,43 @@ def passkeys_of(*, user: User) -> list[PasskeyDevice]:
     )
 
 
+def _first(queryset: QuerySet, field: str) -> Subquery:
+    """The ``field`` of the first row of ``queryset`` for the outer user, as a subquery."""
+    return Subquery(queryset.filter(user=OuterRef("pk")).order_by("pk").values(field)[:1])
+
+
+def _count(queryset: QuerySet, user: str = "user") -> Coalesce:
+    """The number of rows of ``queryset`` whose ``user`` is the outer user (0 for none)."""
+    counted = (
+        queryset.filter(**{user: OuterRef("pk")})
+        .order_by()
+        .values(user)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
 def methods_for_admin(*, user: User) -> list[dict[str, Any]]:
     """Return ``user``'s methods as an admin who may reset their password sees them.
 
-    Values are masked; each entry says whether there is something to remove.
+    Values are masked; each entry says whether there is something to remove. One
+    query for all five methods.
     """
-    phone = PhoneDevice.objects.filter(user=user, confirmed=True).first()
-    email = AltEmailDevice.all_objects.filter(user=user, confirmed=True).first()
-    # One query for both counts.
-    counts = (
-        type(user)
-        ._default_manager.filter(pk=user.pk)
-        .aggregate(
-            apps=Count("totpdevice", filter=Q(totpdevice__confirmed=True), distinct=True),
-            keys=Count("passkeydevice", filter=Q(passkeydevice__confirmed=True), distinct=True),
-        )
-    )
-    apps, keys = counts["apps"], counts["keys"]
-    backup = backup_code_device(user=user)
+    found = _METHODS(user=user.pk)[0]
+    phone, email, apps, keys = found["phone"], found["email"], found["apps"], found["keys"]
+    has_backup = found["backup"] is not None
     return [
         {
             "key": "phone",
             "label": _("Mobile phone"),
-            "detail": mask_phone(phone.number) if phone else "",
+            "detail": mask_phone(phone) if phone else "",
             "present": phone is not None,
         },
         {
             "key": "email",
             "label": _("Alternate email"),
-            "detail": mask_email(email.email) if email else "",
+            "detail": mask_email(email) if email else "",
             "present": email is not None,
         },
         {
@@ -134,10 +149,23 @@ def methods_for_admin(*, user: User) -> list[dict[str, Any]]:
         {
             "key": "backup_codes",
             "label": _("Backup codes"),
-            "detail": _("%(left)d left") % {"left": backup.remaining} if backup else "",
-            "present": backup is not None,
+            "detail": _("%(left)d left") % {"left": found["backup_left"]} if has_backup else "",
+            "present": has_backup,
         },
     ]
+
+
+_METHODS = PreparedQuery(
+    lambda user: User.objects.filter(pk=user).values(
+        phone=_first(PhoneDevice.objects.filter(confirmed=True), "number"),
+        email=_first(AltEmailDevice.all_objects.filter(confirmed=True), "email"),
+        apps=_count(TOTPDevice.objects.filter(confirmed=True)),
+        keys=_count(PasskeyDevice.objects.filter(confirmed=True)),
+        backup=_first(BackupCodeDevice.objects.all(), "pk"),
+        backup_left=_count(BackupCode.objects.filter(used_at__isnull=True), "device__user"),
+    ),
+    user=int,
+)
 
 
 def user_ids_by_alternate_email(

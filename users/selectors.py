@@ -1,5 +1,6 @@
 """Reads for the Users area. Every read takes the tenant."""
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +25,10 @@ from accounts.roles import (
     ROLES,
     Role,
 )
-from accounts.selectors import home_counts, users_reachable
+from accounts.selectors import home_counts, users_reachable, users_reachable_in
 from billing import selectors as billing_selectors
-from core.access import object_or_404
+from core.access import prepared_object_or_404
+from core.prepared import PreparedQuery
 from org_settings import selectors as org_settings_selectors
 from security_info import selectors as security_info_selectors
 from security_info.selectors import format_phone_international
@@ -58,16 +60,43 @@ def access_user_by_id(actor: User, user_id: object, *, deleted: bool = False) ->
     Active users only, or deleted ones only with ``deleted``. Another
     organization's id looks exactly like a missing one.
     """
-    return object_or_404(users_reachable(actor, deleted=deleted), user_id)
+    query = _DELETED_USER_BY_ID if deleted else _USER_BY_ID
+    return prepared_object_or_404(query, user_id, tenant=actor.tenant_id)
 
 
-def user_activity(*, tenant: Tenant, user: User, limit: int = 20) -> list[AuditEvent]:
-    """Return the latest audit events done by or to ``user``."""
-    return list(
-        AuditEvent.objects.for_tenant(tenant)
-        .filter(Q(actor_id=user.pk) | Q(target_type="accounts.user", target_id=str(user.pk)))
-        .only("id", "created_at", "actor_label", "action", "target_label")
-        .order_by("-created_at", "-id")[:limit]
+# A user's page reads them by id on every visit: compiled once per process.
+_USER_BY_ID, _DELETED_USER_BY_ID = (
+    PreparedQuery(
+        lambda tenant, pk, deleted=deleted: users_reachable_in(tenant, deleted=deleted).filter(
+            pk=pk
+        ),
+        tenant=int,
+        pk=int,
+    )
+    for deleted in (False, True)
+)
+
+
+def user_activity(*, tenant: Tenant, user: User, limit: int = 20) -> list[dict[str, Any]]:
+    """Return the latest audit events done by or to ``user``, as rows.
+
+    Each row has ``created_at``, ``action`` and ``actor_label``.
+    """
+    return _activity(limit)(tenant=tenant.pk, user=user.pk, target=str(user.pk))
+
+
+@functools.cache
+def _activity(limit: int) -> PreparedQuery:
+    return PreparedQuery(
+        lambda tenant, user, target: (
+            AuditEvent.objects.for_tenant(tenant)
+            .filter(Q(actor_id=user) | Q(target_type="accounts.user", target_id=target))
+            .order_by("-created_at", "-id")
+            .values("created_at", "action", "actor_label")[:limit]
+        ),
+        tenant=int,
+        user=int,
+        target=str,
     )
 
 

@@ -185,6 +185,20 @@ def test_users_page_stays_within_the_query_budget(
         assert client.get(url(person)).status_code == 200
 
 
+def test_a_users_page_rendered_afresh_makes_one_query_per_section(
+    client, tenant, person, django_assert_num_queries
+):
+    # The session, the signed-in user and their roles, the person and their roles,
+    # then one each: licenses, groups, authentication methods, activity.
+    sign_in(client, make_user(tenant, roles=[GLOBAL_ADMIN]))
+    client.get(url(person))
+    with django_assert_num_queries(9):
+        response = client.get(url(person), headers={"Cache-Control": "no-cache"})
+    assert response.status_code == 200
+    for section in ("user-licenses", "user-groups", "user-methods", "user-activity"):
+        assert f'data-testid="{section}"' in response.content.decode()
+
+
 def test_registering_a_sign_in_method_again_lifts_the_demand(client, tenant, person):
     from security_info import services
     from tests.helpers import totp_code

@@ -50,12 +50,7 @@ from users.forms import (
 def _license_context(request, person):
     """Return the Licenses section of a user's page: each product, held or not."""
     return {
-        "license_rows": [
-            {"subscription": sub, "held": sub.held}
-            for sub in billing_selectors.subscriptions_with_holding(
-                tenant=request.tenant, user=person
-            )
-        ],
+        "license_rows": billing_selectors.license_rows(tenant=request.tenant, user=person),
         "can_change_licenses": request.user.has_perm(CHANGE_LICENSES) and not person.deleted_at,
     }
 
