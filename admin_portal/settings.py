@@ -160,6 +160,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "admin_portal.context_processors.portal",
             ],
+            # {% url %} from memory (core/urls.py): same syntax and output as Django's.
+            "builtins": ["core.templatetags.urls"],
         },
     },
 ]
