@@ -1,3 +1,4 @@
+import functools
 import json
 from datetime import timedelta
 from importlib import import_module
@@ -212,12 +213,23 @@ def home_cards(request):
     app imports none of the areas.
     """
     cards = []
-    for app_config in apps.get_app_configs():
-        if module_has_submodule(app_config.module, "home"):
-            card = import_module(f"{app_config.name}.home").card(request)
-            if card:
-                cards.append(card)
+    for module in _home_modules(tuple(apps.app_configs)):
+        card = module.card(request)
+        if card:
+            cards.append(card)
     return cards
+
+
+@functools.lru_cache(maxsize=8)
+def _home_modules(app_labels):
+    # Looking for a submodule asks the import system for each installed app: once
+    # per set of installed apps, not on every visit of Home.
+    configs = [apps.get_app_config(label) for label in app_labels]
+    return tuple(
+        import_module(f"{config.name}.home")
+        for config in configs
+        if module_has_submodule(config.module, "home")
+    )
 
 
 class LanguageView(LoginRequiredMixin, View):
