@@ -30,7 +30,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import F, Func, IntegerField, QuerySet, Subquery
 from django.db.models.query import (
     FlatValuesListIterable,
     ModelIterable,
@@ -174,3 +174,13 @@ def _model_reader(
         return objects
 
     return read
+
+
+def count_of(queryset: QuerySet) -> Subquery:
+    """The number of rows of ``queryset``, as a subquery (``OuterRef`` allowed in it).
+
+    For one-row reads that gather several figures in one query (a user's
+    methods, the counts on Home's cards).
+    """
+    counted = queryset.order_by().values(count=Func(F("pk"), function="COUNT"))
+    return Subquery(counted, output_field=IntegerField())

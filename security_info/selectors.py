@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Lower
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
@@ -11,7 +11,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import RoleAssignment, Tenant, User
-from core.prepared import PreparedQuery
+from core.prepared import PreparedQuery, count_of
 from security_info.models import (
     AltEmailDevice,
     BackupCode,
@@ -100,18 +100,6 @@ def _first(queryset: QuerySet, field: str) -> Subquery:
     return Subquery(queryset.filter(user=OuterRef("pk")).order_by("pk").values(field)[:1])
 
 
-def _count(queryset: QuerySet, user: str = "user") -> Coalesce:
-    """The number of rows of ``queryset`` whose ``user`` is the outer user (0 for none)."""
-    counted = (
-        queryset.filter(**{user: OuterRef("pk")})
-        .order_by()
-        .values(user)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted), 0)
-
-
 def methods_for_admin(*, user: User) -> list[dict[str, Any]]:
     """Return ``user``'s methods as an admin who may reset their password sees them.
 
@@ -159,10 +147,12 @@ _METHODS = PreparedQuery(
     lambda user: User.objects.filter(pk=user).values(
         phone=_first(PhoneDevice.objects.filter(confirmed=True), "number"),
         email=_first(AltEmailDevice.all_objects.filter(confirmed=True), "email"),
-        apps=_count(TOTPDevice.objects.filter(confirmed=True)),
-        keys=_count(PasskeyDevice.objects.filter(confirmed=True)),
+        apps=count_of(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        keys=count_of(PasskeyDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
         backup=_first(BackupCodeDevice.objects.all(), "pk"),
-        backup_left=_count(BackupCode.objects.filter(used_at__isnull=True), "device__user"),
+        backup_left=count_of(
+            BackupCode.objects.filter(device__user=OuterRef("pk"), used_at__isnull=True)
+        ),
     ),
     user=int,
 )
