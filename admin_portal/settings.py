@@ -160,8 +160,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "admin_portal.context_processors.portal",
             ],
-            # {% url %} from memory (core/urls.py): same syntax and output as Django's.
+            # {% url %} from memory (core/urls.py), and {% translate "literal" %} kept
+            # per language (core/templatetags/portal_i18n.py): Django's syntax and output.
             "builtins": ["core.templatetags.urls"],
+            "libraries": {"i18n": "core.templatetags.portal_i18n"},
         },
     },
 ]
