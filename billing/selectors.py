@@ -25,6 +25,41 @@ def subscription_list(*, tenant: Tenant) -> QuerySet[Subscription]:
     )
 
 
+def subscription_rows(*, tenant: Tenant) -> list[dict[str, Any]]:
+    """Return ``subscription_list`` as rows for the products page, in its order.
+
+    Each row has the subscription's ``id``, the product's ``name``, ``quantity``,
+    ``assigned``, ``available``, ``status`` with ``status_label``,
+    ``frequency_label``, ``term_end`` and ``auto_renew``. One query, no model
+    instances.
+    """
+    statuses, frequencies = dict(Subscription.Status.choices), dict(pricing.Frequency.choices)
+    return [
+        {
+            **row,
+            "status_label": statuses.get(row["status"]),
+            "frequency_label": frequencies.get(row.pop("frequency")),
+        }
+        for row in _SUBSCRIPTION_ROWS(tenant=tenant.pk)
+    ]
+
+
+_SUBSCRIPTION_ROWS = PreparedQuery(
+    lambda tenant: subscription_list(tenant=tenant).values(
+        "id",
+        "quantity",
+        "assigned",
+        "available",
+        "status",
+        "frequency",
+        "term_end",
+        "auto_renew",
+        name=F("product__name"),
+    ),
+    tenant=int,
+)
+
+
 def billing_account_get(*, tenant: Tenant) -> BillingAccount | None:
     """Return the tenant's billing account, or None before it is first saved."""
     return BillingAccount.objects.for_tenant(tenant).first()

@@ -26,7 +26,7 @@ class SubscriptionListView(TenantScopedMixin, CachedPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["subscriptions"] = selectors.subscription_list(tenant=self.request.tenant)
+        context["subscriptions"] = selectors.subscription_rows(tenant=self.request.tenant)
         context["can_change"] = self.request.user.has_perm(CHANGE_SUBSCRIPTIONS)
         return context
 
