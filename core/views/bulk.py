@@ -131,8 +131,8 @@ class BulkActionView(View):
         return self.success(form, result)
 
     def form_invalid(self, form):
-        """Answer 404 for a selection of rows out of reach; otherwise say what is wrong."""
-        if names_unreachable_rows(form, fields=["ids"]):
+        """Answer 404 for a row out of reach (selected, or named by another field); else say why."""
+        if names_unreachable_rows(form):
             raise Http404
         if form.has_error("ids", "required"):
             message = self.no_selection_message

@@ -387,11 +387,14 @@ def test_assign_license_needs_a_live_subscription_of_the_organization(client, te
     foreign = make_subscription(make_tenant())
     sam = make_user(tenant, "sam")
     sign_in(client, admin)
-    for value in (foreign.pk, "", "x"):
-        response = bulk(client, "assign_license", [sam], subscription=value)
-        assert response.status_code == 302
-        assert "Choose a product first." in client.get(response.url).content.decode()
+    # Another organization's subscription looks exactly like a missing one: 404.
+    for value in (foreign.pk, "x"):
+        assert bulk(client, "assign_license", [sam], subscription=value).status_code == 404
+    response = bulk(client, "assign_license", [sam], subscription="")
+    assert response.status_code == 302
+    assert "Choose a product first." in client.get(response.url).content.decode()
     assert not License.objects.filter(user=sam).exists()
+    assert not License.objects.filter(subscription=foreign).exists()
 
 
 def test_delete_confirmation_lists_who_is_included(client, tenant, admin, pat):
