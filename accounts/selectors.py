@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.audit import ACTION_LABELS
 from accounts.models import AuditEvent, Domain, RoleAssignment, Tenant, User
 from core.access import object_or_404
+from core.form_renderer import KeptChoices
 from core.pagecache import organization_cached
 
 HOME_COUNTS_SECONDS = 60
@@ -53,6 +54,18 @@ def _count_home(tenant: Tenant) -> dict[str, int]:
     return counts
 
 
+class _KeptChoiceFilter(django_filters.ChoiceFilter):
+    """A choice filter whose choices, the empty one first, are ``KeptChoices``.
+
+    Its field is Django's own ChoiceField: django-filters' copies the choices for
+    every form made, and each time wraps them with its empty choice, so that the
+    hundred labels of the audit log's actions would be copied, translated and
+    rendered on every request.
+    """
+
+    field_class = forms.ChoiceField
+
+
 class AuditEventFilter(django_filters.FilterSet):
     """The audit log's filters, read from the query string (the list page and its export).
 
@@ -68,10 +81,11 @@ class AuditEventFilter(django_filters.FilterSet):
         help_text=_("Sign-in name, or its beginning."),
         max_length=AuditEvent._meta.get_field("actor_label").max_length,
     )
-    action = django_filters.ChoiceFilter(
-        choices=sorted(ACTION_LABELS.items(), key=lambda kv: str(kv[1])),
+    action = _KeptChoiceFilter(
+        choices=KeptChoices(
+            [("", _("All actions")), *sorted(ACTION_LABELS.items(), key=lambda kv: str(kv[1]))]
+        ),
         label=_("Action"),
-        empty_label=_("All actions"),
     )
     date_from = django_filters.DateFilter(
         field_name="created_at",
