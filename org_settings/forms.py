@@ -182,11 +182,9 @@ def _time_zone_choices(chosen):
 @functools.lru_cache(maxsize=16)
 def _hourly_time_zone_choices(hour, keep):
     choices = l10n.time_zone_choices(now=hour, keep={keep} if keep else ())
-    offered = {
-        value
-        for value, label in choices
-        for value in ([value] if isinstance(label, str) else [zone for zone, _label in label])
-    }
+    offered = set()
+    for value, label in choices:  # a zone, or a region and its zones
+        offered.update([value] if isinstance(label, str) else (zone for zone, _label in label))
     return KeptChoices(choices), frozenset(offered)
 
 
