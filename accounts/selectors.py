@@ -104,6 +104,14 @@ class AuditEventFilter(django_filters.FilterSet):
         model = AuditEvent
         fields = ["actor", "action", "date_from", "date_to"]
 
+    def get_form_class(self) -> type[forms.Form]:
+        # django-filters makes a form class for every filter set; these fields are
+        # the same for every request (no queryset, lazy labels), so it is made once.
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
 
 def audit_event_list(
     *, tenant: Tenant, params: QueryDict | None = None
