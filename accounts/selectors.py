@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.audit import ACTION_LABELS
 from accounts.models import AuditEvent, Domain, RoleAssignment, Tenant, User
 from core.access import object_or_404
+from core.form_renderer import KeptChoices
 from core.pagecache import organization_cached
 
 HOME_COUNTS_SECONDS = 60
@@ -53,6 +54,18 @@ def _count_home(tenant: Tenant) -> dict[str, int]:
     return counts
 
 
+class _KeptChoiceFilter(django_filters.ChoiceFilter):
+    """A choice filter whose choices, the empty one first, are ``KeptChoices``.
+
+    Its field is Django's own ChoiceField: django-filters' copies the choices for
+    every form made, and each time wraps them with its empty choice, so that the
+    hundred labels of the audit log's actions would be copied, translated and
+    rendered on every request.
+    """
+
+    field_class = forms.ChoiceField
+
+
 class AuditEventFilter(django_filters.FilterSet):
     """The audit log's filters, read from the query string (the list page and its export).
 
@@ -68,10 +81,11 @@ class AuditEventFilter(django_filters.FilterSet):
         help_text=_("Sign-in name, or its beginning."),
         max_length=AuditEvent._meta.get_field("actor_label").max_length,
     )
-    action = django_filters.ChoiceFilter(
-        choices=sorted(ACTION_LABELS.items(), key=lambda kv: str(kv[1])),
+    action = _KeptChoiceFilter(
+        choices=KeptChoices(
+            [("", _("All actions")), *sorted(ACTION_LABELS.items(), key=lambda kv: str(kv[1]))]
+        ),
         label=_("Action"),
-        empty_label=_("All actions"),
     )
     date_from = django_filters.DateFilter(
         field_name="created_at",
@@ -89,6 +103,14 @@ class AuditEventFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields = ["actor", "action", "date_from", "date_to"]
+
+    def get_form_class(self) -> type[forms.Form]:
+        # django-filters makes a form class for every filter set; these fields are
+        # the same for every request (no queryset, lazy labels), so it is made once.
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
 
 
 def audit_event_list(

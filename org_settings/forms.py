@@ -1,8 +1,12 @@
+import functools
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
 from core import l10n
+from core.form_renderer import KeptChoices
 from core.people_picker import PeoplePicker
 from org_settings import selectors
 
@@ -155,10 +159,33 @@ class OrgProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The zone chosen so far stays choosable, even when it is an alias the
         # list does not offer (a platform TIME_ZONE such as "Etc/UTC").
-        self.fields["time_zone"].choices = l10n.time_zone_choices(keep={self.instance.time_zone})
+        self.fields["time_zone"].choices = _time_zone_choices(self.instance.time_zone)
 
     def _post_clean(self):
         pass
+
+
+def _time_zone_choices(chosen):
+    """Return the zones to offer when ``chosen`` is the organization's, as ``KeptChoices``.
+
+    The offsets change only at a zone's clock change, so the choices are made once
+    an hour, and every organization whose zone is on the list shares them (and
+    their markup); an alias the list does not offer gets a list of its own.
+    """
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    choices, offered = _hourly_time_zone_choices(hour, "")
+    if chosen in offered:
+        return choices
+    return _hourly_time_zone_choices(hour, chosen)[0]
+
+
+@functools.lru_cache(maxsize=16)
+def _hourly_time_zone_choices(hour, keep):
+    choices = l10n.time_zone_choices(now=hour, keep={keep} if keep else ())
+    offered = set()
+    for value, label in choices:  # a zone, or a region and its zones
+        offered.update([value] if isinstance(label, str) else (zone for zone, _label in label))
+    return KeptChoices(choices), frozenset(offered)
 
 
 class ReleaseForm(forms.Form):

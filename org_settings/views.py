@@ -1,11 +1,15 @@
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView
+from django_countries import countries
 
 from accounts.mixins import TenantScopedMixin
 from accounts.models import Domain, User
@@ -57,6 +61,12 @@ class OrgProfileView(
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.request.tenant}
 
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "country_name": _country_name(self.request.tenant.country.code, get_language()),
+        }
+
     def perform(self, form):
         return services.tenant_profile_update(
             tenant=self.request.tenant,
@@ -67,6 +77,14 @@ class OrgProfileView(
 
     def get_success_message(self, form, changed):
         return _("The profile was saved.") if changed else _("Nothing changed.")
+
+
+@functools.cache
+def _country_name(code, language):
+    # django-countries looks a name up through several catalogs, a tenth of a
+    # millisecond each time: once per country and language is enough.
+    with translation.override(language):
+        return str(countries.name(code))
 
 
 class DomainListView(TenantScopedMixin, CachedPageMixin, FormView):

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import AuditEvent, Tenant
 from accounts.roles import GLOBAL_READER, USER_ADMIN
 from org_settings import services
+from org_settings.forms import OrgProfileForm
 from tests.factories import make_tenant, make_user
 from tests.helpers import assert_forbidden, sign_in
 
@@ -106,3 +107,13 @@ def test_aliases_are_not_offered_but_a_chosen_one_stays(client, tenant, admin):
     assert response.status_code == 302
     fresh = Tenant.objects.get(pk=tenant.pk)
     assert (fresh.name, fresh.time_zone) == ("Contoso Ltd", "Etc/UTC")
+
+
+def test_organizations_on_offered_zones_share_the_zone_choices(tenant, other_tenant):
+    tenant.time_zone, other_tenant.time_zone = "Europe/Amsterdam", "Asia/Tokyo"
+    offered = OrgProfileForm(instance=tenant).fields["time_zone"].choices
+    assert OrgProfileForm(instance=other_tenant).fields["time_zone"].choices is offered
+    other_tenant.time_zone = "Etc/UTC"
+    with_alias = OrgProfileForm(instance=other_tenant).fields["time_zone"].choices
+    assert ("Etc", [("Etc/UTC", "UTC (UTC+00:00)")]) in list(with_alias)
+    assert "Etc" not in [region for region, _zones in offered]
