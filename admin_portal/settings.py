@@ -160,10 +160,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "admin_portal.context_processors.portal",
             ],
-            # {% url %} from memory (core/urls.py), and {% translate "literal" %} kept
-            # per language (core/templatetags/portal_i18n.py): Django's syntax and output.
+            # {% url %} from memory (core/urls.py): Django's syntax and output. The
+            # portal's templates load portal_i18n, Django's i18n with literal
+            # {% translate %} kept per language (core/templatetags/portal_i18n.py).
             "builtins": ["core.templatetags.urls"],
-            "libraries": {"i18n": "core.templatetags.portal_i18n"},
         },
     },
 ]

@@ -1,10 +1,15 @@
 """``{% translate %}`` through the portal's i18n library: Django's output, kept per language."""
 
+import re
+from pathlib import Path
+
 import pytest
 from django.template import Context, Engine, engines
 from django.utils import translation
 
 from core.templatetags.portal_i18n import KeptTranslateNode
+
+LOAD_I18N = re.compile(r"\{%\s*load\s[^%]*(?<![\w.])i18n(?![\w.])")
 
 # Django's own library, for the expected output.
 DJANGO = Engine(libraries={"i18n": "django.templatetags.i18n"})
@@ -23,7 +28,7 @@ SOURCES = [
 
 
 def portal(source):
-    return engines["django"].from_string("{% load i18n %}" + source)
+    return engines["django"].from_string("{% load portal_i18n %}" + source)
 
 
 def django(source):
@@ -57,3 +62,15 @@ def test_only_literal_messages_without_filters_are_kept():
     assert isinstance(nodes('{% translate "Job title" %}')[0], KeptTranslateNode)
     assert not isinstance(nodes('{% translate "Job title"|upper %}')[0], KeptTranslateNode)
     assert not isinstance(nodes("{% translate word %}")[0], KeptTranslateNode)
+
+
+def test_the_portals_templates_load_the_portal_i18n_library():
+    # {% load i18n %} would put Django's translate tag back: right, but never kept.
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("templates", *(p.name for p in root.iterdir() if (p / "templates").is_dir()))
+        for path in (root / folder).rglob("*.html")
+        if "templates" in path.parts and LOAD_I18N.search(path.read_text())
+    ]
+    assert not offenders, "load portal_i18n, not i18n, in: " + ", ".join(sorted(set(offenders)))
