@@ -26,7 +26,9 @@ from accounts.roles import (
 )
 from accounts.selectors import home_counts, users_reachable
 from billing import selectors as billing_selectors
+from billing.models import Subscription
 from core.access import object_or_404
+from core.pagecache import organization_cached
 from org_settings import selectors as org_settings_selectors
 from security_info import selectors as security_info_selectors
 from security_info.selectors import format_phone_international
@@ -158,7 +160,7 @@ class UserFilter(django_filters.FilterSet):
 
     def filter_role(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
         if value == NO_ROLE:
-            return queryset.filter(has_role=False)
+            return queryset.filter(~_has_role())
         holders = RoleAssignment.objects.for_tenant(self.tenant)
         if value != ANY_ROLE:
             holders = holders.filter(role=value)
@@ -203,14 +205,20 @@ def user_list(
     queryset = (
         User.objects.for_tenant(tenant)
         .active()
-        .alias(
-            name_lower=Lower("display_name"),
-            has_role=Exists(RoleAssignment.objects.filter(user_id=OuterRef("pk"))),
-        )
+        .alias(name_lower=Lower("display_name"))
         .only("id", "display_name", "username", "is_sign_in_blocked")
     )
     user_filter = UserFilter(params or None, queryset=queryset, tenant=tenant)
     return user_filter.qs, user_filter
+
+
+def _has_role() -> Exists:
+    """Return whether a user holds any role, as an expression over the user's row.
+
+    Written where a filter or sort needs it, not aliased on every list: building
+    the subquery costs more than the list's own query does.
+    """
+    return Exists(RoleAssignment.objects.filter(user_id=OuterRef("pk")))
 
 
 def sort_expressions(sort_key: str, *, unindexed: bool = False) -> list[OrderBy]:
@@ -226,7 +234,9 @@ def sort_expressions(sort_key: str, *, unindexed: bool = False) -> list[OrderBy]
     for name in SORTS[sort_key.lstrip("-")]:
         reverse = descending != name.startswith("-")
         name = name.lstrip("-")
-        if unindexed and name in ("name_lower", "username"):
+        if name == "has_role":
+            expression = _has_role()
+        elif unindexed and name in ("name_lower", "username"):
             expression = Concat(name, Value(""))
         elif unindexed and name == "id":
             expression = F("id") + 0
@@ -243,6 +253,30 @@ def _page_number(value: str | int | None) -> int:
         return 1
 
 
+class UserRow:
+    """One row of the Active users list: the columns it shows, read as plain values.
+
+    A page of model instances with their deferred fields costs more than the
+    rest of the list's query; ``role_names`` and ``license_names`` are filled in
+    by ``user_row_details``.
+    """
+
+    __slots__ = ("pk", "display_name", "username", "is_sign_in_blocked", "role_names", "license_names")
+    FIELDS = ("id", "display_name", "username", "is_sign_in_blocked")
+
+    def __init__(self, pk: int, display_name: str, username: str, is_sign_in_blocked: bool):
+        self.pk, self.display_name, self.username = pk, display_name, username
+        self.is_sign_in_blocked = is_sign_in_blocked
+        self.role_names = self.license_names = ""
+
+    def __repr__(self) -> str:
+        return f"<UserRow {self.pk}: {self.username}>"
+
+
+def _rows(queryset: QuerySet[User]) -> list[UserRow]:
+    return [UserRow(*values) for values in queryset.values_list(*UserRow.FIELDS)]
+
+
 def user_page(
     *,
     tenant: Tenant,
@@ -251,7 +285,7 @@ def user_page(
     page: str | int | None,
     per_page: int,
 ) -> Page:
-    """Return one page (a Django ``Page``) of ``queryset``, sorted, with its total.
+    """Return one page (a Django ``Page`` of ``UserRow``) of ``queryset``, sorted, with its total.
 
     The total costs no extra COUNT(*) where it can be avoided:
     - the whole list, or only a sign-in status filter: Home's cached counts
@@ -274,26 +308,30 @@ def user_page(
             paginator.count = counts["blocked"]
         else:
             paginator.count = counts["users"] - counts["blocked"]
-        paginator.object_list = queryset.order_by(*sort_expressions(sort_key))
-        return paginator.get_page(number)
+        number = min(number, paginator.num_pages)
+        start = (number - 1) * per_page
+        ordered = queryset.order_by(*sort_expressions(sort_key))
+        return Page(_rows(ordered[start : start + per_page]), number, paginator)
 
-    ordered = queryset.annotate(total=Window(Count("pk"))).order_by(
-        *sort_expressions(sort_key, unindexed=True)
+    ordered = (
+        queryset.annotate(total=Window(Count("pk")))
+        .order_by(*sort_expressions(sort_key, unindexed=True))
+        .values_list(*UserRow.FIELDS, "total")
     )
 
-    def fetch(number: int) -> list[User]:
+    def fetch(number: int) -> list[tuple]:
         start = (number - 1) * per_page
         return list(ordered[start : start + per_page])
 
-    rows = fetch(number)
-    if rows:
-        paginator.count = rows[0].total
+    values = fetch(number)
+    if values:
+        paginator.count = values[0][-1]
     else:
         paginator.count = queryset.count() if number > 1 else 0
         if paginator.count:
             number = paginator.num_pages
-            rows = fetch(number)
-    return Page(rows, number, paginator)
+            values = fetch(number)
+    return Page([UserRow(*row[:-1]) for row in values], number, paginator)
 
 
 # Sorts by a yes/no column: the few rows on one side (admins, blocked users) and
@@ -344,9 +382,91 @@ def _partitioned_page(
     for segment, size in segments:
         low, high = max(start - offset, 0), min(stop - offset, size)
         if low < high:
-            rows += list(segment.order_by(*by_name)[low:high])
+            rows += _rows(segment.order_by(*by_name)[low:high])
         offset += size
     return Page(rows, number, paginator)
+
+
+@dataclass(frozen=True)
+class LicenseOption:
+    """A live subscription the list's bulk license commands offer, with its free licenses."""
+
+    pk: int
+    product_name: str
+    available: int
+
+
+@dataclass(frozen=True)
+class UserListFacts:
+    """What the Active users list shows of the whole organization, beyond its rows."""
+
+    # Every subscription's product name (a row's licenses name them), by the
+    # subscription's id, in the order of the names.
+    product_names: dict[int, str]
+    # The live subscriptions, as the bulk license commands offer them.
+    license_options: list[LicenseOption]
+    # How many Global admins can sign in (global_admin_count).
+    global_admins: int
+
+
+USER_LIST_FACTS_SECONDS = 60
+
+
+def user_list_facts(*, tenant: Tenant) -> UserListFacts:
+    """Return the organization's ``UserListFacts``, kept until the organization changes.
+
+    Like Home's counts (``accounts.selectors.home_counts``): a license assigned,
+    a role given or a user blocked is a change of the organization, so the list
+    reads them afresh; the product catalogue (the operators') within a minute.
+    """
+    return organization_cached(
+        tenant.pk, "user-list-facts", lambda: _user_list_facts(tenant), timeout=USER_LIST_FACTS_SECONDS
+    )
+
+
+def _user_list_facts(tenant: Tenant) -> UserListFacts:
+    subscriptions = list(
+        billing_selectors.subscription_list(tenant=tenant)
+        .order_by("product__name", "id")
+        .values_list("id", "status", "product__name", "available")
+    )
+    live = [row for row in subscriptions if row[1] != Subscription.Status.EXPIRED]
+    live.sort(key=lambda row: row[1])  # as live_subscriptions: by status, then name (stable)
+    return UserListFacts(
+        product_names={pk: name for pk, _status, name, _available in subscriptions},
+        license_options=[LicenseOption(pk, name, available) for pk, _s, name, available in live],
+        global_admins=global_admin_count(tenant=tenant),
+    )
+
+
+def user_row_details(*, tenant: Tenant, rows: list[UserRow], facts: UserListFacts) -> None:
+    """Set the ``role_names`` and ``license_names`` of a page of ``rows``, in one query.
+
+    Both as ``roles_by_user`` and ``billing.selectors.product_names_by_user``
+    give them: roles in the order of their codes, products by name.
+    """
+    if not rows:
+        return
+    roles, licenses = {}, {}
+    for user_id, code, subscription_id in (
+        User.objects.for_tenant(tenant)
+        .filter(pk__in=[row.pk for row in rows])
+        .values_list("pk", "role_assignments__role", "licenses__subscription")
+    ):
+        if code is not None:
+            roles.setdefault(user_id, set()).add(code)
+        if subscription_id is not None:
+            licenses.setdefault(user_id, set()).add(subscription_id)
+    names = facts.product_names
+    rank = {pk: index for index, pk in enumerate(names)}
+    for row in rows:
+        codes, held = roles.get(row.pk), licenses.get(row.pk)
+        if codes:
+            row.role_names = ", ".join(str(ROLES[code].name) for code in sorted(codes))
+        if held:
+            # A subscription newer than the facts (they follow within a request) is left out.
+            held = sorted((pk for pk in held if pk in rank), key=rank.__getitem__)
+            row.license_names = ", ".join(names[pk] for pk in held)
 
 
 def roles_by_user(*, tenant: Tenant, user_ids: Iterable[int] | None) -> dict[int, list[str]]:
@@ -358,30 +478,6 @@ def roles_by_user(*, tenant: Tenant, user_ids: Iterable[int] | None) -> dict[int
     for user_id, code in assignments.order_by("role").values_list("user_id", "role"):
         result.setdefault(user_id, []).append(str(ROLES[code].name))
     return result
-
-
-def roles_and_global_admins(
-    *, tenant: Tenant, user_ids: Iterable[int]
-) -> tuple[dict[int, list[str]], int]:
-    """Return ``roles_by_user`` for ``user_ids`` and ``global_admin_count``, in one query.
-
-    Global admins are few: their assignments come with the page's.
-    """
-    result, count, wanted = {}, 0, set(user_ids)
-    rows = (
-        RoleAssignment.objects.for_tenant(tenant)
-        .filter(Q(user_id__in=wanted) | Q(role=GLOBAL_ADMIN))
-        .order_by("role")
-        .values_list(
-            "user_id", "role", "user__is_active", "user__is_sign_in_blocked", "user__deleted_at"
-        )
-    )
-    for user_id, code, is_active, is_blocked, deleted_at in rows:
-        if user_id in wanted:
-            result.setdefault(user_id, []).append(str(ROLES[code].name))
-        if code == GLOBAL_ADMIN and is_active and not is_blocked and deleted_at is None:
-            count += 1
-    return result, count
 
 
 def deleted_user_list(*, tenant: Tenant, search: str = "") -> QuerySet[DeletedUser]:

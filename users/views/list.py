@@ -22,7 +22,6 @@ from accounts.roles import (
     RESET_PASSWORDS,
     VIEW_USERS,
 )
-from billing import selectors as billing_selectors
 from core.csv_export import streaming_csv_response
 from core.form_renderer import render_field
 from core.sealing import SealBroken, unseal
@@ -82,41 +81,25 @@ class UserListView(TenantScopedMixin, ObjectListView):
         )
 
     def prepare_rows(self, rows):
-        tenant, ids = self.request.tenant, [user.pk for user in rows]
-        # Only Global admins are told there is only one (only they can fix it),
-        # and only on the whole page: that count comes with the rows' roles.
-        self.global_admins = None
-        if GLOBAL_ADMIN in self.request.user.role_codes and not is_htmx_partial(self.request):
-            roles, self.global_admins = selectors.roles_and_global_admins(
-                tenant=tenant, user_ids=ids
-            )
-        else:
-            roles = selectors.roles_by_user(tenant=tenant, user_ids=ids)
-        licenses = billing_selectors.product_names_by_user(tenant=tenant, user_ids=ids)
-        for user in rows:
-            user.role_names = ", ".join(roles.get(user.pk, ()))
-            user.license_names = ", ".join(licenses.get(user.pk, ()))
+        self.facts = selectors.user_list_facts(tenant=self.request.tenant)
+        selectors.user_row_details(tenant=self.request.tenant, rows=rows, facts=self.facts)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if is_htmx_partial(self.request):
             return context  # the results alone: no command bar, no filter bar
-        tenant, actor = self.request.tenant, self.request.user
-        form = context["filter"].form
+        actor, facts = self.request.user, self.facts
         context.update(
             can_change=actor.has_perm(CHANGE_USERS),
             can_reset=actor.has_perm(RESET_PASSWORDS),
             can_delete=actor.has_perm(DELETE_USERS),
             can_add=actor.has_perm(ADD_USERS),
-            license_subscriptions=billing_selectors.live_subscriptions(tenant=tenant)
-            .select_related(None)
-            .select_related("product")
-            .only("id", "quantity", "product__name")
-            if actor.has_perm(CHANGE_LICENSES)
-            else (),
-            only_one_global_admin=self.global_admins is not None and self.global_admins <= 1,
+            license_options=facts.license_options if actor.has_perm(CHANGE_LICENSES) else (),
+            # Only Global admins are told there is only one (only they can fix it).
+            only_one_global_admin=facts.global_admins <= 1
+            and GLOBAL_ADMIN in actor.role_codes,
             filter_fields=mark_safe(  # noqa: S308 - rendered by the form renderer
-                "".join(_filter_field(form[name]) for name in FILTER_FIELDS)
+                "".join(_filter_field(context["filter"].form[name]) for name in FILTER_FIELDS)
             ),
         )
         return context
