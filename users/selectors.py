@@ -261,7 +261,14 @@ class UserRow:
     by ``user_row_details``.
     """
 
-    __slots__ = ("pk", "display_name", "username", "is_sign_in_blocked", "role_names", "license_names")
+    __slots__ = (
+        "display_name",
+        "is_sign_in_blocked",
+        "license_names",
+        "pk",
+        "role_names",
+        "username",
+    )
     FIELDS = ("id", "display_name", "username", "is_sign_in_blocked")
 
     def __init__(self, pk: int, display_name: str, username: str, is_sign_in_blocked: bool):
@@ -420,7 +427,10 @@ def user_list_facts(*, tenant: Tenant) -> UserListFacts:
     reads them afresh; the product catalogue (the operators') within a minute.
     """
     return organization_cached(
-        tenant.pk, "user-list-facts", lambda: _user_list_facts(tenant), timeout=USER_LIST_FACTS_SECONDS
+        tenant.pk,
+        "user-list-facts",
+        lambda: _user_list_facts(tenant),
+        timeout=USER_LIST_FACTS_SECONDS,
     )
 
 

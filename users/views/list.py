@@ -96,21 +96,40 @@ class UserListView(TenantScopedMixin, ObjectListView):
             can_add=actor.has_perm(ADD_USERS),
             license_options=facts.license_options if actor.has_perm(CHANGE_LICENSES) else (),
             # Only Global admins are told there is only one (only they can fix it).
-            only_one_global_admin=facts.global_admins <= 1
-            and GLOBAL_ADMIN in actor.role_codes,
-            filter_fields=mark_safe(  # noqa: S308 - rendered by the form renderer
-                "".join(_filter_field(context["filter"].form[name]) for name in FILTER_FIELDS)
-            ),
+            only_one_global_admin=facts.global_admins <= 1 and GLOBAL_ADMIN in actor.role_codes,
         )
+        context["filter_fields"], context["filter_sort"] = _filter_fields(context["filter"])
         return context
 
 
-# The filter bar's fields, in order. The selects' markup depends only on the
-# language and the value chosen (their choices are constants), so each is
-# rendered once per process for each; the search box is rendered every time.
+# The filter bar's fields, in order, and its sort (a hidden field). The selects'
+# markup depends only on the language and the value chosen (their choices are
+# constants), so each is rendered once per process for each; the search box is
+# rendered every time it holds a search. Without a query string (the list as
+# first opened) the whole bar is the same for everyone: rendered once per
+# language, without building the form.
 FILTER_FIELDS = ("q", "status", "role", "license")
 _STATIC_CHOICE_FIELDS = {"status", "role", "license"}
 _rendered_selects = {}
+_rendered_unbound = {}
+
+
+def _filter_fields(filterset):
+    if filterset.is_bound:
+        return _render_filter_fields(filterset.form)
+    language = get_language()
+    html = _rendered_unbound.get(language)
+    if html is None:
+        html = _rendered_unbound[language] = _render_filter_fields(filterset.form)
+    return html
+
+
+def _render_filter_fields(form):
+    """Return the filter bar's visible fields, and its sort field, as markup."""
+    fields = mark_safe(  # noqa: S308 - rendered by the form renderer
+        "".join(_filter_field(form[name]) for name in FILTER_FIELDS)
+    )
+    return fields, form["sort"].as_widget()
 
 
 def _filter_field(field):
