@@ -291,12 +291,14 @@ def user_page(
     user_filter: UserFilter,
     page: str | int | None,
     per_page: int,
+    counts: Mapping[str, int] | None = None,
 ) -> Page:
     """Return one page (a Django ``Page`` of ``UserRow``) of ``queryset``, sorted, with its total.
 
     The total costs no extra COUNT(*) where it can be avoided:
-    - the whole list, or only a sign-in status filter: Home's cached counts
-      (counting 100,000 rows on every page costs more than the rest of it);
+    - the whole list, or only a sign-in status filter: Home's cached counts,
+      ``counts`` when given (counting 100,000 rows on every page costs more
+      than the rest of it);
     - a search or role filter: a window count over the matches, in the same
       query as the page.
     A page past the end shows the last page.
@@ -306,9 +308,9 @@ def user_page(
     paginator = Paginator(queryset, per_page)
     applied = user_filter.applied
     if sort_key.lstrip("-") in PARTITIONS:
-        return _partitioned_page(tenant, queryset, user_filter, number, paginator)
+        return _partitioned_page(tenant, queryset, user_filter, number, paginator, counts)
     if applied <= {"status"}:
-        counts = home_counts(tenant=tenant)
+        counts = home_counts(tenant=tenant) if counts is None else counts
         if not applied:
             paginator.count = counts["users"]
         elif user_filter.form.cleaned_data["status"] == "blocked":
@@ -360,6 +362,7 @@ def _partitioned_page(
     user_filter: UserFilter,
     number: int,
     paginator: Paginator,
+    counts: Mapping[str, int] | None,
 ) -> Page:
     """Return a page sorted by a yes/no column, then by name.
 
@@ -378,7 +381,7 @@ def _partitioned_page(
     if user_filter.narrowed:
         small_count, paginator.count = small.count(), queryset.count()
     else:
-        counts = home_counts(tenant=tenant)
+        counts = home_counts(tenant=tenant) if counts is None else counts
         small_count, paginator.count = counts[counted_as], counts["users"]
     number = min(number, paginator.num_pages)
     segments = [(small, small_count), (large, paginator.count - small_count)]
@@ -414,6 +417,8 @@ class UserListFacts:
     license_options: list[LicenseOption]
     # How many Global admins can sign in (global_admin_count).
     global_admins: int
+    # Home's counts (accounts.selectors.home_counts), the list's total.
+    counts: dict[str, int]
 
 
 USER_LIST_FACTS_SECONDS = 60
@@ -422,7 +427,8 @@ USER_LIST_FACTS_SECONDS = 60
 def user_list_facts(*, tenant: Tenant) -> UserListFacts:
     """Return the organization's ``UserListFacts``, kept until the organization changes.
 
-    Like Home's counts (``accounts.selectors.home_counts``): a license assigned,
+    One read of the cache for the page. Like Home's counts
+    (``accounts.selectors.home_counts``, which they carry): a license assigned,
     a role given or a user blocked is a change of the organization, so the list
     reads them afresh; the product catalogue (the operators') within a minute.
     """
@@ -446,6 +452,7 @@ def _user_list_facts(tenant: Tenant) -> UserListFacts:
         product_names={pk: name for pk, _status, name, _available in subscriptions},
         license_options=[LicenseOption(pk, name, available) for pk, _s, name, available in live],
         global_admins=global_admin_count(tenant=tenant),
+        counts=home_counts(tenant=tenant),
     )
 
 

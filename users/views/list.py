@@ -72,16 +72,17 @@ class UserListView(TenantScopedMixin, ObjectListView):
     empty_filtered_text = _lazy("No users match this search or these filters.")
 
     def get_page(self, queryset, filterset, *, sort, number, per_page):
+        self.facts = selectors.user_list_facts(tenant=self.request.tenant)
         return selectors.user_page(
             tenant=self.request.tenant,
             queryset=queryset,
             user_filter=filterset,
             page=number,
             per_page=per_page,
+            counts=self.facts.counts,
         )
 
     def prepare_rows(self, rows):
-        self.facts = selectors.user_list_facts(tenant=self.request.tenant)
         selectors.user_row_details(tenant=self.request.tenant, rows=rows, facts=self.facts)
 
     def get_context_data(self, **kwargs):
