@@ -1,5 +1,6 @@
 """Reads for the Users area. Every read takes the tenant."""
 
+import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -86,35 +87,57 @@ def _sort_choices() -> list[tuple[str, Promise]]:
     return choices
 
 
+class _SharedSettingsFilter:
+    """A filter whose settings (label, choices, widget) a FilterSet's copy of it shares.
+
+    django-filter deep-copies every declared filter for each FilterSet it builds,
+    that is for every request; these filters' settings are constants, so a
+    shallow copy, bound to its own FilterSet, does the same for a tenth of it.
+    """
+
+    def __deepcopy__(self, memo: dict) -> "_SharedSettingsFilter":
+        twin = copy.copy(self)
+        twin.method = self.method  # calls the twin's FilterSet, not this filter's
+        return twin
+
+
+class _CharFilter(_SharedSettingsFilter, django_filters.CharFilter):
+    pass
+
+
+class _ChoiceFilter(_SharedSettingsFilter, django_filters.ChoiceFilter):
+    pass
+
+
 class UserFilter(django_filters.FilterSet):
     """The users list's search box, filters and sort, read from the query string."""
 
-    q = django_filters.CharFilter(
+    q = _CharFilter(
         label=_("Search"),
         method="search",
         max_length=SEARCH_MAX_LENGTH,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
         help_text=_("Name, sign-in name or alternate email."),
     )
-    status = django_filters.ChoiceFilter(
+    status = _ChoiceFilter(
         label=_("Sign-in status"),
         choices=[("allowed", _("Sign-in allowed")), ("blocked", _("Sign-in blocked"))],
         empty_label=_("Any"),
         method="filter_status",
     )
-    role = django_filters.ChoiceFilter(
+    role = _ChoiceFilter(
         label=_("Role"),
         choices=[(ANY_ROLE, _("Any admin role")), (NO_ROLE, _("No role")), *ROLE_CHOICES],
         empty_label=_("Everyone"),
         method="filter_role",
     )
-    license = django_filters.ChoiceFilter(
+    license = _ChoiceFilter(
         label=_("Licenses"),
         choices=[("licensed", _("Licensed")), ("unlicensed", _("Unlicensed"))],
         empty_label=_("Any"),
         method="filter_license",
     )
-    sort = django_filters.ChoiceFilter(
+    sort = _ChoiceFilter(
         label=_("Sort by"),
         choices=_sort_choices,
         empty_label=None,
