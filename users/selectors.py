@@ -8,6 +8,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Count, Exists, F, OrderBy, OuterRef, Q, QuerySet, Value, Window
 from django.db.models.functions import Concat, Lower
 from django.utils.functional import Promise
@@ -27,7 +28,7 @@ from accounts.roles import (
 )
 from accounts.selectors import home_counts, users_reachable
 from billing import selectors as billing_selectors
-from billing.models import Subscription
+from billing.models import License, Subscription
 from core.access import object_or_404
 from core.pagecache import organization_cached
 from org_settings import selectors as org_settings_selectors
@@ -479,24 +480,51 @@ def _user_list_facts(tenant: Tenant) -> UserListFacts:
     )
 
 
+def _row_details_sql(count: int) -> str:
+    """Return the SQL of ``user_row_details`` for ``count`` users: (user id, role, subscription).
+
+    Each table by itself, scoped to the tenant. Names come from the models;
+    values are parameters: the tenant's id, then the users', for each table.
+    """
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * count)
+
+    def select(model: type, role: str | None, subscription: str | None) -> str:
+        meta = model._meta
+
+        def column(name: str | None) -> str:
+            return quote(meta.get_field(name).column) if name else "NULL"
+
+        return (
+            f"SELECT {column('user')}, {column(role)}, {column(subscription)}"  # noqa: S608 - names from the models, values as parameters
+            f" FROM {quote(meta.db_table)}"
+            f" WHERE {column('tenant')} = %s AND {column('user')} IN ({marks})"
+        )
+
+    return (
+        f"{select(RoleAssignment, 'role', None)} UNION ALL {select(License, None, 'subscription')}"
+    )
+
+
 def user_row_details(*, tenant: Tenant, rows: list[UserRow], facts: UserListFacts) -> None:
     """Set the ``role_names`` and ``license_names`` of a page of ``rows``, in one query.
 
     Both as ``roles_by_user`` and ``billing.selectors.product_names_by_user``
-    give them: roles in the order of their codes, products by name.
+    give them: roles in the order of their codes, products by name. The query is
+    written out: it runs for every page of the list, and building and compiling
+    it with the ORM cost three times what running it does.
     """
     if not rows:
         return
+    ids = [row.pk for row in rows]
     roles, licenses = {}, {}
-    for user_id, code, subscription_id in (
-        User.objects.for_tenant(tenant)
-        .filter(pk__in=[row.pk for row in rows])
-        .values_list("pk", "role_assignments__role", "licenses__subscription")
-    ):
-        if code is not None:
-            roles.setdefault(user_id, set()).add(code)
-        if subscription_id is not None:
-            licenses.setdefault(user_id, set()).add(subscription_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_row_details_sql(len(ids)), [tenant.pk, *ids, tenant.pk, *ids])
+        for user_id, code, subscription_id in cursor.fetchall():
+            if code is not None:
+                roles.setdefault(user_id, []).append(code)
+            else:
+                licenses.setdefault(user_id, []).append(subscription_id)
     names = facts.product_names
     rank = {pk: index for index, pk in enumerate(names)}
     for row in rows:
