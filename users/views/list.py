@@ -1,9 +1,12 @@
 """Active users: the list, its export, and the background export's pages."""
 
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -91,10 +94,13 @@ class UserListView(TenantScopedMixin, ObjectListView):
             return context  # the results alone: no command bar, no filter bar
         actor, facts = self.request.user, self.facts
         context.update(
-            can_change=actor.has_perm(CHANGE_USERS),
-            can_reset=actor.has_perm(RESET_PASSWORDS),
-            can_delete=actor.has_perm(DELETE_USERS),
-            can_add=actor.has_perm(ADD_USERS),
+            commands=_commands(
+                get_language(),
+                can_add=actor.has_perm(ADD_USERS),
+                can_reset=actor.has_perm(RESET_PASSWORDS),
+                can_change=actor.has_perm(CHANGE_USERS),
+                can_delete=actor.has_perm(DELETE_USERS),
+            ),
             license_options=facts.license_options if actor.has_perm(CHANGE_LICENSES) else (),
             # Only Global admins are told there is only one (only they can fix it).
             only_one_global_admin=facts.global_admins <= 1 and GLOBAL_ADMIN in actor.role_codes,
@@ -102,6 +108,19 @@ class UserListView(TenantScopedMixin, ObjectListView):
         context["filter_fields"], context["filter_sort"] = _filter_fields(context["filter"])
         return context
 
+
+@functools.lru_cache(maxsize=64)
+def _commands(language, **permissions):
+    """Return the command bar's buttons for ``permissions`` (``language``: a key only).
+
+    They are the same for everyone with the same permissions: rendered once per
+    process for each language and set of them, as the left navigation is.
+    """
+    html = render_to_string(COMMANDS_TEMPLATE, permissions).strip()
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine
+
+
+COMMANDS_TEMPLATE = "users/inc/user_commands.html"
 
 # The filter bar's fields, in order, and its sort (a hidden field). The selects'
 # markup depends only on the language and the value chosen (their choices are
