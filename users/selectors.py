@@ -438,7 +438,7 @@ class UserListFacts:
     # subscription's id, in the order of the names.
     product_names: dict[int, str]
     # The live subscriptions, as the bulk license commands offer them.
-    license_options: list[LicenseOption]
+    license_options: tuple[LicenseOption, ...]
     # How many Global admins can sign in (global_admin_count).
     global_admins: int
     # Home's counts (accounts.selectors.home_counts), the list's total.
@@ -474,7 +474,9 @@ def _user_list_facts(tenant: Tenant) -> UserListFacts:
     live.sort(key=lambda row: row[1])  # as live_subscriptions: by status, then name (stable)
     return UserListFacts(
         product_names={pk: name for pk, _status, name, _available in subscriptions},
-        license_options=[LicenseOption(pk, name, available) for pk, _s, name, available in live],
+        license_options=tuple(
+            LicenseOption(pk, name, available) for pk, _s, name, available in live
+        ),
         global_admins=global_admin_count(tenant=tenant),
         counts=home_counts(tenant=tenant),
     )

@@ -100,8 +100,8 @@ class UserListView(TenantScopedMixin, ObjectListView):
                 can_reset=actor.has_perm(RESET_PASSWORDS),
                 can_change=actor.has_perm(CHANGE_USERS),
                 can_delete=actor.has_perm(DELETE_USERS),
+                license_options=facts.license_options if actor.has_perm(CHANGE_LICENSES) else (),
             ),
-            license_options=facts.license_options if actor.has_perm(CHANGE_LICENSES) else (),
             # Only Global admins are told there is only one (only they can fix it).
             only_one_global_admin=facts.global_admins <= 1 and GLOBAL_ADMIN in actor.role_codes,
         )
@@ -109,14 +109,14 @@ class UserListView(TenantScopedMixin, ObjectListView):
         return context
 
 
-@functools.lru_cache(maxsize=64)
-def _commands(language, **permissions):
-    """Return the command bar's buttons for ``permissions`` (``language``: a key only).
+@functools.lru_cache(maxsize=256)
+def _commands(language, **context):
+    """Return the command bar but its export link (``language``: a key only).
 
-    They are the same for everyone with the same permissions: rendered once per
-    process for each language and set of them, as the left navigation is.
+    It depends only on the permissions and the licenses on offer: rendered once
+    per process for each language and set of them, as the left navigation is.
     """
-    html = render_to_string(COMMANDS_TEMPLATE, permissions).strip()
+    html = render_to_string(COMMANDS_TEMPLATE, context).strip()
     return mark_safe(html)  # noqa: S308 - rendered by the template engine
 
 
