@@ -4,6 +4,8 @@ import functools
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -121,6 +123,16 @@ def _commands(language, **context):
 
 
 COMMANDS_TEMPLATE = "users/inc/user_commands.html"
+
+
+@receiver(setting_changed)
+def _forget_rendered(setting, **kwargs):
+    """Forget the markup kept above when what it was rendered with changes (in tests)."""
+    if setting in {"ROOT_URLCONF", "TEMPLATES", "LANGUAGES", "STATIC_URL", "STORAGES"}:
+        _commands.cache_clear()
+        _rendered_selects.clear()
+        _rendered_unbound.clear()
+
 
 # The filter bar's fields, in order, and its sort (a hidden field). The selects'
 # markup depends only on the language and the value chosen (their choices are
