@@ -446,6 +446,9 @@ class UserListFacts:
 
 
 USER_LIST_FACTS_SECONDS = 60
+# The cache keeps UserListFacts pickled: a new name for each new shape of them,
+# so that a node never reads what another version of the code kept.
+USER_LIST_FACTS_KEY = "user-list-facts-1"
 
 
 def user_list_facts(*, tenant: Tenant) -> UserListFacts:
@@ -458,7 +461,7 @@ def user_list_facts(*, tenant: Tenant) -> UserListFacts:
     """
     return organization_cached(
         tenant.pk,
-        "user-list-facts",
+        USER_LIST_FACTS_KEY,
         lambda: _user_list_facts(tenant),
         timeout=USER_LIST_FACTS_SECONDS,
     )

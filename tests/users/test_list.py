@@ -279,6 +279,21 @@ def test_licenses_column_filter_and_bulk_assignment(client, tenant, admin):
     assert f"<td>{subscription.product.name}</td>" in listed
 
 
+def test_the_kept_facts_follow_a_change_of_the_organization(client, tenant, admin):
+    from tests.billing.factories import make_subscription
+
+    subscription = make_subscription(tenant, quantity=2)
+    pat = make_user(tenant, "pat", display_name="Pat")
+    sign_in(client, admin)
+    assert f"{subscription.product.name} (2 free)" in client.get(URL).content.decode()
+    client.post("/users/bulk/assign-license/", {"subscription": subscription.pk, "ids": [pat.pk]})
+    page = client.get(URL).content.decode()
+    assert f"{subscription.product.name} (1 free)" in page
+    assert f"<td>{subscription.product.name}</td>" in page
+    second = make_subscription(tenant, quantity=3)
+    assert f"{second.product.name} (3 free)" in client.get(URL).content.decode()
+
+
 def test_helpdesk_cannot_assign_licenses(client, tenant):
     from tests.billing.factories import make_subscription
 
