@@ -93,7 +93,7 @@ class _SharedSettingsFilter:
 
     django-filter deep-copies every declared filter for each FilterSet it builds,
     that is for every request; these filters' settings are constants, so a
-    shallow copy, bound to its own FilterSet, does the same for a tenth of it.
+    shallow copy, bound to its own FilterSet, does the same for a fifth of it.
     """
 
     def __deepcopy__(self, memo: dict) -> "_SharedSettingsFilter":

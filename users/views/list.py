@@ -147,17 +147,17 @@ _rendered_unbound = {}
 
 
 def _filter_fields(filterset):
+    """Return the filter bar's visible fields and its sort field, as markup."""
     if filterset.is_bound:
         return _render_filter_fields(filterset.form)
     language = get_language()
-    html = _rendered_unbound.get(language)
-    if html is None:
-        html = _rendered_unbound[language] = _render_filter_fields(filterset.form)
-    return html
+    rendered = _rendered_unbound.get(language)
+    if rendered is None:
+        rendered = _rendered_unbound[language] = _render_filter_fields(filterset.form)
+    return rendered
 
 
 def _render_filter_fields(form):
-    """Return the filter bar's visible fields, and its sort field, as markup."""
     fields = mark_safe(  # noqa: S308 - rendered by the form renderer
         "".join(_filter_field(form[name]) for name in FILTER_FIELDS)
     )
