@@ -1,5 +1,6 @@
 """Reads for the Users area. Every read takes the tenant."""
 
+import copy
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -8,7 +9,19 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OrderBy, OuterRef, Q, QuerySet, Value, Window
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OrderBy,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    Window,
+)
 from django.db.models.functions import Concat, Lower
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +40,9 @@ from accounts.roles import (
 )
 from accounts.selectors import home_counts, users_reachable, users_reachable_in
 from billing import selectors as billing_selectors
+from billing.models import License, Subscription
 from core.access import prepared_object_or_404
+from core.pagecache import organization_cached
 from core.prepared import PreparedQuery
 from org_settings import selectors as org_settings_selectors
 from security_info import selectors as security_info_selectors
@@ -113,35 +128,57 @@ def _sort_choices() -> list[tuple[str, Promise]]:
     return choices
 
 
+class _SharedSettingsFilter:
+    """A filter whose settings (label, choices, widget) a FilterSet's copy of it shares.
+
+    django-filter deep-copies every declared filter for each FilterSet it builds,
+    that is for every request; these filters' settings are constants, so a
+    shallow copy, bound to its own FilterSet, does the same for a fifth of it.
+    """
+
+    def __deepcopy__(self, memo: dict) -> "_SharedSettingsFilter":
+        twin = copy.copy(self)
+        twin.method = self.method  # calls the twin's FilterSet, not this filter's
+        return twin
+
+
+class _CharFilter(_SharedSettingsFilter, django_filters.CharFilter):
+    pass
+
+
+class _ChoiceFilter(_SharedSettingsFilter, django_filters.ChoiceFilter):
+    pass
+
+
 class UserFilter(django_filters.FilterSet):
     """The users list's search box, filters and sort, read from the query string."""
 
-    q = django_filters.CharFilter(
+    q = _CharFilter(
         label=_("Search"),
         method="search",
         max_length=SEARCH_MAX_LENGTH,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
         help_text=_("Name, sign-in name or alternate email."),
     )
-    status = django_filters.ChoiceFilter(
+    status = _ChoiceFilter(
         label=_("Sign-in status"),
         choices=[("allowed", _("Sign-in allowed")), ("blocked", _("Sign-in blocked"))],
         empty_label=_("Any"),
         method="filter_status",
     )
-    role = django_filters.ChoiceFilter(
+    role = _ChoiceFilter(
         label=_("Role"),
         choices=[(ANY_ROLE, _("Any admin role")), (NO_ROLE, _("No role")), *ROLE_CHOICES],
         empty_label=_("Everyone"),
         method="filter_role",
     )
-    license = django_filters.ChoiceFilter(
+    license = _ChoiceFilter(
         label=_("Licenses"),
         choices=[("licensed", _("Licensed")), ("unlicensed", _("Unlicensed"))],
         empty_label=_("Any"),
         method="filter_license",
     )
-    sort = django_filters.ChoiceFilter(
+    sort = _ChoiceFilter(
         label=_("Sort by"),
         choices=_sort_choices,
         empty_label=None,
@@ -187,7 +224,7 @@ class UserFilter(django_filters.FilterSet):
 
     def filter_role(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
         if value == NO_ROLE:
-            return queryset.filter(has_role=False)
+            return queryset.filter(~_has_role())
         holders = RoleAssignment.objects.for_tenant(self.tenant)
         if value != ANY_ROLE:
             holders = holders.filter(role=value)
@@ -232,14 +269,20 @@ def user_list(
     queryset = (
         User.objects.for_tenant(tenant)
         .active()
-        .alias(
-            name_lower=Lower("display_name"),
-            has_role=Exists(RoleAssignment.objects.filter(user_id=OuterRef("pk"))),
-        )
+        .alias(name_lower=Lower("display_name"))
         .only("id", "display_name", "username", "is_sign_in_blocked")
     )
     user_filter = UserFilter(params or None, queryset=queryset, tenant=tenant)
     return user_filter.qs, user_filter
+
+
+def _has_role() -> Exists:
+    """Return whether a user holds any role, as an expression over the user's row.
+
+    Written where a filter or sort needs it, not aliased on every list: building
+    the subquery costs more than the list's own query does.
+    """
+    return Exists(RoleAssignment.objects.filter(user_id=OuterRef("pk")))
 
 
 def sort_expressions(sort_key: str, *, unindexed: bool = False) -> list[OrderBy]:
@@ -255,7 +298,9 @@ def sort_expressions(sort_key: str, *, unindexed: bool = False) -> list[OrderBy]
     for name in SORTS[sort_key.lstrip("-")]:
         reverse = descending != name.startswith("-")
         name = name.lstrip("-")
-        if unindexed and name in ("name_lower", "username"):
+        if name == "has_role":
+            expression = _has_role()
+        elif unindexed and name in ("name_lower", "username"):
             expression = Concat(name, Value(""))
         elif unindexed and name == "id":
             expression = F("id") + 0
@@ -272,6 +317,37 @@ def _page_number(value: str | int | None) -> int:
         return 1
 
 
+class UserRow:
+    """One row of the Active users list: the columns it shows, read as plain values.
+
+    A page of model instances with their deferred fields costs more than the
+    rest of the list's query; ``role_names`` and ``license_names`` are filled in
+    by ``user_row_details``.
+    """
+
+    __slots__ = (
+        "display_name",
+        "is_sign_in_blocked",
+        "license_names",
+        "pk",
+        "role_names",
+        "username",
+    )
+    FIELDS = ("id", "display_name", "username", "is_sign_in_blocked")
+
+    def __init__(self, pk: int, display_name: str, username: str, is_sign_in_blocked: bool):
+        self.pk, self.display_name, self.username = pk, display_name, username
+        self.is_sign_in_blocked = is_sign_in_blocked
+        self.role_names = self.license_names = ""
+
+    def __repr__(self) -> str:
+        return f"<UserRow {self.pk}: {self.username}>"
+
+
+def _rows(queryset: QuerySet[User]) -> list[UserRow]:
+    return [UserRow(*values) for values in queryset.values_list(*UserRow.FIELDS)]
+
+
 def user_page(
     *,
     tenant: Tenant,
@@ -279,12 +355,14 @@ def user_page(
     user_filter: UserFilter,
     page: str | int | None,
     per_page: int,
+    counts: Mapping[str, int] | None = None,
 ) -> Page:
-    """Return one page (a Django ``Page``) of ``queryset``, sorted, with its total.
+    """Return one page (a Django ``Page`` of ``UserRow``) of ``queryset``, sorted, with its total.
 
     The total costs no extra COUNT(*) where it can be avoided:
-    - the whole list, or only a sign-in status filter: Home's cached counts
-      (counting 100,000 rows on every page costs more than the rest of it);
+    - the whole list, or only a sign-in status filter: Home's cached counts,
+      ``counts`` when given (counting 100,000 rows on every page costs more
+      than the rest of it);
     - a search or role filter: a window count over the matches, in the same
       query as the page.
     A page past the end shows the last page.
@@ -294,35 +372,39 @@ def user_page(
     paginator = Paginator(queryset, per_page)
     applied = user_filter.applied
     if sort_key.lstrip("-") in PARTITIONS:
-        return _partitioned_page(tenant, queryset, user_filter, number, paginator)
+        return _partitioned_page(tenant, queryset, user_filter, number, paginator, counts)
     if applied <= {"status"}:
-        counts = home_counts(tenant=tenant)
+        counts = home_counts(tenant=tenant) if counts is None else counts
         if not applied:
             paginator.count = counts["users"]
         elif user_filter.form.cleaned_data["status"] == "blocked":
             paginator.count = counts["blocked"]
         else:
             paginator.count = counts["users"] - counts["blocked"]
-        paginator.object_list = queryset.order_by(*sort_expressions(sort_key))
-        return paginator.get_page(number)
+        number = min(number, paginator.num_pages)
+        start = (number - 1) * per_page
+        ordered = queryset.order_by(*sort_expressions(sort_key))
+        return Page(_rows(ordered[start : start + per_page]), number, paginator)
 
-    ordered = queryset.annotate(total=Window(Count("pk"))).order_by(
-        *sort_expressions(sort_key, unindexed=True)
+    ordered = (
+        queryset.annotate(total=Window(Count("pk")))
+        .order_by(*sort_expressions(sort_key, unindexed=True))
+        .values_list(*UserRow.FIELDS, "total")
     )
 
-    def fetch(number: int) -> list[User]:
+    def fetch(number: int) -> list[tuple]:
         start = (number - 1) * per_page
         return list(ordered[start : start + per_page])
 
-    rows = fetch(number)
-    if rows:
-        paginator.count = rows[0].total
+    values = fetch(number)
+    if values:
+        paginator.count = values[0][-1]
     else:
         paginator.count = queryset.count() if number > 1 else 0
         if paginator.count:
             number = paginator.num_pages
-            rows = fetch(number)
-    return Page(rows, number, paginator)
+            values = fetch(number)
+    return Page([UserRow(*row[:-1]) for row in values], number, paginator)
 
 
 # Sorts by a yes/no column: the few rows on one side (admins, blocked users) and
@@ -344,6 +426,7 @@ def _partitioned_page(
     user_filter: UserFilter,
     number: int,
     paginator: Paginator,
+    counts: Mapping[str, int] | None,
 ) -> Page:
     """Return a page sorted by a yes/no column, then by name.
 
@@ -362,7 +445,7 @@ def _partitioned_page(
     if user_filter.narrowed:
         small_count, paginator.count = small.count(), queryset.count()
     else:
-        counts = home_counts(tenant=tenant)
+        counts = home_counts(tenant=tenant) if counts is None else counts
         small_count, paginator.count = counts[counted_as], counts["users"]
     number = min(number, paginator.num_pages)
     segments = [(small, small_count), (large, paginator.count - small_count)]
@@ -373,9 +456,127 @@ def _partitioned_page(
     for segment, size in segments:
         low, high = max(start - offset, 0), min(stop - offset, size)
         if low < high:
-            rows += list(segment.order_by(*by_name)[low:high])
+            rows += _rows(segment.order_by(*by_name)[low:high])
         offset += size
     return Page(rows, number, paginator)
+
+
+@dataclass(frozen=True)
+class LicenseOption:
+    """A live subscription the list's bulk license commands offer, with its free licenses."""
+
+    pk: int
+    product_name: str
+    available: int
+
+
+@dataclass(frozen=True)
+class UserListFacts:
+    """What the Active users list shows of the whole organization, beyond its rows."""
+
+    # Every subscription's product name (a row's licenses name them), by the
+    # subscription's id, in the order of the names.
+    product_names: dict[int, str]
+    # The live subscriptions, as the bulk license commands offer them.
+    license_options: tuple[LicenseOption, ...]
+    # How many Global admins can sign in (global_admin_count).
+    global_admins: int
+    # Home's counts (accounts.selectors.home_counts), the list's total.
+    counts: dict[str, int]
+
+
+USER_LIST_FACTS_SECONDS = 60
+# The cache keeps UserListFacts pickled: a new name for each new shape of them,
+# so that a node never reads what another version of the code kept.
+USER_LIST_FACTS_KEY = "user-list-facts-1"
+
+
+def user_list_facts(*, tenant: Tenant) -> UserListFacts:
+    """Return the organization's ``UserListFacts``, kept until the organization changes.
+
+    One read of the cache for the page. Like Home's counts
+    (``accounts.selectors.home_counts``, which they carry): a license assigned,
+    a role given or a user blocked is a change of the organization, so the list
+    reads them afresh; the product catalogue (the operators') within a minute.
+    """
+    return organization_cached(
+        tenant.pk,
+        USER_LIST_FACTS_KEY,
+        lambda: _user_list_facts(tenant),
+        timeout=USER_LIST_FACTS_SECONDS,
+    )
+
+
+def _user_list_facts(tenant: Tenant) -> UserListFacts:
+    subscriptions = list(
+        billing_selectors.subscription_list(tenant=tenant)
+        .order_by("product__name", "id")
+        .values_list("id", "status", "product__name", "available")
+    )
+    live = [row for row in subscriptions if row[1] != Subscription.Status.EXPIRED]
+    live.sort(key=lambda row: row[1])  # as live_subscriptions: by status, then name (stable)
+    return UserListFacts(
+        product_names={pk: name for pk, _status, name, _available in subscriptions},
+        license_options=tuple(
+            LicenseOption(pk, name, available) for pk, _s, name, available in live
+        ),
+        global_admins=global_admin_count(tenant=tenant),
+        counts=home_counts(tenant=tenant),
+    )
+
+
+@functools.cache
+def _row_details(count: int) -> PreparedQuery:
+    """Return the read of ``user_row_details`` for a page of ``count`` users, compiled once.
+
+    Rows of (user id, role code or None, subscription id or None): each table
+    by itself, scoped to the tenant, in one query.
+    """
+    names = [f"user{n}" for n in range(count)]
+
+    def build(tenant: int, **users: int) -> QuerySet:
+        ids = list(users.values())
+        roles = RoleAssignment.objects.filter(tenant_id=tenant, user_id__in=ids).values_list(
+            "user_id", "role", Value(None, output_field=IntegerField())
+        )
+        licenses = License.objects.filter(tenant_id=tenant, user_id__in=ids).values_list(
+            "user_id", Value(None, output_field=CharField()), "subscription_id"
+        )
+        return roles.union(licenses, all=True)
+
+    return PreparedQuery(build, tenant=int, **dict.fromkeys(names, int))
+
+
+def user_row_details(*, tenant: Tenant, rows: list[UserRow], facts: UserListFacts) -> None:
+    """Set the ``role_names`` and ``license_names`` of a page of ``rows``, in one query.
+
+    Both as ``roles_by_user`` and ``billing.selectors.product_names_by_user``
+    give them: roles in the order of their codes, products by name. The query is
+    compiled once per page size (``core.prepared``): it runs for every page of
+    the list, and building and compiling it cost three times what running it does.
+    """
+    if not rows:
+        return
+    ids = [row.pk for row in rows]
+    roles, licenses = {}, {}
+    read = _row_details(len(ids))
+    for user_id, code, subscription_id in read(
+        tenant=tenant.pk, **{f"user{n}": pk for n, pk in enumerate(ids)}
+    ):
+        if code is not None:
+            roles.setdefault(user_id, []).append(code)
+        else:
+            licenses.setdefault(user_id, []).append(subscription_id)
+    names = facts.product_names
+    rank = {pk: index for index, pk in enumerate(names)}
+    for row in rows:
+        codes, held = roles.get(row.pk), licenses.get(row.pk)
+        if codes:
+            row.role_names = ", ".join(str(ROLES[code].name) for code in sorted(codes))
+        if held:
+            # A subscription newer than the facts (they follow within a request) is left out.
+            held = sorted((pk for pk in held if pk in rank), key=rank.__getitem__)
+            row.license_names = ", ".join(names[pk] for pk in held)
 
 
 def roles_by_user(*, tenant: Tenant, user_ids: Iterable[int] | None) -> dict[int, list[str]]:
@@ -387,30 +588,6 @@ def roles_by_user(*, tenant: Tenant, user_ids: Iterable[int] | None) -> dict[int
     for user_id, code in assignments.order_by("role").values_list("user_id", "role"):
         result.setdefault(user_id, []).append(str(ROLES[code].name))
     return result
-
-
-def roles_and_global_admins(
-    *, tenant: Tenant, user_ids: Iterable[int]
-) -> tuple[dict[int, list[str]], int]:
-    """Return ``roles_by_user`` for ``user_ids`` and ``global_admin_count``, in one query.
-
-    Global admins are few: their assignments come with the page's.
-    """
-    result, count, wanted = {}, 0, set(user_ids)
-    rows = (
-        RoleAssignment.objects.for_tenant(tenant)
-        .filter(Q(user_id__in=wanted) | Q(role=GLOBAL_ADMIN))
-        .order_by("role")
-        .values_list(
-            "user_id", "role", "user__is_active", "user__is_sign_in_blocked", "user__deleted_at"
-        )
-    )
-    for user_id, code, is_active, is_blocked, deleted_at in rows:
-        if user_id in wanted:
-            result.setdefault(user_id, []).append(str(ROLES[code].name))
-        if code == GLOBAL_ADMIN and is_active and not is_blocked and deleted_at is None:
-            count += 1
-    return result, count
 
 
 def deleted_user_list(*, tenant: Tenant, search: str = "") -> QuerySet[DeletedUser]:

@@ -229,13 +229,13 @@ def test_query_count_does_not_grow_with_users(
     )
     sign_in(client, admin)
     client.get(URL)  # warms the cached total
-    # Session, user, the user's roles, the page, its roles with the Global admins,
-    # its licenses, the subscriptions of the command bar.
-    with django_assert_max_num_queries(7):
+    # Session, user, the user's roles, the page, its roles and licenses (the
+    # subscriptions and the Global admin count are kept with the cached total).
+    with django_assert_max_num_queries(5):
         response = client.get(URL, {"per_page": "200"})
     assert len(names(response)) == min(rows + 1, 200)
-    # Live search gets the results alone: no command bar, no Global admin count.
-    with django_assert_max_num_queries(6):
+    # Live search gets the results alone: no command bar, no filter bar.
+    with django_assert_max_num_queries(5):
         response = client.get(URL, {"per_page": "200"}, headers={"HX-Request": "true"})
     assert len(names(response)) == min(rows + 1, 200)
     for params in (
@@ -279,6 +279,21 @@ def test_licenses_column_filter_and_bulk_assignment(client, tenant, admin):
     assert f"<td>{subscription.product.name}</td>" in listed
 
 
+def test_the_kept_facts_follow_a_change_of_the_organization(client, tenant, admin):
+    from tests.billing.factories import make_subscription
+
+    subscription = make_subscription(tenant, quantity=2)
+    pat = make_user(tenant, "pat", display_name="Pat")
+    sign_in(client, admin)
+    assert f"{subscription.product.name} (2 free)" in client.get(URL).content.decode()
+    client.post("/users/bulk/assign-license/", {"subscription": subscription.pk, "ids": [pat.pk]})
+    page = client.get(URL).content.decode()
+    assert f"{subscription.product.name} (1 free)" in page
+    assert f"<td>{subscription.product.name}</td>" in page
+    second = make_subscription(tenant, quantity=3)
+    assert f"{second.product.name} (3 free)" in client.get(URL).content.decode()
+
+
 def test_helpdesk_cannot_assign_licenses(client, tenant):
     from tests.billing.factories import make_subscription
 
@@ -293,7 +308,10 @@ def test_helpdesk_cannot_assign_licenses(client, tenant):
     )
 
 
-def test_roles_with_global_admins_match_the_separate_reads(tenant, admin):
+def test_row_details_and_facts_match_the_separate_reads(tenant, admin):
+    from billing import selectors as billing_selectors
+    from billing.models import License
+    from tests.billing.factories import make_subscription
     from users import selectors
 
     second = make_user(tenant, "second", roles=[GLOBAL_ADMIN, USER_ADMIN], display_name="B")
@@ -302,8 +320,17 @@ def test_roles_with_global_admins_match_the_separate_reads(tenant, admin):
     helper = make_user(tenant, "helper", roles=[HELPDESK_ADMIN])
     plain = make_user(tenant, "plain")
     make_user(make_tenant(), "stranger", roles=[GLOBAL_ADMIN])
+    for subscription in (make_subscription(tenant), make_subscription(tenant)):
+        License.objects.create(tenant=tenant, subscription=subscription, user=second)
     ids = [second.pk, helper.pk, plain.pk]
-    roles, global_admins = selectors.roles_and_global_admins(tenant=tenant, user_ids=ids)
-    assert roles == selectors.roles_by_user(tenant=tenant, user_ids=ids)
-    assert roles[second.pk] == ["Global admin", "User admin"]
-    assert global_admins == selectors.global_admin_count(tenant=tenant) == 2
+    facts = selectors.user_list_facts(tenant=tenant)
+    rows = [selectors.UserRow(pk, "", "", False) for pk in ids]
+    selectors.user_row_details(tenant=tenant, rows=rows, facts=facts)
+    roles = selectors.roles_by_user(tenant=tenant, user_ids=ids)
+    licenses = billing_selectors.product_names_by_user(tenant=tenant, user_ids=ids)
+    for row in rows:
+        assert row.role_names == ", ".join(roles.get(row.pk, ()))
+        assert row.license_names == ", ".join(licenses.get(row.pk, ()))
+    assert rows[0].role_names == "Global admin, User admin"
+    assert rows[0].license_names.count(", ") == 1
+    assert facts.global_admins == selectors.global_admin_count(tenant=tenant) == 2

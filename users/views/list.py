@@ -1,9 +1,14 @@
 """Active users: the list, its export, and the background export's pages."""
 
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -22,7 +27,6 @@ from accounts.roles import (
     RESET_PASSWORDS,
     VIEW_USERS,
 )
-from billing import selectors as billing_selectors
 from core.csv_export import streaming_csv_response
 from core.form_renderer import render_field
 from core.sealing import SealBroken, unseal
@@ -73,61 +77,91 @@ class UserListView(TenantScopedMixin, ObjectListView):
     empty_filtered_text = _lazy("No users match this search or these filters.")
 
     def get_page(self, queryset, filterset, *, sort, number, per_page):
+        self.facts = selectors.user_list_facts(tenant=self.request.tenant)
         return selectors.user_page(
             tenant=self.request.tenant,
             queryset=queryset,
             user_filter=filterset,
             page=number,
             per_page=per_page,
+            counts=self.facts.counts,
         )
 
     def prepare_rows(self, rows):
-        tenant, ids = self.request.tenant, [user.pk for user in rows]
-        # Only Global admins are told there is only one (only they can fix it),
-        # and only on the whole page: that count comes with the rows' roles.
-        self.global_admins = None
-        if GLOBAL_ADMIN in self.request.user.role_codes and not is_htmx_partial(self.request):
-            roles, self.global_admins = selectors.roles_and_global_admins(
-                tenant=tenant, user_ids=ids
-            )
-        else:
-            roles = selectors.roles_by_user(tenant=tenant, user_ids=ids)
-        licenses = billing_selectors.product_names_by_user(tenant=tenant, user_ids=ids)
-        for user in rows:
-            user.role_names = ", ".join(roles.get(user.pk, ()))
-            user.license_names = ", ".join(licenses.get(user.pk, ()))
+        selectors.user_row_details(tenant=self.request.tenant, rows=rows, facts=self.facts)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if is_htmx_partial(self.request):
             return context  # the results alone: no command bar, no filter bar
-        tenant, actor = self.request.tenant, self.request.user
-        form = context["filter"].form
+        actor, facts = self.request.user, self.facts
         context.update(
-            can_change=actor.has_perm(CHANGE_USERS),
-            can_reset=actor.has_perm(RESET_PASSWORDS),
-            can_delete=actor.has_perm(DELETE_USERS),
-            can_add=actor.has_perm(ADD_USERS),
-            license_subscriptions=billing_selectors.live_subscriptions(tenant=tenant)
-            .select_related(None)
-            .select_related("product")
-            .only("id", "quantity", "product__name")
-            if actor.has_perm(CHANGE_LICENSES)
-            else (),
-            only_one_global_admin=self.global_admins is not None and self.global_admins <= 1,
-            filter_fields=mark_safe(  # noqa: S308 - rendered by the form renderer
-                "".join(_filter_field(form[name]) for name in FILTER_FIELDS)
+            commands=_commands(
+                get_language(),
+                can_add=actor.has_perm(ADD_USERS),
+                can_reset=actor.has_perm(RESET_PASSWORDS),
+                can_change=actor.has_perm(CHANGE_USERS),
+                can_delete=actor.has_perm(DELETE_USERS),
+                license_options=facts.license_options if actor.has_perm(CHANGE_LICENSES) else (),
             ),
+            # Only Global admins are told there is only one (only they can fix it).
+            only_one_global_admin=facts.global_admins <= 1 and GLOBAL_ADMIN in actor.role_codes,
         )
+        context["filter_fields"], context["filter_sort"] = _filter_fields(context["filter"])
         return context
 
 
-# The filter bar's fields, in order. The selects' markup depends only on the
-# language and the value chosen (their choices are constants), so each is
-# rendered once per process for each; the search box is rendered every time.
+@functools.lru_cache(maxsize=256)
+def _commands(language, **context):
+    """Return the command bar but its export link (``language``: a key only).
+
+    It depends only on the permissions and the licenses on offer: rendered once
+    per process for each language and set of them, as the left navigation is.
+    """
+    html = render_to_string(COMMANDS_TEMPLATE, context).strip()
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine
+
+
+COMMANDS_TEMPLATE = "users/inc/user_commands.html"
+
+
+@receiver(setting_changed)
+def _forget_rendered(setting, **kwargs):
+    """Forget the markup kept above when what it was rendered with changes (in tests)."""
+    if setting in {"ROOT_URLCONF", "TEMPLATES", "LANGUAGES", "STATIC_URL", "STORAGES"}:
+        _commands.cache_clear()
+        _rendered_selects.clear()
+        _rendered_unbound.clear()
+
+
+# The filter bar's fields, in order, and its sort (a hidden field). The selects'
+# markup depends only on the language and the value chosen (their choices are
+# constants), so each is rendered once per process for each; the search box is
+# rendered every time it holds a search. Without a query string (the list as
+# first opened) the whole bar is the same for everyone: rendered once per
+# language, without building the form.
 FILTER_FIELDS = ("q", "status", "role", "license")
 _STATIC_CHOICE_FIELDS = {"status", "role", "license"}
 _rendered_selects = {}
+_rendered_unbound = {}
+
+
+def _filter_fields(filterset):
+    """Return the filter bar's visible fields and its sort field, as markup."""
+    if filterset.is_bound:
+        return _render_filter_fields(filterset.form)
+    language = get_language()
+    rendered = _rendered_unbound.get(language)
+    if rendered is None:
+        rendered = _rendered_unbound[language] = _render_filter_fields(filterset.form)
+    return rendered
+
+
+def _render_filter_fields(form):
+    fields = mark_safe(  # noqa: S308 - rendered by the form renderer
+        "".join(_filter_field(form[name]) for name in FILTER_FIELDS)
+    )
+    return fields, form["sort"].as_widget()
 
 
 def _filter_field(field):
