@@ -2,12 +2,15 @@ import re
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.roles import ROLE_CHOICES
 from accounts.selectors import domain_choices, users_reachable
 from billing import selectors as billing_selectors
+from core.form_renderer import KeptChoices
 from core.people_picker import PeoplePicker
 from groups import selectors as group_selectors
 from security_info.services import ADMIN_REMOVABLE, TEMPORARY_PASS_HOURS
@@ -38,13 +41,19 @@ class UserMethodRemoveForm(forms.Form):
     )
 
 
+def _hours_label(hours: int) -> str:
+    return ngettext("%(hours)s hour", "%(hours)s hours", hours) % {"hours": hours}
+
+
 class TemporaryPassForm(forms.Form):
     """How long a temporary access pass is valid."""
 
     hours = forms.TypedChoiceField(
         label=_("Valid for"),
         coerce=int,
-        choices=[(hours, hours) for hours in TEMPORARY_PASS_HOURS],
+        choices=KeptChoices(
+            [(hours, lazy(_hours_label, str)(hours)) for hours in TEMPORARY_PASS_HOURS]
+        ),
         initial=1,
         error_messages={
             "required": _("A pass is valid for 1 to 8 hours."),

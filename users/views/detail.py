@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
@@ -34,11 +35,11 @@ from core.views.detail import ActionView, ObjectView
 from groups import selectors as group_selectors
 from groups import services as group_services
 from security_info import selectors as security_info_selectors
-from security_info import services as security_info_services
 from users import selectors, services
 from users.forms import (
     GroupSearchForm,
     SignInNameForm,
+    TemporaryPassForm,
     UserContactForm,
     UserGroupsForm,
     UserLicensesForm,
@@ -50,7 +51,10 @@ from users.forms import (
 def _license_context(request, person):
     """Return the Licenses section of a user's page: each product, held or not."""
     return {
-        "license_rows": billing_selectors.license_rows(tenant=request.tenant, user=person),
+        "license_rows": [
+            {**row, "free_text": _("%(free)s free") % {"free": localize(row["available"])}}
+            for row in billing_selectors.license_rows(tenant=request.tenant, user=person)
+        ],
         "can_change_licenses": request.user.has_perm(CHANGE_LICENSES) and not person.deleted_at,
     }
 
@@ -98,7 +102,7 @@ class UserDetailView(TenantScopedMixin, CachedPageMixin, ObjectView):
             context["can_issue_pass"] = not person.deleted_at and (
                 not person.is_admin or GLOBAL_ADMIN in actor.role_codes
             )
-            context["pass_hours"] = security_info_services.TEMPORARY_PASS_HOURS
+            context["pass_form"] = TemporaryPassForm(auto_id="id_pass_%s")
         if actor.has_perm(VIEW_AUDIT):
             # Sign-ins and method changes are the audit log's: only its readers see them.
             context["activity"] = selectors.user_activity(tenant=self.request.tenant, user=person)
