@@ -70,6 +70,16 @@ def live_subscriptions(*, tenant: Tenant) -> QuerySet[Subscription]:
     return subscription_list(tenant=tenant).exclude(status=Subscription.Status.EXPIRED)
 
 
+def subscription_is_live(status: str) -> bool:
+    """Return whether a subscription with ``status`` counts (as ``live_subscriptions`` does)."""
+    return status != Subscription.Status.EXPIRED
+
+
+def licenses_of_users(*, tenant_id: int, user_ids: list[int]) -> QuerySet[License]:
+    """Return the licenses that the users ``user_ids`` of the organization hold."""
+    return License.objects.filter(tenant_id=tenant_id, user_id__in=user_ids)
+
+
 def products_for_sale() -> QuerySet[Product]:
     """Return the products on sale (the same for every organization)."""
     return Product.objects.filter(is_active=True)

@@ -40,7 +40,6 @@ from accounts.roles import (
 )
 from accounts.selectors import home_counts, users_reachable, users_reachable_in
 from billing import selectors as billing_selectors
-from billing.models import License, Subscription
 from core.access import prepared_object_or_404
 from core.pagecache import organization_cached
 from core.prepared import PreparedQuery
@@ -513,7 +512,7 @@ def _user_list_facts(tenant: Tenant) -> UserListFacts:
         .order_by("product__name", "id")
         .values_list("id", "status", "product__name", "available")
     )
-    live = [row for row in subscriptions if row[1] != Subscription.Status.EXPIRED]
+    live = [row for row in subscriptions if billing_selectors.subscription_is_live(row[1])]
     live.sort(key=lambda row: row[1])  # as live_subscriptions: by status, then name (stable)
     return UserListFacts(
         product_names={pk: name for pk, _status, name, _available in subscriptions},
@@ -539,7 +538,7 @@ def _row_details(count: int) -> PreparedQuery:
         roles = RoleAssignment.objects.filter(tenant_id=tenant, user_id__in=ids).values_list(
             "user_id", "role", Value(None, output_field=IntegerField())
         )
-        licenses = License.objects.filter(tenant_id=tenant, user_id__in=ids).values_list(
+        licenses = billing_selectors.licenses_of_users(tenant_id=tenant, user_ids=ids).values_list(
             "user_id", Value(None, output_field=CharField()), "subscription_id"
         )
         return roles.union(licenses, all=True)
