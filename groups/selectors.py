@@ -258,9 +258,8 @@ def _page_read(sort_key: str, by_kind: bool, start: int, stop: int) -> PreparedQ
     """
 
     def build(tenant: int, kind: str | None = None) -> QuerySet:
-        groups, counted = _active_groups(tenant), Group.objects.filter(
-            tenant_id=tenant, deleted_at__isnull=True
-        )
+        groups = _active_groups(tenant)
+        counted = Group.objects.filter(tenant_id=tenant, deleted_at__isnull=True)
         if by_kind:
             groups, counted = groups.filter(kind=kind), counted.filter(kind=kind)
         rows = _ordered(groups.annotate(total=count_of(counted)), sort_key)
