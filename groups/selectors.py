@@ -1,10 +1,13 @@
 """Reads of the Groups area. Every read takes the tenant."""
 
+import copy
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import django_filters
 from django import forms
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.functional import Promise
@@ -12,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant, User
 from core.access import object_or_404
-from core.prepared import PreparedQuery
+from core.prepared import PreparedQuery, count_of
 from groups.models import Group, Kind, Membership
 
 
@@ -44,16 +47,40 @@ SORTS = {
 }
 
 
+class _SharedSettingsFilter:
+    """A filter whose settings (label, choices, widget) a FilterSet's copy of it shares.
+
+    django-filter deep-copies every declared filter for each FilterSet it builds,
+    that is for every request to the list; these filters' settings are constants,
+    so a shallow copy, bound to its own FilterSet, does the same for far less.
+    """
+
+    def __deepcopy__(self, memo: dict) -> "_SharedSettingsFilter":
+        twin = copy.copy(self)
+        twin.method = self.method  # calls the twin's FilterSet, not this filter's
+        return twin
+
+
+class _CharFilter(_SharedSettingsFilter, django_filters.CharFilter):
+    pass
+
+
+class _ChoiceFilter(_SharedSettingsFilter, django_filters.ChoiceFilter):
+    pass
+
+
 class GroupFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
+    """The groups list's search box, type filter and sort, read from the query string."""
+
+    q = _CharFilter(
         label=_("Search"),
         method="search",
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
         help_text=_("Name or email address."),
     )
-    kind = django_filters.ChoiceFilter(label=_("Type"), choices=Kind.choices, empty_label=_("Any"))
-    sort = django_filters.ChoiceFilter(
+    kind = _ChoiceFilter(label=_("Type"), choices=Kind.choices, empty_label=_("Any"))
+    sort = _ChoiceFilter(
         label=_("Sort by"),
         choices=_sort_choices,
         empty_label=None,
@@ -64,6 +91,15 @@ class GroupFilter(django_filters.FilterSet):
     class Meta:
         model = Group
         fields = ["q", "kind", "sort"]
+
+    def get_form_class(self) -> type[forms.Form]:
+        # The fields are the same for every request (labels and choices are
+        # constants, translated when shown): build the form class once.
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class
+        return form_class
 
     def search(self, queryset: QuerySet[Group], name: str, value: str) -> QuerySet[Group]:
         text = " ".join(value.split()).lower()
@@ -93,7 +129,13 @@ def groups_filtered(
 
     Each group carries ``member_count``, its active members. Sort with ``SORTS``.
     """
-    queryset = (
+    group_filter = GroupFilter(params or None, queryset=_active_groups(tenant))
+    return group_filter.qs, group_filter
+
+
+def _active_groups(tenant: Tenant | int) -> QuerySet[Group]:
+    """Return the tenant's active groups, each with ``member_count``, its active members."""
+    return (
         Group.objects.for_tenant(tenant)
         .filter(deleted_at__isnull=True)
         .alias(name_lower=Lower("name"))
@@ -107,8 +149,6 @@ def groups_filtered(
             )
         )
     )
-    group_filter = GroupFilter(params or None, queryset=queryset)
-    return group_filter.qs, group_filter
 
 
 def group_list(
@@ -121,6 +161,138 @@ def group_list(
     if key.startswith("-"):
         columns = tuple(f"-{column}" for column in columns)
     return groups.order_by(*columns), group_filter
+
+
+class GroupRow:
+    """One row of the Active groups list: the columns it shows, read as plain values.
+
+    A page of model instances (every field of the group) costs more than the
+    rest of the list's query; the view adds ``kind_label`` and ``member_text``.
+    """
+
+    __slots__ = ("email", "kind", "kind_label", "member_count", "member_text", "name", "pk")
+    FIELDS = ("id", "name", "kind", "email", "member_count")
+
+    def __init__(self, pk: int, name: str, kind: str, email: str, member_count: int):
+        self.pk, self.name, self.kind, self.email = pk, name, kind, email
+        self.member_count = member_count
+        self.kind_label = self.member_text = ""
+
+    def __repr__(self) -> str:
+        return f"<GroupRow {self.pk}: {self.name}>"
+
+
+def group_list_filter(params: Mapping[str, str] | None = None) -> GroupFilter:
+    """Return the list's filter of ``params``, to validate and show them; not to read rows.
+
+    Its ``qs`` is empty: ``group_page`` reads the tenant's rows.
+    """
+    return GroupFilter(params or None, queryset=Group.objects.none())
+
+
+def group_page(
+    *,
+    tenant: Tenant,
+    group_filter: GroupFilter,
+    sort_key: str,
+    page: str | int | None,
+    per_page: int,
+) -> Page:
+    """Return one page (a Django ``Page`` of ``GroupRow``) of the list, with its total.
+
+    As ``Paginator.get_page`` gives it: a page number that is not one gives the
+    first page, a page out of range the last. Without a search the page and the
+    total come from one read compiled once per sort, filter and page
+    (``core.prepared``); a search filters with the ORM, as ``group_list`` does.
+    """
+    paginator = Paginator((), per_page)
+    data = {}
+    if group_filter.is_bound:
+        group_filter.is_valid()  # cleans the form: the valid fields filter, as FilterSet.qs does
+        data = group_filter.form.cleaned_data
+    if data.get("q"):
+        return _searched_page(tenant, group_filter, sort_key, page, paginator)
+    kind = data.get("kind") or ""
+    params = {"tenant": tenant.pk, "kind": kind} if kind else {"tenant": tenant.pk}
+    number = _page_number(page)
+
+    def read(number: int) -> list[tuple]:
+        start = (number - 1) * per_page
+        return _page_read(sort_key, bool(kind), start, start + per_page)(**params)
+
+    values = read(number) if number >= 1 else []
+    if values:
+        paginator.count = values[0][-1]
+    else:
+        # An empty list, or a page out of range: Paginator.get_page gives the last one.
+        paginator.count = 0 if number == 1 else _count_read(bool(kind))(**params)[0]
+        number = paginator.num_pages
+        if paginator.count:
+            values = read(number)
+    return Page([GroupRow(*row[:-1]) for row in values], number, paginator)
+
+
+def _page_number(value: str | int | None) -> int:
+    """Return the page number ``value`` names (maybe out of range), 1 when it names none."""
+    try:
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        return int(value)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _ordered(groups: QuerySet[Group], sort_key: str) -> QuerySet[Group]:
+    columns = SORTS[sort_key.lstrip("-")]
+    if sort_key.startswith("-"):
+        columns = tuple(f"-{column}" for column in columns)
+    return groups.order_by(*columns)
+
+
+@functools.lru_cache(maxsize=512)
+def _page_read(sort_key: str, by_kind: bool, start: int, stop: int) -> PreparedQuery:
+    """Return the read of one page's rows and the list's total, compiled once.
+
+    Rows of ``GroupRow.FIELDS`` and the total of the list (of one type with
+    ``by_kind``), sorted by ``sort_key``, from ``start`` to ``stop``.
+    """
+
+    def build(tenant: int, kind: str | None = None) -> QuerySet:
+        groups = _active_groups(tenant)
+        counted = Group.objects.filter(tenant_id=tenant, deleted_at__isnull=True)
+        if by_kind:
+            groups, counted = groups.filter(kind=kind), counted.filter(kind=kind)
+        rows = _ordered(groups.annotate(total=count_of(counted)), sort_key)
+        return rows.values_list(*GroupRow.FIELDS, "total")[start:stop]
+
+    return PreparedQuery(build, tenant=int, **({"kind": str} if by_kind else {}))
+
+
+@functools.cache
+def _count_read(by_kind: bool) -> PreparedQuery:
+    """Return the read of the list's total (of one type with ``by_kind``), compiled once."""
+
+    def build(tenant: int, kind: str | None = None) -> QuerySet:
+        counted = Group.objects.filter(tenant_id=tenant, deleted_at__isnull=True)
+        if by_kind:
+            counted = counted.filter(kind=kind)
+        return Tenant.objects.filter(pk=tenant).values_list(count_of(counted), flat=True)
+
+    return PreparedQuery(build, tenant=int, **({"kind": str} if by_kind else {}))
+
+
+def _searched_page(
+    tenant: Tenant,
+    group_filter: GroupFilter,
+    sort_key: str,
+    page: str | int | None,
+    paginator: Paginator,
+) -> Page:
+    """Return the page of a search, read with the ORM (its pattern cannot be prepared)."""
+    groups = _ordered(group_filter.filter_queryset(_active_groups(tenant)), sort_key)
+    paginator.object_list = groups.values_list(*GroupRow.FIELDS)
+    found = paginator.get_page(page)
+    return Page([GroupRow(*row) for row in found.object_list], found.number, paginator)
 
 
 def group_people(*, tenant: Tenant, group: Group, role: str) -> QuerySet[User]:

@@ -7,7 +7,7 @@ pages, sorts, renders the header and rows in Python and answers an htmx
 request with the results alone.
 """
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import TemplateView
@@ -29,6 +29,39 @@ def is_htmx_partial(request):
     """Return whether ``request`` asks for a page's results only (htmx, not a history restore)."""
     headers = request.headers
     return bool(headers.get("HX-Request")) and not headers.get("HX-History-Restore-Request")
+
+
+def page_number(value):
+    """Return the page number ``value`` names (maybe out of range), or 1 if it names none.
+
+    As ``Paginator.validate_number`` reads it, before it compares it with the pages.
+    """
+    try:
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        return int(value)
+    except (TypeError, ValueError):
+        return 1
+
+
+def get_page(paginator, value):
+    """Return ``paginator.get_page(value)``, without counting the rows when the page tells.
+
+    A page that is not full is the last one: the total is the rows before it and
+    on it, and the COUNT query is saved (a list of a few rows, or its last page).
+    Only a full page, or one out of range, counts the rows.
+    """
+    number = page_number(value)
+    if number < 1:
+        return paginator.get_page(number)
+    per_page = paginator.per_page
+    start = (number - 1) * per_page
+    rows = list(paginator.object_list[start : start + per_page])
+    if not rows and number > 1:
+        return paginator.get_page(number)  # out of range: counts, then the last page
+    if len(rows) < per_page:
+        paginator.count = start + len(rows)
+    return Page(rows, number, paginator)
 
 
 class ObjectListView(CachedPageMixin, TemplateView):
@@ -126,7 +159,7 @@ class ObjectListView(CachedPageMixin, TemplateView):
 
     def get_page(self, queryset, filterset, *, sort, number, per_page):
         """Return one page (a Django ``Page``) of ``queryset`` sorted by ``sort``."""
-        return Paginator(self.order(queryset, sort), per_page).get_page(number)
+        return get_page(Paginator(self.order(queryset, sort), per_page), number)
 
     def prepare_rows(self, rows):
         """Attach to one page of ``rows`` what the columns show beyond their fields.
@@ -155,7 +188,10 @@ class ObjectListView(CachedPageMixin, TemplateView):
         )
         rows = list(page.object_list)
         self.prepare_rows(rows)
-        empty = self.empty_filtered_text if self.is_narrowed(filterset) else self.empty_text
+        # Only an empty page says so (the empty text may cost a permission and a URL).
+        empty = ""
+        if not rows:
+            empty = self.empty_filtered_text if self.is_narrowed(filterset) else self.empty_text
         context.update(
             filter=filterset,
             page_obj=page,

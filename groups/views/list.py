@@ -1,8 +1,15 @@
 """Active groups: search, type filter, sort and pages; the CSV export."""
 
+import functools
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpResponseBadRequest
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
@@ -62,6 +69,19 @@ class GroupListView(TenantScopedMixin, ObjectListView):
             _("Add the first one"),
         )
 
+    def get_filtered(self, params):
+        # The filter validates and shows the query string; group_page reads the rows.
+        return None, selectors.group_list_filter(params)
+
+    def get_page(self, queryset, filterset, *, sort, number, per_page):
+        return selectors.group_page(
+            tenant=self.request.tenant,
+            group_filter=filterset,
+            sort_key=sort,
+            page=number,
+            per_page=per_page,
+        )
+
     def prepare_rows(self, rows):
         kinds = {value: str(label) for value, label in Kind.choices}
         for group in rows:
@@ -71,13 +91,63 @@ class GroupListView(TenantScopedMixin, ObjectListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        partial = is_htmx_partial(self.request)
+        # Live search swaps the results and, out of band, the export link.
+        context["partial"] = partial
+        if partial:
+            return context  # the results alone: no command bar, no filter bar
+        actor = self.request.user
         context.update(
-            can_add=self.request.user.has_perm(ADD_GROUPS),
-            can_delete=self.request.user.has_perm(DELETE_GROUPS),
-            # Live search swaps the results and, out of band, the export link.
-            partial=is_htmx_partial(self.request),
+            commands=_commands(
+                get_language(),
+                can_add=actor.has_perm(ADD_GROUPS),
+                can_delete=actor.has_perm(DELETE_GROUPS),
+            ),
+            filter_fields=_filter_fields(context["filter"]),
         )
         return context
+
+
+@functools.lru_cache(maxsize=64)
+def _commands(language, **permissions):
+    """Return the command bar but its export link (``language``: a key only).
+
+    It depends only on the permissions: rendered once per process for each
+    language and set of them, as the left navigation is.
+    """
+    html = render_to_string(COMMANDS_TEMPLATE, permissions)
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine
+
+
+COMMANDS_TEMPLATE = "groups/inc/group_commands.html"
+FILTER_FIELDS_TEMPLATE = "groups/inc/group_filter_fields.html"
+# The filter bar's fields without a query string (the list as first opened) are
+# the same for everyone who reads it in one language: rendered once per language.
+_rendered_unbound = {}
+
+
+def _filter_fields(filterset):
+    """Return the filter bar's error summary, fields and sort field, as markup."""
+    if filterset.is_bound:
+        return _render_filter_fields(filterset)
+    language = get_language()
+    rendered = _rendered_unbound.get(language)
+    if rendered is None:
+        rendered = _rendered_unbound[language] = _render_filter_fields(filterset)
+    return rendered
+
+
+def _render_filter_fields(filterset):
+    html = render_to_string(FILTER_FIELDS_TEMPLATE, {"filter": filterset})
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine
+
+
+@receiver(setting_changed)
+def _forget_rendered(setting, **kwargs):
+    """Forget the markup kept above when what it was rendered with changes (in tests)."""
+    if setting in {"ROOT_URLCONF", "TEMPLATES", "LANGUAGES", "STATIC_URL", "STORAGES"}:
+        _commands.cache_clear()
+        _rendered_unbound.clear()
 
 
 class GroupExportView(TenantScopedMixin, View):

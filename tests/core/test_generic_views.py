@@ -167,6 +167,25 @@ def test_list_falls_back_on_bad_values(people):
     assert context["filter"].errors
 
 
+def test_a_page_that_is_not_full_is_counted_without_a_count_query(
+    people, django_assert_num_queries
+):
+    # Pages of 2 of the 5: a full page counts (2 queries), the last page does not (1).
+    for params, queries, shown in (("page=1", 2, ["Ann", "Bob"]), ("page=3", 1, ["Eve"])):
+        with django_assert_num_queries(queries):
+            _view, context = list_context(people, params)
+            assert context["page_obj"].paginator.count == 5
+        assert listed(context) == shown
+    # Out of range (past the end or below 1): counted, then the last page, as Django does.
+    for page in ("4", "99", "0", "-2"):
+        with django_assert_num_queries(3 if page in ("4", "99") else 2):
+            _view, context = list_context(people, f"page={page}")
+            assert context["page_obj"].paginator.count == 5
+        assert listed(context) == ["Eve"] and context["page_obj"].number == 3
+    _view, context = list_context(people, "per_page=5&page=1")
+    assert context["page_obj"].paginator.count == 5 and context["page_obj"].number == 1
+
+
 def test_list_says_why_it_is_empty(people):
     _view, context = list_context(people, "q=zzz")
     assert "No users match." in context["rows"]
