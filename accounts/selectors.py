@@ -184,7 +184,10 @@ def audit_event_page(
         events = _PreparedEvents(per_page, tenant=tenant.pk, action=applied["action"])
     else:
         events = event_filter.qs.values_list(*_ROW_VALUES)
-    page_obj = Paginator(events, per_page).get_page(page)
+    paginator = Paginator(events, per_page)
+    # Counted here: the paginator would first inspect ``count``'s signature.
+    paginator.count = events.count()
+    page_obj = paginator.get_page(page)
     page_obj.object_list = [
         (pk, _event_time(created_at), *rest) for pk, created_at, *rest in page_obj.object_list
     ]

@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +18,7 @@ from django.utils.decorators import method_decorator
 from django.utils.functional import lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import module_has_submodule
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
@@ -329,6 +332,28 @@ class _AuditRow:
         self.time = time
 
 
+def _filter_fields(form):
+    """Return the filter bar's fields, each rendered by the form renderer, a line apart."""
+    # The form renderer escapes every value and label.
+    return mark_safe("".join(f"\n{field.as_field_group()}\n" for field in form))  # noqa: S308
+
+
+@functools.lru_cache(maxsize=16)
+def _blank_filter_fields(language):
+    """Return the filter bar's fields with no filter given, rendered once per ``language``.
+
+    ``language`` is the active one (a key only): the labels, help texts and the
+    actions' names are the only things that change.
+    """
+    return _filter_fields(selectors.AuditEventFilter().form)
+
+
+@receiver(setting_changed)
+def _filter_settings_changed(setting, **kwargs):
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "TEMPLATES", "FORM_RENDERER", "USE_I18N"}:
+        _blank_filter_fields.cache_clear()
+
+
 class AuditEventListView(TenantScopedMixin, CachedPageMixin, TemplateView):
     page_cache_scope = EVENTS  # sign-ins count here
     permission_required = VIEW_AUDIT
@@ -354,6 +379,9 @@ class AuditEventListView(TenantScopedMixin, CachedPageMixin, TemplateView):
         query.pop("page", None)
         context.update(
             filter=event_filter,
+            filter_fields=_filter_fields(event_filter.form)
+            if event_filter.is_bound
+            else _blank_filter_fields(translation.get_language()),
             page_obj=page,
             events=page.object_list,
             query=query.urlencode(),

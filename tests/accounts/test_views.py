@@ -523,6 +523,19 @@ def test_audit_list_counts_and_reads_its_page_in_two_queries(
         assert client.get(f"/audit/{query}").status_code == 200
 
 
+def test_audit_list_filter_bar_speaks_each_readers_language(client, admin):
+    sign_in(client, admin)
+    for language, expected, other in (
+        ("en", "All actions", "Alle acties"),
+        ("nl", "Alle acties", "All actions"),
+        ("en", "All actions", "Alle acties"),
+    ):
+        admin.preferred_language = language
+        admin.save(update_fields=["preferred_language"])
+        content = client.get("/audit/", headers={"Cache-Control": "no-cache"}).content.decode()
+        assert expected in content and other not in content
+
+
 def test_audit_list_opens_for_a_global_reader(client, reader):
     _event(reader.tenant)
     sign_in(client, reader)
