@@ -174,6 +174,55 @@ def zone_name(value):
     return name or value.strftime("UTC%z")
 
 
+# The same numbers as ``_NUMERIC_FORMAT_CHARACTERS``, as fields of ``str.format``
+# read from the local time (argument 0): a date is then one call to a C method.
+_FORMAT_FIELDS = {
+    "d": "{0.day:02d}",
+    "j": "{0.day}",
+    "m": "{0.month:02d}",
+    "n": "{0.month}",
+    "Y": "{0.year:04d}",
+    "H": "{0.hour:02d}",
+    "G": "{0.hour}",
+    "i": "{0.minute:02d}",
+    "s": "{0.second:02d}",
+}
+
+
+@functools.lru_cache(maxsize=64)
+def _format_template(format_string, language):
+    """Return ``format_string`` as a ``str.format`` template and its month names, or None.
+
+    The template reads the numbers from argument 0, the local time, the month
+    name (at most one, "M", "b" or "F") from argument 1 and the zone's name from
+    the last argument; the names are the ones ``_compiled_format`` uses. None when
+    the format has anything else: ``_compiled_format`` (or Django) writes it.
+    """
+    if _compiled_format(format_string, language) is None:
+        return None
+    months = _month_names(language)
+    parts, names = [], None
+    escaped = False
+    for character in format_string:
+        if escaped or (character not in _NUMERIC_FORMAT_CHARACTERS and character not in months):
+            if character == "\\" and not escaped:
+                escaped = True
+                continue
+            escaped = False
+            parts.append(character.replace("{", "{{").replace("}", "}}"))
+        elif character in months:
+            if names is not None:  # a second month name: left to the parts
+                return None
+            names = months[character]
+            parts.append("{1}")
+        elif character in _FORMAT_FIELDS:
+            parts.append(_FORMAT_FIELDS[character])
+        else:  # "y", the year in two digits: left to the parts
+            return None
+    zone = "{2}" if names is not None else "{1}"
+    return "".join(parts) + " " + zone, names
+
+
 def datetime_formatter(*, seconds=False, language=None):
     """Return a function that writes aware datetimes as ``format_datetime`` does.
 
@@ -184,9 +233,24 @@ def datetime_formatter(*, seconds=False, language=None):
     language = _language(language)
     zone = timezone.get_current_timezone()
     format_string = _datetime_format(language, seconds)
+    template = _format_template(format_string, language)
+    if template is not None:
+        write, names = template[0].format, template[1]
+
+        def format_one(value):
+            if value is None or value == "":
+                return ""
+            if value.utcoffset() is None:
+                raise ValueError("An event time must be an aware datetime.")
+            value = value.astimezone(zone)
+            if names is None:
+                return write(value, zone_name(value))
+            return write(value, names[value.month - 1], zone_name(value))
+
+        return format_one
     parts = _compiled_format(format_string, language)
 
-    def format_one(value):
+    def format_slow(value):
         if value is None or value == "":
             return ""
         if value.utcoffset() is None:
@@ -199,7 +263,17 @@ def datetime_formatter(*, seconds=False, language=None):
             text = "".join(part if isinstance(part, str) else part(value) for part in parts)
         return f"{text} {zone_name(value)}"
 
-    return format_one
+    return format_slow
+
+
+def format_datetimes(values, *, seconds=False, language=None):
+    """Return ``format_datetime`` of each of ``values`` (aware datetimes), in one pass.
+
+    For a table's column of times: the language, format and zone are looked up
+    once for all of them.
+    """
+    format_one = datetime_formatter(seconds=seconds, language=language)
+    return [format_one(value) for value in values]
 
 
 def format_datetime(value, *, seconds=False, language=None):
@@ -300,6 +374,7 @@ def _formats_changed(setting, **kwargs):
     if setting in {"FORMAT_MODULE_PATH", "LANGUAGES", "LANGUAGE_CODE"}:
         _month_names.cache_clear()
         _compiled_format.cache_clear()
+        _format_template.cache_clear()
         _datetime_format.cache_clear()
 
 

@@ -429,6 +429,16 @@ def test_event_times_fall_back_to_django_for_other_format_characters(monkeypatch
         assert l10n.format_datetime(MOMENT, language="nl") == "do 3 dec 2026, 16:22 UTC"
 
 
+def test_event_times_keep_braces_and_leave_two_digit_years_to_the_parts(monkeypatch):
+    monkeypatch.setattr(l10n, "_datetime_format", lambda language, seconds: r"{j} \M b Y")
+    with timezone.override(UTC):
+        assert l10n.format_datetime(MOMENT, language="nl") == "{3} M dec 2026 UTC"
+    assert l10n._format_template("j b y", "nl") is None
+    monkeypatch.setattr(l10n, "_datetime_format", lambda language, seconds: "j b y, H:i")
+    with timezone.override(UTC):
+        assert l10n.format_datetime(MOMENT, language="nl") == "3 dec 26, 16:22 UTC"
+
+
 DUTCH_MONTHS = {name: number for number, name in enumerate(MONTHS["nl"], start=1)}
 EVENT_TIME = re.compile(r"(\d{1,2}) (\w+) (\d{4}), (\d{2}):(\d{2}):(\d{2}) (\S+)")
 
