@@ -1,6 +1,5 @@
 """Reads of the Groups area. Every read takes the tenant."""
 
-import copy
 import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant, User
 from core.access import object_or_404
+from core.filters import CharFilter, ChoiceFilter, page_number
 from core.prepared import PreparedQuery, count_of
 from groups.models import Group, Kind, Membership
 
@@ -47,40 +47,18 @@ SORTS = {
 }
 
 
-class _SharedSettingsFilter:
-    """A filter whose settings (label, choices, widget) a FilterSet's copy of it shares.
-
-    django-filter deep-copies every declared filter for each FilterSet it builds,
-    that is for every request to the list; these filters' settings are constants,
-    so a shallow copy, bound to its own FilterSet, does the same for far less.
-    """
-
-    def __deepcopy__(self, memo: dict) -> "_SharedSettingsFilter":
-        twin = copy.copy(self)
-        twin.method = self.method  # calls the twin's FilterSet, not this filter's
-        return twin
-
-
-class _CharFilter(_SharedSettingsFilter, django_filters.CharFilter):
-    pass
-
-
-class _ChoiceFilter(_SharedSettingsFilter, django_filters.ChoiceFilter):
-    pass
-
-
 class GroupFilter(django_filters.FilterSet):
     """The groups list's search box, type filter and sort, read from the query string."""
 
-    q = _CharFilter(
+    q = CharFilter(
         label=_("Search"),
         method="search",
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
         help_text=_("Name or email address."),
     )
-    kind = _ChoiceFilter(label=_("Type"), choices=Kind.choices, empty_label=_("Any"))
-    sort = _ChoiceFilter(
+    kind = ChoiceFilter(label=_("Type"), choices=Kind.choices, empty_label=_("Any"))
+    sort = ChoiceFilter(
         label=_("Sort by"),
         choices=_sort_choices,
         empty_label=None,
@@ -214,7 +192,7 @@ def group_page(
         return _searched_page(tenant, group_filter, sort_key, page, paginator)
     kind = data.get("kind") or ""
     params = {"tenant": tenant.pk, "kind": kind} if kind else {"tenant": tenant.pk}
-    number = _page_number(page)
+    number = page_number(page)
 
     def read(number: int) -> list[tuple]:
         start = (number - 1) * per_page
@@ -230,16 +208,6 @@ def group_page(
         if paginator.count:
             values = read(number)
     return Page([GroupRow(*row[:-1]) for row in values], number, paginator)
-
-
-def _page_number(value: str | int | None) -> int:
-    """Return the page number ``value`` names (maybe out of range), 1 when it names none."""
-    try:
-        if isinstance(value, float) and not value.is_integer():
-            raise ValueError
-        return int(value)
-    except (TypeError, ValueError):
-        return 1
 
 
 def _ordered(groups: QuerySet[Group], sort_key: str) -> QuerySet[Group]:

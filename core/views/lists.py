@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.generic import TemplateView
 
 from core.csv_export import streaming_csv_response
+from core.filters import page_number
 from core.pagecache import CachedPageMixin
 from core.tables import render_header, render_rows
 
@@ -29,19 +30,6 @@ def is_htmx_partial(request):
     """Return whether ``request`` asks for a page's results only (htmx, not a history restore)."""
     headers = request.headers
     return bool(headers.get("HX-Request")) and not headers.get("HX-History-Restore-Request")
-
-
-def page_number(value):
-    """Return the page number ``value`` names (maybe out of range), or 1 if it names none.
-
-    As ``Paginator.validate_number`` reads it, before it compares it with the pages.
-    """
-    try:
-        if isinstance(value, float) and not value.is_integer():
-            raise ValueError
-        return int(value)
-    except (TypeError, ValueError):
-        return 1
 
 
 def get_page(paginator, value):
