@@ -398,48 +398,41 @@ def user_page(
 
     The rows carry their role and license names (``user_row_details``). The
     total costs no extra COUNT(*) where it can be avoided:
-    - the whole list, or only a sign-in status filter: Home's cached counts,
-      in ``facts`` (counting 100,000 rows on every page costs more than the
-      rest of it), and the page with its roles and licenses is one prepared
-      query (``_page_read``): nothing of the ORM is built for it;
-    - a search or role filter: a window count over the matches, in the same
-      query as the page.
+    - the whole list, a sign-in status filter, or any role or no role: Home's
+      cached counts, in ``facts`` (counting 100,000 rows on every page costs
+      more than the rest of it), and the page with its roles and licenses is
+      one prepared query (``_page_read``): nothing of the ORM is built for it;
+    - a search or another filter: a window count over the matches, in the
+      same query as the page; prepared (``_counted_read``) for a search, a
+      role or a license filter by itself.
     A page past the end shows the last page.
     """
     facts = user_list_facts(tenant=tenant) if facts is None else facts
     number = _page_number(page)
     sort_key = user_filter.sort_key
     paginator = Paginator((), per_page)  # its count is set below, by each way of reading
-    applied = user_filter.applied
     if sort_key.lstrip("-") in PARTITIONS:
         return _partitioned_page(tenant, user_filter, number, paginator, facts)
-    if applied <= {"status"}:
-        counts = facts.counts
-        if not applied:
-            side, paginator.count = "everyone", counts["users"]
-        elif user_filter.form.cleaned_data["status"] == "blocked":
-            side, paginator.count = "blocked", counts["blocked"]
-        else:
-            side, paginator.count = "allowed", counts["users"] - counts["blocked"]
+    side = _counted_side(user_filter, facts.counts)
+    if side is not None:
+        side, paginator.count = side
         number = min(number, paginator.num_pages)
         start = (number - 1) * per_page
         rows = _read_page(tenant, side, sort_key, start, start + per_page, facts)
         return Page(rows, number, paginator)
 
-    start = (number - 1) * per_page
-    if applied == {"q"}:
-        terms = user_filter.search_terms(user_filter.form.cleaned_data["q"])
-        if terms is not None:
-            values = _search_read(terms[1], len(terms[2]), sort_key, start, start + per_page)(
-                tenant=tenant.pk,
-                text=terms[0],
-                **{f"email{n}": pk for n, pk in enumerate(terms[2])},
-            )
-            if values or number == 1:
-                paginator.count = values[0][-1] if values else 0
-                rows = [UserRow(*row[:-1]) for row in values]
-                user_row_details(tenant=tenant, rows=rows, facts=facts)
-                return Page(rows, number, paginator)
+    shape = _counted_shape(user_filter)
+    if shape is not None:
+        shape, values = shape
+        start = (number - 1) * per_page
+        emails = len(values) - len(COUNTED_SHAPES[shape][1])
+        read = _counted_read(shape, emails, sort_key, start, start + per_page)
+        found = read(tenant=tenant.pk, **values)
+        if found or number == 1:  # past the end: counted below, then the last page
+            paginator.count = found[0][-1] if found else 0
+            rows = [UserRow(*row[:-1]) for row in found]
+            user_row_details(tenant=tenant, rows=rows, facts=facts)
+            return Page(rows, number, paginator)
 
     queryset = user_filter.qs
     ordered = _counted(queryset, sort_key)
@@ -470,22 +463,93 @@ def _counted(queryset: QuerySet[User], sort_key: str) -> QuerySet:
     )
 
 
-@functools.lru_cache(maxsize=256)
-def _search_read(lookup: str, emails: int, sort_key: str, start: int, stop: int) -> PreparedQuery:
-    """Return the read of a search's rows ``start`` to ``stop``, with the total, compiled once.
+def _counted_side(user_filter: UserFilter, counts: Mapping[str, int]) -> tuple[str, int] | None:
+    """Return the side of ``SIDES`` the filter selects and its size in ``counts``, or None."""
+    applied = user_filter.applied
+    if not applied:
+        return "everyone", counts["users"]
+    if len(applied) > 1:
+        return None
+    value = user_filter.form.cleaned_data[next(iter(applied))]
+    if applied == {"status"}:
+        if value == "blocked":
+            return "blocked", counts["blocked"]
+        return "allowed", counts["users"] - counts["blocked"]
+    if applied == {"role"} and value == ANY_ROLE:
+        return "admins", counts["admins"]
+    if applied == {"role"} and value == NO_ROLE:
+        return "not admins", counts["users"] - counts["admins"]
+    return None
 
-    For a search by itself, with ``emails`` ids found by alternate email. The
+
+def _licensed(tenant: Tenant | int) -> Q:
+    return Q(pk__in=billing_selectors.licensed_user_ids(tenant=tenant))
+
+
+# Searches and filters read with a window count through a prepared query: the
+# condition over the tenant (or its id) and the values the query takes, and the
+# values' types (a search also takes the ids it found by alternate email).
+COUNTED_SHAPES = {
+    "startswith": (
+        lambda tenant, text, **email_ids: _search_condition(
+            Value(text), "startswith", list(email_ids.values())
+        ),
+        {"text": str},
+    ),
+    "contains": (
+        lambda tenant, text, **email_ids: _search_condition(
+            Value(text), "contains", list(email_ids.values())
+        ),
+        {"text": str},
+    ),
+    "role": (
+        lambda tenant, role: Q(
+            pk__in=RoleAssignment.objects.for_tenant(tenant).filter(role=role).values("user_id")
+        ),
+        {"role": str},
+    ),
+    "licensed": (lambda tenant: _licensed(tenant), {}),
+    "unlicensed": (lambda tenant: ~_licensed(tenant), {}),
+}
+
+
+def _counted_shape(user_filter: UserFilter) -> tuple[str, dict[str, Any]] | None:
+    """Return the shape of ``COUNTED_SHAPES`` the filter asks for and its values, or None."""
+    applied = user_filter.applied
+    if len(applied) != 1:
+        return None
+    [name] = applied
+    value = user_filter.form.cleaned_data[name]
+    if name == "q":
+        terms = user_filter.search_terms(value)
+        if terms is None:
+            return None
+        text, lookup, email_ids = terms
+        return lookup, {"text": text, **{f"email{n}": pk for n, pk in enumerate(email_ids)}}
+    if name == "role":
+        return "role", {"role": value}
+    if name == "license":
+        return value, {}
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _counted_read(shape: str, emails: int, sort_key: str, start: int, stop: int) -> PreparedQuery:
+    """Return the read of rows ``start`` to ``stop`` of a shape, with the total, compiled once.
+
+    ``emails``: how many ids a search found by alternate email. A search's
     text is a ``Value``: the database escapes it for LIKE, so that it reaches
     the SQL as it is and the query can be prepared (the pattern is still a
     constant to the planner, which folds it before choosing an index).
     """
-    names = [f"email{n}" for n in range(emails)]
+    condition, parameters = COUNTED_SHAPES[shape]
 
-    def build(tenant: int, text: str, **email_ids: int) -> QuerySet:
-        condition = _search_condition(Value(text), lookup, list(email_ids.values()))
-        return _counted(_active_users(tenant).filter(condition), sort_key)[start:stop]
+    def build(tenant: int, **values: Any) -> QuerySet:
+        users = _active_users(tenant).filter(condition(tenant, **values))
+        return _counted(users, sort_key)[start:stop]
 
-    return PreparedQuery(build, tenant=int, text=str, **dict.fromkeys(names, int))
+    emails_ids = dict.fromkeys((f"email{n}" for n in range(emails)), int)
+    return PreparedQuery(build, tenant=int, **parameters, **emails_ids)
 
 
 def _role_holders(tenant: Tenant | int) -> Q:
