@@ -14,6 +14,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OrderBy,
     OuterRef,
@@ -190,10 +191,24 @@ class UserFilter(django_filters.FilterSet):
         fields = ["q", "status", "role", "license", "sort"]
 
     def __init__(
-        self, data: Mapping[str, str] | None = None, *args: Any, tenant: Tenant, **kwargs: Any
+        self,
+        data: Mapping[str, str] | None = None,
+        queryset: QuerySet[User] | None = None,
+        *,
+        tenant: Tenant,
+        **kwargs: Any,
     ) -> None:
         self.tenant = tenant
-        super().__init__(data, *args, **kwargs)
+        super().__init__(data, queryset, **kwargs)
+        # Without a queryset: the tenant's active users, built when ``qs`` is
+        # first read (the list's usual pages are read without it).
+        self._base_pending = queryset is None
+
+    @property
+    def qs(self) -> QuerySet[User]:
+        if self._base_pending:
+            self.queryset, self._base_pending = _active_users(self.tenant), False
+        return super().qs
 
     def get_form_class(self) -> type[forms.Form]:
         # The fields are the same for every request (labels and choices are
@@ -205,18 +220,22 @@ class UserFilter(django_filters.FilterSet):
         return form_class
 
     def search(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
+        terms = self.search_terms(value)
+        return queryset if terms is None else queryset.filter(_search_condition(*terms))
+
+    def search_terms(self, value: str) -> tuple[str, str, list[int]] | None:
+        """Return what ``value`` searches: (text, lookup, ids by alternate email), or None.
+
+        One query, for the alternate emails.
+        """
         text = " ".join(value.split()).lower()
         if not text:
-            return queryset
+            return None
         prefix = len(text) < CONTAINS_MIN_LENGTH
-        lookup = "startswith" if prefix else "contains"
-        condition = Q(**{f"name_lower__{lookup}": text}) | Q(**{f"username__{lookup}": text})
         email_ids = security_info_selectors.user_ids_by_alternate_email(
             tenant=self.tenant, text=text, prefix=prefix
         )
-        if email_ids:
-            condition |= Q(pk__in=email_ids)
-        return queryset.filter(condition)
+        return text, "startswith" if prefix else "contains", email_ids
 
     def filter_status(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
         return queryset.filter(is_sign_in_blocked=value == "blocked")
@@ -263,16 +282,35 @@ def user_list(
 ) -> tuple[QuerySet[User], UserFilter]:
     """Return the tenant's active users filtered by ``params`` (unsorted), and the filter.
 
-    The rows carry only what the list shows. Sort and page with ``user_page``.
+    The rows carry only what the list shows.
     """
-    queryset = (
+    user_filter = user_list_filter(tenant=tenant, params=params)
+    return user_filter.qs, user_filter
+
+
+def user_list_filter(*, tenant: Tenant, params: Mapping[str, str] | None = None) -> UserFilter:
+    """Return the list's filter over ``params``; its ``qs`` is built only when read.
+
+    Sort and page with ``user_page``, which reads the usual pages without it.
+    """
+    return UserFilter(params or None, tenant=tenant)
+
+
+def _search_condition(text: str | Value, lookup: str, email_ids: list[int]) -> Q:
+    """Return the users a search matches: by name or sign-in name, or these ids."""
+    condition = Q(**{f"name_lower__{lookup}": text}) | Q(**{f"username__{lookup}": text})
+    if email_ids:
+        condition |= Q(pk__in=email_ids)
+    return condition
+
+
+def _active_users(tenant: Tenant) -> QuerySet[User]:
+    return (
         User.objects.for_tenant(tenant)
         .active()
         .alias(name_lower=Lower("display_name"))
         .only("id", "display_name", "username", "is_sign_in_blocked")
     )
-    user_filter = UserFilter(params or None, queryset=queryset, tenant=tenant)
-    return user_filter.qs, user_filter
 
 
 def _has_role() -> Exists:
@@ -350,46 +388,53 @@ def _rows(queryset: QuerySet[User]) -> list[UserRow]:
 def user_page(
     *,
     tenant: Tenant,
-    queryset: QuerySet[User],
     user_filter: UserFilter,
     page: str | int | None,
     per_page: int,
-    counts: Mapping[str, int] | None = None,
+    facts: "UserListFacts | None" = None,
 ) -> Page:
-    """Return one page (a Django ``Page`` of ``UserRow``) of ``queryset``, sorted, with its total.
+    """Return one page (a Django ``Page`` of ``UserRow``) of the filtered list, sorted.
 
-    The total costs no extra COUNT(*) where it can be avoided:
-    - the whole list, or only a sign-in status filter: Home's cached counts,
-      ``counts`` when given (counting 100,000 rows on every page costs more
-      than the rest of it);
-    - a search or role filter: a window count over the matches, in the same
-      query as the page.
+    The rows carry their role and license names (``user_row_details``). The
+    total costs no extra COUNT(*) where it can be avoided:
+    - the whole list, a sign-in status filter, or any role or no role: Home's
+      cached counts, in ``facts`` (counting 100,000 rows on every page costs
+      more than the rest of it), and the page with its roles and licenses is
+      one prepared query (``_page_read``): nothing of the ORM is built for it;
+    - a search or another filter: a window count over the matches, in the
+      same query as the page; prepared (``_counted_read``) for a search, a
+      role or a license filter by itself.
     A page past the end shows the last page.
     """
+    facts = user_list_facts(tenant=tenant) if facts is None else facts
     number = _page_number(page)
     sort_key = user_filter.sort_key
-    paginator = Paginator(queryset, per_page)
-    applied = user_filter.applied
+    paginator = Paginator((), per_page)  # its count is set below, by each way of reading
     if sort_key.lstrip("-") in PARTITIONS:
-        return _partitioned_page(tenant, queryset, user_filter, number, paginator, counts)
-    if applied <= {"status"}:
-        counts = home_counts(tenant=tenant) if counts is None else counts
-        if not applied:
-            paginator.count = counts["users"]
-        elif user_filter.form.cleaned_data["status"] == "blocked":
-            paginator.count = counts["blocked"]
-        else:
-            paginator.count = counts["users"] - counts["blocked"]
+        return _partitioned_page(tenant, user_filter, number, paginator, facts)
+    side = _counted_side(user_filter, facts.counts)
+    if side is not None:
+        side, paginator.count = side
         number = min(number, paginator.num_pages)
         start = (number - 1) * per_page
-        ordered = queryset.order_by(*sort_expressions(sort_key))
-        return Page(_rows(ordered[start : start + per_page]), number, paginator)
+        rows = _read_page(tenant, side, sort_key, start, start + per_page, facts)
+        return Page(rows, number, paginator)
 
-    ordered = (
-        queryset.annotate(total=Window(Count("pk")))
-        .order_by(*sort_expressions(sort_key, unindexed=True))
-        .values_list(*UserRow.FIELDS, "total")
-    )
+    shape = _counted_shape(user_filter)
+    if shape is not None:
+        shape, values = shape
+        start = (number - 1) * per_page
+        emails = len(values) - len(COUNTED_SHAPES[shape][1])
+        read = _counted_read(shape, emails, sort_key, start, start + per_page)
+        found = read(tenant=tenant.pk, **values)
+        if found or number == 1:  # past the end: counted below, then the last page
+            paginator.count = found[0][-1] if found else 0
+            rows = [UserRow(*row[:-1]) for row in found]
+            user_row_details(tenant=tenant, rows=rows, facts=facts)
+            return Page(rows, number, paginator)
+
+    queryset = user_filter.qs
+    ordered = _counted(queryset, sort_key)
 
     def fetch(number: int) -> list[tuple]:
         start = (number - 1) * per_page
@@ -403,29 +448,139 @@ def user_page(
         if paginator.count:
             number = paginator.num_pages
             values = fetch(number)
-    return Page([UserRow(*row[:-1]) for row in values], number, paginator)
+    rows = [UserRow(*row[:-1]) for row in values]
+    user_row_details(tenant=tenant, rows=rows, facts=facts)
+    return Page(rows, number, paginator)
 
 
-# Sorts by a yes/no column: the few rows on one side (admins, blocked users) and
-# whether they come first when sorting up. Both sides are then in name order.
-# The third item names the small side's count in Home's cached counts.
-PARTITIONS = {
-    "roles": (
-        lambda tenant: Q(pk__in=RoleAssignment.objects.for_tenant(tenant).values("user_id")),
-        True,
-        "admins",
+def _counted(queryset: QuerySet[User], sort_key: str) -> QuerySet:
+    """Return ``queryset`` sorted, as ``UserRow`` fields and the number of matches (``total``)."""
+    return (
+        queryset.annotate(total=Window(Count("pk")))
+        .order_by(*sort_expressions(sort_key, unindexed=True))
+        .values_list(*UserRow.FIELDS, "total")
+    )
+
+
+def _counted_side(user_filter: UserFilter, counts: Mapping[str, int]) -> tuple[str, int] | None:
+    """Return the side of ``SIDES`` the filter selects and its size in ``counts``, or None."""
+    applied = user_filter.applied
+    if not applied:
+        return "everyone", counts["users"]
+    if len(applied) > 1:
+        return None
+    value = user_filter.form.cleaned_data[next(iter(applied))]
+    if applied == {"status"}:
+        if value == "blocked":
+            return "blocked", counts["blocked"]
+        return "allowed", counts["users"] - counts["blocked"]
+    if applied == {"role"} and value == ANY_ROLE:
+        return "admins", counts["admins"]
+    if applied == {"role"} and value == NO_ROLE:
+        return "not admins", counts["users"] - counts["admins"]
+    return None
+
+
+def _licensed(tenant: Tenant | int) -> Q:
+    return Q(pk__in=billing_selectors.licensed_user_ids(tenant=tenant))
+
+
+# Searches and filters read with a window count through a prepared query: the
+# condition over the tenant (or its id) and the values the query takes, and the
+# values' types (a search also takes the ids it found by alternate email).
+COUNTED_SHAPES = {
+    "startswith": (
+        lambda tenant, text, **email_ids: _search_condition(
+            Value(text), "startswith", list(email_ids.values())
+        ),
+        {"text": str},
     ),
-    "status": (lambda tenant: Q(is_sign_in_blocked=True), False, "blocked"),
+    "contains": (
+        lambda tenant, text, **email_ids: _search_condition(
+            Value(text), "contains", list(email_ids.values())
+        ),
+        {"text": str},
+    ),
+    "role": (
+        lambda tenant, role: Q(
+            pk__in=RoleAssignment.objects.for_tenant(tenant).filter(role=role).values("user_id")
+        ),
+        {"role": str},
+    ),
+    "licensed": (lambda tenant: _licensed(tenant), {}),
+    "unlicensed": (lambda tenant: ~_licensed(tenant), {}),
+}
+
+
+def _counted_shape(user_filter: UserFilter) -> tuple[str, dict[str, Any]] | None:
+    """Return the shape of ``COUNTED_SHAPES`` the filter asks for and its values, or None."""
+    applied = user_filter.applied
+    if len(applied) != 1:
+        return None
+    [name] = applied
+    value = user_filter.form.cleaned_data[name]
+    if name == "q":
+        terms = user_filter.search_terms(value)
+        if terms is None:
+            return None
+        text, lookup, email_ids = terms
+        return lookup, {"text": text, **{f"email{n}": pk for n, pk in enumerate(email_ids)}}
+    if name == "role":
+        return "role", {"role": value}
+    if name == "license":
+        return value, {}
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _counted_read(shape: str, emails: int, sort_key: str, start: int, stop: int) -> PreparedQuery:
+    """Return the read of rows ``start`` to ``stop`` of a shape, with the total, compiled once.
+
+    ``emails``: how many ids a search found by alternate email. A search's
+    text is a ``Value``: the database escapes it for LIKE, so that it reaches
+    the SQL as it is and the query can be prepared (the pattern is still a
+    constant to the planner, which folds it before choosing an index).
+    """
+    condition, parameters = COUNTED_SHAPES[shape]
+
+    def build(tenant: int, **values: Any) -> QuerySet:
+        users = _active_users(tenant).filter(condition(tenant, **values))
+        return _counted(users, sort_key)[start:stop]
+
+    emails_ids = dict.fromkeys((f"email{n}" for n in range(emails)), int)
+    return PreparedQuery(build, tenant=int, **parameters, **emails_ids)
+
+
+def _role_holders(tenant: Tenant | int) -> Q:
+    return Q(pk__in=RoleAssignment.objects.for_tenant(tenant).values("user_id"))
+
+
+# The parts of the list a page is read from: everyone, a sign-in status, and the
+# sides of the sorts by a yes/no column (PARTITIONS). Each takes the tenant (or
+# its id, when the read is prepared).
+SIDES = {
+    "everyone": lambda tenant: Q(),
+    "blocked": lambda tenant: Q(is_sign_in_blocked=True),
+    "allowed": lambda tenant: Q(is_sign_in_blocked=False),
+    "admins": _role_holders,
+    "not admins": lambda tenant: ~_role_holders(tenant),
+}
+
+# Sorts by a yes/no column: the side with few rows (admins, blocked users), the
+# other side, and whether the few come first when sorting up. Both sides are
+# then in name order. The last item names the few's count in Home's cached counts.
+PARTITIONS = {
+    "roles": ("admins", "not admins", True, "admins"),
+    "status": ("blocked", "allowed", False, "blocked"),
 }
 
 
 def _partitioned_page(
     tenant: Tenant,
-    queryset: QuerySet[User],
     user_filter: UserFilter,
     number: int,
     paginator: Paginator,
-    counts: Mapping[str, int] | None,
+    facts: "UserListFacts",
 ) -> Page:
     """Return a page sorted by a yes/no column, then by name.
 
@@ -434,30 +589,87 @@ def _partitioned_page(
     through the list's index, taking from each what the page needs.
     """
     sort_key = user_filter.sort_key
-    condition, small_first, counted_as = PARTITIONS[sort_key.lstrip("-")]
-    condition = condition(tenant)
+    small_side, large_side, small_first, counted_as = PARTITIONS[sort_key.lstrip("-")]
     if sort_key.startswith("-"):
         small_first = not small_first
-    small = queryset.filter(condition)
-    large = queryset.exclude(condition)
-    by_name = sort_expressions(DEFAULT_SORT)
-    if user_filter.narrowed:
+    narrowed = user_filter.narrowed
+    if narrowed:
+        queryset = user_filter.qs
+        small = queryset.filter(SIDES[small_side](tenant))
         small_count, paginator.count = small.count(), queryset.count()
     else:
-        counts = home_counts(tenant=tenant) if counts is None else counts
-        small_count, paginator.count = counts[counted_as], counts["users"]
+        small_count, paginator.count = facts.counts[counted_as], facts.counts["users"]
     number = min(number, paginator.num_pages)
-    segments = [(small, small_count), (large, paginator.count - small_count)]
+    segments = [(small_side, small_count), (large_side, paginator.count - small_count)]
     if not small_first:
         segments.reverse()
     start, stop = (number - 1) * paginator.per_page, number * paginator.per_page
     rows, offset = [], 0
-    for segment, size in segments:
+    by_name = sort_expressions(DEFAULT_SORT) if narrowed else None
+    for side, size in segments:
         low, high = max(start - offset, 0), min(stop - offset, size)
         if low < high:
-            rows += _rows(segment.order_by(*by_name)[low:high])
+            if narrowed:
+                segment = queryset.filter(SIDES[side](tenant)).order_by(*by_name)
+                rows += _rows(segment[low:high])
+            else:
+                rows += _read_page(tenant, side, DEFAULT_SORT, low, high, facts)
         offset += size
+    if narrowed:
+        user_row_details(tenant=tenant, rows=rows, facts=facts)
     return Page(rows, number, paginator)
+
+
+@functools.lru_cache(maxsize=512)
+def _page_read(side: str, sort_key: str, start: int, stop: int) -> PreparedQuery:
+    """Return the read of rows ``start`` to ``stop`` of ``side`` by ``sort_key``, compiled once.
+
+    Rows of (the ``UserRow`` fields, a role code or None, a subscription id or
+    None): the page's users, each joined to its roles and licenses (both scoped
+    to the tenant), so a user has a row per role and license. The page and its
+    details in one query, prepared: the list's usual pages cost no ORM at all.
+    """
+
+    def build(tenant: int) -> QuerySet:
+        page = (
+            _active_users(tenant)
+            .filter(SIDES[side](tenant))
+            .order_by(*sort_expressions(sort_key))
+            .values("pk")[start:stop]
+        )
+        return (
+            User.objects.filter(pk__in=page)
+            .alias(
+                name_lower=Lower("display_name"),
+                roles=FilteredRelation(
+                    "role_assignments", condition=Q(role_assignments__tenant_id=tenant)
+                ),
+                held=FilteredRelation("licenses", condition=Q(licenses__tenant_id=tenant)),
+            )
+            .order_by(*sort_expressions(sort_key))
+            .values_list(*UserRow.FIELDS, "roles__role", "held__subscription_id")
+        )
+
+    return PreparedQuery(build, tenant=int)
+
+
+def _read_page(
+    tenant: Tenant, side: str, sort_key: str, start: int, stop: int, facts: "UserListFacts"
+) -> list[UserRow]:
+    """Return rows ``start`` to ``stop`` of ``side`` in ``sort_key`` order, with their details."""
+    rows, roles, licenses = {}, {}, {}
+    for pk, display_name, username, blocked, code, subscription_id in _page_read(
+        side, sort_key, start, stop
+    )(tenant=tenant.pk):
+        if pk not in rows:
+            rows[pk] = UserRow(pk, display_name, username, blocked)
+        if code is not None:
+            roles.setdefault(pk, set()).add(code)
+        if subscription_id is not None:
+            licenses.setdefault(pk, set()).add(subscription_id)
+    page = list(rows.values())
+    _name_details(page, roles, licenses, facts)
+    return page
 
 
 @dataclass(frozen=True)
@@ -566,6 +778,16 @@ def user_row_details(*, tenant: Tenant, rows: list[UserRow], facts: UserListFact
             roles.setdefault(user_id, []).append(code)
         else:
             licenses.setdefault(user_id, []).append(subscription_id)
+    _name_details(rows, roles, licenses, facts)
+
+
+def _name_details(
+    rows: list[UserRow],
+    roles: Mapping[int, Iterable[str]],
+    licenses: Mapping[int, Iterable[int]],
+    facts: UserListFacts,
+) -> None:
+    """Set the ``role_names`` and ``license_names`` of ``rows`` from codes and subscriptions."""
     names = facts.product_names
     rank = {pk: index for index, pk in enumerate(names)}
     for row in rows:

@@ -68,7 +68,6 @@ class UserListView(TenantScopedMixin, ObjectListView):
     permission_required = VIEW_USERS
     template_name = "users/user_list.html"
     results_template_name = "users/inc/user_results.html"
-    selector = staticmethod(selectors.user_list)
     columns = USER_COLUMNS
     page_sizes = selectors.PAGE_SIZES
     sort_keys = selectors.SORTS
@@ -76,19 +75,19 @@ class UserListView(TenantScopedMixin, ObjectListView):
     empty_text = _lazy("There are no users yet.")
     empty_filtered_text = _lazy("No users match this search or these filters.")
 
+    def get_filtered(self, params):
+        # No queryset: user_page builds one only for the pages it cannot read prepared.
+        return None, selectors.user_list_filter(tenant=self.request.tenant, params=params)
+
     def get_page(self, queryset, filterset, *, sort, number, per_page):
         self.facts = selectors.user_list_facts(tenant=self.request.tenant)
         return selectors.user_page(
             tenant=self.request.tenant,
-            queryset=queryset,
             user_filter=filterset,
             page=number,
             per_page=per_page,
-            counts=self.facts.counts,
-        )
-
-    def prepare_rows(self, rows):
-        selectors.user_row_details(tenant=self.request.tenant, rows=rows, facts=self.facts)
+            facts=self.facts,
+        )  # its rows come with their role and license names
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
