@@ -15,6 +15,7 @@ from django_filters.constants import EMPTY_VALUES
 from accounts.audit import ACTION_LABELS
 from accounts.models import AuditEvent, Domain, RoleAssignment, Tenant, User
 from core.access import object_or_404
+from core.filters import KeptFormClassMixin
 from core.form_renderer import KeptChoices
 from core.pagecache import organization_cached
 from core.prepared import PreparedQuery
@@ -73,7 +74,7 @@ class _KeptChoiceFilter(django_filters.ChoiceFilter):
     field_class = forms.ChoiceField
 
 
-class AuditEventFilter(django_filters.FilterSet):
+class AuditEventFilter(KeptFormClassMixin, django_filters.FilterSet):
     """The audit log's filters, read from the query string (the list page and its export).
 
     Every field is bounded: text no longer than what is stored, choices and dates
@@ -121,14 +122,6 @@ class AuditEventFilter(django_filters.FilterSet):
             for name, value in self.form.cleaned_data.items()
             if value not in EMPTY_VALUES
         }
-
-    def get_form_class(self) -> type[forms.Form]:
-        # django-filters makes a form class for every filter set; these fields are
-        # the same for every request (no queryset, lazy labels), so it is made once.
-        cls = type(self)
-        if "_form_class" not in cls.__dict__:
-            cls._form_class = super().get_form_class()
-        return cls._form_class
 
 
 def audit_event_list(

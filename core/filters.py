@@ -38,3 +38,17 @@ def page_number(value: object) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 1
+
+
+class KeptFormClassMixin:
+    """A FilterSet whose form class is built once, for every request to its list.
+
+    Its fields are the same for every request (labels and choices are constants,
+    translated when shown), where django-filter builds the class on each.
+    """
+
+    def get_form_class(self):
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class

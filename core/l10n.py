@@ -238,11 +238,9 @@ def datetime_formatter(*, seconds=False, language=None):
         write, names = template[0].format, template[1]
 
         def format_one(value):
-            if value is None or value == "":
+            value = _in_zone(value, zone)
+            if value is None:
                 return ""
-            if value.utcoffset() is None:
-                raise ValueError("An event time must be an aware datetime.")
-            value = value.astimezone(zone)
             if names is None:
                 return write(value, zone_name(value))
             return write(value, names[value.month - 1], zone_name(value))
@@ -251,11 +249,9 @@ def datetime_formatter(*, seconds=False, language=None):
     parts = _compiled_format(format_string, language)
 
     def format_slow(value):
-        if value is None or value == "":
+        value = _in_zone(value, zone)
+        if value is None:
             return ""
-        if value.utcoffset() is None:
-            raise ValueError("An event time must be an aware datetime.")
-        value = value.astimezone(zone)
         if parts is None:
             with translation.override(language):
                 text = dateformat.format(value, format_string)
@@ -264,6 +260,15 @@ def datetime_formatter(*, seconds=False, language=None):
         return f"{text} {zone_name(value)}"
 
     return format_slow
+
+
+def _in_zone(value, zone):
+    """Return the aware datetime ``value`` in ``zone``; None for no value."""
+    if value is None or value == "":
+        return None
+    if value.utcoffset() is None:
+        raise ValueError("An event time must be an aware datetime.")
+    return value.astimezone(zone)
 
 
 def format_datetimes(values, *, seconds=False, language=None):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant, User
 from core.access import object_or_404
-from core.filters import CharFilter, ChoiceFilter, page_number
+from core.filters import CharFilter, ChoiceFilter, KeptFormClassMixin, page_number
 from core.prepared import PreparedQuery, count_of
 from groups.models import Group, Kind, Membership
 
@@ -47,7 +47,7 @@ SORTS = {
 }
 
 
-class GroupFilter(django_filters.FilterSet):
+class GroupFilter(KeptFormClassMixin, django_filters.FilterSet):
     """The groups list's search box, type filter and sort, read from the query string."""
 
     q = CharFilter(
@@ -69,15 +69,6 @@ class GroupFilter(django_filters.FilterSet):
     class Meta:
         model = Group
         fields = ["q", "kind", "sort"]
-
-    def get_form_class(self) -> type[forms.Form]:
-        # The fields are the same for every request (labels and choices are
-        # constants, translated when shown): build the form class once.
-        form_class = type(self).__dict__.get("_form_class")
-        if form_class is None:
-            form_class = super().get_form_class()
-            type(self)._form_class = form_class
-        return form_class
 
     def search(self, queryset: QuerySet[Group], name: str, value: str) -> QuerySet[Group]:
         text = " ".join(value.split()).lower()

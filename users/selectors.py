@@ -1,6 +1,5 @@
 """Reads for the Users area. Every read takes the tenant."""
 
-import copy
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from accounts.roles import (
 from accounts.selectors import home_counts, users_reachable, users_reachable_in
 from billing import selectors as billing_selectors
 from core.access import prepared_object_or_404
+from core.filters import CharFilter, ChoiceFilter, KeptFormClassMixin
 from core.pagecache import organization_cached
 from core.prepared import PreparedQuery
 from org_settings import selectors as org_settings_selectors
@@ -128,57 +128,35 @@ def _sort_choices() -> list[tuple[str, Promise]]:
     return choices
 
 
-class _SharedSettingsFilter:
-    """A filter whose settings (label, choices, widget) a FilterSet's copy of it shares.
-
-    django-filter deep-copies every declared filter for each FilterSet it builds,
-    that is for every request; these filters' settings are constants, so a
-    shallow copy, bound to its own FilterSet, does the same for a fifth of it.
-    """
-
-    def __deepcopy__(self, memo: dict) -> "_SharedSettingsFilter":
-        twin = copy.copy(self)
-        twin.method = self.method  # calls the twin's FilterSet, not this filter's
-        return twin
-
-
-class _CharFilter(_SharedSettingsFilter, django_filters.CharFilter):
-    pass
-
-
-class _ChoiceFilter(_SharedSettingsFilter, django_filters.ChoiceFilter):
-    pass
-
-
-class UserFilter(django_filters.FilterSet):
+class UserFilter(KeptFormClassMixin, django_filters.FilterSet):
     """The users list's search box, filters and sort, read from the query string."""
 
-    q = _CharFilter(
+    q = CharFilter(
         label=_("Search"),
         method="search",
         max_length=SEARCH_MAX_LENGTH,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
         help_text=_("Name, sign-in name or alternate email."),
     )
-    status = _ChoiceFilter(
+    status = ChoiceFilter(
         label=_("Sign-in status"),
         choices=[("allowed", _("Sign-in allowed")), ("blocked", _("Sign-in blocked"))],
         empty_label=_("Any"),
         method="filter_status",
     )
-    role = _ChoiceFilter(
+    role = ChoiceFilter(
         label=_("Role"),
         choices=[(ANY_ROLE, _("Any admin role")), (NO_ROLE, _("No role")), *ROLE_CHOICES],
         empty_label=_("Everyone"),
         method="filter_role",
     )
-    license = _ChoiceFilter(
+    license = ChoiceFilter(
         label=_("Licenses"),
         choices=[("licensed", _("Licensed")), ("unlicensed", _("Unlicensed"))],
         empty_label=_("Any"),
         method="filter_license",
     )
-    sort = _ChoiceFilter(
+    sort = ChoiceFilter(
         label=_("Sort by"),
         choices=_sort_choices,
         empty_label=None,
@@ -209,15 +187,6 @@ class UserFilter(django_filters.FilterSet):
         if self._base_pending:
             self.queryset, self._base_pending = _active_users(self.tenant), False
         return super().qs
-
-    def get_form_class(self) -> type[forms.Form]:
-        # The fields are the same for every request (labels and choices are
-        # constants, translated when shown): build the form class once.
-        form_class = type(self).__dict__.get("_form_class")
-        if form_class is None:
-            form_class = super().get_form_class()
-            type(self)._form_class = form_class
-        return form_class
 
     def search(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
         terms = self.search_terms(value)
