@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from accounts import services as account_services
+from accounts.audit import action_label
 from accounts.mixins import TenantScopedMixin
 from accounts.models import User
 from accounts.roles import (
@@ -30,6 +31,7 @@ from accounts.roles import (
 )
 from billing import selectors as billing_selectors
 from billing import services as billing_services
+from core import l10n
 from core.pagecache import EVENTS, CachedPageMixin
 from core.views.detail import ActionView, ObjectView
 from groups import selectors as group_selectors
@@ -105,7 +107,13 @@ class UserDetailView(TenantScopedMixin, CachedPageMixin, ObjectView):
             context["pass_form"] = TemporaryPassForm(auto_id="id_pass_%s")
         if actor.has_perm(VIEW_AUDIT):
             # Sign-ins and method changes are the audit log's: only its readers see them.
-            context["activity"] = selectors.user_activity(tenant=self.request.tenant, user=person)
+            activity = selectors.user_activity(tenant=self.request.tenant, user=person)
+            # The times in one pass, in the organization's zone and the page's language.
+            times = l10n.format_datetimes([event["created_at"] for event in activity])
+            context["activity"] = [
+                {**event, "when": when, "what": action_label(event["action"])}
+                for event, when in zip(activity, times, strict=True)
+            ]
         return context
 
 
