@@ -8,7 +8,7 @@ from accounts.models import Tenant
 from core import l10n
 from core.form_renderer import KeptChoices
 from core.people_picker import PeoplePicker
-from org_settings import selectors
+from org_settings import selectors, services
 
 PASSWORD_EXPIRY_MIN_DAYS = 14
 PASSWORD_EXPIRY_MAX_DAYS = 730
@@ -139,14 +139,7 @@ class OrgProfileForm(forms.ModelForm):
 
     class Meta:
         model = Tenant
-        fields = [
-            "name",
-            "address",
-            "phone",
-            "technical_contact_email",
-            "preferred_language",
-            "time_zone",
-        ]
+        fields = list(services.PROFILE_FIELDS)  # what the service changes, no more
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),
             "phone": forms.TextInput(attrs={"type": "tel"}),

@@ -109,7 +109,11 @@ class ObjectListView(CachedPageMixin, TemplateView):
         return {}
 
     def get_filtered(self, params):
-        """Return the filtered queryset (unsorted) and its filterset."""
+        """Return the filtered queryset (unsorted) and its filterset.
+
+        The queryset may be None when ``get_page`` reads the page itself (Groups, Active
+        users: prepared reads of their usual pages).
+        """
         if self.selector is not None:
             return self.selector(tenant=self.request.tenant, params=params)
         filterset = self.filterset_class(
