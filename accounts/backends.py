@@ -4,6 +4,12 @@ from django.contrib.auth.backends import ModelBackend
 
 from accounts.models import User
 from accounts.roles import permissions_for_roles
+from core.prepared import PreparedQuery
+
+_SESSION_USER = PreparedQuery(
+    lambda pk: User._default_manager.select_related("tenant").with_role_codes().filter(pk=pk),
+    pk=int,
+)
 
 # The request attribute on which authenticate() leaves an account whose password
 # was right but which may not sign in (sign-in shows why only then).
@@ -43,10 +49,14 @@ class PortalBackend(ModelBackend):
         return user.can_sign_in
 
     def get_user(self, user_id):
+        # Every request reads its user, organization and roles: one read, compiled once.
         try:
-            user = User._default_manager.select_related("tenant").get(pk=user_id)
-        except User.DoesNotExist:
+            found = _SESSION_USER(pk=int(user_id))
+        except (TypeError, ValueError, OverflowError):
             return None
+        if not found:
+            return None
+        user = found[0]
         return user if self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj, obj=None):

@@ -26,6 +26,7 @@ from django_countries.fields import CountryField
 
 from accounts.roles import ROLE_CHOICES
 from core import l10n
+from core.aggregates import TextList, split_text_list
 from core.prepared import PreparedQuery
 
 
@@ -223,7 +224,22 @@ class Domain(TenantOwnedModel):
             raise ValidationError({"name": error}) from None
 
 
+# The annotation of ``UserQuerySet.with_role_codes``: the user's role codes, in one text.
+ROLE_CODES_ANNOTATION = "role_code_list"
+
+
 class UserQuerySet(TenantQuerySet):
+    def with_role_codes(self):
+        """Read each user's role codes with the user, saving ``role_codes`` a read."""
+        assignments = RoleAssignment.objects.filter(user_id=models.OuterRef("pk")).order_by()
+        return self.annotate(
+            **{
+                ROLE_CODES_ANNOTATION: models.Subquery(
+                    assignments.values("user_id").annotate(codes=TextList("role")).values("codes")
+                )
+            }
+        )
+
     def active(self):
         return self.filter(deleted_at__isnull=True)
 
@@ -487,7 +503,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     def role_codes(self):
         """Return the codes of this user's roles (cached on the instance)."""
         if not hasattr(self, "_role_codes"):
-            if self.pk is None:
+            if ROLE_CODES_ANNOTATION in self.__dict__:  # read with the user (with_role_codes)
+                self._role_codes = frozenset(split_text_list(self.__dict__[ROLE_CODES_ANNOTATION]))
+            elif self.pk is None:
                 self._role_codes = frozenset()
             else:
                 self._role_codes = frozenset(_ROLE_CODES(user=self.pk))
@@ -501,6 +519,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def forget_roles(self):
         """Drop the cached roles and permissions after a role change."""
         self.__dict__.pop("_role_codes", None)
+        self.__dict__.pop(ROLE_CODES_ANNOTATION, None)
         self.__dict__.pop("_portal_perm_cache", None)
 
     def has_perm(self, perm, obj=None):

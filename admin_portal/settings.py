@@ -182,6 +182,16 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DATABASE_CONNECT_TIMEOUT", 5
     )
+    # A read run again and again on one connection (a page's reads, every request's
+    # user) is prepared on the server after the fifth time, so PostgreSQL stops
+    # planning it anew: planning is most of what a short read costs the database.
+    # That needs the values bound on the server. 0 turns it off (a pooler in
+    # transaction mode, such as PgBouncer's, cannot keep prepared statements).
+    _prepare_after = env_int("DATABASE_PREPARE_THRESHOLD", 5)
+    if _prepare_after:
+        DATABASES["default"]["OPTIONS"].update(
+            server_side_binding=True, prepare_threshold=_prepare_after
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache, sessions and every counter (lockouts, rate limits) live in Redis when

@@ -79,11 +79,11 @@ def access_user_by_id(actor: User, user_id: object, *, deleted: bool = False) ->
     return prepared_object_or_404(query, user_id, tenant=actor.tenant_id)
 
 
-# A user's page reads them by id on every visit: compiled once per process.
+# A user's page reads them by id on every visit, with their roles: compiled once per process.
 _USER_BY_ID, _DELETED_USER_BY_ID = (
     PreparedQuery(
-        lambda tenant, pk, deleted=deleted: users_reachable_in(tenant, deleted=deleted).filter(
-            pk=pk
+        lambda tenant, pk, deleted=deleted: (
+            users_reachable_in(tenant, deleted=deleted).with_role_codes().filter(pk=pk)
         ),
         tenant=int,
         pk=int,

@@ -289,13 +289,13 @@ def test_home_stays_within_the_query_budget(
 ):
     _add_users(tenant, users - 1)
     sign_in(client, admin)
-    # Home makes 10 queries, with 10 users as with 300: the session (none when
-    # sessions live in Redis), the user with the tenant, the user's roles, the
+    # Home makes 9 queries, with 10 users as with 300: the session (none when
+    # sessions live in Redis), the user with the tenant and their roles, the
     # user counts (all and blocked, one query), the admin count; and the areas'
     # cards: billing (subscriptions, licenses, the unpaid bill), health (open
     # incidents and unread messages, one query) and the admin's own security info.
-    expected = 9 if settings.SESSION_ENGINE.endswith(".cache") else 10
-    with django_assert_max_num_queries(10) as captured:
+    expected = 8 if settings.SESSION_ENGINE.endswith(".cache") else 9
+    with django_assert_max_num_queries(9) as captured:
         response = client.get("/")
     assert response.status_code == 200
     assert _stat(response, "users") == f"{users:,}"
@@ -311,10 +311,10 @@ def test_home_rendered_again_asks_only_for_the_admins_own_figures(
     sign_in(client, admin)
     client.get("/")
     # The organization's figures (the user counts, billing's) are kept until it
-    # changes: 4 queries, the session (none in Redis), the user, the roles, the
-    # health card's counts and the security info.
-    expected = 4 if settings.SESSION_ENGINE.endswith(".cache") else 5
-    with django_assert_max_num_queries(5) as captured:
+    # changes: 3 queries, the session (none in Redis), the user with their roles,
+    # the health card's counts and the security info.
+    expected = 3 if settings.SESSION_ENGINE.endswith(".cache") else 4
+    with django_assert_max_num_queries(4) as captured:
         response = client.get("/")
     assert response.status_code == 200
     assert len(captured.captured_queries) == expected, "\n".join(
@@ -517,9 +517,9 @@ def test_audit_list_counts_and_reads_its_page_in_two_queries(
         for _ in range(120)
     )
     sign_in(client, admin)
-    # The session (none when sessions live in the cache), the signed-in user and
+    # The session (none when sessions live in the cache), the signed-in user with
     # their roles, then the events' count and their page.
-    with django_assert_num_queries(4 if settings.SESSION_ENGINE.endswith(".cache") else 5):
+    with django_assert_num_queries(3 if settings.SESSION_ENGINE.endswith(".cache") else 4):
         assert client.get(f"/audit/{query}").status_code == 200
 
 

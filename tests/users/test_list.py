@@ -229,10 +229,10 @@ def test_query_count_does_not_grow_with_users(
     )
     sign_in(client, admin)
     client.get(URL)  # warms the cached total
-    # The session (unless the cache keeps it), the user, the user's roles, and
+    # The session (unless the cache keeps it), the user with their roles, and
     # the page with its roles and licenses in one read (the subscriptions and
     # the Global admin count are kept with the cached total).
-    expected = 3 if settings.SESSION_ENGINE.endswith(".cache") else 4
+    expected = 2 if settings.SESSION_ENGINE.endswith(".cache") else 3
     with django_assert_num_queries(expected):
         response = client.get(URL, {"per_page": "200"})
     assert len(names(response)) == min(rows + 1, 200)
