@@ -158,6 +158,9 @@ ACTION_LABELS = {
     "security_info.temporary_pass.issue": _("Temporary access pass issued"),
     "security_info.temporary_pass.use": _("Signed in with a temporary access pass"),
     "security_info.temporary_pass.expire": _("Temporary access pass expired unused"),
+    "api_client.create": _("API client added"),
+    "api_client.rotate": _("API client's secret changed"),
+    "api_client.revoke": _("API client revoked"),
 }
 
 

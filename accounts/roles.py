@@ -47,6 +47,10 @@ OPEN_SUPPORT_REQUESTS = "support.add_servicerequest"
 VIEW_SUPPORT_REQUESTS = "support.view_servicerequest"
 _SUPPORT = frozenset({OPEN_SUPPORT_REQUESTS, VIEW_SUPPORT_REQUESTS})
 
+# API clients (the api app's model): scripts and identity providers acting with roles.
+VIEW_API_CLIENTS = "api.view_apiclient"
+CHANGE_API_CLIENTS = "api.change_apiclient"
+
 # Reports (no model: the reports app reads other areas' figures).
 VIEW_REPORTS = "reports.view_reports"
 
@@ -102,6 +106,8 @@ _GLOBAL_ADMIN_PERMISSIONS = (
         ASSIGN_ROLES,
         CHANGE_TENANT,
         CHANGE_DOMAINS,
+        VIEW_API_CLIENTS,
+        CHANGE_API_CLIENTS,
     }
     | _CHANGE_BILLING
     | _MANAGE_GROUPS
@@ -216,6 +222,8 @@ PERMISSION_LABELS = {
     OPEN_SUPPORT_REQUESTS: _("Open service requests"),
     VIEW_SUPPORT_REQUESTS: _("Follow service requests"),
     VIEW_REPORTS: _("Read the reports"),
+    VIEW_API_CLIENTS: _("See API clients"),
+    CHANGE_API_CLIENTS: _("Add, rotate and revoke API clients"),
     VIEW_RESOURCES: _("See rooms and equipment"),
     CHANGE_RESOURCES: _("Add, change and delete rooms and equipment"),
 }

@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "health",
     "support",
     "resources",
+    "api",
     "reports",
     "django_countries",
     "django_filters",
