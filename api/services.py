@@ -256,7 +256,11 @@ def api_client_rotate(
 
 
 def api_client_revoke(
-    *, tenant: Tenant, acting_user: User | None, client: ApiClient, request: HttpRequest | None = None
+    *,
+    tenant: Tenant,
+    acting_user: User | None,
+    client: ApiClient,
+    request: HttpRequest | None = None,
 ) -> None:
     """Revoke ``client``: its secrets are refused from the next request on, on every node."""
     _check_manager(acting_user, tenant)
@@ -306,8 +310,10 @@ def client_for_secret(secret: str, *, address: str | None = None) -> ApiClient |
     )
     if not matches or not client.is_usable(now) or not client.tenant.is_active:
         return None
-    if client.last_used_at is None or now - client.last_used_at >= LAST_USED_EVERY or (
-        address and address != client.last_used_address
+    if (
+        client.last_used_at is None
+        or now - client.last_used_at >= LAST_USED_EVERY
+        or (address and address != client.last_used_address)
     ):
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now, last_used_address=address)
         client.last_used_at, client.last_used_address = now, address
