@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from admin_portal import views
 from admin_portal.search import SearchView
+from api import rest
 
 handler403 = "admin_portal.views.permission_denied"
 handler404 = "admin_portal.views.page_not_found"
@@ -13,6 +14,8 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("operators/", admin.site.urls),
     path("search/", SearchView.as_view(), name="search"),
+    path("api/v1/", rest.api.urls),
+    path("api/docs/", rest.docs, name="api_docs"),
     path("security-info/", include("security_info.urls")),
     path("users/", include("users.urls")),
     path("settings/", include("org_settings.urls")),
