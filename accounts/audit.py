@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from accounts.lockout import client_ip
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, User
 from core.pagecache import audit_action_changed
 
 
@@ -36,10 +36,14 @@ def audit_record(
         actor = None
     if tenant is None and actor is not None:
         tenant = actor.tenant
+    # An acting party that is no person (an API client) is named, not linked.
+    actor_label = actor.username if actor is not None else ""
+    if actor is not None and not isinstance(actor, User):
+        actor_label, actor = actor.audit_label, None
     event = AuditEvent.objects.create(
         tenant=tenant,
         actor=actor,
-        actor_label=actor.username if actor is not None else "",
+        actor_label=actor_label,
         action=action,
         target_type=target_type,
         target_id=str(target_id),

@@ -535,6 +535,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         return super().has_module_perms(app_label)
 
 
+def acting_person(actor):
+    """Return ``actor`` when it is a person's account, else None (an API client acting)."""
+    return actor if isinstance(actor, User) else None
+
+
 class RoleAssignment(TenantOwnedModel):
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("user")

@@ -14,7 +14,14 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts import lockout
 from accounts.audit import audit_record
-from accounts.models import Domain, RoleAssignment, Tenant, User, normalize_domain
+from accounts.models import (
+    Domain,
+    RoleAssignment,
+    Tenant,
+    User,
+    acting_person,
+    normalize_domain,
+)
 from accounts.roles import GLOBAL_ADMIN, ROLES, can_assign_role, can_reset_password
 from core.exceptions import Forbidden
 
@@ -150,7 +157,7 @@ def role_assign(
     """Give ``user`` the ``role``; do nothing if they hold it already."""
     _check_role_change(tenant=tenant, user=user, role=role, acting_user=acting_user)
     assignment, created = RoleAssignment.objects.get_or_create(
-        tenant=tenant, user=user, role=role, defaults={"assigned_by": acting_user}
+        tenant=tenant, user=user, role=role, defaults={"assigned_by": acting_person(acting_user)}
     )
     if created:
         audit_record(

@@ -16,7 +16,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
-from accounts.models import User
+from accounts.models import User, acting_person
 from accounts.roles import GLOBAL_ADMIN, can_reset_password
 from core.exceptions import Forbidden
 from security_info import delivery, passkeys, validators
@@ -642,7 +642,7 @@ def temporary_pass_issue(
         confirmed=True,
         pass_hash=TemporaryPassDevice.hash(token),
         valid_until=timezone.now() + timedelta(hours=hours),
-        issued_by=acting_user,
+        issued_by=acting_person(acting_user),
     )
     audit_record(
         action="security_info.temporary_pass.issue",

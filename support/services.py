@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
-from accounts.models import Tenant, User
+from accounts.models import Tenant, User, acting_person
 from accounts.roles import OPEN_SUPPORT_REQUESTS
 from core import outbox
 from core.exceptions import Forbidden
@@ -36,7 +36,7 @@ def request_open(
     _require(acting_user, tenant)
     service_request = ServiceRequest(
         tenant=tenant,
-        created_by=acting_user,
+        created_by=acting_person(acting_user),
         title=title,
         description=description,
         severity=severity,

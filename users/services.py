@@ -22,7 +22,7 @@ from django.views.decorators.debug import sensitive_variables
 from accounts import addresses
 from accounts import services as account_services
 from accounts.audit import audit_record
-from accounts.models import AuditEvent, Domain, Tenant, User, UserManager
+from accounts.models import AuditEvent, Domain, Tenant, User, UserManager, acting_person
 from accounts.roles import (
     ADD_USERS,
     CHANGE_USERS,
@@ -776,7 +776,7 @@ def users_import(
         passwords = [(user.pk, account_services.password_generate()) for user in users]
         job = ImportJob.objects.create(
             tenant=tenant,
-            created_by=acting_user,
+            created_by=acting_person(acting_user),
             file_name=file_name[:255],
             total=len(users),
             sealed_passwords=seal(passwords, purpose=IMPORT_SEAL_PURPOSE),
@@ -949,7 +949,7 @@ def user_export_start(
     total = exports.selection(tenant, _export_query(params)).count()
     with transaction.atomic():
         job = ExportJob.objects.create(
-            tenant=tenant, created_by=acting_user, params=params, total=total
+            tenant=tenant, created_by=acting_person(acting_user), params=params, total=total
         )
         _export_audit(
             tenant=tenant,

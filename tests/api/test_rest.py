@@ -133,7 +133,12 @@ def test_the_openapi_schema_describes_every_answer(client):
     operations = [op for path in schema["paths"].values() for op in path.values()]
     assert {"/api/v1/users", "/api/v1/users/{user_id}", "/api/v1/domains"} <= set(schema["paths"])
     for operation in operations:
-        assert {"200", "401", "403", "422"} <= set(operation["responses"])
+        answers = operation["responses"]
+        assert {"401", "403", "422"} <= set(answers)
+        assert any(code.startswith("2") for code in answers)
+        for code, answer in answers.items():
+            if code >= "400":
+                assert list(answer["content"]) == [PROBLEM]
         assert operation["security"]
 
 
