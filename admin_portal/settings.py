@@ -344,6 +344,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # asked (core/pagecache.py); any change in the organization renders it afresh at once,
 # so this bounds only what changes without an audit event (sign-in times). 0: off.
 PORTAL_PAGE_CACHE_SECONDS = env_int("PORTAL_PAGE_CACHE_SECONDS", 60)
+# Requests an API client may make a minute, counted on every node alike; over it, 429.
+PORTAL_API_RATE_LIMIT = env_int("PORTAL_API_RATE_LIMIT", 600)
 PORTAL_LOCKOUT_ATTEMPTS = env_int("PORTAL_LOCKOUT_ATTEMPTS", 5)
 PORTAL_LOCKOUT_SECONDS = env_int("PORTAL_LOCKOUT_SECONDS", 15 * 60)
 PORTAL_THROTTLE_ADDRESS_ATTEMPTS = env_int("PORTAL_THROTTLE_ADDRESS_ATTEMPTS", 50)

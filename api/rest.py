@@ -12,9 +12,12 @@ import base64
 import binascii
 import hashlib
 import json
+import time
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -40,6 +43,28 @@ PROBLEM = "application/problem+json"
 MAX_LIMIT = 200
 
 
+class RateLimited(Exception):
+    """A client over its requests a minute; ``retry_after`` seconds until the next minute."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+
+
+def _count_request(client: ApiClient) -> None:
+    """Count a request of ``client`` in this minute (shared cache); raise RateLimited over it."""
+    now = time.time()
+    minute = int(now // 60)
+    key = f"api:rate:{client.pk}:{minute}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # gone between add and incr (evicted): this request starts it again
+        cache.set(key, 1, timeout=120)
+        count = 1
+    if count > settings.PORTAL_API_RATE_LIMIT:
+        raise RateLimited(max(1, 60 * (minute + 1) - int(now)))
+
+
 class ClientBearer(HttpBearer):
     """``Authorization: Bearer <secret>`` of a usable API client."""
 
@@ -49,6 +74,7 @@ class ClientBearer(HttpBearer):
         client = client_for_secret(token, address=client_ip(request))
         if client is None:
             return None
+        _count_request(client)
         request.api_client = client
         request.tenant = client.tenant
         request.actor = ApiActor(client)
@@ -110,6 +136,17 @@ def _unauthenticated(request: HttpRequest, error: Exception) -> HttpResponse:
     )
 
 
+@api.exception_handler(RateLimited)
+def _rate_limited(request: HttpRequest, error: RateLimited) -> HttpResponse:
+    response = problem(
+        429,
+        _("Too many requests"),
+        _("This client made more requests this minute than it may. Try again later."),
+    )
+    response["Retry-After"] = str(error.retry_after)
+    return response
+
+
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, error: Exception) -> HttpResponse:
     return problem(403, _("Forbidden"), str(error) or _("The client's roles do not allow this."))
@@ -165,7 +202,7 @@ def _require(request: HttpRequest, permission: str) -> None:
         raise PermissionDenied(_("The client's roles do not allow this."))
 
 
-ERRORS = {401: Problem, 403: Problem, 422: Problem}
+ERRORS = {401: Problem, 403: Problem, 422: Problem, 429: Problem}
 WRITE_ERRORS = {**ERRORS, 404: Problem, 409: Problem}
 
 

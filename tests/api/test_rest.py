@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import Domain, User
 from accounts.roles import GLOBAL_READER, REPORTS_READER, USER_ADMIN
+from api import rest
 from api.models import ApiClient
 from api.services import api_client_create
 from tests.factories import make_user
@@ -152,3 +153,19 @@ def test_the_docs_are_served_from_our_own_static_files(client):
     assert page.count("<script") == page.count("<script src=") + page.count(
         '<script type="application/json"'
     )
+
+
+def test_over_the_rate_limit_the_answer_is_429_with_retry_after(
+    client, tenant, settings, monkeypatch
+):
+    settings.PORTAL_API_RATE_LIMIT = 3
+    monkeypatch.setattr(rest.time, "time", lambda: 60 * 1_000_000 + 40.0)  # 20 s to go
+    secret, other = secret_for(tenant), secret_for(tenant, name="Other")
+    assert [get(client, "/api/v1/users", secret).status_code for _ in range(3)] == [200] * 3
+    limited = get(client, "/api/v1/users", secret)
+    problem(limited, 429)
+    assert limited["Retry-After"] == "20"
+    # Each client has its own count, and the next minute starts a new one.
+    assert get(client, "/api/v1/users", other).status_code == 200
+    monkeypatch.setattr(rest.time, "time", lambda: 60 * 1_000_001 + 1.0)
+    assert get(client, "/api/v1/users", secret).status_code == 200
