@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from accounts.models import Domain, User
 from accounts.roles import GLOBAL_READER, REPORTS_READER, USER_ADMIN
-from api import rest
 from api.models import ApiClient
+from api.rest import base as rest
 from api.services import api_client_create
 from tests.factories import make_user
 
