@@ -7,10 +7,11 @@ other module adds a router of operations.
 from django.http import HttpRequest, HttpResponse
 from ninja import Swagger
 
-from api.rest import directory, users
+from api.rest import directory, groups, users
 from api.rest.base import api
 
 api.add_router("", users.router)
+api.add_router("", groups.router)
 api.add_router("", directory.router)
 
 __all__ = ["api", "docs"]
