@@ -6,7 +6,13 @@ answer 500. Forms refuse it at the field (Django's CharField does); this
 covers every other read of ``request.GET``, once.
 """
 
+import json
+
 from django.core.exceptions import BadRequest
+from django.http import HttpResponse
+
+# Paths whose clients read JSON: they get the refusal as a problem detail (RFC 9457).
+JSON_PATHS = ("/api/", "/scim/")
 
 
 class QueryStringGuardMiddleware:
@@ -18,5 +24,11 @@ class QueryStringGuardMiddleware:
     def __call__(self, request):
         query = request.META.get("QUERY_STRING", "")
         if "%00" in query or "\x00" in query:
+            if request.path.startswith(JSON_PATHS):
+                body = {"type": "about:blank", "title": "Bad request", "status": 400}
+                body["detail"] = "NUL character in the query string."
+                return HttpResponse(
+                    json.dumps(body), status=400, content_type="application/problem+json"
+                )
             raise BadRequest("NUL character in the query string.")
         return self.get_response(request)

@@ -194,7 +194,7 @@ def require(request: HttpRequest, permission: str) -> None:
         raise PermissionDenied(_("The client's roles do not allow this."))
 
 
-ERRORS = {401: Problem, 403: Problem, 422: Problem, 429: Problem}
+ERRORS = {400: Problem, 401: Problem, 403: Problem, 422: Problem, 429: Problem}
 WRITE_ERRORS = {**ERRORS, 404: Problem, 409: Problem}
 
 

@@ -1,7 +1,7 @@
 """The API's groups: list, read, create, change, delete and restore; owners and members."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -24,7 +24,8 @@ from api.rest.base import (
 from core.access import object_or_404
 from groups import selectors as group_selectors
 from groups import services as group_services
-from groups.models import Group, Membership
+from groups.models import Group, Kind, Membership
+from groups.models import Privacy as GroupPrivacy
 
 router = Router(tags=["groups"])
 
@@ -105,12 +106,16 @@ def _people(request: HttpRequest, ids: list[int]) -> list[User]:
     return [object_or_404(users, pk) for pk in dict.fromkeys(ids)]
 
 
+GroupKind = Literal[tuple(Kind.values)]  # type: ignore[valid-type]
+Privacy = Literal[("", *GroupPrivacy.values)]  # type: ignore[valid-type]
+
+
 class GroupCreateIn(Schema):
-    kind: str
+    kind: GroupKind
     name: str = Field(max_length=120)
     description: str = Field("", max_length=1000)
     email: str = Field("", max_length=254, description="For the kinds that have an address.")
-    privacy: str = Field("", description="public or private, for team groups.")
+    privacy: Privacy = Field("", description="For team groups.")
     allow_external_senders: bool = False
     owners: list[int] = Field(default_factory=list, description="User ids.")
     members: list[int] = Field(default_factory=list, description="User ids.")
@@ -138,7 +143,7 @@ class GroupChangeIn(Schema):
     name: str | None = Field(None, max_length=120)
     description: str | None = Field(None, max_length=1000)
     email: str | None = Field(None, max_length=254)
-    privacy: str | None = None
+    privacy: Privacy | None = None
     allow_external_senders: bool | None = None
 
 

@@ -1,14 +1,14 @@
 """The API's users: list, read, add, change, block, delete, restore, passwords, roles, licenses."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from accounts.models import User
-from accounts.roles import VIEW_USERS
+from accounts.roles import ROLES, VIEW_USERS
 from accounts.selectors import users_reachable_in
 from api.rest.base import (
     ERRORS,
@@ -28,6 +28,10 @@ from users import selectors as user_selectors
 from users import services as user_services
 
 router = Router(tags=["users"])
+
+# The role codes, as the schema's choices.
+RoleCode = Literal[tuple(ROLES)]  # type: ignore[valid-type]
+RoleFilter = Literal[("", user_selectors.ANY_ROLE, user_selectors.NO_ROLE, *ROLES)]  # type: ignore[valid-type]
 
 
 class UserOut(Schema):
@@ -71,9 +75,9 @@ class UserPage(Schema):
 
 class UserQuery(Schema):
     q: str = Field("", max_length=user_selectors.SEARCH_MAX_LENGTH, description="Search text.")
-    status: str = Field("", description="`allowed` or `blocked`.")
-    role: str = Field("", description="A role code, `any` or `none`.")
-    license: str = Field("", description="`licensed` or `unlicensed`.")
+    status: Literal["", "allowed", "blocked"] = ""
+    role: RoleFilter = Field("", description="A role code, `any` (any role) or `none`.")
+    license: Literal["", "licensed", "unlicensed"] = ""
     limit: int = Field(100, ge=1, le=MAX_LIMIT)
     cursor: str = Field("", max_length=40)
 
@@ -150,7 +154,7 @@ class UserCreateIn(Schema):
     job_title: str = Field("", max_length=128)
     department: str = Field("", max_length=128)
     office: str = Field("", max_length=128)
-    roles: list[str] = Field(default_factory=list, description="Role codes to give.")
+    roles: list[RoleCode] = Field(default_factory=list, description="Role codes to give.")
     licenses: list[int] = Field(
         default_factory=list, description="Ids of subscriptions whose license to give."
     )
@@ -325,7 +329,7 @@ def reset_password(request: HttpRequest, user_id: int) -> Any:
 
 
 class RolesIn(Schema):
-    roles: list[str] = Field(description="The user's role codes, all of them.")
+    roles: list[RoleCode] = Field(description="The user's role codes, all of them.")
 
 
 @router.put(
