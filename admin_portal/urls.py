@@ -15,6 +15,7 @@ urlpatterns = [
     path("search/", SearchView.as_view(), name="search"),
     path("security-info/", include("security_info.urls")),
     path("users/", include("users.urls")),
+    path("settings/api/", include("api.urls")),
     path("settings/", include("org_settings.urls")),
     path("billing/", include("billing.urls")),
     path("groups/", include("groups.urls")),
