@@ -1,4 +1,4 @@
-"""The forms of the API access pages: they check the shape of the answers; the services, the rules."""
+"""The forms of the API access pages: they check the answers' shape; the services, the rules."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _

@@ -74,7 +74,7 @@ def test_global_admin_sees_the_clients_and_the_add_button(client, tenant, admin)
 
 
 def test_the_list_shows_last_use_and_who_created_it(client, tenant, admin):
-    created, secret = api_client_create(
+    _client, secret = api_client_create(
         tenant=tenant, acting_user=admin, name="Script", roles=[USER_ADMIN]
     )
     client_for_secret(secret, address="192.0.2.7")
@@ -426,3 +426,18 @@ def test_the_pages_read_in_dutch(client, tenant):
     assert "Nooit" in page
     secret_page = client.post(ADD, add_data(name="Tweede"))
     assert "Kopieer het geheim nu" in secret_page.content.decode()
+
+
+def test_the_list_reads_the_same_few_queries_for_many_clients(
+    client, tenant, admin, django_assert_max_num_queries
+):
+    sign_in(client, admin)
+    make_client(tenant, "First")
+    client.get(LIST)
+    with django_assert_max_num_queries(12) as few:
+        client.get(LIST)
+    for n in range(20):
+        make_client(tenant, f"Script {n}", roles=[USER_ADMIN, GROUPS_ADMIN])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(LIST).content.decode()
+    assert "Script 19" in page
