@@ -1,11 +1,12 @@
 """The forms of the API access pages: they check the answers' shape; the services, the rules."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.roles import ROLE_CHOICES
-from api.services import DEFAULT_DAYS, MAX_DAYS
+from api.services import DEFAULT_DAYS, MAX_DAYS, clean_roles
 
 DAYS = (30, 90, 180, DEFAULT_DAYS, MAX_DAYS)
 GRACE_CHOICES = [
@@ -55,6 +56,21 @@ class ApiClientAddForm(forms.Form):
             (days, ngettext("%(count)d day", "%(count)d days", days) % {"count": days})
             for days in DAYS
         ]
+
+    def clean(self):
+        # The service's rule, checked here too so every error shows at once; a missing
+        # confirmation is shown at its checkbox.
+        cleaned = super().clean()
+        if "roles" in cleaned:
+            try:
+                clean_roles(
+                    cleaned["roles"],
+                    global_admin_confirmed=cleaned.get("confirm_global_admin", False),
+                )
+            except ValidationError as error:
+                at_box = error.code == "confirm_global_admin"
+                self.add_error("confirm_global_admin" if at_box else "roles", error)
+        return cleaned
 
 
 class ApiClientRotateForm(forms.Form):

@@ -4,7 +4,6 @@ A secret is shown once, on the answer to the POST that made it: it is never
 stored in the clear, and that answer is not cached.
 """
 
-from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -79,35 +78,20 @@ class ApiClientAddView(ServiceFormMixin, TenantScopedMixin, FormView):
 
     def perform(self, form):
         data = form.cleaned_data
-        try:
-            return services.api_client_create(
-                tenant=self.request.tenant,
-                acting_user=self.request.user,
-                name=data["name"],
-                roles=data["roles"],
-                days=data["days"],
-                global_admin_confirmed=data["confirm_global_admin"],
-                request=self.request,
-            )
-        except ValidationError as error:
-            raise _confirmation_at_its_box(error) from None
+        return services.api_client_create(
+            tenant=self.request.tenant,
+            acting_user=self.request.user,
+            name=data["name"],
+            roles=data["roles"],
+            days=data["days"],
+            global_admin_confirmed=data["confirm_global_admin"],
+            request=self.request,
+        )
 
     @method_decorator(sensitive_variables("result"))
     def done(self, form, result):
         client, secret = result
         return _secret_page(self, client=client, secret=secret)
-
-
-def _confirmation_at_its_box(error):
-    """Return ``error`` with a missing Global admin confirmation moved to the checkbox."""
-    if not hasattr(error, "error_dict"):
-        return error
-    by_field = {}
-    for name, errors in error.error_dict.items():
-        for item in errors:
-            target = "confirm_global_admin" if item.code == "confirm_global_admin" else name
-            by_field.setdefault(target, []).append(item)
-    return ValidationError(by_field)
 
 
 class ApiClientMixin(TenantScopedMixin):

@@ -180,6 +180,17 @@ def test_a_global_admin_client_needs_the_confirmation(client, admin):
     assert client_for_secret(secret_in(done)).roles == [GLOBAL_ADMIN]
 
 
+def test_every_error_shows_at_once(client, admin):
+    sign_in(client, admin)
+
+    page = client.post(ADD, add_data(name="", roles=[GLOBAL_ADMIN], days="0")).content.decode()
+
+    for field in ("name", "confirm_global_admin", "days"):
+        assert f'id="id_{field}_error"' in page
+    assert 'value="global_admin" id="id_roles_0" checked' in page  # the choice is kept
+    assert not ApiClient.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
