@@ -2,7 +2,7 @@ from django.urls import path
 
 from api import views
 
-app_name = "api_clients"
+app_name = "api"
 
 urlpatterns = [
     path("", views.ApiClientListView.as_view(), name="apiclient_list"),

@@ -150,7 +150,7 @@ class ApiClientRevokeView(ApiClientMixin, ActionView):
 
     permission_required = CHANGE_API_CLIENTS
     template_name = "api/apiclient_revoke.html"
-    success_url = reverse_lazy("api_clients:apiclient_list")
+    success_url = reverse_lazy("api:apiclient_list")
 
     def perform(self, form):
         services.api_client_revoke(
