@@ -87,6 +87,7 @@ MENU = (
             MenuItem(
                 _("Release preferences"), "org_settings:releases", "settings", roles.VIEW_TENANT
             ),
+            MenuItem(_("API access"), "api:apiclient_list", "key", roles.VIEW_API_CLIENTS),
         ),
     ),
     MenuItem(_("Resources"), "resources:resource_list", "building", roles.VIEW_RESOURCES),

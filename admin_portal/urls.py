@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/docs/", rest.docs, name="api_docs"),
     path("security-info/", include("security_info.urls")),
     path("users/", include("users.urls")),
+    path("settings/api/", include("api.urls")),
     path("settings/", include("org_settings.urls")),
     path("billing/", include("billing.urls")),
     path("groups/", include("groups.urls")),

@@ -94,6 +94,9 @@ WRITES_BY_NATURE = {
     "org_settings:domain_set_default": "makes a domain the default (POST only)",
     "org_settings:domain_remove": "removes a domain (POST only)",
     "resources:resource_add": "adds a room or equipment",
+    "api:apiclient_add": "adds an API client and shows its secret",
+    "api:apiclient_rotate": "gives an API client a new secret",
+    "api:apiclient_revoke": "revokes an API client",
 }
 
 # Pages where anyone signed in may POST: their own account, security info and

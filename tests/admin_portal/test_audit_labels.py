@@ -6,7 +6,16 @@ from pathlib import Path
 from accounts.audit import ACTION_LABELS
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["accounts", "admin_portal", "billing", "groups", "org_settings", "security_info", "users"]
+APPS = [
+    "accounts",
+    "admin_portal",
+    "api",
+    "billing",
+    "groups",
+    "org_settings",
+    "security_info",
+    "users",
+]
 
 
 def test_every_recorded_action_has_a_label():

@@ -61,6 +61,8 @@ def test_the_walk_covers_the_tenant_areas():
         "org_settings:security",
         "org_settings:releases",
         "org_settings:domain_list",
+        "api:apiclient_list",
+        "api:apiclient_detail",
         "users:user_list",
         "users:user_detail",
         "groups:group_list",

@@ -19,6 +19,7 @@ from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from accounts.models import Tenant, User
+from api.models import ApiClient
 from billing.models import Subscription
 from groups.models import DeletedGroup, Group
 from security_info.models import PasskeyDevice
@@ -309,6 +310,22 @@ def _other_forms(walk):
     subscription = Subscription.objects.exclude(status="expired").first()
     walk.open(f"/billing/products/{subscription.pk}/")
     walk.submit("[data-testid=quantity-form]")
+    walk.check()
+    # API access: the add form sent back, a client added (its secret, shown once), and
+    # the client's own pages (the demo has no client).
+    walk.open("/settings/api/add/")
+    walk.submit("[data-testid=api-client-add-form]")
+    walk.check()
+    walk.page.locator("#id_name").fill("HR sync")
+    walk.page.locator("#id_roles_2").check()
+    walk.submit("[data-testid=api-client-add-form]")
+    walk.check()
+    api_client = ApiClient.objects.get(name="HR sync")
+    walk.open(f"/settings/api/{api_client.pk}/")
+    walk.open(f"/settings/api/{api_client.pk}/revoke/")
+    walk.open(f"/settings/api/{api_client.pk}/rotate/")
+    walk.page.locator("#id_grace_hours").select_option("24")
+    walk.submit("[data-testid=api-client-rotate-form]")
     walk.check()
 
 

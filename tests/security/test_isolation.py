@@ -16,7 +16,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
 from accounts.models import AuditEvent, Domain, RoleAssignment, User
-from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
+from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN, USER_ADMIN
+from api.models import ApiClient
+from api.services import api_client_create
 from billing.models import Invoice, PaymentMethod, Subscription
 from groups.models import DeletedGroup, Group
 from resources.models import Resource
@@ -85,6 +87,9 @@ def _make_role_assignment(tenant, admin):
 
 # model -> callable(tenant, that tenant's Global admin) returning an object of the tenant.
 FACTORIES = {
+    ApiClient: lambda tenant, admin: api_client_create(
+        tenant=tenant, acting_user=admin, name="Sync", roles=[USER_ADMIN]
+    )[0],
     AuditEvent: lambda tenant, admin: audit_record(
         action="role.assign", tenant=tenant, actor=admin, target=admin, new={"role": "x"}
     ),
