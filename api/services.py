@@ -8,6 +8,7 @@ shared database) refuses its very next request on every node.
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
@@ -33,6 +34,9 @@ MAX_DAYS = 730
 MAX_GRACE_HOURS = 7 * 24
 # A client's last use is written at most this often (every request would be a write).
 LAST_USED_EVERY = timedelta(minutes=1)
+
+
+_KEY_ID = re.compile(r"[0-9a-f]{16}")  # secrets.token_hex(8)
 
 
 def _hash(secret: str) -> str:
@@ -295,7 +299,12 @@ def client_for_secret(secret: str, *, address: str | None = None) -> ApiClient |
     from where the client was last used (at most once a minute).
     """
     parts = secret.split("_") if isinstance(secret, str) else []
-    if len(parts) != 3 or parts[0] != SECRET_PREFIX or not parts[1] or len(secret) > 200:
+    if (
+        len(parts) != 3
+        or parts[0] != SECRET_PREFIX
+        or not _KEY_ID.fullmatch(parts[1])
+        or len(secret) > 200
+    ):
         return None
     client = ApiClient.objects.select_related("tenant").filter(key_id=parts[1]).first()
     if client is None:
