@@ -27,6 +27,7 @@ from accounts.roles import CHANGE_API_CLIENTS, GLOBAL_ADMIN, ROLES
 from api.models import ApiClient
 from core import outbox
 from core.exceptions import Forbidden
+from core.prepared import PreparedQuery
 
 SECRET_PREFIX = "portal"  # noqa: S105 (the public start of every secret)
 DEFAULT_DAYS = 365
@@ -291,6 +292,12 @@ def api_client_revoke(
     )
 
 
+# Every API request reads its client: compiled once per process.
+_CLIENT_BY_KEY = PreparedQuery(
+    lambda key_id: ApiClient.objects.select_related("tenant").filter(key_id=key_id), key_id=str
+)
+
+
 def client_for_secret(secret: str, *, address: str | None = None) -> ApiClient | None:
     """Return the usable API client whose secret this is, or None.
 
@@ -306,9 +313,10 @@ def client_for_secret(secret: str, *, address: str | None = None) -> ApiClient |
         or len(secret) > 200
     ):
         return None
-    client = ApiClient.objects.select_related("tenant").filter(key_id=parts[1]).first()
-    if client is None:
+    found = _CLIENT_BY_KEY(key_id=parts[1])
+    if not found:
         return None
+    client = found[0]
     now = timezone.now()
     given = _hash(secret)
     matches = hmac.compare_digest(given, client.secret_hash) or (
