@@ -17,6 +17,7 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 # probes. The crawler does not open them; the coverage check does not ask for them.
 NOT_PAGES = {
     "healthz": "a probe for load balancers, plain text",
+    "api_docs": "Swagger UI's page of the REST API, from django-ninja's static files",
     "readyz": "a probe for load balancers, plain text",
     "users:user_export": "a CSV file (a large selection's page is opened by the walk)",
     "users:export_download": "a CSV file",

@@ -340,7 +340,9 @@ def _page_routes():
             elif isinstance(pattern, URLPattern) and pattern.name:
                 yield f"{namespace}:{pattern.name}" if namespace else pattern.name
 
-    return {name for name in walk(get_resolver()) if not name.startswith("admin")}
+    # The operators' site is Django's own; the REST API answers JSON, not pages
+    # (.ci/schemathesis checks it against its schema).
+    return {name for name in walk(get_resolver()) if not name.startswith(("admin", "api-v1:"))}
 
 
 @pytest.mark.parametrize("language", ["en", "nl"])

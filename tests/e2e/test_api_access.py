@@ -21,6 +21,7 @@ def test_an_api_client_is_added_used_and_revoked(page, live_server, sign_in, sho
     make_user(tenant, "megan", display_name="Megan Bowen")
     sign_in("admin@contoso.example", PASSWORD)
 
+    page.locator("summary", has_text="Settings").click()
     page.get_by_role("link", name="API access").click()
     expect(page.get_by_role("heading", name="API access")).to_be_visible()
     page.get_by_test_id("add-api-client").click()
@@ -28,7 +29,9 @@ def test_an_api_client_is_added_used_and_revoked(page, live_server, sign_in, sho
     page.get_by_label("Global admin", exact=True).check()
     page.get_by_role("button", name="Add API client").click()
     # Global admin must be confirmed explicitly.
-    expect(page.get_by_text("Confirm that this client may act as a Global admin.")).to_be_visible()
+    expect(
+        page.get_by_text("Confirm that this client may act as a Global admin.", exact=True)
+    ).to_be_visible()
     shot("api-add-errors")
     page.get_by_label("Global admin", exact=True).uncheck()
     page.get_by_label("User admin", exact=True).check()
