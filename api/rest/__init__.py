@@ -19,4 +19,4 @@ __all__ = ["api", "docs"]
 
 def docs(request: HttpRequest) -> HttpResponse:
     """The API's readable docs (Swagger UI from the portal's own static files)."""
-    return Swagger(settings={"url": "/api/v1/openapi.json"}).render_page(request, api)
+    return Swagger().render_page(request, api)

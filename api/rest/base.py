@@ -216,3 +216,15 @@ def cursor_of(last_id: int) -> str:
 
 def etag(body: Schema) -> str:
     return '"' + hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:32] + '"'
+
+
+def tagged(response: HttpResponse, body: Schema) -> Schema:
+    """Return ``body``, its ``ETag`` on ``response`` (for ``If-Match`` on a change)."""
+    response["ETag"] = etag(body)
+    return body
+
+
+def stale(request: HttpRequest, current: Schema) -> bool:
+    """Return whether the request's ``If-Match`` names another version than ``current``."""
+    expected = (request.headers.get("If-Match") or "").strip()
+    return bool(expected) and expected != "*" and expected != etag(current)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
@@ -17,11 +17,11 @@ from api.rest.base import (
     Problem,
     cursor_after,
     cursor_of,
-    etag,
     problem,
     require,
+    stale,
+    tagged,
 )
-from core.access import object_or_404
 from groups import selectors as group_selectors
 from groups import services as group_services
 from groups.models import Group, Kind, Membership
@@ -69,9 +69,7 @@ def _group(request: HttpRequest, group_id: int, *, deleted: bool = False) -> Gro
 
 
 def _tagged(response: HttpResponse, group: Group) -> GroupOut:
-    body = GroupOut.of(group)
-    response["ETag"] = etag(body)
-    return body
+    return tagged(response, GroupOut.of(group))
 
 
 @router.get("/groups", response={200: GroupPage, **ERRORS}, summary="List the groups")
@@ -101,9 +99,16 @@ def get_group(request: HttpRequest, response: HttpResponse, group_id: int) -> An
 
 
 def _people(request: HttpRequest, ids: list[int]) -> list[User]:
-    """The organization's active users ``ids``; one that is not is 404, as in a URL."""
-    users = users_reachable_in(request.tenant.pk)
-    return [object_or_404(users, pk) for pk in dict.fromkeys(ids)]
+    """The organization's active users ``ids``, in one read; one that is not is 404, as in a URL."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return []
+    if any(not 0 < pk < 2**63 for pk in wanted):
+        raise Http404
+    found = {user.pk: user for user in users_reachable_in(request.tenant.pk).filter(pk__in=wanted)}
+    if len(found) != len(wanted):
+        raise Http404
+    return [found[pk] for pk in wanted]
 
 
 GroupKind = Literal[tuple(Kind.values)]  # type: ignore[valid-type]
@@ -158,8 +163,7 @@ def change_group(
     """Change the fields given. With `If-Match`, only if the group is as that `ETag` says."""
     require(request, VIEW_GROUPS)
     group = _group(request, group_id)
-    expected = (request.headers.get("If-Match") or "").strip()
-    if expected and expected != "*" and expected != etag(GroupOut.of(group)):
+    if stale(request, GroupOut.of(group)):
         return problem(412, _("Changed since you read it"), _("Read the group again."))
     group_services.group_update(
         tenant=request.tenant,

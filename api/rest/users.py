@@ -21,13 +21,13 @@ from api.rest.base import (
     Problem,
     cursor_after,
     cursor_of,
-    etag,
     problem,
     require,
+    stale,
+    tagged,
 )
 from billing import selectors as billing_selectors
 from billing import services as billing_services
-from core.access import object_or_404
 from core.aggregates import split_text_list
 from core.prepared import PreparedQuery
 from users import selectors as user_selectors
@@ -164,14 +164,11 @@ def _row_json(row: tuple[Any, ...]) -> dict[str, Any]:
 
 def _user(request: HttpRequest, user_id: int, *, deleted: bool = False) -> User:
     """The organization's (active or deleted) user ``user_id``, read afresh, or 404."""
-    users = users_reachable_in(request.tenant.pk, deleted=deleted).with_role_codes()
-    return object_or_404(users, user_id)
+    return user_selectors.access_user_by_id(request.actor, user_id, deleted=deleted)
 
 
 def _tagged(response: HttpResponse, user: User) -> UserOut:
-    body = UserOut.of(user)
-    response["ETag"] = etag(body)
-    return body
+    return tagged(response, UserOut.of(user))
 
 
 @router.get(
@@ -263,8 +260,7 @@ def change_user(
     """Change the fields given. With `If-Match`, only if the user is as that `ETag` says."""
     require(request, VIEW_USERS)
     user = _user(request, user_id)
-    expected = request.headers.get("If-Match")
-    if expected and expected.strip() != "*" and expected.strip() != etag(UserOut.of(user)):
+    if stale(request, UserOut.of(user)):
         return problem(412, _("Changed since you read it"), _("Read the user again."))
     changes = body.model_dump(exclude_none=True)
     user_services.user_update(

@@ -148,6 +148,7 @@ def test_the_docs_are_served_from_our_own_static_files(client):
     assert response.status_code == 200
     page = response.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert '"url": "/api/v1/openapi.json"' in page
     assert "cdn." not in page and "unpkg" not in page
     # No inline script: the settings are JSON data, so the CSP stays strict.
     assert page.count("<script") == page.count("<script src=") + page.count(

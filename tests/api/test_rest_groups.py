@@ -139,3 +139,29 @@ def test_the_audit_log_is_read_oldest_first_from_a_cursor_or_a_time(client, tena
     nothing = json.loads(call(client, "get", f"/api/v1/audit-events?since={later}", secret).content)
     assert nothing["items"] == []
     problem(call(client, "get", "/api/v1/audit-events", secret_for(tenant, name="G")), 403)
+
+
+def test_another_organizations_ids_in_a_body_are_404_and_change_nothing(
+    client, tenant, other_tenant, django_assert_max_num_queries
+):
+    group = Group.objects.create(tenant=tenant, kind="security", name="Ours")
+    ours = [make_user(tenant, f"ours{n}") for n in range(3)]
+    stranger = make_user(other_tenant, "stranger")
+    secret = secret_for(tenant)
+    for ids in ([stranger.pk], [ours[0].pk, stranger.pk], [987654321], [2**63]):
+        path = f"/api/v1/groups/{group.pk}/members"
+        problem(call(client, "post", path, secret, {"users": ids}), 404)
+        body = {"kind": "security", "name": f"New {ids[-1]}", "owners": ids}
+        problem(call(client, "post", "/api/v1/groups", secret, body), 404)
+    assert not Membership.objects.filter(group__tenant=tenant).exists()
+    assert list(Group.objects.filter(tenant=tenant).values_list("name", flat=True)) == ["Ours"]
+    # All the people named are read at once, however many.
+    with django_assert_max_num_queries(12):
+        added = call(
+            client,
+            "post",
+            f"/api/v1/groups/{group.pk}/members",
+            secret,
+            {"users": [person.pk for person in ours]},
+        )
+    assert added.status_code == 204

@@ -199,3 +199,12 @@ def test_a_client_without_the_rights_changes_nothing(client, tenant, domain):
     body = {"username": f"new@{domain}", "display_name": "New"}
     problem(call(client, "post", "/api/v1/users", reports, body), 403)
     assert not User.objects.filter(username=f"new@{domain}").exists()
+
+
+def test_another_organizations_subscription_in_a_new_users_body_is_404(
+    client, tenant, other_tenant, domain
+):
+    theirs = make_subscription(other_tenant)
+    body = {"username": f"new@{domain}", "display_name": "New", "licenses": [theirs.pk]}
+    problem(call(client, "post", "/api/v1/users", secret_for(tenant), body), 404)
+    assert not User.objects.filter(username=f"new@{domain}").exists()
