@@ -6,34 +6,18 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Domain, User
-from accounts.roles import GLOBAL_READER, REPORTS_READER, USER_ADMIN
+from accounts.roles import GLOBAL_READER, REPORTS_READER
 from api.models import ApiClient
 from api.rest import base as rest
-from api.services import api_client_create
+from tests.api.helpers import PROBLEM, api_secret, problem
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
-
-PROBLEM = "application/problem+json"
-
-
-def secret_for(tenant, *roles, name="Script"):
-    return api_client_create(
-        tenant=tenant, acting_user=None, name=name, roles=list(roles or [USER_ADMIN])
-    )[1]
 
 
 def get(client, path, secret=None, **params):
     headers = {"Authorization": f"Bearer {secret}"} if secret else {}
     return client.get(path, params, headers=headers)
-
-
-def problem(response, status):
-    assert response.status_code == status
-    assert response["Content-Type"] == PROBLEM
-    body = json.loads(response.content)
-    assert body["status"] == status and body["title"]
-    return body
 
 
 @pytest.fixture
@@ -43,7 +27,7 @@ def people(tenant):
 
 def test_users_come_a_page_at_a_time_each_exactly_once(client, tenant, other_tenant, people):
     make_user(other_tenant, "stranger")
-    secret = secret_for(tenant)
+    secret = api_secret(tenant)
     seen, cursor = [], ""
     while True:
         response = get(client, "/api/v1/users", secret, limit=3, cursor=cursor)
@@ -61,7 +45,7 @@ def test_users_come_a_page_at_a_time_each_exactly_once(client, tenant, other_ten
 
 def test_users_are_searched_and_filtered_as_on_the_page(client, tenant, people):
     User.objects.filter(pk=people[1].pk).update(is_sign_in_blocked=True)
-    secret = secret_for(tenant)
+    secret = api_secret(tenant)
     found = json.loads(get(client, "/api/v1/users", secret, q="person03").content)["items"]
     assert [item["id"] for item in found] == [people[3].pk]
     blocked = json.loads(get(client, "/api/v1/users", secret, status="blocked").content)["items"]
@@ -74,12 +58,12 @@ def test_users_are_searched_and_filtered_as_on_the_page(client, tenant, people):
     [{"status": "bogus"}, {"role": "emperor"}, {"limit": "0"}, {"limit": "201"}, {"cursor": "%%"}],
 )
 def test_bad_input_is_a_problem_with_the_field_named(client, tenant, params):
-    body = problem(get(client, "/api/v1/users", secret_for(tenant), **params), 422)
+    body = problem(get(client, "/api/v1/users", api_secret(tenant), **params), 422)
     assert body.get("errors") or body["title"]
 
 
 def test_a_user_by_id_and_another_organizations_id_is_404(client, tenant, other_tenant, people):
-    secret = secret_for(tenant)
+    secret = api_secret(tenant)
     response = get(client, f"/api/v1/users/{people[0].pk}", secret)
     assert response.status_code == 200
     assert json.loads(response.content)["username"] == people[0].username
@@ -97,20 +81,20 @@ def test_without_a_usable_secret_the_answer_is_401(client, tenant, header):
 
 
 def test_a_revoked_or_expired_client_is_refused_on_its_next_request(client, tenant):
-    secret = secret_for(tenant)
+    secret = api_secret(tenant)
     assert get(client, "/api/v1/users", secret).status_code == 200
     ApiClient.objects.update(revoked_at=timezone.now())
     problem(get(client, "/api/v1/users", secret), 401)
-    other = secret_for(tenant, name="Other")
+    other = api_secret(tenant, name="Other")
     ApiClient.objects.filter(revoked_at=None).update(expires_at=timezone.now())
     problem(get(client, "/api/v1/users", other), 401)
 
 
 def test_the_clients_roles_decide(client, tenant):
-    reports = secret_for(tenant, REPORTS_READER)
+    reports = api_secret(tenant, REPORTS_READER)
     problem(get(client, "/api/v1/users", reports), 403)
-    problem(get(client, "/api/v1/domains", secret_for(tenant, name="Users")), 403)
-    reader = secret_for(tenant, GLOBAL_READER, name="Reader")
+    problem(get(client, "/api/v1/domains", api_secret(tenant, name="Users")), 403)
+    reader = api_secret(tenant, GLOBAL_READER, name="Reader")
     domains = json.loads(get(client, "/api/v1/domains", reader).content)
     assert [d["name"] for d in domains] == [Domain.objects.for_tenant(tenant).get().name]
 
@@ -118,7 +102,7 @@ def test_the_clients_roles_decide(client, tenant):
 def test_a_page_of_users_takes_the_same_queries_whatever_its_size(
     client, tenant, django_assert_num_queries
 ):
-    secret = secret_for(tenant)
+    secret = api_secret(tenant)
     for size in (3, 40):
         for n in range(size):
             make_user(tenant, f"bulk{size}-{n}")
@@ -161,7 +145,7 @@ def test_over_the_rate_limit_the_answer_is_429_with_retry_after(
 ):
     settings.PORTAL_API_RATE_LIMIT = 3
     monkeypatch.setattr(rest.time, "time", lambda: 60 * 1_000_000 + 40.0)  # 20 s to go
-    secret, other = secret_for(tenant), secret_for(tenant, name="Other")
+    secret, other = api_secret(tenant), api_secret(tenant, name="Other")
     assert [get(client, "/api/v1/users", secret).status_code for _ in range(3)] == [200] * 3
     limited = get(client, "/api/v1/users", secret)
     problem(limited, 429)

@@ -8,36 +8,17 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent
 from accounts.roles import BILLING_ADMIN, GLOBAL_READER, GROUPS_ADMIN, HELPDESK_ADMIN
-from api.services import api_client_create
 from billing.models import License
 from groups.models import Group, Membership
+from tests.api.helpers import api_secret, call, problem
 from tests.billing.factories import make_subscription
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
-PROBLEM = "application/problem+json"
-
 
 def secret_for(tenant, *roles, name="Script"):
-    return api_client_create(
-        tenant=tenant, acting_user=None, name=name, roles=list(roles or [GROUPS_ADMIN])
-    )[1]
-
-
-def call(client, method, path, secret, body=None, **headers):
-    return getattr(client, method)(
-        path,
-        json.dumps(body) if body is not None else None,
-        content_type="application/json",
-        headers={"Authorization": f"Bearer {secret}", **headers},
-    )
-
-
-def problem(response, status):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    return json.loads(response.content)
+    return api_secret(tenant, *roles, name=name, default=(GROUPS_ADMIN,))
 
 
 def test_a_group_is_created_with_members_changed_and_listed(client, tenant):

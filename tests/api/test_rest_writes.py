@@ -12,45 +12,18 @@ from accounts.roles import (
     REPORTS_READER,
     USER_ADMIN,
 )
-from api.services import api_client_create
 from billing.models import License
+from tests.api.helpers import api_secret, call, problem
 from tests.billing.factories import make_subscription
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
-PROBLEM = "application/problem+json"
-
-
-def secret_for(tenant, *roles, name="Script"):
-    return api_client_create(
-        tenant=tenant,
-        acting_user=None,
-        name=name,
-        roles=list(roles or [USER_ADMIN]),
-        global_admin_confirmed=True,
-    )[1]
-
-
-def call(client, method, path, secret, body=None, **headers):
-    return getattr(client, method)(
-        path,
-        json.dumps(body) if body is not None else None,
-        content_type="application/json",
-        headers={"Authorization": f"Bearer {secret}", **headers},
-    )
-
-
-def problem(response, status):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    return json.loads(response.content)
-
 
 def test_a_user_is_added_with_a_password_shown_once_and_audited_as_the_client(
     client, tenant, domain
 ):
-    secret = secret_for(tenant, name="HR sync")
+    secret = api_secret(tenant, name="HR sync")
     subscription = make_subscription(tenant, quantity=2)
     response = call(
         client,
@@ -77,7 +50,7 @@ def test_a_user_is_added_with_a_password_shown_once_and_audited_as_the_client(
 
 
 def test_adding_a_taken_name_is_a_conflict_and_bad_input_is_422(client, tenant, domain):
-    secret = secret_for(tenant)
+    secret = api_secret(tenant)
     make_user(tenant, "taken")
     body = {"username": f"taken@{domain}", "display_name": "Taken"}
     problem(call(client, "post", "/api/v1/users", secret, body), 409)
@@ -93,7 +66,7 @@ def test_adding_a_taken_name_is_a_conflict_and_bad_input_is_422(client, tenant, 
 
 def test_a_change_with_a_stale_etag_is_refused_and_a_fresh_one_applies(client, tenant):
     person = make_user(tenant, "person", display_name="Person")
-    secret = secret_for(tenant)
+    secret = api_secret(tenant)
     read = call(client, "get", f"/api/v1/users/{person.pk}", secret)
     etag = read["ETag"]
     assert etag.startswith('"')
@@ -123,7 +96,7 @@ def test_a_change_with_a_stale_etag_is_refused_and_a_fresh_one_applies(client, t
 
 def test_block_allow_delete_and_restore(client, tenant, domain):
     person = make_user(tenant, "person")
-    secret = secret_for(tenant)
+    secret = api_secret(tenant)
     blocked = call(client, "post", f"/api/v1/users/{person.pk}/block", secret)
     assert json.loads(blocked.content)["sign_in_blocked"] is True
     allowed = call(client, "post", f"/api/v1/users/{person.pk}/allow", secret)
@@ -145,7 +118,7 @@ def test_block_allow_delete_and_restore(client, tenant, domain):
 def test_password_resets_follow_the_same_table_as_the_pages(client, tenant):
     plain = make_user(tenant, "plain")
     user_admin = make_user(tenant, "useradmin", roles=[USER_ADMIN])
-    helpdesk = secret_for(tenant, HELPDESK_ADMIN)
+    helpdesk = api_secret(tenant, HELPDESK_ADMIN)
     reset = call(client, "post", f"/api/v1/users/{plain.pk}/reset-password", helpdesk)
     assert reset.status_code == 200
     plain.refresh_from_db()
@@ -157,7 +130,7 @@ def test_password_resets_follow_the_same_table_as_the_pages(client, tenant):
 
 def test_roles_within_the_clients_rights_and_the_last_global_admin_kept(client, tenant):
     person = make_user(tenant, "person")
-    users = secret_for(tenant)
+    users = api_secret(tenant)
     answer = call(
         client, "put", f"/api/v1/users/{person.pk}/roles", users, {"roles": [GROUPS_ADMIN]}
     )
@@ -169,14 +142,14 @@ def test_roles_within_the_clients_rights_and_the_last_global_admin_kept(client, 
     )
     only = make_user(tenant, "only", roles=[GLOBAL_ADMIN])
     RoleAssignment.objects.exclude(user=only).filter(role=GLOBAL_ADMIN).delete()
-    admin = secret_for(tenant, GLOBAL_ADMIN, name="Admin")
+    admin = api_secret(tenant, GLOBAL_ADMIN, name="Admin")
     problem(call(client, "put", f"/api/v1/users/{only.pk}/roles", admin, {"roles": []}), 409)
 
 
 def test_licenses_are_counted_and_another_organizations_ids_are_404(client, tenant, other_tenant):
     person, second = make_user(tenant, "person"), make_user(tenant, "second")
     subscription = make_subscription(tenant, quantity=1)
-    secret = secret_for(tenant)
+    secret = api_secret(tenant)
     path = f"/api/v1/users/{person.pk}/licenses/{subscription.pk}"
     assert call(client, "put", path, secret).status_code == 204
     problem(
@@ -194,7 +167,7 @@ def test_licenses_are_counted_and_another_organizations_ids_are_404(client, tena
 
 def test_a_client_without_the_rights_changes_nothing(client, tenant, domain):
     person = make_user(tenant, "person")
-    reports = secret_for(tenant, REPORTS_READER)
+    reports = api_secret(tenant, REPORTS_READER)
     problem(call(client, "post", f"/api/v1/users/{person.pk}/block", reports), 403)
     body = {"username": f"new@{domain}", "display_name": "New"}
     problem(call(client, "post", "/api/v1/users", reports, body), 403)
@@ -206,5 +179,5 @@ def test_another_organizations_subscription_in_a_new_users_body_is_404(
 ):
     theirs = make_subscription(other_tenant)
     body = {"username": f"new@{domain}", "display_name": "New", "licenses": [theirs.pk]}
-    problem(call(client, "post", "/api/v1/users", secret_for(tenant), body), 404)
+    problem(call(client, "post", "/api/v1/users", api_secret(tenant), body), 404)
     assert not User.objects.filter(username=f"new@{domain}").exists()
