@@ -55,11 +55,18 @@ def _new_secret() -> tuple[str, str]:
     return key_id, _secret_for(key_id)
 
 
-def _check_manager(acting_user: User | None, tenant: Tenant) -> None:
-    # None: an operator at the command line (create_api_token).
-    if acting_user is None:
-        return
-    if acting_user.tenant_id != tenant.pk or not acting_user.has_perm(CHANGE_API_CLIENTS):
+def _check_manager(
+    acting_user: User | None, tenant: Tenant, client: ApiClient | None = None
+) -> None:
+    """Refuse unless ``acting_user`` manages ``tenant``'s API clients (and ``client`` is one).
+
+    ``acting_user`` None is an operator at the command line (create_api_token).
+    """
+    foreign = client is not None and client.tenant_id != tenant.pk
+    if foreign or (
+        acting_user is not None
+        and (acting_user.tenant_id != tenant.pk or not acting_user.has_perm(CHANGE_API_CLIENTS))
+    ):
         raise Forbidden(_("Only a Global admin manages API clients."))
 
 
@@ -202,9 +209,7 @@ def api_client_rotate(
     The old secret keeps working for ``grace_hours`` (0 to 168), so the scripts
     that use it can be changed first.
     """
-    _check_manager(acting_user, tenant)
-    if client.tenant_id != tenant.pk:
-        raise Forbidden(_("Only a Global admin manages API clients."))
+    _check_manager(acting_user, tenant, client)
     if (
         not isinstance(grace_hours, int)
         or isinstance(grace_hours, bool)
@@ -268,9 +273,7 @@ def api_client_revoke(
     request: HttpRequest | None = None,
 ) -> None:
     """Revoke ``client``: its secrets are refused from the next request on, on every node."""
-    _check_manager(acting_user, tenant)
-    if client.tenant_id != tenant.pk:
-        raise Forbidden(_("Only a Global admin manages API clients."))
+    _check_manager(acting_user, tenant, client)
     with transaction.atomic():
         client = ApiClient.objects.select_for_update().get(pk=client.pk)
         if client.revoked_at is not None:

@@ -8,6 +8,7 @@ from ninja import Field, Query, Router, Schema
 
 from accounts.models import AuditEvent, Domain
 from accounts.roles import VIEW_AUDIT, VIEW_DOMAINS, VIEW_LICENSES, VIEW_SUBSCRIPTIONS
+from accounts.selectors import domains_reachable
 from api.rest.base import ERRORS, MAX_LIMIT, Problem, cursor_after, cursor_of, require
 from billing import selectors as billing_selectors
 from billing.models import License
@@ -39,7 +40,7 @@ class DomainOut(Schema):
 )
 def list_domains(request: HttpRequest) -> Any:
     require(request, VIEW_DOMAINS)
-    return [DomainOut.of(d) for d in Domain.objects.for_tenant(request.tenant).order_by("name")]
+    return [DomainOut.of(d) for d in domains_reachable(request.actor).order_by("name")]
 
 
 class SubscriptionOut(Schema):
@@ -140,7 +141,7 @@ def list_events(request: HttpRequest, page: Query[EventQuery]) -> Any:
     Keep the last `next_cursor` to read only what happened since.
     """
     require(request, VIEW_AUDIT)
-    events = AuditEvent.objects.filter(tenant=request.tenant, pk__gt=cursor_after(page.cursor))
+    events = AuditEvent.objects.for_tenant(request.tenant).filter(pk__gt=cursor_after(page.cursor))
     if page.since is not None:
         events = events.filter(created_at__gte=page.since)
     rows = list(events.order_by("pk")[: page.limit + 1])

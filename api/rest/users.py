@@ -154,11 +154,12 @@ _ROW_FIELDS = (
     "last_login",
 )
 _ROW_KEYS = tuple(UserOut.model_fields)
+_ROLES_AT = _ROW_FIELDS.index(ROLE_CODES_ANNOTATION)
 
 
 def _row_json(row: tuple[Any, ...]) -> dict[str, Any]:
     values = list(row)
-    values[9] = sorted(split_text_list(values[9]))
+    values[_ROLES_AT] = sorted(split_text_list(values[_ROLES_AT]))
     return dict(zip(_ROW_KEYS, values, strict=True))
 
 
