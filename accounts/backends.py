@@ -51,9 +51,10 @@ class PortalBackend(ModelBackend):
     def get_user(self, user_id):
         # Every request reads its user, organization and roles: one read, compiled once.
         try:
-            found = _SESSION_USER(pk=int(user_id))
+            pk = int(user_id)
         except (TypeError, ValueError, OverflowError):
             return None
+        found = _SESSION_USER(pk=pk) if 0 < pk < 2**63 else None
         if not found:
             return None
         user = found[0]

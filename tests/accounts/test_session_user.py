@@ -72,7 +72,14 @@ def test_the_session_user_is_refused_when_they_may_not_sign_in(tenant):
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=st.one_of(st.integers(), st.text(max_size=30), st.none()))
+@given(
+    value=st.one_of(
+        st.integers(),
+        st.sampled_from([2**63, -(2**63) - 1, 10**30, "99999999999999999999"]),
+        st.text(max_size=30),
+        st.none(),
+    )
+)
 def test_a_session_key_that_is_no_users_id_finds_nobody(tenant, value):
     # Ids come from the session, which the portal wrote; anything else finds nobody.
     assert PortalBackend().get_user(value) is None or User.objects.filter(pk=value).exists()
