@@ -330,11 +330,9 @@ def client_for_secret(secret: str, *, address: str | None = None) -> ApiClient |
     )
     if not matches or not client.is_usable(now) or not client.tenant.is_active:
         return None
-    if (
-        client.last_used_at is None
-        or now - client.last_used_at >= LAST_USED_EVERY
-        or (address and address != client.last_used_address)
-    ):
+    # At most once a minute, whatever the address: a client used from several hosts
+    # would otherwise write on every request.
+    if client.last_used_at is None or now - client.last_used_at >= LAST_USED_EVERY:
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now, last_used_address=address)
         client.last_used_at, client.last_used_address = now, address
     return client
