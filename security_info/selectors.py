@@ -100,13 +100,30 @@ def _first(queryset: QuerySet, field: str) -> Subquery:
     return Subquery(queryset.filter(user=OuterRef("pk")).order_by("pk").values(field)[:1])
 
 
-def methods_for_admin(*, user: User) -> list[dict[str, Any]]:
-    """Return ``user``'s methods as an admin who may reset their password sees them.
+def method_columns() -> dict[str, Any]:
+    """Return the columns that read a user's methods with the user, for ``values()``.
 
-    Values are masked; each entry says whether there is something to remove. One
-    query for all five methods.
+    They go on any queryset of users: one person (a user's page) or many in one
+    query (Setup's admin access). ``methods_masked`` and the checks below read a
+    row of them.
     """
-    found = _METHODS(user=user.pk)[0]
+    return {
+        "phone": _first(PhoneDevice.objects.filter(confirmed=True), "number"),
+        "email": _first(AltEmailDevice.all_objects.filter(confirmed=True), "email"),
+        "apps": count_of(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        "keys": count_of(PasskeyDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        "backup": _first(BackupCodeDevice.objects.all(), "pk"),
+        "backup_left": count_of(
+            BackupCode.objects.filter(device__user=OuterRef("pk"), used_at__isnull=True)
+        ),
+    }
+
+
+def methods_masked(found: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the methods of a row read with ``method_columns``, masked, as admins see them.
+
+    Each entry says whether there is something to remove.
+    """
     phone, email, apps, keys = found["phone"], found["email"], found["apps"], found["keys"]
     has_backup = found["backup"] is not None
     return [
@@ -143,17 +160,49 @@ def methods_for_admin(*, user: User) -> list[dict[str, Any]]:
     ]
 
 
+def reset_methods(found: dict[str, Any]) -> int:
+    """Return how many different gates of a self-service reset a row's methods open.
+
+    The gates of ``security_info.reset``: the alternate email, the mobile phone
+    and an authenticator app (passkeys and backup codes are none).
+    """
+    return (found["phone"] is not None) + (found["email"] is not None) + bool(found["apps"])
+
+
+def admin_can_reset_own_password(found: dict[str, Any]) -> bool:
+    """Return whether an admin with a row's methods can reset their own password.
+
+    Admins always pass two gates (``security_info.reset.gates_needed``), as
+    ``registration_figures`` counts them.
+    """
+    return reset_methods(found) >= 2
+
+
+def has_second_factor(found: dict[str, Any]) -> bool:
+    """Return whether a row's methods include a second sign-in factor of its own.
+
+    A mobile phone, an authenticator app or a passkey; backup codes are a way
+    back in, not a method.
+    """
+    return found["phone"] is not None or bool(found["apps"]) or bool(found["keys"])
+
+
+def has_phishing_resistant_method(found: dict[str, Any]) -> bool:
+    """Return whether a row's methods include a passkey or security key."""
+    return bool(found["keys"])
+
+
+def methods_for_admin(*, user: User) -> list[dict[str, Any]]:
+    """Return ``user``'s methods as an admin who may reset their password sees them.
+
+    Values are masked; each entry says whether there is something to remove. One
+    query for all five methods.
+    """
+    return methods_masked(_METHODS(user=user.pk)[0])
+
+
 _METHODS = PreparedQuery(
-    lambda user: User.objects.filter(pk=user).values(
-        phone=_first(PhoneDevice.objects.filter(confirmed=True), "number"),
-        email=_first(AltEmailDevice.all_objects.filter(confirmed=True), "email"),
-        apps=count_of(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
-        keys=count_of(PasskeyDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
-        backup=_first(BackupCodeDevice.objects.all(), "pk"),
-        backup_left=count_of(
-            BackupCode.objects.filter(device__user=OuterRef("pk"), used_at__isnull=True)
-        ),
-    ),
+    lambda user: User.objects.filter(pk=user).values(**method_columns()),
     user=int,
 )
 
