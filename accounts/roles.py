@@ -54,6 +54,11 @@ CHANGE_API_CLIENTS = "api.change_apiclient"
 # Reports (no model: the reports app reads other areas' figures).
 VIEW_REPORTS = "reports.view_reports"
 
+# Setup (no model: the setup app reads the organization's state). Every admin opens
+# Setup and sees the steps their roles can do; whoever holds this sees all of it:
+# every step, the recommended actions and every admin's access.
+VIEW_SETUP = "setup.view_setup"
+
 # Resources (the resources app's model).
 VIEW_RESOURCES = "resources.view_resource"
 CHANGE_RESOURCES = "resources.change_resource"
@@ -108,6 +113,7 @@ _GLOBAL_ADMIN_PERMISSIONS = (
         CHANGE_DOMAINS,
         VIEW_API_CLIENTS,
         CHANGE_API_CLIENTS,
+        VIEW_SETUP,
     }
     | _CHANGE_BILLING
     | _MANAGE_GROUPS
@@ -224,6 +230,7 @@ PERMISSION_LABELS = {
     VIEW_REPORTS: _("Read the reports"),
     VIEW_API_CLIENTS: _("See API clients"),
     CHANGE_API_CLIENTS: _("Add, rotate and revoke API clients"),
+    VIEW_SETUP: _("See all of Setup: every step, the recommended actions and admin access"),
     VIEW_RESOURCES: _("See rooms and equipment"),
     CHANGE_RESOURCES: _("Add, change and delete rooms and equipment"),
 }

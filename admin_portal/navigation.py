@@ -90,6 +90,17 @@ MENU = (
             MenuItem(_("API access"), "api:apiclient_list", "key", roles.VIEW_API_CLIENTS),
         ),
     ),
+    MenuGroup(
+        _("Setup"),
+        "check",
+        (
+            MenuItem(_("Guided setup"), "setup:index", "check"),
+            MenuItem(
+                _("Recommended actions"), "setup:recommended_actions", "shield", roles.VIEW_SETUP
+            ),
+            MenuItem(_("Admin access"), "setup:admin_access", "users", roles.VIEW_SETUP),
+        ),
+    ),
     MenuItem(_("Resources"), "resources:resource_list", "building", roles.VIEW_RESOURCES),
     MenuItem(_("Reports"), "reports:index", "chart", roles.VIEW_REPORTS),
     MenuItem(_("Support"), "support:request_list", "help", roles.VIEW_SUPPORT_REQUESTS),

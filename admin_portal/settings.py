@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "scim",
     "ninja",  # the API docs' static files, served from here (no CDN)
     "reports",
+    "setup",
     "django_countries",
     "django_filters",
     "formtools",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("health/", include("health.urls")),
     path("support/", include("support.urls")),
     path("resources/", include("resources.urls")),
+    path("setup/", include("setup.urls")),
     path("reports/", include("reports.urls")),
     path("password/reset/", include("security_info.reset_urls")),
     path("signin/passkey/", include("security_info.passkey_urls")),
