@@ -231,33 +231,52 @@ def verified_contact(*, user: User) -> tuple[str, str]:
     return (phone.number if phone else "", email.email if email else "")
 
 
-def registration_figures(*, tenant: Tenant) -> list[tuple[str, dict[str, int]]]:
-    """Return rows (who, with phone, with alternate email, with app, can't reset alone)."""
-    admin = Exists(RoleAssignment.objects.filter(user=OuterRef("pk")))
-    phone = Exists(PhoneDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
-    email = Exists(AltEmailDevice.all_objects.filter(user=OuterRef("pk"), confirmed=True))
-    app = Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
-    users = (
-        User.objects.for_tenant(tenant)
-        .active()
-        .alias(is_admin=admin, has_phone=phone, has_email=email, has_app=app)
+def _with_reset_methods(users: QuerySet[User]) -> QuerySet[User]:
+    """Return ``users`` with what a self-service reset looks at, as aliases to filter on."""
+    return users.alias(
+        is_admin=Exists(RoleAssignment.objects.filter(user=OuterRef("pk"))),
+        has_phone=Exists(PhoneDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        has_email=Exists(AltEmailDevice.all_objects.filter(user=OuterRef("pk"), confirmed=True)),
+        has_app=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
     )
-    gates = tenant.reset_gates_for_users
-    rows = []
-    for label, group, needed in ((gettext("Admins"), True, 2), (gettext("Users"), False, gates)):
-        methods = (
+
+
+def _can_reset(needed: int) -> Q:
+    """Return the condition on ``_with_reset_methods`` for ``needed`` different methods."""
+    if needed == 2:
+        return (
             Q(has_phone=True, has_email=True)
             | Q(has_phone=True, has_app=True)
             | Q(has_email=True, has_app=True)
-            if needed == 2
-            else Q(has_phone=True) | Q(has_email=True) | Q(has_app=True)
         )
+    return Q(has_phone=True) | Q(has_email=True) | Q(has_app=True)
+
+
+def users_who_can_reset(*, tenant: Tenant) -> QuerySet[User]:
+    """Return ``tenant``'s users (not deleted) who can reset their own password.
+
+    Admins pass two gates, everyone else the organization's number
+    (``security_info.reset.gates_needed``), as ``registration_figures`` counts them.
+    """
+    users = _with_reset_methods(User.objects.for_tenant(tenant).active())
+    return users.filter(
+        Q(is_admin=True) & _can_reset(2)
+        | Q(is_admin=False) & _can_reset(tenant.reset_gates_for_users)
+    )
+
+
+def registration_figures(*, tenant: Tenant) -> list[tuple[str, dict[str, int]]]:
+    """Return rows (who, with phone, with alternate email, with app, can't reset alone)."""
+    users = _with_reset_methods(User.objects.for_tenant(tenant).active())
+    gates = tenant.reset_gates_for_users
+    rows = []
+    for label, group, needed in ((gettext("Admins"), True, 2), (gettext("Users"), False, gates)):
         figures = users.filter(is_admin=group).aggregate(
             total=Count("pk"),
             phone=Count("pk", filter=Q(has_phone=True)),
             email=Count("pk", filter=Q(has_email=True)),
             app=Count("pk", filter=Q(has_app=True)),
-            stuck=Count("pk", filter=~methods),
+            stuck=Count("pk", filter=~_can_reset(needed)),
         )
         rows.append((label, figures))
     return rows
