@@ -38,8 +38,10 @@ SELF_RESET_TARGET = 80
 # Global admins: at least two (one lost account never locks the organization out),
 # at most four (fewer accounts that can do everything).
 GLOBAL_ADMINS_MIN, GLOBAL_ADMINS_MAX = 2, 4
-# How long the facts are kept for Home at most (any change renews them at once).
+# How long the facts are kept for Home at most (any change renews them at once), and
+# under which name: a new one whenever Facts changes shape.
 FACTS_SECONDS = 60
+FACTS_KEY = "setup-facts-1"
 
 # The organization profile's fields the profile step asks for.
 PROFILE_FIELDS = ("technical_contact_email", "address", "phone")
@@ -171,7 +173,7 @@ def facts(*, tenant: Tenant) -> Facts:
 def cached_facts(*, tenant: Tenant) -> Facts:
     """Return ``facts``, kept until the organization changes (or a sign-in), for Home."""
     return organization_cached(
-        tenant.pk, "setup-facts", lambda: facts(tenant=tenant), timeout=FACTS_SECONDS, scope=EVENTS
+        tenant.pk, FACTS_KEY, lambda: facts(tenant=tenant), timeout=FACTS_SECONDS, scope=EVENTS
     )
 
 
