@@ -61,8 +61,7 @@ class Facts:
     admins_phishing_resistant: int
     admins_stale: int
     global_admins: int  # who can sign in
-    self_reset_people: int  # people who can reset their own password (security_info's rule)
-    people: int  # the people those are counted among: every user not deleted
+    self_reset_people: int  # users who can reset their own password (security_info's rule)
     require_mfa_for_admins: bool
     require_phishing_resistant_for_admins: bool
     password_expiry_days: int | None
@@ -154,7 +153,6 @@ def facts(*, tenant: Tenant) -> Facts:
     counts = _counts(tenant)
     return Facts(
         **counts,
-        people=counts["users"],
         admins=len(admins),
         admins_two_methods=sum(row["can_self_reset"] for row in admins),
         admins_second_factor=sum(row["second_factor"] for row in admins),
@@ -274,7 +272,7 @@ def _admin_methods(f: Facts) -> tuple[bool, str]:
 
 def self_reset_percent(f: Facts) -> int:
     """Return the share of people who can reset their own password, in whole percent (down)."""
-    return f.self_reset_people * 100 // f.people if f.people else 0
+    return f.self_reset_people * 100 // f.users if f.users else 0
 
 
 def _self_reset(f: Facts) -> tuple[bool, str]:
@@ -284,14 +282,14 @@ def _self_reset(f: Facts) -> tuple[bool, str]:
         "the goal is %(target)d%%",
         "%(ok)d of %(count)d people can reset their own password (%(percent)d%%); "
         "the goal is %(target)d%%",
-        f.people,
+        f.users,
     ) % {
         "ok": f.self_reset_people,
-        "count": f.people,
+        "count": f.users,
         "percent": percent,
         "target": SELF_RESET_TARGET,
     }
-    return f.people > 0 and percent >= SELF_RESET_TARGET, figure
+    return f.users > 0 and percent >= SELF_RESET_TARGET, figure
 
 
 def _profile(f: Facts) -> tuple[bool, str]:

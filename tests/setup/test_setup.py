@@ -499,5 +499,5 @@ def test_the_facts_agree_with_security_infos_registration_figures(tenant, admin)
     (_a, admins), (_u, others) = registration_figures(tenant=tenant)
     assert facts.admins == admins["total"] == 2
     assert facts.admins_two_methods == admins["total"] - admins["stuck"] == 1
-    assert facts.people == admins["total"] + others["total"] == 5
-    assert facts.self_reset_people == facts.people - admins["stuck"] - others["stuck"] == 3
+    assert facts.users == admins["total"] + others["total"] == 5
+    assert facts.self_reset_people == facts.users - admins["stuck"] - others["stuck"] == 3
