@@ -110,10 +110,10 @@ _GLOBAL_ADMIN_PERMISSIONS = (
         RESET_PASSWORDS,
         ASSIGN_ROLES,
         CHANGE_TENANT,
+        VIEW_SETUP,
         CHANGE_DOMAINS,
         VIEW_API_CLIENTS,
         CHANGE_API_CLIENTS,
-        VIEW_SETUP,
     }
     | _CHANGE_BILLING
     | _MANAGE_GROUPS
@@ -228,9 +228,9 @@ PERMISSION_LABELS = {
     OPEN_SUPPORT_REQUESTS: _("Open service requests"),
     VIEW_SUPPORT_REQUESTS: _("Follow service requests"),
     VIEW_REPORTS: _("Read the reports"),
+    VIEW_SETUP: _("See all of Setup: every step, the recommended actions and admin access"),
     VIEW_API_CLIENTS: _("See API clients"),
     CHANGE_API_CLIENTS: _("Add, rotate and revoke API clients"),
-    VIEW_SETUP: _("See all of Setup: every step, the recommended actions and admin access"),
     VIEW_RESOURCES: _("See rooms and equipment"),
     CHANGE_RESOURCES: _("Add, change and delete rooms and equipment"),
 }
