@@ -116,11 +116,11 @@ INSTALLED_APPS = [
     "health",
     "support",
     "resources",
+    "setup",
     "api",
     "scim",
     "ninja",  # the API docs' static files, served from here (no CDN)
     "reports",
-    "setup",
     "django_countries",
     "django_filters",
     "formtools",
