@@ -49,6 +49,7 @@ nothing but ``ScimError``, and a ``replace`` of an attribute, whatever came
 before, reads back as the value set.
 """
 
+import functools
 import json
 import string
 
@@ -674,14 +675,15 @@ def test_group_filters_run(tenant, group_rows, text):
 # (c) PATCH documents ----------------------------------------------------------------------
 
 
+@functools.cache
 def _paths(resource_type):
-    """Every path the schema gives, in several spellings, and some that are wrong."""
-    paths = []
+    """The paths the schema gives, by attribute, in several spellings; and wrong ones."""
+    paths = {}
     core = resource_type.schema
     for attribute in (*core.attributes, schema.EXTERNAL_ID):
-        paths += [attribute.name, attribute.name.upper(), f"{core.id}:{attribute.name}"]
+        own = [attribute.name, attribute.name.upper(), f"{core.id}:{attribute.name}"]
         for sub in attribute.sub_attributes:
-            paths += [f"{attribute.name}.{sub.name}", f"{attribute.name}.{sub.name.lower()}"]
+            own += [f"{attribute.name}.{sub.name}", f"{attribute.name}.{sub.name.lower()}"]
         if attribute.multi_valued:
             first = attribute.sub_attributes[0].name
             for test in (
@@ -691,18 +693,19 @@ def _paths(resource_type):
                 f'{first} pr and type ne "x"',
                 'value gt "0" or not (type pr)',
             ):
-                paths += [f"{attribute.name}[{test}]", f"{attribute.name}[{test}].{first}"]
+                own += [f"{attribute.name}[{test}]", f"{attribute.name}[{test}].{first}"]
+        paths[attribute.name] = own
     for extension in resource_type.extensions:
-        paths += [extension.id, extension.id.upper()]
+        own = [extension.id, extension.id.upper()]
         for attribute in extension.attributes:
-            paths += [
-                f"{extension.id}:{attribute.name}",
-                f"{extension.id}:{attribute.name.upper()}",
-            ]
-        paths += [f"{extension.id}:{name}" for name in sorted(extension.not_kept)[:2]]
-    paths += sorted(core.not_kept)[:3]
-    paths += ["id", "meta", "meta.created", "schemas", "groups", "unknown", "urn:x:y:title", ""]
-    paths += ['name[givenName eq "x"]', "title.sub", "phoneNumbers[value[x eq 1]]", "[", "a b"]
+            own += [f"{extension.id}:{attribute.name}", f"{extension.id}:{attribute.name.upper()}"]
+        own += [f"{extension.id}:{name}" for name in sorted(extension.not_kept)[:2]]
+        paths[extension.id] = own
+    paths["other"] = [
+        *sorted(core.not_kept)[:3],
+        *["id", "meta", "meta.created", "schemas", "groups", "unknown", "urn:x:y:title", ""],
+        *['name[givenName eq "x"]', "title.sub", "phoneNumbers[value[x eq 1]]", "[", "a b"],
+    ]
     return paths
 
 
@@ -716,27 +719,66 @@ JSON = st.recursive(
 )
 
 
-def operations(resource_type):
-    names = ["add", "replace", "remove", "Add", "Replace", "REMOVE", "move", ""]
-    values = st.one_of(
-        JSON,
-        st.text(string.ascii_letters, min_size=1, max_size=8),
-        st.dictionaries(st.sampled_from(_paths(resource_type)), JSON, max_size=3),
-    )
-    operation = st.fixed_dictionaries(
-        {"op": st.sampled_from(names)},
-        optional={"path": st.sampled_from(_paths(resource_type)) | JSON, "value": values},
-    )
-    return st.one_of(operation, operation, operation, JSON)
+ELEMENTS = st.lists(
+    st.dictionaries(st.sampled_from(["value", "type", "Value", "$ref", "display"]), JSON) | JSON,
+    max_size=3,
+)
 
 
+OP_NAMES = ["add", "replace", "remove"] * 3 + ["Add", "Replace", "REMOVE", "move", ""]
+
+
+@st.composite
+def operations(draw, resource_type, focus):
+    """An operation, most often on a path of attribute ``focus``; now and then not one."""
+    paths = _paths(resource_type)
+    every = [p for group in paths.values() for p in group]
+    if draw(st.integers(0, 19)) == 19:
+        return draw(JSON)
+    operation = {"op": draw(st.sampled_from(OP_NAMES))}
+    where = draw(st.integers(0, 9))
+    if where < 9:
+        operation["path"] = draw(st.sampled_from(paths[focus] if where < 7 else every))
+    if draw(st.integers(0, 9)) < 8:
+        operation["value"] = draw(
+            st.one_of(
+                JSON,
+                ELEMENTS,
+                st.text(string.ascii_letters, min_size=1, max_size=8),
+                st.dictionaries(st.sampled_from(every), JSON, max_size=3),
+            )
+        )
+    return operation
+
+
+@st.composite
+def documents(draw, resource_type, starts, focus):
+    """A document to start from; half the time with any value as attribute ``focus``.
+
+    Any value that an earlier operation of the same PATCH can leave: anything as a
+    single-valued attribute (``replace`` of ``name`` by a list...), a list of
+    anything as a multi-valued one, an object as an extension's attributes.
+    """
+    document = json.loads(json.dumps(draw(st.sampled_from(starts))))
+    if draw(st.booleans()):
+        attribute = resource_type.schema.attribute(focus)
+        if focus.startswith("urn:"):
+            document[focus] = draw(st.dictionaries(st.sampled_from(["department", "x"]), JSON))
+        elif attribute is not None and attribute.multi_valued:
+            document[focus] = draw(ELEMENTS)
+        else:
+            document[focus] = draw(JSON)
+    return document
+
+
+@functools.cache
 def _user_documents():
     documents = []
     for fields in PEOPLE:
         fields = dict(fields)
         user = User(username=f"{fields.pop('local')}@org.example", **fields)
         documents.append(resources.user_document(user))
-    return documents
+    return tuple(documents)  # copied before use: documents() makes a JSON copy
 
 
 GROUP_DOCUMENTS = [
@@ -756,16 +798,19 @@ def _apply(resource_type, document, operations_):
         assert error.status == 400 and error.scim_type, error
 
 
-@settings(max_examples=800)
+@settings(max_examples=1200)
 @given(
     data=st.data(),
     resource_type=st.sampled_from([USERS, GROUPS]),
 )
 def test_patch_operations_raise_nothing_but_scim_errors(data, resource_type):
     starts = _user_documents() if resource_type is USERS else GROUP_DOCUMENTS
-    document = data.draw(st.sampled_from(starts), label="document")
-    batch = data.draw(st.lists(operations(resource_type), max_size=5) | JSON, label="operations")
-    _apply(resource_type, json.loads(json.dumps(document)), batch)
+    focus = data.draw(st.sampled_from(sorted(_paths(resource_type))), label="focus")
+    document = data.draw(documents(resource_type, starts, focus), label="document")
+    batch = data.draw(
+        st.lists(operations(resource_type, focus), max_size=6) | JSON, label="operations"
+    )
+    _apply(resource_type, document, batch)
 
 
 # A path, the canonical place it sets, and the mapping's field it ends up in.
@@ -801,8 +846,10 @@ def _read(document, place):
 )
 def test_a_replaced_attribute_reads_back_as_the_value_set(data, replaced, value, without_path):
     path, place, field = replaced
-    document = json.loads(json.dumps(data.draw(st.sampled_from(_user_documents()))))
-    for operation in data.draw(st.lists(operations(USERS), max_size=4), label="before"):
+    focus = place[0] if place else "phoneNumbers"
+    document = data.draw(documents(USERS, _user_documents(), focus), label="document")
+    before = data.draw(st.lists(operations(USERS, focus), max_size=4), label="before")
+    for operation in before:
         _apply(USERS, document, [operation])
     if without_path and place is not None:
         Document(USERS).apply(document, [{"op": "Replace", "value": {path: value}}])
