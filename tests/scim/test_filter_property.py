@@ -8,7 +8,7 @@ enterprise ``department`` compare in any letter case, ``id`` and ``externalId``
 exactly (checked by hand in ``test_both_readings_follow_rfc_7643s_case_rules``).
 
 Where the two readings differ by design, the strategy leaves the case out;
-``test_the_documented_differences`` pins each of them down, so a change on
+``test_the_documented_differences`` pins the first four down, so a change on
 either side shows there. The exclusions:
 
 1. No empty operand (``title eq ""``, ``co ""``...). The portal keeps an unset
@@ -38,7 +38,9 @@ C collation (the test setup's), not with a linguistic one such as en_US.UTF-8.
 
 (b) ``filters.to_q`` on any text raises nothing but ``ScimError`` (400,
 ``invalidFilter``), and a filter it accepts runs on the database (a NUL, a
-lone surrogate and a date outside the calendar included).
+lone surrogate and a date outside the calendar included). KNOWN BUG
+(``BUG_PHONE_PRESENT``, xfail ``test_bug_*``, left out of the property until
+fixed): ``phoneNumbers pr`` on groups fails on the database.
 
 (c) PATCH operations on a document (``scim.patch.Document.apply``) raise
 nothing but ``ScimError``, and a ``replace`` of an attribute, whatever came
