@@ -8,14 +8,9 @@ or a second user. The sign-in name is compared in any letter case, so
 
 The races need PostgreSQL: SQLite serializes writers, so nothing races there.
 
-KNOWN BUG (scim/resources.py ``refusal`` with users/services.py ``user_create``):
-a creation that passes the "name available" check before the winner commits,
-and reaches ``user.full_clean()`` after it, is refused by the model's unique
-check (code "unique", "User with this Sign-in name already exists."), which
-``refusal`` answers as 400 ``invalidValue`` instead of 409 ``uniqueness``.
-``test_bug_a_name_taken_after_the_check_is_a_uniqueness_conflict`` shows it
-without a race; the race tests xfail on exactly that symptom, and fail on any
-other departure (a 500, a second user, another refusal).
+A creation that passes the "name available" check before the winner commits
+meets the model's unique check (or the database's) instead: a 409 as well
+(``test_a_name_taken_after_the_check_is_a_uniqueness_conflict``).
 """
 
 import json
@@ -34,10 +29,6 @@ PARALLEL = 20
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs PostgreSQL's concurrent writers (run with DATABASE_URL=postgres://...)",
-)
-BUG_UNIQUE = (
-    "BUG: a name taken between the availability check and full_clean() is 400 invalidValue "
-    "(model unique check), not 409 uniqueness"
 )
 
 
@@ -66,15 +57,9 @@ def _assert_one_created(results, tenant, username):
     refusals = [json.loads(content) for status, content in results if status != 201]
     for refusal in refusals:
         assert refusal["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
-    known_bug = [r for r in refusals if (r["status"], r.get("scimType")) == ("400", "invalidValue")]
-    assert all("already exists" in r["detail"] for r in known_bug), known_bug
-    assert all(
-        (r["status"], r.get("scimType")) == ("409", "uniqueness")
-        for r in refusals
-        if r not in known_bug
-    ), refusals
-    if known_bug:
-        pytest.xfail(f"{BUG_UNIQUE}: {len(known_bug)} of {PARALLEL - 1} refusals")
+    assert all((r["status"], r.get("scimType")) == ("409", "uniqueness") for r in refusals), (
+        refusals
+    )
     assert statuses == [201] + [409] * (PARALLEL - 1), results
 
 
@@ -116,11 +101,8 @@ def test_twenty_parallel_posts_of_one_username_in_other_letter_cases_create_one_
     _assert_one_created(results, tenant, f"ann@{domain}")
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_UNIQUE)
 @pytest.mark.django_db
-def test_bug_a_name_taken_after_the_check_is_a_uniqueness_conflict(
-    client, tenant, domain, monkeypatch
-):
+def test_a_name_taken_after_the_check_is_a_uniqueness_conflict(client, tenant, domain, monkeypatch):
     # What the losers of the race above see: the availability check ran before
     # the winner committed, so it said "available", and the winner's row is
     # there by the time the new user is validated and saved.
