@@ -342,6 +342,21 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text=_("The verification method offered first at sign-in (a device id)."),
     )
+    external_id = models.CharField(
+        _("external id"),
+        max_length=255,
+        blank=True,
+        help_text=_("The person's id in the identity provider that provisions them (SCIM)."),
+    )
+    provisioned_by = models.ForeignKey(
+        "api.ApiClient",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("provisioned by"),
+        help_text=_("The API client (an identity provider) that created the user."),
+    )
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
     deleted_username = models.CharField(
         _("sign-in name before deletion"),
@@ -388,6 +403,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             # The users list: one tenant's users in name or sign-in name order.
             models.Index("tenant", Lower("display_name"), "id", name="accounts_user_list_name"),
             models.Index("tenant", "username", name="accounts_user_list_username"),
+            models.Index("tenant", "external_id", name="accounts_user_external_id"),
         ]
 
     def __str__(self):

@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "support",
     "resources",
     "api",
+    "scim",
     "ninja",  # the API docs' static files, served from here (no CDN)
     "reports",
     "django_countries",

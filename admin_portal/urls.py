@@ -16,6 +16,7 @@ urlpatterns = [
     path("search/", SearchView.as_view(), name="search"),
     path("api/v1/", rest.api.urls),
     path("api/docs/", rest.docs, name="api_docs"),
+    path("scim/v2/", include("scim.urls")),
     path("security-info/", include("security_info.urls")),
     path("users/", include("users.urls")),
     path("settings/api/", include("api.urls")),

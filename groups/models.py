@@ -72,6 +72,12 @@ class Group(TenantOwnedModel):
         blank=True,
         help_text=_("Members are the users whose property matches, kept in sync."),
     )
+    external_id = models.CharField(
+        _("external id"),
+        max_length=255,
+        blank=True,
+        help_text=_("The group's id in the identity provider that provisions it (SCIM)."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
     deleted_email = models.CharField(_("email address before deletion"), max_length=254, blank=True)

@@ -100,6 +100,7 @@ def group_create(
     allow_external_senders: bool = False,
     owners: Iterable[User] = (),
     members: Iterable[User] = (),
+    external_id: str = "",
     request: HttpRequest | None = None,
 ) -> Group:
     """Create a group of ``kind`` with its owners and members; return it."""
@@ -119,6 +120,7 @@ def group_create(
         email=email,
         privacy=privacy,
         allow_external_senders=allow_external_senders,
+        external_id=external_id,
     )
     group.full_clean()
     try:
@@ -162,7 +164,7 @@ def group_update(
 ) -> list[str]:
     """Change ``group``'s name, description, address, privacy or external senders."""
     _require(acting_user, tenant, CHANGE_GROUPS)
-    allowed = {"name", "description", "email", "privacy", "allow_external_senders"}
+    allowed = {"name", "description", "email", "privacy", "allow_external_senders", "external_id"}
     if set(changes) - allowed:
         raise TypeError(f"not group fields: {sorted(set(changes) - allowed)}")
     values = {name: getattr(group, name) for name in allowed} | changes

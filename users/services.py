@@ -386,14 +386,14 @@ def user_update(
     request: HttpRequest | None = None,
     **changes: str,
 ) -> list[str]:
-    """Change ``user``'s profile fields (``PROFILE_FIELDS``); return the names changed.
+    """Change ``user``'s profile fields (``PROFILE_FIELDS``, ``external_id``); return those changed.
 
     Raise Forbidden unless ``acting_user`` may manage the user, or the model's
     ValidationError for bad values.
     """
     if not can_manage(acting_user, user) or user.tenant_id != tenant.pk:
         raise Forbidden(_("You can't edit %(name)s.") % {"name": user})
-    unknown = set(changes) - set(PROFILE_FIELDS)
+    unknown = set(changes) - set(PROFILE_FIELDS) - {"external_id"}
     if unknown:
         raise TypeError(f"not profile fields: {sorted(unknown)}")
     changed = [name for name, value in changes.items() if getattr(user, name) != value]

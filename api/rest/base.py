@@ -42,7 +42,7 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-def _count_request(client: ApiClient) -> None:
+def count_request(client: ApiClient) -> None:
     """Count a request of ``client`` in this minute (shared cache); raise RateLimited over it."""
     now = time.time()
     minute = int(now // 60)
@@ -66,7 +66,7 @@ class ClientBearer(HttpBearer):
         client = client_for_secret(token, address=client_ip(request))
         if client is None:
             return None
-        _count_request(client)
+        count_request(client)
         request.api_client = client
         request.tenant = client.tenant
         request.actor = ApiActor(client)

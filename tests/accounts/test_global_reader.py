@@ -32,8 +32,9 @@ from users.models import ExportJob, ImportJob
 pytestmark = pytest.mark.django_db
 
 # Not pages of the admin center: the operators' site (no organization), the flows
-# of someone not signed in yet or signing out, the load balancer's health checks.
-SKIPPED_NAMESPACES = {"admin", "password_reset", "passkeys"}
+# of someone not signed in yet or signing out, the load balancer's health checks, and
+# SCIM, which identity providers call with an API client's secret (tests/scim).
+SKIPPED_NAMESPACES = {"admin", "password_reset", "passkeys", "scim"}
 SKIPPED_ROUTES = {"accounts:signin", "accounts:signin_verify", "accounts:signout"}
 SKIPPED_ROUTES |= {"healthz", "readyz"}
 

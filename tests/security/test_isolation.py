@@ -35,8 +35,9 @@ pytestmark = pytest.mark.django_db
 # Namespaces not swept: the operators' site is for operators only (no tenant), and
 # its own access rule is tested in tests/accounts/test_admin.py.
 # The operators' site; and the REST API, which signs in with an API client's secret,
-# not a session: tests/api/test_isolation.py sweeps each of its routes the same way.
-SKIPPED_NAMESPACES = {"admin", "api-v1"}
+# not a session: tests/api/test_isolation.py sweeps each of its routes the same way;
+# and SCIM, the same (tests/scim/test_isolation.py).
+SKIPPED_NAMESPACES = {"admin", "api-v1", "scim"}
 
 # Routes with an object id whose view has no ``model`` to look up. Each entry
 # must say why the route cannot leak another tenant's object.
