@@ -11,7 +11,8 @@ import json
 from django.core.exceptions import BadRequest
 from django.http import HttpResponse
 
-# Paths whose clients read JSON: they get the refusal as a problem detail (RFC 9457).
+# Paths whose clients read JSON: they get the refusal as a problem detail (RFC 9457),
+# or SCIM's error message under /scim/.
 JSON_PATHS = ("/api/", "/scim/")
 
 
@@ -24,6 +25,16 @@ class QueryStringGuardMiddleware:
     def __call__(self, request):
         query = request.META.get("QUERY_STRING", "")
         if "%00" in query or "\x00" in query:
+            if request.path.startswith("/scim/"):
+                body = {
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                    "status": "400",
+                    "scimType": "invalidValue",
+                    "detail": "NUL character in the query string.",
+                }
+                return HttpResponse(
+                    json.dumps(body), status=400, content_type="application/scim+json"
+                )
             if request.path.startswith(JSON_PATHS):
                 body = {"type": "about:blank", "title": "Bad request", "status": 400}
                 body["detail"] = "NUL character in the query string."

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db.models import CharField, Exists, OuterRef, Q
 from django.db.models.expressions import Value
-from django.db.models.functions import Cast, Left, Lower, Right, StrIndex
+from django.db.models.functions import Cast, Concat, Left, Lower, Right, StrIndex
 from django.db.models.lookups import (
     Exact,
     GreaterThan,
@@ -75,6 +75,7 @@ class Column:
     field: str = ""
     constant: str = ""
     present: Q | None = None
+    prefix: str = ""  # of an id: a group's is "g" and its number
 
 
 ABSENT = Column("absent")
@@ -97,7 +98,7 @@ PHONE_COLUMNS = {
 }
 
 GROUP_COLUMNS = {
-    ("id", None): Column("id", "pk"),
+    ("id", None): Column("id", "pk", prefix="g"),
     ("externalid", None): Column("exact", "external_id"),
     ("displayname", None): Column("text", "name"),
     ("meta", "created"): Column("time", "created_at"),
@@ -169,11 +170,15 @@ def _compare(column: Column, op: CompareOperator, value: Any) -> Q:
     text = _text(value)
     if column.kind == "id":
         if op in (CompareOperator.eq, CompareOperator.ne):
-            same = Q(**{column.field: int(text)}) if text.isascii() and text.isdigit() else NOTHING
-            if text.isdigit() and int(text) >= 2**63:
-                same = NOTHING
+            number = text.removeprefix(column.prefix) if text.startswith(column.prefix) else ""
+            same = NOTHING
+            if number.isascii() and number.isdigit() and int(number) < 2**63:
+                same = Q(**{column.field: int(number)})
             return same if op == CompareOperator.eq else ~same
-        return _exact_text(Cast(column.field, CharField()), op, text)
+        shown = Cast(column.field, CharField())
+        if column.prefix:
+            shown = Concat(Value(column.prefix), shown, output_field=CharField())
+        return _exact_text(shown, op, text)
     if column.kind == "exact":
         return _exact_text(column.field, op, text)
     if column.kind == "username" and op in (CompareOperator.eq, CompareOperator.ne):
@@ -224,8 +229,9 @@ def _present(column: Column) -> Q:
 class _Translator(FilterVisitor[Q]):
     """A filter tree of one resource type, as a ``Q`` on its table."""
 
-    def __init__(self, resource_type: schema.ResourceType) -> None:
+    def __init__(self, resource_type: schema.ResourceType, *, lenient: bool = False) -> None:
         self.resource_type = resource_type
+        self.lenient = lenient  # unknown attributes have no value (a search of several types)
         self.schemas = {s.id.lower(): s for s in (resource_type.schema, *resource_type.extensions)}
         self.columns = USER_COLUMNS if resource_type.name == "User" else GROUP_COLUMNS
 
@@ -234,6 +240,8 @@ class _Translator(FilterVisitor[Q]):
     def _column(self, path: AttrPath) -> Column:
         attr, sub = path.attr.lower(), (path.sub_attr or "").lower() or None
         if path.uri and path.uri.lower() not in self.schemas:
+            if self.lenient:
+                return ABSENT
             raise ScimError(400, "invalidFilter", f"Unknown schema {path.uri}.")
         if attr in ("phonenumbers", "members"):
             return self._element_column(attr, sub)
@@ -244,15 +252,17 @@ class _Translator(FilterVisitor[Q]):
             return ABSENT
         if attr == "name" and sub is None and self.resource_type.name == "User":
             return Column("constant", constant="", present=~Q(first_name="") | ~Q(last_name=""))
-        if any(attr in s.not_kept for s in self.schemas.values()):
+        if self.lenient or any(attr in s.not_kept for s in self.schemas.values()):
             return ABSENT
         raise ScimError(400, "invalidFilter", f"Unknown attribute {path}.")
 
     def _element_column(self, attr: str, sub: str | None) -> Column:
-        # phoneNumbers.value and members.value as columns of the resource's own row.
+        # phoneNumbers.value as a column of the user's own row.
         if attr == "phonenumbers" and self.resource_type.name == "User":
             return PHONE_COLUMNS.get((sub or "value", None)) or ABSENT
-        raise ScimError(400, "invalidFilter", f"Filter {attr} with a value path.")
+        if self.lenient:
+            return ABSENT
+        raise ScimError(400, "invalidFilter", f"Unknown attribute {attr}.")
 
     # Nodes -------------------------------------------------------------------------
 
@@ -330,9 +340,14 @@ def parse(text: str) -> FilterNode:
         raise ScimError(400, "invalidFilter", f"The filter does not parse: {error}") from None
 
 
-def to_q(text: str, resource_type: schema.ResourceType) -> Q:
-    """The rows of ``resource_type`` that ``text`` selects, as a condition."""
-    return _Translator(resource_type).visit(parse(text))
+def to_q(text: str, resource_type: schema.ResourceType, *, lenient: bool = False) -> Q:
+    """The rows of ``resource_type`` that ``text`` selects, as a condition.
+
+    With ``lenient``, an attribute the resource type does not have matches
+    nothing rather than being an error (RFC 7644, section 3.4.2.1, for a search
+    over several resource types).
+    """
+    return _Translator(resource_type, lenient=lenient).visit(parse(text))
 
 
 def username_lookup(text: str) -> str | None:

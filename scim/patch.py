@@ -43,7 +43,7 @@ class Target:
     def __init__(
         self,
         holder: str | None,
-        attribute: schema.Attribute,
+        attribute: schema.Attribute | None,
         sub: str | None,
         val_filter: FilterNode | None,
     ) -> None:
@@ -86,8 +86,11 @@ class Document:
         else:
             attr_path, val_filter, sub = node, None, node.sub_attr
         uri = (attr_path.uri or "").lower()
-        if uri and f"{uri}:{attr_path.attr.lower()}" in self.extensions:
-            raise ScimError(400, "invalidPath", f"The path {text!r} names a whole extension.")
+        whole = f"{uri}:{attr_path.attr.lower()}" if uri else ""
+        if whole in self.extensions:
+            if val_filter is not None or sub is not None:
+                raise ScimError(400, "invalidPath", f"The path {text!r} selects in an extension.")
+            return Target(self.extensions[whole].id, None, None, None)
         if uri and uri != self.core.id.lower() and uri not in self.extensions:
             raise ScimError(400, "invalidPath", f"Unknown schema in {text!r}.")
         name = attr_path.attr.lower()
@@ -189,6 +192,16 @@ class Document:
         target = self.target(path)
         if target is None:
             return  # not kept
+        if target.attribute is None:  # the whole extension, e.g. the enterprise user's
+            if op != "add":
+                document.pop(target.holder, None)
+            if op != "remove":
+                if not isinstance(value, dict):
+                    raise ScimError(400, "invalidValue", f"{path} is an object of attributes.")
+                for key, item in value.items():
+                    if str(key).lower() not in READ_ONLY:
+                        self._apply_path(document, op, f"{target.holder}:{key}", item)
+            return
         holder = self._holder(document, target)
         attribute = target.attribute
         name = attribute.name

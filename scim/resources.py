@@ -40,8 +40,17 @@ def _timestamp(moment) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def location(request: HttpRequest, name: str, pk: int) -> str:
-    return request.build_absolute_uri(reverse(name, args=[pk]))
+# Ids are unique across resource types (RFC 7643, section 3.1): a user's is their
+# number, as in the portal and the REST API; a group's is "g" and its number.
+GROUP_ID_PREFIX = "g"
+
+
+def group_id(pk: int) -> str:
+    return f"{GROUP_ID_PREFIX}{pk}"
+
+
+def location(request: HttpRequest, name: str, scim_id: int | str) -> str:
+    return request.build_absolute_uri(reverse(name, args=[scim_id]))
 
 
 # Users ----------------------------------------------------------------------------------
@@ -285,12 +294,12 @@ def group_document(request: HttpRequest, group: Group, members: list[int] | None
 def group_resource(request: HttpRequest, group: Group, members: list[int] | None) -> dict:
     return {
         "schemas": [schema.GROUP_SCHEMA],
-        "id": str(group.pk),
+        "id": group_id(group.pk),
         **group_document(request, group, members),
         "meta": {
             "resourceType": "Group",
             "created": _timestamp(group.created_at),
-            "location": location(request, "scim:group", group.pk),
+            "location": location(request, "scim:group", group_id(group.pk)),
         },
     }
 

@@ -97,10 +97,40 @@ class ScimView(View):
         return body
 
 
-def _id(pk: str) -> int:
-    if not (pk.isascii() and pk.isdigit()) or int(pk) >= 2**63:
+def _id(scim_id: str, prefix: str = "") -> int:
+    """The row id of SCIM id ``scim_id``, or Http404."""
+    number = scim_id.removeprefix(prefix) if scim_id.startswith(prefix) else ""
+    if not (number.isascii() and number.isdigit()) or int(number) >= 2**63:
         raise Http404
-    return int(pk)
+    return int(number)
+
+
+# Query parameters, from the URL or a POST to .search (RFC 7644, section 3.4.3) ------------
+
+
+def _params(request: HttpRequest) -> dict:
+    """The query's parameters: a .search body's, else the URL's."""
+    return getattr(request, "scim_params", None) or request.GET
+
+
+def _search_params(body: dict) -> dict:
+    """A SearchRequest's parameters, as the URL would give them."""
+    params = {}
+    for key, value in body.items():
+        name = {k.lower(): k for k in SEARCH_PARAMETERS}.get(str(key).lower())
+        if name is None or value is None:
+            continue
+        if isinstance(value, list):
+            if not all(isinstance(item, str) for item in value):
+                raise ScimError(400, "invalidValue", f"{name} is a list of attribute names.")
+            value = ",".join(value)
+        elif isinstance(value, bool) or not isinstance(value, str | int):
+            raise ScimError(400, "invalidValue", f"{name} has a value of the wrong type.")
+        params[name] = str(value)
+    return params
+
+
+SEARCH_PARAMETERS = ("filter", "startIndex", "count", "attributes", "excludedAttributes")
 
 
 # Attribute selection (RFC 7644, section 3.9) ---------------------------------------------
@@ -109,7 +139,7 @@ def _id(pk: str) -> int:
 def _names(request: HttpRequest, parameter: str) -> list[tuple[str | None, str, str | None]]:
     """``attributes``/``excludedAttributes`` as (extension URN or None, attribute, sub)."""
     names = []
-    for raw in request.GET.get(parameter, "").split(","):
+    for raw in _params(request).get(parameter, "").split(","):
         text = raw.strip().lower()
         if not text:
             continue
@@ -222,8 +252,8 @@ def _wants(request: HttpRequest, attr: str) -> bool:
 
 def _paging(request: HttpRequest) -> tuple[int, int]:
     try:
-        start = int(request.GET.get("startIndex", "1"))
-        count = int(request.GET.get("count", str(schema.MAX_RESULTS)))
+        start = int(_params(request).get("startIndex", "1"))
+        count = int(_params(request).get("count", str(schema.MAX_RESULTS)))
     except ValueError:
         raise ScimError(400, "invalidValue", "startIndex and count are integers.") from None
     return max(start, 1), min(max(count, 0), schema.MAX_RESULTS)
@@ -338,18 +368,24 @@ def _user_answer(request: HttpRequest, user: User, status: int = 200) -> HttpRes
     return response
 
 
+def _user_list(request: HttpRequest, *, lenient: bool = False):
+    users = _users(request)
+    if _params(request).get("filter"):
+        users = users.filter(filters.to_q(_params(request)["filter"], USERS, lenient=lenient))
+    return users.order_by("pk")
+
+
+def _user_resources(request: HttpRequest, users: list[User]) -> list[dict]:
+    return [resources.user_resource(request, user) for user in users]
+
+
 class UsersView(ScimView):
     permissions = USER_RIGHTS
     http_method_names = ["get", "post"]
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        users = _users(request)
-        if request.GET.get("filter"):
-            users = users.filter(filters.to_q(request.GET["filter"], USERS))
         return list_response(
-            request,
-            users.order_by("pk"),
-            lambda page: [resources.user_resource(request, user) for user in page],
+            request, _user_list(request), lambda page: _user_resources(request, page)
         )
 
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -389,7 +425,8 @@ class UserView(ScimView):
 
 
 def _group(request: HttpRequest, pk: str) -> Group:
-    group = resources.groups_reachable(request).filter(pk=_id(pk)).first()
+    group = resources.groups_reachable(request).filter(pk=_id(pk, resources.GROUP_ID_PREFIX))
+    group = group.first()
     if group is None:
         raise Http404
     return group
@@ -403,8 +440,17 @@ def _group_resources(request: HttpRequest, groups: list[Group]) -> list[dict]:
 def _group_answer(request: HttpRequest, group: Group, status: int = 200) -> HttpResponse:
     response = scim_response(_projected(request, _group_resources(request, [group])[0]), status)
     if status == 201:
-        response["Location"] = resources.location(request, "scim:group", group.pk)
+        response["Location"] = resources.location(
+            request, "scim:group", resources.group_id(group.pk)
+        )
     return response
+
+
+def _group_list(request: HttpRequest, *, lenient: bool = False):
+    groups = resources.groups_reachable(request)
+    if _params(request).get("filter"):
+        groups = groups.filter(filters.to_q(_params(request)["filter"], GROUPS, lenient=lenient))
+    return groups.order_by("pk")
 
 
 class GroupsView(ScimView):
@@ -412,17 +458,14 @@ class GroupsView(ScimView):
     http_method_names = ["get", "post"]
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        groups = resources.groups_reachable(request)
-        if request.GET.get("filter"):
-            groups = groups.filter(filters.to_q(request.GET["filter"], GROUPS))
         return list_response(
-            request, groups.order_by("pk"), lambda page: _group_resources(request, page)
+            request, _group_list(request), lambda page: _group_resources(request, page)
         )
 
     def post(self, request: HttpRequest) -> HttpResponse:
         document = Document(GROUPS).from_body(self.body(request))
         group = resources.group_create(request, document)
-        return _group_answer(request, _group(request, str(group.pk)), 201)
+        return _group_answer(request, _group(request, resources.group_id(group.pk)), 201)
 
 
 class GroupView(ScimView):
@@ -452,3 +495,73 @@ class GroupView(ScimView):
     def delete(self, request: HttpRequest, pk: str) -> HttpResponse:
         resources.group_delete(request, _group(request, pk))
         return HttpResponse(status=204)
+
+
+# Searching with POST (RFC 7644, section 3.4.3) ---------------------------------------------
+
+
+class UsersSearchView(ScimView):
+    permissions = USER_RIGHTS
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        request.scim_params = _search_params(self.body(request))
+        return UsersView().get(request)
+
+
+class GroupsSearchView(ScimView):
+    permissions = GROUP_RIGHTS
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        request.scim_params = _search_params(self.body(request))
+        return GroupsView().get(request)
+
+
+class SearchView(ScimView):
+    """``/.search``: users, then groups, of those the client may read.
+
+    An attribute one resource type lacks matches nothing of that type; one that
+    no type has is an ``invalidFilter`` error.
+    """
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        request.scim_params = _search_params(self.body(request))
+        kinds = [
+            (USERS, _user_list, _user_resources, USER_RIGHTS),
+            (GROUPS, _group_list, _group_resources, GROUP_RIGHTS),
+        ]
+        kinds = [k for k in kinds if all(request.actor.has_perm(p) for p in k[3])]
+        if not kinds:
+            raise ScimError(403, "", "The API client's roles do not allow this.")
+        text = _params(request).get("filter")
+        if text:
+            refusals = []
+            for resource_type, *_rest in kinds:
+                try:
+                    filters.to_q(text, resource_type)
+                except ScimError as error:
+                    refusals.append(error)
+            if len(refusals) == len(kinds):
+                raise refusals[0]
+        start, count = _paging(request)
+        results, total, skip = [], 0, start - 1
+        for _type, listing, render, _rights in kinds:
+            queryset = listing(request, lenient=True)
+            size = queryset.count()
+            total += size
+            wanted = count - len(results)
+            if wanted > 0 and skip < size:
+                results += render(request, list(queryset[skip : skip + wanted]))
+            skip = max(0, skip - size)
+        return scim_response(
+            {
+                "schemas": [schema.LIST_RESPONSE],
+                "totalResults": total,
+                "startIndex": start,
+                "itemsPerPage": len(results),
+                "Resources": [_projected(request, resource) for resource in results],
+            }
+        )
