@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import CharField, Exists, OuterRef, Q
+from django.db.models import CharField, Exists, F, OuterRef, Q
 from django.db.models.expressions import Value
 from django.db.models.functions import Cast, Concat, Left, Lower, Right, StrIndex
 from django.db.models.lookups import (
@@ -161,7 +161,7 @@ def _compare(column: Column, op: CompareOperator, value: Any) -> Q:
     if column.kind == "time":
         moment = _moment(value)
         if op in ORDERING:
-            return Q(ORDERING[op](column.field, moment))
+            return Q(ORDERING[op](F(column.field), moment))
         if op == CompareOperator.eq:
             return Q(**{column.field: moment})
         if op == CompareOperator.ne:
@@ -203,6 +203,7 @@ def _any_case_text(field: str, op: CompareOperator, text: str) -> Q:
 
 def _exact_text(field: Any, op: CompareOperator, text: str) -> Q:
     """Case-exact text comparisons, the same on SQLite (whose LIKE ignores case) and PostgreSQL."""
+    field = F(field) if isinstance(field, str) else field
     if op == CompareOperator.eq:
         return Q(Exact(field, text))
     if op == CompareOperator.ne:

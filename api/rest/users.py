@@ -28,6 +28,7 @@ from api.rest.base import (
 )
 from billing import selectors as billing_selectors
 from billing import services as billing_services
+from core import pagecache
 from core.aggregates import split_text_list
 from core.prepared import PreparedQuery
 from users import selectors as user_selectors
@@ -113,10 +114,31 @@ def list_users(request: HttpRequest, filters: Query[UserQuery]) -> Any:
             ]
             return problem(422, _("Invalid input"), errors=errors)
         rows = list(_page_of(user_filter.qs, after)[: filters.limit + 1])
-    else:  # the whole list: its read compiled once per page size
-        rows = _unfiltered_page(filters.limit + 1)(tenant=request.tenant.pk, after=after)
-    more = len(rows) > filters.limit
-    rows = rows[: filters.limit]
+        return _json_page(rows, filters.limit)
+    # The whole list, a page at a time: its read compiled once per page size, and the
+    # page kept until the organization changes (any change, or a sign-in: last_login).
+    tenant_id, size = request.tenant.pk, filters.limit
+
+    def read() -> bytes:
+        return _json_page(_unfiltered_page(size + 1)(tenant=tenant_id, after=after), size).content
+
+    if not pagecache.cache_seconds():
+        content = read()
+    else:
+        content = pagecache.organization_cached(
+            tenant_id,
+            f"api:users:{size}:{after}",
+            read,
+            timeout=pagecache.cache_seconds(),
+            scope=pagecache.EVENTS,
+        )
+    return HttpResponse(content, content_type="application/json")
+
+
+def _json_page(rows: list[tuple[Any, ...]], limit: int) -> HttpResponse:
+    """A page of ``rows`` (one more than ``limit`` when there are more) as UserPage's JSON."""
+    more = len(rows) > limit
+    rows = rows[:limit]
     page = {
         "items": [_row_json(row) for row in rows],
         "next_cursor": cursor_of(rows[-1][0]) if more else None,

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from accounts.models import Domain, User
 from accounts.roles import GLOBAL_READER, REPORTS_READER
 from api.models import ApiClient
@@ -110,6 +111,25 @@ def test_a_page_of_users_takes_the_same_queries_whatever_its_size(
         get(client, "/api/v1/users", secret)
         with django_assert_num_queries(2):
             assert get(client, "/api/v1/users", secret, limit=200).status_code == 200
+
+
+def test_the_whole_list_is_kept_until_the_organization_changes(
+    client, tenant, people, django_assert_num_queries
+):
+    secret = api_secret(tenant)
+    first = get(client, "/api/v1/users", secret, limit=3)
+    with django_assert_num_queries(1):  # the client only: the page is kept
+        assert get(client, "/api/v1/users", secret, limit=3).content == first.content
+    person = User.objects.get(pk=json.loads(first.content)["items"][0]["id"])
+    person.display_name = "Renamed"
+    person.save(update_fields=["display_name"])
+    renamed = json.loads(get(client, "/api/v1/users", secret, limit=3).content)
+    assert renamed["items"][0]["display_name"] == "Renamed"
+    person.last_login = timezone.now()
+    person.save(update_fields=["last_login"])
+    audit_record(action="signin.success", tenant=tenant, actor=person)  # as a sign-in does
+    signed_in = json.loads(get(client, "/api/v1/users", secret, limit=3).content)
+    assert signed_in["items"][0]["last_sign_in"] is not None
 
 
 def test_the_openapi_schema_describes_every_answer(client):

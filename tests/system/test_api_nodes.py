@@ -1,4 +1,4 @@
-"""Two app nodes: an API client revoked anywhere is refused at once on every node.
+"""Two app nodes: an API client revoked or expired is refused at once on every node.
 
 Two gunicorn processes with production settings share this machine's PostgreSQL
 and Redis. A client's secret works on both; revoked from a third process (as an
@@ -14,6 +14,8 @@ import pytest
 from bench.cluster import Cluster, services_up
 
 pytestmark = pytest.mark.system
+
+SCIM_USERS = "/scim/v2/Users?filter=userName%20eq%20%22one@apinodes.example%22"
 
 _SETUP = """
 from accounts.models import Domain, Tenant, User
@@ -36,9 +38,9 @@ def cluster(tmp_path_factory):
         cluster.stop()
 
 
-def _status(port, secret):
+def _status(port, secret, path="/api/v1/users"):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", "/api/v1/users", headers={"Authorization": f"Bearer {secret}"})
+    connection.request("GET", path, headers={"Authorization": f"Bearer {secret}"})
     response = connection.getresponse()
     body = response.read()
     connection.close()
@@ -62,6 +64,8 @@ def test_a_revoked_client_is_refused_at_once_on_every_node(cluster):
         status, body = _status(port, secret)
         assert status == 200, body
         assert "one@apinodes.example" in {u["username"] for u in json.loads(body)["items"]}
+        status, body = _status(port, secret, SCIM_USERS)
+        assert status == 200, body
     _shell(
         cluster,
         "from api.models import ApiClient; from api.services import api_client_revoke; "
@@ -70,6 +74,23 @@ def test_a_revoked_client_is_refused_at_once_on_every_node(cluster):
     )
     for port in cluster.ports:
         assert _status(port, secret)[0] == 401
+        assert _status(port, secret, SCIM_USERS)[0] == 401
+
+
+def test_an_expired_client_is_refused_at_once_on_every_node(cluster):
+    secret = _token(cluster, "Expires soon")
+    for port in cluster.ports:
+        assert _status(port, secret, SCIM_USERS)[0] == 200
+    _shell(
+        cluster,
+        "from datetime import timedelta; from django.utils import timezone; "
+        "from api.models import ApiClient; "
+        "ApiClient.objects.filter(name='Expires soon')"
+        ".update(expires_at=timezone.now() - timedelta(seconds=1))",
+    )
+    for port in cluster.ports:
+        assert _status(port, secret)[0] == 401
+        assert _status(port, secret, SCIM_USERS)[0] == 401
 
 
 def test_a_changed_secret_and_the_old_one_in_its_grace_period_work_on_every_node(cluster):
