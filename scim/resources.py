@@ -269,10 +269,10 @@ def groups_reachable(request: HttpRequest):
 
 
 def member_ids(groups: Iterable[Group]) -> dict[int, list[int]]:
-    """Each group's member ids, in the order they joined, in one read."""
+    """Each group's members' ids (deleted users left out), in the order they joined, in one read."""
     members: dict[int, list[int]] = {group.pk: [] for group in groups}
     rows = Membership.objects.filter(
-        group_id__in=list(members), role=Membership.Role.MEMBER
+        group_id__in=list(members), role=Membership.Role.MEMBER, user__deleted_at__isnull=True
     ).order_by("added_at", "id")
     for group_id, user_id in rows.values_list("group_id", "user_id"):
         members[group_id].append(user_id)

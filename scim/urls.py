@@ -21,5 +21,6 @@ urlpatterns = [
     path("Groups", views.GroupsView.as_view(), name="groups"),
     path("Groups/.search", views.GroupsSearchView.as_view(), name="groups_search"),
     path("Groups/<str:pk>", views.GroupView.as_view(), name="group"),
+    re_path(r"^(?P<rest>(Bulk|Me)(/.*)?)$", views.NotImplementedView.as_view(), name="not_offered"),
     re_path(r"^(?P<rest>.*)$", views.NotFoundView.as_view(), name="not_found"),
 ]

@@ -331,6 +331,15 @@ class SchemasView(ScimView):
         return scim_response(rendered(schema.SCHEMAS[name]))
 
 
+class NotImplementedView(ScimView):
+    """``/Bulk`` and ``/Me``: not offered (ServiceProviderConfig says bulk is unsupported)."""
+
+    def get(self, request: HttpRequest, rest: str = "") -> HttpResponse:
+        raise ScimError(501, "", "Not offered by this service provider.")
+
+    post = put = patch = delete = get
+
+
 class NotFoundView(ScimView):
     """Any other address under /scim/v2/: a SCIM 404 (for a known client)."""
 

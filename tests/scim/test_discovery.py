@@ -51,6 +51,12 @@ def test_unknown_addresses_are_scim_404s(client, secret, path):
     error(scim(client, "get", path, secret), 404)
 
 
+@pytest.mark.parametrize("path", ["/Bulk", "/Me", "/Me/x"])
+def test_bulk_and_me_are_not_offered(client, secret, path):
+    error(scim(client, "post", path, secret, {}), 501)
+    error(scim(client, "get", path, secret), 501)
+
+
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_discovery_is_read_only(client, secret, method):
     for path in ("/ServiceProviderConfig", "/ResourceTypes", "/Schemas"):

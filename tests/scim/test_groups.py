@@ -220,3 +220,18 @@ def test_search_over_users_and_groups(client, tenant, secret, people, sales):
     page = body(scim(client, "post", "/.search", secret, {"startIndex": 3, "count": 2}), 200)
     assert [r["id"] for r in page["Resources"]] == [str(people[2].pk), sales["id"]]
     error(scim(client, "post", "/.search", secret, {"filter": 'nope eq "x"'}), 400, "invalidFilter")
+
+
+def test_a_deleted_member_is_not_listed_and_does_not_block_changes(
+    client, tenant, admin, secret, people, sales
+):
+    from users.services import users_delete
+
+    users_delete(tenant=tenant, acting_user=admin, users=[people[0]])
+    path = f"/Groups/{sales['id']}"
+    assert "members" not in body(scim(client, "get", path, secret), 200)
+    member = [{"value": str(people[1].pk)}]
+    added = patch({"op": "add", "path": "members", "value": member})
+    assert body(scim(client, "patch", path, secret, added), 200)["members"][0]["value"] == str(
+        people[1].pk
+    )
