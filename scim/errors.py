@@ -30,3 +30,14 @@ def error_response(status: int, scim_type: str = "", detail: str = "") -> HttpRe
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="scim"'
     return response
+
+
+def storable(text: str) -> bool:
+    """Whether a database keeps ``text`` as it is: no NUL, no lone surrogate."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

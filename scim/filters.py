@@ -14,7 +14,7 @@ type and an operator the attribute's type does not take.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import CharField, Exists, F, OuterRef, Q
@@ -47,7 +47,7 @@ from scim2_models.path import (
 from accounts.models import UserManager
 from groups.models import Membership
 from scim import schema
-from scim.errors import ScimError
+from scim.errors import ScimError, storable
 
 NOTHING = Q(pk__in=[])
 EVERYTHING = ~Q(pk__in=[])
@@ -113,14 +113,23 @@ MEMBER_COLUMNS = {
 def _text(value: Any) -> str:
     if isinstance(value, bool) or value is None or isinstance(value, dict | list):
         raise ScimError(400, "invalidFilter", "The attribute compares with a string.")
-    return str(value)
+    text = str(value)
+    if not storable(text):
+        raise ScimError(400, "invalidFilter", "A value holds a character no text may hold.")
+    return text
 
 
 def _moment(value: Any) -> datetime:
-    moment = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+        if moment is not None:
+            moment = make_aware(moment) if is_naive(moment) else moment
+            moment.astimezone(UTC)  # within the calendar in UTC too
+    except (ValueError, OverflowError):
+        moment = None
     if moment is None:
         raise ScimError(400, "invalidFilter", "The attribute compares with a date and time.")
-    return make_aware(moment) if is_naive(moment) else moment
+    return moment
 
 
 def _compare_constant(constant: str, op: CompareOperator, value: Any) -> bool:

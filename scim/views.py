@@ -35,7 +35,7 @@ from api.rest.base import RateLimited, count_request
 from api.services import client_for_secret
 from groups.models import Group
 from scim import filters, resources, schema
-from scim.errors import CONTENT_TYPE, ScimError, error_response
+from scim.errors import CONTENT_TYPE, ScimError, error_response, storable
 from scim.patch import Document
 
 ALWAYS = {"schemas", "id"}
@@ -90,11 +90,24 @@ class ScimView(View):
     def body(self, request: HttpRequest) -> dict:
         try:
             body = json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise ScimError(400, "invalidSyntax", "The body is not JSON.") from None
         if not isinstance(body, dict):
             raise ScimError(400, "invalidSyntax", "The body is a JSON object.")
+        if not _all_storable(body):
+            raise ScimError(400, "invalidValue", "A value holds a character no text may hold.")
         return body
+
+
+def _all_storable(value: Any) -> bool:
+    """Whether every string in a JSON value (keys too) is text a database keeps."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return all(_all_storable(k) and _all_storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_all_storable(item) for item in value)
+    return True
 
 
 def _id(scim_id: str, prefix: str = "") -> int:

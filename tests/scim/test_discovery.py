@@ -111,7 +111,7 @@ def test_a_nul_in_the_query_string_is_a_scim_400(client, secret):
     error(response, 400, "invalidValue")
 
 
-@pytest.mark.parametrize("payload", [b"{", b"[]", b'"text"', b"\xff"])
+@pytest.mark.parametrize("payload", [b"{", b"[]", b'"text"', b"\xff", b"[" * 100000])
 def test_a_body_that_is_not_a_json_object_is_invalid_syntax(client, secret, payload):
     response = client.post(
         f"{BASE}/Users",
@@ -120,3 +120,12 @@ def test_a_body_that_is_not_a_json_object_is_invalid_syntax(client, secret, payl
         headers={"Authorization": f"Bearer {secret}"},
     )
     error(response, 400, "invalidSyntax")
+
+
+@pytest.mark.parametrize("text", ["\ud800", "a\x00b"], ids=["surrogate", "nul"])
+def test_a_string_no_database_keeps_is_an_invalid_value(client, tenant, secret, text):
+    domain = tenant.domain_set.get(is_default=True).name
+    data = {"userName": f"ann@{domain}", "displayName": "Ann", "title": text}
+    error(scim(client, "post", "/Users", secret, data), 400, "invalidValue")
+    search = {"filter": f'title eq "{text}"'}
+    assert scim(client, "post", "/.search", secret, search).status_code == 400
