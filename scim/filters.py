@@ -262,7 +262,10 @@ class _Translator(FilterVisitor[Q]):
             return ABSENT
         if attr == "name" and sub is None and self.resource_type.name == "User":
             return Column("constant", constant="", present=~Q(first_name="") | ~Q(last_name=""))
-        if self.lenient or any(attr in s.not_kept for s in self.schemas.values()):
+        dotted = f"{attr}.{sub}" if sub else attr
+        if self.lenient or any(
+            attr in s.not_kept or dotted in s.not_kept for s in self.schemas.values()
+        ):
             return ABSENT
         raise ScimError(400, "invalidFilter", f"Unknown attribute {path}.")
 

@@ -156,6 +156,13 @@ USER = Schema(
             "entitlements",
             "roles",
             "x509Certificates",
+            # Parts of kept attributes that the portal does not keep.
+            "name.formatted",
+            "name.middleName",
+            "name.honorificPrefix",
+            "name.honorificSuffix",
+            "phoneNumbers.display",
+            "phoneNumbers.primary",
         )
     ),
 )
