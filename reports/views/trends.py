@@ -184,6 +184,10 @@ class TrendReportView(TenantScopedMixin, ObjectListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         header, rows = self.figures()
+        # The sort someone chose (not the default) travels with the period and the export.
+        chosen_sort = (
+            self.request.GET.get("sort") if self.request.GET.get("sort") == context["sort"] else ""
+        )
         context.update(
             slug=self.slug,
             title=self.title,
@@ -197,8 +201,12 @@ class TrendReportView(TenantScopedMixin, ObjectListView):
             figures_rows=rows,
             period=self.days,
             periods=selectors.PERIODS,
+            chosen_sort=chosen_sort,
             figures_query=urlencode({"period": self.days, "format": "csv"}),
-            people_query=urlencode({"period": self.days, "export": "csv"}),
+            people_query=urlencode(
+                {"period": self.days, **({"sort": chosen_sort} if chosen_sort else {})}
+                | {"export": "csv"}
+            ),
         )
         return context
 
