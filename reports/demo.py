@@ -43,7 +43,7 @@ FAILURES_BEFORE_LOCK = 5
 def seed(*, tenant):
     """Add 90 days of sign-ins, resets, registrations and license changes, once."""
     zone = selectors.organization_zone(tenant)
-    today = timezone.localdate(timezone=zone)
+    today = timezone.localdate(None, zone)
     today_began = datetime.combine(today, time.min, tzinfo=zone)
     events = AuditEvent.objects.for_tenant(tenant)
     if events.filter(action="signin.success", created_at__lt=today_began).exists():

@@ -99,7 +99,7 @@ def organization_zone(tenant: Tenant) -> tzinfo:
 def window(tenant: Tenant, days: int) -> Window:
     """Return the window of the organization's last ``days`` days, ending today there."""
     zone = organization_zone(tenant)
-    today = timezone.localdate(timezone=zone)
+    today = timezone.localdate(None, zone)
     return Window(first=today - timedelta(days=days - 1), last=today, zone=zone)
 
 
