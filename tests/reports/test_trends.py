@@ -6,6 +6,8 @@ import zoneinfo
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import AuditEvent
@@ -412,3 +414,20 @@ def test_queries_stay_bounded_whatever_the_period(
         assert client.get(url, {"period": str(days)}).status_code == 200
     with django_assert_max_num_queries(12):
         assert len(csv_rows(client.get(url, {"period": str(days), "format": "csv"}))) == days + 1
+
+
+@pytest.mark.parametrize("url", URLS.values())
+def test_the_same_queries_for_a_week_and_half_a_year(client, tenant, reader, url, settings):
+    settings.PORTAL_PAGE_CACHE_SECONDS = 0  # every page rendered afresh
+    make_subscription(tenant, make_product(sku="basic"), quantity=3)
+    for n in range(12):
+        person = make_user(tenant)
+        event(tenant, "signin.success", person, at(n * 13), new_values={"second_factor": True})
+        event(tenant, "billing.license.assign", person, at(n * 13), new_values={"product": "basic"})
+    sign_in(client, reader)
+    counts = []
+    for days in (7, 180):
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url, {"period": str(days)})
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
