@@ -44,10 +44,6 @@ class PeriodFilter(KeptFormClassMixin, django_filters.FilterSet):
         return selectors.DEFAULT_PERIOD
 
 
-def _number(key):
-    return itemgetter(key)
-
-
 PERSON = Column(_lazy("Person"), itemgetter("name"), sort="name")
 SIGN_IN_NAME = Column(_lazy("Sign-in name"), itemgetter("username"), sort="username")
 
@@ -55,9 +51,10 @@ SIGN_IN_NAME = Column(_lazy("Sign-in name"), itemgetter("username"), sort="usern
 class TrendReportView(TenantScopedMixin, ObjectListView):
     """A report over the last 7 to 180 days: charts per day, its people, two CSV files.
 
-    A subclass names its ``charts``: [(chart title, [(key, label)], per_day)],
-    ``per_day(tenant, days)`` returning [(date, {key: figure})]; and its people:
-    ``people(tenant, days)`` (a queryset of dicts) with their ``columns``.
+    A subclass returns its charts from ``get_charts()``: [(chart title, [(key,
+    label, style or None)], [(date, {key: figure})])], the figures from a
+    selector; and its people from ``people(tenant, days)`` (a queryset of dicts),
+    shown in its ``columns`` and sorted by its ``sort_keys``.
     ``?format=csv`` downloads the figures per day, ``?export=csv`` the people
     (audited).
     """
@@ -98,8 +95,8 @@ class TrendReportView(TenantScopedMixin, ObjectListView):
     def csv_rows(self, queryset):
         """Yield the people's rows, times with the organization's offset.
 
-        The zone is taken here: the rows stream after the time zone middleware
-        has deactivated it.
+        The organization's zone by name, not the active one: the rows stream
+        after the time zone middleware has deactivated it.
         """
         zone = selectors.organization_zone(self.request.tenant)
         columns = self.csv_columns()
@@ -232,10 +229,10 @@ class SignInReportView(TrendReportView):
     columns = [
         PERSON,
         SIGN_IN_NAME,
-        Column(_lazy("Succeeded"), _number("success"), sort="success"),
-        Column(_lazy("With a second step"), _number("second_step"), sort="second_step"),
-        Column(_lazy("Failed"), _number("failed"), sort="failed"),
-        Column(_lazy("Locked out"), _number("lockout"), sort="lockout"),
+        Column(_lazy("Succeeded"), itemgetter("success"), sort="success"),
+        Column(_lazy("With a second step"), itemgetter("second_step"), sort="second_step"),
+        Column(_lazy("Failed"), itemgetter("failed"), sort="failed"),
+        Column(_lazy("Locked out"), itemgetter("lockout"), sort="lockout"),
         EventTimeColumn(_lazy("Last attempt"), itemgetter("last"), sort="last"),
     ]
     sort_keys = {
@@ -290,9 +287,9 @@ class PasswordResetReportView(TrendReportView):
     columns = [
         PERSON,
         SIGN_IN_NAME,
-        Column(_lazy("Reset"), _number("reset"), sort="reset"),
-        Column(_lazy("Blocked for the day"), _number("blocked"), sort="blocked"),
-        Column(_lazy("Too many wrong codes"), _number("too_many_codes"), sort="too_many_codes"),
+        Column(_lazy("Reset"), itemgetter("reset"), sort="reset"),
+        Column(_lazy("Blocked for the day"), itemgetter("blocked"), sort="blocked"),
+        Column(_lazy("Too many wrong codes"), itemgetter("too_many_codes"), sort="too_many_codes"),
         EventTimeColumn(_lazy("Last attempt"), itemgetter("last"), sort="last"),
     ]
     sort_keys = {
@@ -336,7 +333,7 @@ class RegistrationReportView(TrendReportView):
     columns = [
         PERSON,
         SIGN_IN_NAME,
-        *(Column(label, _number(key), sort=key) for key, label in REGISTRATION_LABELS),
+        *(Column(label, itemgetter(key), sort=key) for key, label in REGISTRATION_LABELS),
         EventTimeColumn(_lazy("Last registration"), itemgetter("last"), sort="last"),
     ]
     sort_keys = {
@@ -366,8 +363,8 @@ class LicenseUseReportView(TrendReportView):
         PERSON,
         SIGN_IN_NAME,
         Column(_lazy("Product"), itemgetter("product_name"), sort="product"),
-        Column(_lazy("Assigned"), _number("assigned"), sort="assigned"),
-        Column(_lazy("Unassigned"), _number("unassigned"), sort="unassigned"),
+        Column(_lazy("Assigned"), itemgetter("assigned"), sort="assigned"),
+        Column(_lazy("Unassigned"), itemgetter("unassigned"), sort="unassigned"),
         EventTimeColumn(_lazy("Last change"), itemgetter("last"), sort="last"),
     ]
     sort_keys = {
