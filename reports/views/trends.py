@@ -195,7 +195,11 @@ class TrendReportView(TenantScopedMixin, ObjectListView):
                 for index, (title, series, daily) in enumerate(self.charts())
             ],
             figures_header=header,
-            figures_rows=rows,
+            # A day on one line: the columns' headings are long and never wrap.
+            figures_rows=[
+                [l10n.format_date(row[0]).replace(" ", "\N{NO-BREAK SPACE}"), *row[1:]]
+                for row in rows
+            ],
             period=self.days,
             periods=selectors.PERIODS,
             chosen_sort=chosen_sort,
