@@ -165,6 +165,7 @@ ACTION_LABELS = {
     "api_client.create": _("API client added"),
     "api_client.rotate": _("API client's secret changed"),
     "api_client.revoke": _("API client revoked"),
+    "reports.export": _("People of a report exported"),
 }
 
 

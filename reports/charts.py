@@ -137,3 +137,122 @@ def line_chart(points, *, title, description, format_x=str, format_y=str, chart_
 def _coordinate(number):
     """Write a coordinate with at most one decimal: short, and the same on every machine."""
     return f"{round(number, 1):g}"
+
+
+# Several series over the same days: each its own color and dash pattern (told apart
+# without color too), named in a legend above the plot.
+SERIES_STYLES = (
+    ("#2563eb", ""),
+    ("#d97706", "8 4"),
+    ("#059669", "2 4"),
+    ("#dc2626", "10 4 2 4"),
+    ("#7c3aed", "4 3"),
+    ("#0891b2", "1 3"),
+)
+LEGEND_ROW = 22
+LEGEND_CHAR = 7.5  # the width of a character of the legend, roughly, at 13px
+MAX_POINTS_WITH_DOTS = 31
+
+
+def series_chart(days, series, *, title, description, format_x=str, format_y=str, chart_id="chart"):
+    """Return an SVG of several lines over ``days``: ``series`` is [(label, values[, style])].
+
+    ``values`` has a whole number per day; ``style`` is (color, dash pattern), by
+    default the next of ``SERIES_STYLES``. Each line has its own color and dash
+    pattern, named in a legend; up to a month, a dot per day carries its figure
+    as a tooltip. Presentation attributes only: no style attribute.
+    """
+    days = list(days)
+    series = [(item[0], list(item[1]), _style(item, index)) for index, item in enumerate(series)]
+    # The legend, wrapped into rows that fit the width.
+    legend, x, row = [], LEFT, 0
+    for index, (label, _values, _s) in enumerate(series):
+        width = 34 + len(str(label)) * LEGEND_CHAR + 20
+        if x + width > LINE_WIDTH - RIGHT and x > LEFT:
+            x, row = LEFT, row + 1
+        legend.append((series[index][2], label, x, TOP + row * LEGEND_ROW))
+        x += width
+    plot_top = TOP + (row + 1) * LEGEND_ROW + 8 if series else TOP
+    height = plot_top + (LINE_HEIGHT - TOP - BOTTOM) + BOTTOM
+    plot_width = LINE_WIDTH - LEFT - RIGHT
+    bottom = height - BOTTOM
+    plot_height = bottom - plot_top
+    peak = max((value for _label, values, _s in series for value in values), default=0)
+    top_value, step = nice_ceiling(peak)
+
+    def x_at(index):
+        if len(days) < 2:
+            return LEFT + plot_width / 2
+        return LEFT + plot_width * index / (len(days) - 1)
+
+    def y_at(value):
+        return bottom - plot_height * value / top_value
+
+    title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
+    parts = [
+        f'<svg class="chart chart-series-chart" role="img" viewBox="0 0 {LINE_WIDTH} {height}"'
+        f' width="100%" preserveAspectRatio="xMinYMin meet"'
+        f' aria-labelledby="{title_id}" aria-describedby="{desc_id}">',
+        f'<title id="{title_id}">{escape(str(title))}</title>',
+        f'<desc id="{desc_id}">{escape(str(description))}</desc>',
+    ]
+    for (color, dash), label, lx, ly in legend:
+        parts.append(
+            f'<line class="chart-legend-line" x1="{_coordinate(lx)}" y1="{ly + 7}"'
+            f' x2="{_coordinate(lx + 28)}" y2="{ly + 7}" stroke="{color}" stroke-width="3"'
+            f"{_dash(dash)}/>"
+            f'<text class="chart-label" x="{_coordinate(lx + 34)}" y="{ly + 7}"'
+            f' dominant-baseline="middle">{escape(str(label))}</text>'
+        )
+    for value in range(0, top_value + 1, step):
+        y = _coordinate(y_at(value))
+        parts.append(
+            f'<line class="chart-grid" x1="{LEFT}" y1="{y}" x2="{LEFT + plot_width}" y2="{y}"/>'
+            f'<text class="chart-label" x="{LEFT - 8}" y="{y}" text-anchor="end"'
+            f' dominant-baseline="middle">{escape(format_y(value))}</text>'
+        )
+    parts.append(
+        f'<line class="chart-axis" x1="{LEFT}" y1="{plot_top}" x2="{LEFT}" y2="{bottom}"/>'
+        f'<line class="chart-axis" x1="{LEFT}" y1="{bottom}" x2="{LEFT + plot_width}"'
+        f' y2="{bottom}"/>'
+    )
+    every = max(1, -(-len(days) // MAX_X_LABELS))
+    for index in range(len(days) - 1, -1, -every):
+        x = _coordinate(x_at(index))
+        parts.append(
+            f'<line class="chart-axis" x1="{x}" y1="{bottom}" x2="{x}" y2="{bottom + 5}"/>'
+            f'<text class="chart-label" x="{x}" y="{bottom + 22}" text-anchor="middle">'
+            f"{escape(format_x(days[index]))}</text>"
+        )
+    dots = len(days) <= MAX_POINTS_WITH_DOTS
+    for label, values, (color, dash) in series:
+        if not values:
+            continue
+        coordinates = " ".join(
+            f"{_coordinate(x_at(i))},{_coordinate(y_at(v))}" for i, v in enumerate(values)
+        )
+        parts.append(
+            f'<polyline class="chart-series" fill="none" stroke="{color}" stroke-width="2.5"'
+            f' stroke-linejoin="round"{_dash(dash)} points="{coordinates}"/>'
+        )
+        if dots:
+            parts.extend(
+                f'<circle class="chart-series-point" cx="{_coordinate(x_at(i))}"'
+                f' cy="{_coordinate(y_at(v))}" r="3" fill="{color}">'
+                f"<title>{escape(str(label))}, {escape(format_x(days[i]))}: "
+                f"{escape(format_y(v))}</title></circle>"
+                for i, v in enumerate(values)
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _style(item, index):
+    """Return a series' (color, dash pattern): its own third element, else the next style."""
+    if len(item) > 2 and item[2]:
+        return item[2]
+    return SERIES_STYLES[index % len(SERIES_STYLES)]
+
+
+def _dash(pattern):
+    return f' stroke-dasharray="{pattern}"' if pattern else ""

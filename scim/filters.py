@@ -181,19 +181,20 @@ def _compare(column: Column, op: CompareOperator, value: Any) -> Q:
         if op in (CompareOperator.eq, CompareOperator.ne):
             number = text.removeprefix(column.prefix) if text.startswith(column.prefix) else ""
             same = NOTHING
-            if number.isascii() and number.isdigit() and int(number) < 2**63:
+            if schema.canonical_number(number):
                 same = Q(**{column.field: int(number)})
             return same if op == CompareOperator.eq else ~same
         shown = Cast(column.field, CharField())
         if column.prefix:
             shown = Concat(Value(column.prefix), shown, output_field=CharField())
         return _exact_text(shown, op, text)
-    if column.kind == "exact":
-        return _exact_text(column.field, op, text)
     if column.kind == "username" and op in (CompareOperator.eq, CompareOperator.ne):
         same = Q(username=UserManager.normalize_username(text))
         return same if op == CompareOperator.eq else ~same
-    return _any_case_text(column.field, op, text)
+    compare = _exact_text if column.kind == "exact" else _any_case_text
+    condition = compare(column.field, op, text)
+    # An empty column is an attribute without a value: only "ne" is true of it.
+    return condition if op == CompareOperator.ne else condition & ~Q(**{column.field: ""})
 
 
 def _any_case_text(field: str, op: CompareOperator, text: str) -> Q:
@@ -262,7 +263,10 @@ class _Translator(FilterVisitor[Q]):
             return ABSENT
         if attr == "name" and sub is None and self.resource_type.name == "User":
             return Column("constant", constant="", present=~Q(first_name="") | ~Q(last_name=""))
-        if self.lenient or any(attr in s.not_kept for s in self.schemas.values()):
+        dotted = f"{attr}.{sub}" if sub else attr
+        if self.lenient or any(
+            attr in s.not_kept or dotted in s.not_kept for s in self.schemas.values()
+        ):
             return ABSENT
         raise ScimError(400, "invalidFilter", f"Unknown attribute {path}.")
 
@@ -287,7 +291,11 @@ class _Translator(FilterVisitor[Q]):
     def visit_present(self, node: Present) -> Q:
         if node.attr_path.attr.lower() == "members" and self.resource_type.name == "Group":
             return Q(Exists(_members()))
-        if node.attr_path.attr.lower() == "phonenumbers" and not node.attr_path.sub_attr:
+        if (
+            node.attr_path.attr.lower() == "phonenumbers"
+            and not node.attr_path.sub_attr
+            and self.resource_type.name == "User"
+        ):
             return ~Q(business_phone="")
         return _present(self._column(node.attr_path))
 

@@ -113,6 +113,8 @@ class Document:
             holder = None if candidate is self.core else candidate.id
             if sub is not None:
                 sub_attribute = attribute.sub(sub)
+                if sub_attribute is None and f"{name}.{sub.lower()}" in candidate.not_kept:
+                    return None  # a standard part the portal does not keep (name.formatted)
                 if sub_attribute is None:
                     raise ScimError(
                         400, "invalidPath", f"{attribute.name} has no sub-attribute {sub}."

@@ -181,7 +181,7 @@ def refusal(error: ValidationError) -> ScimError:
     else:
         codes.update(e.code for e in error.error_list)
     detail = " ".join(str(message) for message in error.messages)
-    if codes & {"name_taken", "address_taken"}:
+    if codes & {"name_taken", "address_taken", "unique"}:
         return ScimError(409, "uniqueness", detail)
     return ScimError(400, "invalidValue", detail)
 
@@ -314,7 +314,7 @@ def _member_users(request: HttpRequest, document: dict) -> list[User]:
         if value is None and isinstance(member.get("$ref"), str):
             value = member["$ref"].rstrip("/").rsplit("/", 1)[-1]
         text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
-        if not (text.isascii() and text.isdigit()) or int(text) >= 2**63:
+        if not schema.canonical_number(text):
             raise ScimError(400, "invalidValue", f"No user has the id {value!r}.")
         if int(text) not in ids:
             ids.append(int(text))

@@ -22,6 +22,12 @@ SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 CONFIG_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 
+
+def canonical_number(text: str) -> bool:
+    """Whether ``text`` is an id's number as written: digits, no leading zero, in range."""
+    return text.isascii() and text.isdigit() and str(int(text)) == text and int(text) < 2**63
+
+
 # A page holds at most this many resources, whatever ``count`` asks.
 MAX_RESULTS = 1000
 
@@ -156,6 +162,13 @@ USER = Schema(
             "entitlements",
             "roles",
             "x509Certificates",
+            # Parts of kept attributes that the portal does not keep.
+            "name.formatted",
+            "name.middleName",
+            "name.honorificPrefix",
+            "name.honorificSuffix",
+            "phoneNumbers.display",
+            "phoneNumbers.primary",
         )
     ),
 )

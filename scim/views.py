@@ -113,7 +113,7 @@ def _all_storable(value: Any) -> bool:
 def _id(scim_id: str, prefix: str = "") -> int:
     """The row id of SCIM id ``scim_id``, or Http404."""
     number = scim_id.removeprefix(prefix) if scim_id.startswith(prefix) else ""
-    if not (number.isascii() and number.isdigit()) or int(number) >= 2**63:
+    if not schema.canonical_number(number):
         raise Http404
     return int(number)
 

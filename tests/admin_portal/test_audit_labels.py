@@ -13,6 +13,8 @@ APPS = [
     "billing",
     "groups",
     "org_settings",
+    "reports",
+    "scim",
     "security_info",
     "users",
 ]

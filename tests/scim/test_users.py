@@ -230,6 +230,8 @@ def people(client, secret, domain):
         ("phoneNumbers.value pr", ["carla"]),
         ('emails[type eq "work"].value eq "anna@{domain}"', []),
         ("emails pr", []),
+        ("name.formatted pr", []),
+        ('not (name.middleName pr) and displayName eq "bob"', ["bob"]),
         ('not (emails pr) and displayName eq "bob"', ["bob"]),
         ('(userName sw "a" or userName sw "b") and active eq true', ["anna"]),
         ('displayName gt "Bob"', ["carla"]),

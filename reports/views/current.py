@@ -1,4 +1,5 @@
 from django.http import Http404
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -11,12 +12,36 @@ from core.csv_export import streaming_csv_response
 from core.pagecache import EVENTS, CachedPageMixin
 from reports import charts, selectors
 
+# The reports of current figures, by slug (``reports:report``).
 REPORTS = {
     "active-users": _lazy("Active users"),
     "licenses": _lazy("License usage"),
     "security-info": _lazy("Security info registration"),
     "groups": _lazy("Groups"),
 }
+# The reports over time: (URL name, title, what it shows).
+TREND_REPORTS = [
+    (
+        "reports:signin_report",
+        _lazy("Sign-ins"),
+        _lazy("Sign-in attempts per day by result, and by how people proved who they are."),
+    ),
+    (
+        "reports:password_reset_report",
+        _lazy("Self-service password resets"),
+        _lazy("Passwords people reset themselves, and the resets that were refused."),
+    ),
+    (
+        "reports:registration_report",
+        _lazy("Security info registrations"),
+        _lazy("Phones, email addresses, apps, passkeys and backup codes registered per day."),
+    ),
+    (
+        "reports:license_use_report",
+        _lazy("License use over time"),
+        _lazy("Licenses assigned per product at the end of each day, against those bought."),
+    ),
+]
 
 
 class ReportIndexView(TenantScopedMixin, CachedPageMixin, TemplateView):
@@ -25,7 +50,11 @@ class ReportIndexView(TenantScopedMixin, CachedPageMixin, TemplateView):
     template_name = "reports/index.html"
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "reports": REPORTS}
+        return {
+            **super().get_context_data(**kwargs),
+            "trends": [(reverse(name), title, text) for name, title, text in TREND_REPORTS],
+            "reports": REPORTS,
+        }
 
 
 class ReportView(TenantScopedMixin, CachedPageMixin, TemplateView):
