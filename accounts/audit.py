@@ -166,6 +166,7 @@ ACTION_LABELS = {
     "api_client.rotate": _("API client's secret changed"),
     "api_client.revoke": _("API client revoked"),
     "reports.export": _("People of a report exported"),
+    "setup.admin_access.export": _("Admin access exported"),
 }
 
 

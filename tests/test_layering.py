@@ -33,6 +33,7 @@ AREAS = (
     "health",
     "support",
     "resources",
+    "setup",
 )
 OURS = (PROJECT, LIBRARY, SHARED_MODEL, *AREAS)
 PUBLIC = ("services", "selectors")

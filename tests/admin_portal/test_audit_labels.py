@@ -16,6 +16,7 @@ APPS = [
     "reports",
     "scim",
     "security_info",
+    "setup",
     "users",
 ]
 
