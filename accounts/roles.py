@@ -51,6 +51,9 @@ _SUPPORT = frozenset({OPEN_SUPPORT_REQUESTS, VIEW_SUPPORT_REQUESTS})
 VIEW_API_CLIENTS = "api.view_apiclient"
 CHANGE_API_CLIENTS = "api.change_apiclient"
 
+# The Security center's sign-in log (the security_center app's model).
+VIEW_SIGNINS = "security_center.view_signin"
+
 # Reports (no model: the reports app reads other areas' figures).
 VIEW_REPORTS = "reports.view_reports"
 
@@ -114,6 +117,7 @@ _GLOBAL_ADMIN_PERMISSIONS = (
         CHANGE_DOMAINS,
         VIEW_API_CLIENTS,
         CHANGE_API_CLIENTS,
+        VIEW_SIGNINS,
     }
     | _CHANGE_BILLING
     | _MANAGE_GROUPS
@@ -155,7 +159,7 @@ ROLES = {
             ),
             frozenset(
                 {ADMIN_CENTER, VIEW_USERS, ADD_USERS, CHANGE_USERS, DELETE_USERS, VIEW_ROLES}
-                | {RESET_PASSWORDS, ASSIGN_ROLES, VIEW_LICENSES, CHANGE_LICENSES}
+                | {RESET_PASSWORDS, ASSIGN_ROLES, VIEW_LICENSES, CHANGE_LICENSES, VIEW_SIGNINS}
                 | _MANAGE_GROUPS
                 | _RESOURCES
             ),
@@ -164,7 +168,8 @@ ROLES = {
             HELPDESK_ADMIN,
             _("Helpdesk admin"),
             _("Resets passwords of users without a role and of other Helpdesk admins."),
-            frozenset({ADMIN_CENTER, VIEW_USERS, RESET_PASSWORDS, VIEW_GROUPS}) | _SUPPORT,
+            frozenset({ADMIN_CENTER, VIEW_USERS, RESET_PASSWORDS, VIEW_GROUPS, VIEW_SIGNINS})
+            | _SUPPORT,
         ),
         Role(
             GROUPS_ADMIN,
@@ -232,6 +237,7 @@ PERMISSION_LABELS = {
     VIEW_API_CLIENTS: _("See API clients"),
     CHANGE_API_CLIENTS: _("Add, rotate and revoke API clients"),
     VIEW_RESOURCES: _("See rooms and equipment"),
+    VIEW_SIGNINS: _("Read the sign-in log and the Security center"),
     CHANGE_RESOURCES: _("Add, change and delete rooms and equipment"),
 }
 

@@ -5,10 +5,13 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import authenticate, login, logout
+from django.dispatch import Signal
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django_otp import user_has_device
+from django_otp.models import Device
 
 from accounts import lockout
 from accounts.audit import audit_record
@@ -32,6 +35,42 @@ LOCKED = _("Too many failed attempts. Wait a while and try again, or ask your ad
 BLOCKED = _("Your account is blocked from signing in. Ask your administrator to allow it again.")
 
 
+class Refusal:
+    """Why a sign-in attempt was refused, as ``signin_attempt`` tells it.
+
+    Every refusal of the flow below has one; a sign-in that succeeded has "".
+    """
+
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 - or a name that no account has
+    LOCKED_OUT = "locked_out"  # refused by a limit of accounts.lockout, nothing checked
+    BLOCKED = "blocked"  # the right password of an account blocked from signing in
+    ACCOUNT_DISABLED = "account_disabled"  # the right password; deleted, inactive or suspended
+    SECOND_STEP_FAILED = "second_step_failed"  # a wrong code, or a passkey that did not verify
+    TEMPORARY_PASS_EXPIRED = "temporary_pass_expired"  # noqa: S105 - used or expired
+    PASSKEY_FAILED = "passkey_failed"  # signing in with a passkey alone did not verify
+
+
+# Sent once for every sign-in attempt that ends, signed in or refused, with
+# ``request``, ``user`` (the account, or None for a name or passkey nobody has),
+# ``username`` (as typed), ``reason`` (a ``Refusal``, "" when signed in), ``device``
+# (the django-otp device of the second step or passkey, or None) and ``passkey``
+# (whether a passkey was tried, also when it did not verify and so has no device).
+# The areas that keep a record of sign-ins listen: accounts imports no area.
+signin_attempt = Signal()
+
+
+def _tell(request, *, user, username, reason="", device=None, passkey=False):
+    signin_attempt.send(
+        sender=User,
+        request=request,
+        user=user,
+        username=(username or "")[:254],
+        reason=reason,
+        device=device,
+        passkey=passkey or is_phishing_resistant(device),
+    )
+
+
 class SignInError(Exception):
     def __init__(self, message):
         super().__init__(message)
@@ -47,7 +86,10 @@ def _known_user(username):
 
 
 def audit_failure(request, username, action, *, began=()):
-    """Audit a failed attempt, and each limit it began to enforce (once per episode)."""
+    """Audit a failed attempt, and each limit it began to enforce (once per episode).
+
+    Return the account that has ``username``, or None.
+    """
     known = _known_user(username)
     tenant = known.tenant if known is not None else None
     target = {
@@ -65,12 +107,15 @@ def audit_failure(request, username, action, *, began=()):
             new={"kind": kind},
             **target,
         )
+    return known
 
 
-def _fail(request, attempt, username, action, *, message=FAILED):
-    """Keep the attempt's count, audit it, and raise the error to show."""
+def _fail(request, attempt, username, action, *, message=FAILED, **attempt_told):
+    """Keep the attempt's count, audit it, tell it, and raise the error to show."""
     began = attempt.failed()
-    audit_failure(request, username, action, began=began)
+    known = audit_failure(request, username, action, began=began)
+    if action.startswith("signin."):  # not "confirm it's you": no sign-in
+        _tell(request, user=known, username=username, **attempt_told)
     # Not only when this failure began the lock: failures that raced past the limit
     # (parallel requests) must be told too, and the second step must end for them.
     raise SignInError(LOCKED if attempt.is_locked() else message)
@@ -94,11 +139,20 @@ def signin_password(request, *, username, password):
     nobody learns which accounts exist; only whoever types the right password of a
     blocked account is told that it is blocked.
     """
-    attempt = lockout.SignInAttempt(request, username).reserve()
+    try:
+        attempt = lockout.SignInAttempt(request, username).reserve()
+    except lockout.Throttled:
+        _tell(request, user=_known_user(username), username=username, reason=Refusal.LOCKED_OUT)
+        raise
     user = authenticate(request, username=username, password=password)
     if user is None:
-        message = BLOCKED if _only_blocked(request) else FAILED
-        _fail(request, attempt, username, "signin.failure", message=message)
+        if _only_blocked(request):
+            message, reason = BLOCKED, Refusal.BLOCKED
+        elif getattr(request, REFUSED_ATTR, None) is not None:
+            message, reason = FAILED, Refusal.ACCOUNT_DISABLED
+        else:
+            message, reason = FAILED, Refusal.WRONG_PASSWORD
+        _fail(request, attempt, username, "signin.failure", message=message, reason=reason)
     attempt.passed()
     return user
 
@@ -129,9 +183,41 @@ def pending_user(request):
     return user
 
 
-def signin_second_step_failed(request, attempt, user):
-    """Keep the reserved attempt of a wrong second step, audit it; raise SignInError."""
-    _fail(request, attempt, user.username, "signin.mfa_failure")
+def chosen_device(user, persistent_id):
+    """Return ``user``'s device whose persistent id the second step's form posted, or None."""
+    if not isinstance(persistent_id, str) or not persistent_id:
+        return None
+    try:
+        device = Device.from_persistent_id(persistent_id)
+    except (AttributeError, OverflowError):
+        # django-otp reads any "app.model/id" it is given: a model that is no device,
+        # or an id no database integer holds, is no device of this user either.
+        return None
+    return device if device is not None and device.user_id == user.pk else None
+
+
+def _expired(device):
+    # A single-use device that works until a time (a temporary access pass), used
+    # up or outlived: the person needs a new one, not another try. (Code devices
+    # have a ``valid_until`` too, for their current code, but are not single-use.)
+    if not hasattr(device, "used_at"):
+        return False
+    until = getattr(device, "valid_until", None)
+    return bool(device.used_at or (until is not None and until <= timezone.now()))
+
+
+def signin_second_step_failed(request, attempt, user, device=None):
+    """Keep the reserved attempt of a wrong second step, audit it; raise SignInError.
+
+    ``device`` is the method the code was typed for, when the form named one.
+    """
+    reason = Refusal.TEMPORARY_PASS_EXPIRED if _expired(device) else Refusal.SECOND_STEP_FAILED
+    _fail(request, attempt, user.username, "signin.mfa_failure", reason=reason, device=device)
+
+
+def signin_second_step_throttled(request, user):
+    """Tell that a limit refused ``user``'s second step before anything was checked."""
+    _tell(request, user=user, username=user.username, reason=Refusal.LOCKED_OUT)
 
 
 def record_failure(request, user, action):
@@ -140,13 +226,20 @@ def record_failure(request, user, action):
     For passkeys: a signature cannot be guessed, so it needs no reservation, but a
     failed one still counts towards the limits.
     """
+    reason = (
+        Refusal.PASSKEY_FAILED if action == "signin.passkey_failure" else Refusal.SECOND_STEP_FAILED
+    )
     attempt = lockout.SignInAttempt(request, user.username)
     try:
         attempt.reserve()
     except lockout.Throttled:
         audit_failure(request, user.username, action)
+        if action.startswith("signin."):
+            _tell(
+                request, user=user, username=user.username, reason=Refusal.LOCKED_OUT, passkey=True
+            )
         raise SignInError(LOCKED) from None
-    _fail(request, attempt, user.username, action)
+    _fail(request, attempt, user.username, action, reason=reason, passkey=True)
 
 
 def signin_passkey_failed(request, user=None):
@@ -163,16 +256,25 @@ def signin_passkey_failed(request, user=None):
         target_type="accounts.user",
         target_label="(unknown passkey)",
     )
+    # A passkey nobody here registered: no account, so no organization's sign-in.
+    _tell(request, user=None, username="", reason=Refusal.PASSKEY_FAILED, passkey=True)
     raise SignInError(FAILED)
 
 
-def signin_ready(request, user):
-    """Raise SignInError unless ``user`` may sign in now (not blocked, not locked out)."""
+def signin_ready(request, user, device=None):
+    """Raise SignInError unless ``user`` may sign in now (not blocked, not locked out).
+
+    ``device`` is the passkey that proved who they are.
+    """
+    told = {"user": user, "username": user.username, "device": device, "passkey": True}
     if not user.can_sign_in:
+        blocked = user.is_sign_in_blocked
+        _tell(request, reason=Refusal.BLOCKED if blocked else Refusal.ACCOUNT_DISABLED, **told)
         raise SignInError(FAILED)
     try:
         lockout.SignInAttempt(request, user.username).check()
     except lockout.Throttled:
+        _tell(request, reason=Refusal.LOCKED_OUT, **told)
         raise SignInError(LOCKED) from None
     user.backend = BACKEND
 
@@ -232,13 +334,15 @@ def signin_complete(request, user):
     start_session_clock(request)
     request.session[AUTHENTICATED_AT] = int(time.time())
     lockout.clear(request, user.username)
+    device = getattr(user, "otp_device", None)
     audit_record(
         action="signin.success",
         actor=user,
         request=request,
         target=user,
-        new={"second_factor": bool(getattr(user, "otp_device", None))},
+        new={"second_factor": bool(device)},
     )
+    _tell(request, user=user, username=user.username, device=device)
 
 
 def signout(request):

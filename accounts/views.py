@@ -93,6 +93,7 @@ class _SecondStepView(View):
         except lockout.Throttled as throttled:
             # A throttled sign-in starts again from the password.
             request.session.pop(signin.PENDING, None)
+            signin.signin_second_step_throttled(request, self.user)
             return throttled_response(request, throttled)
 
     def render(self, form):
@@ -126,7 +127,9 @@ class SignInVerifyView(_SecondStepView):
             signin.signin_complete(request, self.user)
             return redirect(signin.landing_url(request, self.user))
         try:
-            signin.signin_second_step_failed(request, attempt, self.user)
+            # As posted: a pass that expired since the page was shown is no choice now.
+            device = signin.chosen_device(self.user, form["otp_device"].value())
+            signin.signin_second_step_failed(request, attempt, self.user, device)
         except signin.SignInError as error:
             if error.message == signin.LOCKED:
                 request.session.pop(signin.PENDING, None)

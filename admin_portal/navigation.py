@@ -113,6 +113,7 @@ MENU = (
         ),
     ),
     MenuItem(_("Audit log"), "accounts:auditevent_list", "log", roles.VIEW_AUDIT),
+    MenuItem(_("Admin centers"), "security_center:index", "grid"),
 )
 
 

@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "scim",
     "ninja",  # the API docs' static files, served from here (no CDN)
     "reports",
+    "security_center",
     "django_countries",
     "django_filters",
     "formtools",
@@ -301,6 +302,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "security_info.tasks.expire_temporary_passes",
         "schedule": crontab(minute=15),
     },
+    "purge-signins": {
+        "task": "security_center.tasks.purge_signins",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 # --- end of background jobs ---------------------------------------------------
 
@@ -381,6 +386,12 @@ if PORTAL_THROTTLE_ACCOUNT_FREE_ATTEMPTS >= PORTAL_THROTTLE_ACCOUNT_MAX_FAILURES
         "PORTAL_THROTTLE_ACCOUNT_FREE_ATTEMPTS must be below PORTAL_THROTTLE_ACCOUNT_MAX_FAILURES."
     )
 PORTAL_TRUSTED_PROXIES = env_int("PORTAL_TRUSTED_PROXIES", 0)
+
+# The Security center's sign-in log keeps every attempt this many days; a nightly
+# job deletes older rows.
+PORTAL_SIGNIN_LOG_DAYS = env_int("PORTAL_SIGNIN_LOG_DAYS", 30)
+if PORTAL_SIGNIN_LOG_DAYS < 1:
+    raise ImproperlyConfigured("PORTAL_SIGNIN_LOG_DAYS must be at least 1.")
 
 # Sessions: signed out after PORTAL_SESSION_IDLE_SECONDS without a request, and
 # after PORTAL_SESSION_MAX_SECONDS whatever happens.

@@ -28,6 +28,7 @@ urlpatterns = [
     path("resources/", include("resources.urls")),
     path("setup/", include("setup.urls")),
     path("reports/", include("reports.urls")),
+    path("admin-centers/", include("security_center.urls")),
     path("password/reset/", include("security_info.reset_urls")),
     path("signin/passkey/", include("security_info.passkey_urls")),
     path("", include("accounts.urls")),

@@ -246,7 +246,7 @@ class PasskeySignInView(View):
             return redirect(back)
         user = device.user
         try:
-            signin.signin_ready(request, user)
+            signin.signin_ready(request, user, device)
         except signin.SignInError as error:
             messages.error(request, error.message)
             return redirect(back)

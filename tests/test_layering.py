@@ -34,6 +34,7 @@ AREAS = (
     "support",
     "resources",
     "setup",
+    "security_center",
 )
 OURS = (PROJECT, LIBRARY, SHARED_MODEL, *AREAS)
 PUBLIC = ("services", "selectors")

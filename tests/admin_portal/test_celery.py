@@ -24,7 +24,7 @@ def test_every_scheduled_job_names_a_registered_task():
     app.loader.import_default_modules()
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert scheduled <= set(app.tasks), scheduled - set(app.tasks)
-    assert len(scheduled) == 8
+    assert len(scheduled) == 9
 
 
 def test_tasks_speak_json_only_and_are_acknowledged_when_done():
