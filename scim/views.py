@@ -33,6 +33,7 @@ from accounts.roles import (
 from api.actor import ApiActor
 from api.rest.base import RateLimited, count_request
 from api.services import client_for_secret
+from core.prepared import PreparedQuery
 from groups.models import Group
 from scim import filters, resources, schema
 from scim.errors import CONTENT_TYPE, ScimError, error_response, storable
@@ -397,6 +398,29 @@ def _user_list(request: HttpRequest, *, lenient: bool = False):
     return users.order_by("pk")
 
 
+# What an identity provider asks before every change: is this sign-in name here?
+# The same rows as _user_list with that filter, compiled once per process.
+_BY_USERNAME = PreparedQuery(
+    lambda tenant, username: User.objects.filter(
+        tenant_id=tenant, deleted_at__isnull=True, username=username
+    ).order_by("pk"),
+    tenant=int,
+    username=str,
+)
+
+
+def _username_lookup(request: HttpRequest) -> list[User] | None:
+    """The users of a first page filtered by exactly ``userName eq "..."``, else None."""
+    params = _params(request)
+    text = params.get("filter")
+    if not text or params.get("startIndex", "1") != "1":
+        return None
+    name = filters.username_lookup(text)
+    if name is None:
+        return None
+    return _BY_USERNAME(tenant=request.actor.tenant_id, username=name)
+
+
 def _user_resources(request: HttpRequest, users: list[User]) -> list[dict]:
     return [resources.user_resource(request, user) for user in users]
 
@@ -406,6 +430,20 @@ class UsersView(ScimView):
     http_method_names = ["get", "post"]
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        found = _username_lookup(request)
+        if found is not None and _paging(request)[1] >= len(found):
+            return scim_response(
+                {
+                    "schemas": [schema.LIST_RESPONSE],
+                    "totalResults": len(found),
+                    "startIndex": 1,
+                    "itemsPerPage": len(found),
+                    "Resources": [
+                        _projected(request, resource)
+                        for resource in _user_resources(request, found)
+                    ],
+                }
+            )
         return list_response(
             request, _user_list(request), lambda page: _user_resources(request, page)
         )
