@@ -4,34 +4,80 @@ from html import escape
 
 BAR_HEIGHT = 22
 GAP = 8
-LABEL_WIDTH = 300
 CHART_WIDTH = 800
+# The label area fits the longest label, as wide as LABEL_CHAR per character guesses
+# (the SVG cannot measure its text): at least MIN_LABEL_WIDTH, and at most
+# MAX_LABEL_WIDTH, past which a label wraps onto a second line.
+LABEL_CHAR = 7.2  # the width of a character of a label, roughly, at 13px
+MIN_LABEL_WIDTH = 120
+MAX_LABEL_WIDTH = 440
+LABEL_PADDING = 16
+LINE_SPACING = 15
+VALUE_SPACE = 60  # room after the longest bar for its number
+
+
+def label_lines(label, *, width=MAX_LABEL_WIDTH - LABEL_PADDING):
+    """Return ``label`` as one line, or two split between words when it is wider than ``width``.
+
+    The second line takes what does not fit on the first; a word longer than
+    ``width`` is never cut.
+    """
+    label = str(label)
+    if len(label) * LABEL_CHAR <= width:
+        return [label]
+    words = label.split()
+    first = []
+    for word in words:
+        if first and len(" ".join([*first, word])) * LABEL_CHAR > width:
+            break
+        first.append(word)
+    rest = words[len(first) :]
+    return [" ".join(first), " ".join(rest)] if rest else [label]
+
+
+def label_width(labels):
+    """Return the width of the label area: the longest line of ``labels``, within the bounds."""
+    longest = max(
+        (len(line) for label in labels for line in label_lines(label)),
+        default=0,
+    )
+    needed = round(longest * LABEL_CHAR) + LABEL_PADDING
+    return max(MIN_LABEL_WIDTH, min(MAX_LABEL_WIDTH, needed))
 
 
 def bar_chart(rows, *, title):
     """Return an SVG of horizontal bars for ``rows`` [(label, value)], values written out.
 
     Every bar carries its number as text, so the chart reads without telling
-    colors apart; the table under it has the same figures.
+    colors apart; the table under it has the same figures. The label area is as
+    wide as the longest label needs, and a label too long for it takes two lines.
     """
     rows = list(rows)
     peak = max((value for _label, value in rows), default=0) or 1
-    bar_space = CHART_WIDTH - LABEL_WIDTH - 60
+    labels_end = label_width(label for label, _value in rows)
+    bar_space = CHART_WIDTH - labels_end - VALUE_SPACE
     height = max(len(rows), 1) * (BAR_HEIGHT + GAP) + GAP
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {CHART_WIDTH} {height}" '
+        f'<svg class="chart chart-bar-chart" role="img" viewBox="0 0 {CHART_WIDTH} {height}" '
         f'width="100%" preserveAspectRatio="xMinYMin meet" aria-label="{escape(str(title))}">',
         f"<title>{escape(str(title))}</title>",
     ]
     for index, (label, value) in enumerate(rows):
         y = GAP + index * (BAR_HEIGHT + GAP)
         width = round(bar_space * value / peak)
+        lines = label_lines(label, width=labels_end - LABEL_PADDING)
+        # One line sits level with the bar's number; two sit either side of it.
+        first = y + 16 - (len(lines) - 1) * LINE_SPACING / 2
+        text = "".join(
+            f'<tspan x="{labels_end - 8}" y="{_coordinate(first + n * LINE_SPACING)}">'
+            f"{escape(line)}</tspan>"
+            for n, line in enumerate(lines)
+        )
         parts.append(
-            f'<text x="{LABEL_WIDTH - 8}" y="{y + 16}" text-anchor="end" class="chart-label">'
-            f"{escape(str(label))}</text>"
-            f'<rect x="{LABEL_WIDTH}" y="{y}" width="{width}" height="{BAR_HEIGHT}"'
+            f'<text text-anchor="end" class="chart-label">{text}</text>'
+            f'<rect x="{labels_end}" y="{y}" width="{width}" height="{BAR_HEIGHT}"'
             ' class="chart-bar"/>'
-            f'<text x="{LABEL_WIDTH + width + 6}" y="{y + 16}" class="chart-value">{value}</text>'
+            f'<text x="{labels_end + width + 6}" y="{y + 16}" class="chart-value">{value}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -90,7 +90,7 @@ REGISTRATIONS = {
     "security_info.phone.add": _("Mobile phone"),
     "security_info.email.add": _("Alternate email"),
     "security_info.app.add": _("Authenticator app"),
-    "security_info.passkey.add": _("Passkeys"),
+    "security_info.passkey.add": _("Passkey or security key"),
     "security_info.backup_codes.generate": _("Backup codes"),
 }
 RESET_DONE = "password.reset_self"
@@ -169,24 +169,22 @@ def reset_readiness(*, tenant: Tenant) -> list[tuple[str, dict[str, int]]]:
     return registration_figures(tenant=tenant)
 
 
-def users_unable_to_reset(*, tenant: Tenant, limit: int = 100) -> tuple[list[User], int]:
-    """Return up to ``limit`` people who cannot reset their own password, and how many there are.
+def users_unable_to_reset(*, tenant: Tenant) -> QuerySet[User]:
+    """Return the active people who cannot reset their own password, by name, admins marked.
 
     The rule of ``security_info.selectors.registration_figures``: an admin needs two
     of mobile phone, alternate email and authenticator app; anyone else as many as
-    the organization's self-service reset asks (one or two).
+    the organization's self-service reset asks (one or two). ``admin`` says whether
+    the person holds a role.
     """
     able = users_who_can_reset(tenant=tenant).values("pk")
-    stuck = (
+    return (
         User.objects.for_tenant(tenant)
         .active()
         .exclude(pk__in=able)
         .annotate(admin=Exists(RoleAssignment.objects.filter(user=OuterRef("pk"))))
-        .order_by("display_name", "username")
+        .order_by("display_name", "username", "pk")
     )
-    people = list(stuck[:limit])
-    total = len(people) if len(people) < limit else stuck.count()
-    return people, total
 
 
 # --- the settings in force ---------------------------------------------------------------

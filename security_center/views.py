@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from accounts.roles import ADMIN_CENTER, VIEW_SIGNINS, VIEW_TENANT
 from core.pagecache import EVENTS, CachedPageMixin
 from core.tables import Column, EventTimeColumn
 from core.views import ObjectListView
+from core.views.lists import get_page, query_without
 from security_center import selectors
 from security_center.models import SignIn
 
@@ -136,22 +138,27 @@ class SignInListView(TenantScopedMixin, ObjectListView):
 
 
 class MethodsActivityView(TenantScopedMixin, CachedPageMixin, TemplateView):
-    """Authentication methods activity: registrations and self-service resets, and who is stuck."""
+    """Authentication methods activity: registrations and self-service resets, and who is stuck.
+
+    Who cannot reset their own password is a list in pages (``?page=``), so everyone
+    on it can be seen.
+    """
 
     page_cache_scope = EVENTS  # read from the audit events
     permission_required = VIEW_SIGNINS
     template_name = "security_center/methods_activity.html"
+    stuck_per_page = 50
 
     def get_context_data(self, **kwargs):
         tenant = self.request.tenant
-        stuck, stuck_total = selectors.users_unable_to_reset(tenant=tenant)
+        stuck = Paginator(selectors.users_unable_to_reset(tenant=tenant), self.stuck_per_page)
         return super().get_context_data(
             activity=selectors.methods_activity(tenant=tenant),
             registrations=selectors.REGISTRATIONS,
             reset_methods=selectors.RESET_METHODS,
             readiness=selectors.reset_readiness(tenant=tenant),
-            stuck=stuck,
-            stuck_total=stuck_total,
+            page_obj=get_page(stuck, self.request.GET.get("page")),
+            query=query_without(self.request.GET, "page"),
             **kwargs,
         )
 

@@ -19,6 +19,21 @@ REPORTS = {
     "security-info": _lazy("Security info registration"),
     "groups": _lazy("Groups"),
 }
+# What each report shows, in one line under its title, and the title of its chart.
+REPORT_INTROS = {
+    "active-users": _lazy("How many people signed in each day, over the period you choose."),
+    "licenses": _lazy("Licenses of each product assigned to people, against those bought."),
+    "security-info": _lazy(
+        "Who has registered which methods, and who cannot reset their own password yet."
+    ),
+    "groups": _lazy("How many groups of each type your organization has."),
+}
+CHART_TITLES = {
+    "active-users": _lazy("People who signed in per day"),
+    "licenses": _lazy("Licenses assigned per product"),
+    "security-info": _lazy("People who cannot reset their own password"),
+    "groups": _lazy("Groups per type"),
+}
 # The reports over time: (URL name, title, what it shows).
 TREND_REPORTS = [
     (
@@ -74,6 +89,8 @@ class ReportView(TenantScopedMixin, CachedPageMixin, TemplateView):
         context = self.get_context_data(
             slug=slug,
             title=REPORTS[slug],
+            intro=REPORT_INTROS[slug],
+            chart_title=CHART_TITLES[slug],
             header=header,
             rows=rows,
             chart=mark_safe(self.chart(slug, chart_rows)),  # noqa: S308 - escaped
@@ -85,7 +102,7 @@ class ReportView(TenantScopedMixin, CachedPageMixin, TemplateView):
 
     def chart(self, slug, chart_rows):
         """Return the report's chart as SVG: a line over time for a daily series, else bars."""
-        title = REPORTS[slug]
+        title = CHART_TITLES[slug]
         if slug != "active-users":
             return charts.bar_chart(chart_rows, title=title)
         if chart_rows:

@@ -51,7 +51,7 @@ def contoso():
         + [License(tenant=tenant, subscription=premium, user=person) for person in people[:3]]
     )
     today = timezone.localdate(timezone=selectors.organization_zone(tenant))
-    AuditEvent.objects.bulk_create(demo.draw(tenant, people, billing=admin, today=today))
+    AuditEvent.objects.bulk_create(demo.draw(tenant, people, billing=admin, today=today).events)
     return tenant
 
 

@@ -100,3 +100,57 @@ def test_large_values_are_written_by_format_y():
 def test_text_is_escaped():
     svg = charts.line_chart([("<b>", 1)], title="A & B", description="<i>", format_x=str)
     assert "<b>" not in svg and "&lt;b&gt;" in svg and "A &amp; B" in svg
+
+
+def label_texts(root):
+    return [
+        ["".join(span.itertext()) for span in text.findall(f"{SVG}tspan")]
+        for text in root.findall(f"{SVG}text")
+        if text.get("class") == "chart-label"
+    ]
+
+
+def test_the_bar_label_area_fits_the_longest_label():
+    short = parse(charts.bar_chart([("Admins", 3), ("Users", 9)], title="t"))
+    dutch = "Beheerders die niet zelf opnieuw kunnen instellen"
+    long = parse(charts.bar_chart([(dutch, 8), ("Users", 201)], title="t"))
+    bars = [float(rect.get("x")) for rect in long.findall(f"{SVG}rect")]
+    # The bars start after the longest label, however long it is, and no earlier.
+    assert bars[0] >= len(dutch) * charts.LABEL_CHAR
+    assert float(short.find(f"{SVG}rect").get("x")) < bars[0]
+    assert label_texts(long) == [[dutch], ["Users"]]
+
+
+def test_a_bar_label_too_long_for_one_line_takes_two_between_its_words():
+    label = (
+        "Gebruikers die hun eigen wachtwoord niet zelf opnieuw kunnen instellen"
+        " omdat ze geen methode hebben"
+    )
+    root = parse(charts.bar_chart([(label, 5)], title="t"))
+    ((first, second),) = label_texts(root)
+    assert f"{first} {second}" == label
+    assert len(first) * charts.LABEL_CHAR <= charts.MAX_LABEL_WIDTH
+    rect = root.find(f"{SVG}rect")
+    assert float(rect.get("x")) <= charts.MAX_LABEL_WIDTH
+    # Every bar and its number still fit the chart.
+    assert float(rect.get("x")) + float(rect.get("width")) + charts.VALUE_SPACE <= (
+        charts.CHART_WIDTH
+    )
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(st.characters(min_codepoint=32, max_codepoint=0x2FFF), max_size=120),
+            st.integers(0, 10**6),
+        ),
+        max_size=6,
+    )
+)
+def test_any_bars_draw_well_formed_svg_inside_their_box(rows):
+    root = parse(charts.bar_chart(rows, title="Bars"))
+    for element in [*root.iter(f"{SVG}rect"), *root.iter(f"{SVG}tspan"), *root.iter(f"{SVG}text")]:
+        assert element.get("style") is None
+        for name in ("x", "width"):
+            if element.get(name) is not None:
+                assert 0 <= float(element.get(name)) <= charts.CHART_WIDTH

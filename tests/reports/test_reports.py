@@ -47,6 +47,19 @@ def test_report_roles_open_every_report(client, tenant, role):
     assert "/reports/" in sidebar(client.get("/"))
 
 
+def test_every_report_has_an_intro_and_a_titled_chart(client, reader):
+    from reports.views.current import CHART_TITLES, REPORT_INTROS
+
+    sign_in(client, reader)
+    for slug in SLUGS:
+        page = client.get(f"/reports/{slug}/").content.decode()
+        assert f'<p class="page-intro">{escape(str(REPORT_INTROS[slug]))}</p>' in page, slug
+        title = escape(str(CHART_TITLES[slug]))
+        assert f'<h2 id="chart-heading">{title}</h2>' in page, slug
+        # The chart scrolls sideways in its card on a phone: a region a keyboard can reach.
+        assert '<div class="chart-scroll" role="region" tabindex="0"' in page, slug
+
+
 @pytest.mark.parametrize("role", [HELPDESK_ADMIN, BILLING_ADMIN])
 def test_other_roles_get_403(client, tenant, role):
     sign_in(client, make_user(tenant, roles=[role]))

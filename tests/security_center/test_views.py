@@ -247,7 +247,8 @@ def test_who_cannot_reset_matches_security_infos_figures(admin_client, tenant):
     make_user(tenant, "anna", display_name="Anna None")
     user_email = make_user(tenant, "carl", display_name="Carl Mail")
     make_alt_email(user_email)
-    people, total = selectors.users_unable_to_reset(tenant=tenant)
+    people = selectors.users_unable_to_reset(tenant=tenant)
+    total = people.count()
     names = [person.display_name for person in people]
     assert "Ada One" in names and "Anna None" in names
     assert "Ben Two" not in names and "Carl Mail" not in names
@@ -255,6 +256,37 @@ def test_who_cannot_reset_matches_security_infos_figures(admin_client, tenant):
     assert total == sum(f["stuck"] for f in figures.values())
     content = admin_client.get("/admin-centers/security/methods/").content.decode()
     assert "Anna None" in content and "Carl Mail" not in content
+
+
+def test_everyone_who_cannot_reset_can_be_seen_page_by_page(admin_client, tenant):
+    for n in range(60):
+        make_user(tenant, f"stuck{n:02d}", display_name=f"Stuck {n:02d}")
+    total = selectors.users_unable_to_reset(tenant=tenant).count()
+    assert total > 60  # and the admin who signed in, without methods
+    first = admin_client.get("/admin-centers/security/methods/").content.decode()
+    assert "Stuck 00" in first and "Stuck 59" not in first
+    assert f"{total} items" in first and 'href="?page=2"' in first
+    second = admin_client.get("/admin-centers/security/methods/", {"page": "2"}).content.decode()
+    assert "Stuck 59" in second and "Stuck 00" not in second
+
+
+def test_registrations_per_day_has_an_intro_and_a_total_under_the_reports_names(
+    admin_client, tenant
+):
+    anna = make_user(tenant, "anna")
+    for action in ["security_info.passkey.add", "security_info.passkey.add"]:
+        audit_record(action=action, tenant=tenant, target=anna)
+    audit_record(action="security_info.phone.add", tenant=tenant, target=anna)
+    content = admin_client.get("/admin-centers/security/methods/").content.decode()
+    table = content[content.index('data-testid="registrations-table"') :]
+    table = table[: table.index("</table>")]
+    assert "Methods registered each day, per method; days without any are left out." in content
+    # The same name as Reports > Security info registrations.
+    assert '<th scope="col">Passkey or security key</th>' in table
+    assert "Passkeys" not in table
+    total = table[table.index("<tfoot>") :]
+    assert '<th scope="row">Total</th><td>1</td>' in total
+    assert "<td>2</td>" in total
 
 
 def test_the_settings_page_shows_the_organizations_and_platforms_settings(client, tenant, settings):
