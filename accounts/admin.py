@@ -8,7 +8,15 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.audit import audit_record
-from accounts.models import AddressClaim, AuditEvent, Domain, RoleAssignment, Tenant, User
+from accounts.models import (
+    AddressClaim,
+    AuditEvent,
+    Domain,
+    PartnerRelationship,
+    RoleAssignment,
+    Tenant,
+    User,
+)
 from accounts.roles import GLOBAL_ADMIN
 from core.admin import ReadOnlyAdmin
 
@@ -110,8 +118,8 @@ class TenantAdmin(AuditedAdmin):
     ``admin_portal.admin.OperatorsTenantAdmin``, adds that page).
     """
 
-    list_display = ["name", "country", "status", "created_at"]
-    list_filter = ["status", "country"]
+    list_display = ["name", "country", "status", "is_partner", "created_at"]
+    list_filter = ["status", "is_partner", "country"]
     search_fields = ["name", "domain__name"]
     readonly_fields = ["status", "created_at"]
     inlines = [DomainInline]
@@ -347,3 +355,34 @@ class AddressClaimAdmin(ReadOnlyAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
+
+
+@admin.register(PartnerRelationship)
+class PartnerRelationshipAdmin(ReadOnlyAdmin):
+    """Partner relationships for operators: who has access to whom, until when.
+
+    Read only: the organizations' Global admins ask, approve and end them in
+    their admin centers (``accounts.partners``), where each change is audited on
+    both sides and told to the other side. Operators make an organization a
+    partner on its own page (``Tenant.is_partner``).
+    """
+
+    list_display = ["partner", "customer", "status", "requested_at", "expires_at", "ended_at"]
+    list_filter = ["status"]
+    search_fields = ["partner__name", "customer__name"]
+    list_select_related = ["partner", "customer"]
+    fields = [
+        "partner",
+        "customer",
+        "roles",
+        "days",
+        "status",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+        "expires_at",
+        "ended_by",
+        "ended_at",
+    ]
+    readonly_fields = fields

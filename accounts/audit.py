@@ -167,6 +167,14 @@ ACTION_LABELS = {
     "api_client.revoke": _("API client revoked"),
     "reports.export": _("People of a report exported"),
     "setup.admin_access.export": _("Admin access exported"),
+    "partner.request": _("Partner asked for access"),
+    "partner.approve": _("Partner request approved"),
+    "partner.decline": _("Partner request declined"),
+    "partner.withdraw": _("Partner request withdrawn"),
+    "partner.end": _("Partner relationship ended"),
+    "partner.expire": _("Partner relationship expired"),
+    "partner.access": _("Partner admin's access changed"),
+    "partner.act": _("Partner admin started acting in the organization"),
 }
 
 

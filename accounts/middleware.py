@@ -4,11 +4,15 @@ import time
 import zoneinfo
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts import partners
 
 # What someone without an organization (a platform operator) may open: the
 # operators' site, the sign-in flows and their own password and language. Every
@@ -210,3 +214,118 @@ class PreferredLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
+
+
+# What a partner's admin acting in a customer still opens as themselves, in their own
+# organization: their account, security info and password, signing out, the language,
+# and the customer switcher.
+PERSONAL_NAMESPACES = {"security_info", "passkeys", "password_reset", "admin"}
+PERSONAL_PAGES = {
+    "accounts:signin",
+    "accounts:signin_verify",
+    "accounts:signin_send_code",
+    "accounts:signout",
+    "accounts:my_account",
+    "accounts:password_change",
+    "accounts:language",
+    "accounts:act_in",
+    "accounts:act_stop",
+    # The platform's announcements, which each person reads for themselves.
+    "health:message_center",
+    "health:messages_mark_read",
+    "health:message_detail",
+    "healthz",
+    "readyz",
+}
+
+
+class PartnerMiddleware:
+    """Let a partner's admin act in a customer's admin center with the roles granted.
+
+    The session names the relationship (``accounts.partners.ACTING_SESSION_KEY``);
+    on every request the access is read again, so a relationship ended or expired,
+    or an admin's access taken away, sends them back to their own organization at
+    once on every node. While acting, ``request.tenant`` is the customer,
+    ``request.user`` a ``PartnerActor`` with the granted roles and
+    ``request.acting`` the access; personal pages stay their own. Partner admins
+    meet the customer's second-factor policy, or act nowhere. Runs after the
+    message middleware (it tells them why they are back).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.acting = None
+        request.partner_accesses = ()
+        user = request.user
+        tenant = getattr(request, "tenant", None)
+        if not (user.is_authenticated and tenant is not None and tenant.is_partner):
+            return self.get_response(request)
+        if user.is_admin:
+            request.partner_accesses = _LazyAccesses(user)
+        relationship_id = request.session.get(partners.ACTING_SESSION_KEY)
+        if relationship_id is None:
+            return self.get_response(request)
+        access = partners.acting_access(user, relationship_id) if user.is_admin else None
+        if access is None:
+            del request.session[partners.ACTING_SESSION_KEY]
+            messages.info(
+                request,
+                _("Your access to that organization has ended. You are back in %(name)s.")
+                % {"name": tenant.name},
+            )
+            return self.get_response(request)
+        if _is_personal(request.path_info):
+            request.acting = access
+            return self.get_response(request)
+        actor = partners.PartnerActor(user, access)
+        request.tenant, request.user = actor.tenant, actor
+        if _second_factor_missing(request) or _phishing_resistant_missing(request):
+            request.tenant, request.user = tenant, user
+            del request.session[partners.ACTING_SESSION_KEY]
+            messages.error(
+                request,
+                _(
+                    "%(name)s requires admins to verify with a stronger second factor than "
+                    "this sign-in used. Sign in again with it to act there."
+                )
+                % {"name": access.relationship.customer.name},
+            )
+            return redirect("accounts:home")
+        request.acting = access
+        zone = _tenant_zone(actor.tenant)
+        if zone is not None:
+            timezone.activate(zone)
+        return self.get_response(request)
+
+
+class _LazyAccesses:
+    """The customers a partner's admin may act in, read only when the top bar shows them."""
+
+    def __init__(self, user):
+        self._user = user
+        self._accesses = None
+
+    def _load(self):
+        if self._accesses is None:
+            self._accesses = partners.accesses_in_force(self._user)
+        return self._accesses
+
+    def __iter__(self):
+        return iter(self._load())
+
+    def __len__(self):
+        return len(self._load())
+
+    def __bool__(self):
+        return bool(self._load())
+
+
+def _is_personal(path):
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return True
+    namespace = match.namespaces[0] if match.namespaces else ""
+    return namespace in PERSONAL_NAMESPACES or match.view_name in PERSONAL_PAGES

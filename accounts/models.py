@@ -24,7 +24,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from accounts.roles import ROLE_CHOICES
+from accounts.roles import ROLE_CHOICES, ROLES
 from core import l10n
 from core.aggregates import TextList, split_text_list
 from core.prepared import PreparedQuery
@@ -140,6 +140,14 @@ class Tenant(models.Model):
             ("early_selected", _("Early release for selected users")),
         ],
         default="standard",
+    )
+    is_partner = models.BooleanField(
+        _("partner"),
+        default=False,
+        help_text=_(
+            "A partner's Global admins may ask other organizations for access to their "
+            "admin centers."
+        ),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
@@ -708,6 +716,163 @@ class AddressClaim(models.Model):
 
     def __str__(self):
         return self.address
+
+
+class PartnerRelationshipQuerySet(models.QuerySet):
+    def in_force(self, now=None):
+        """Return the approved relationships that have not ended or expired."""
+        return self.filter(
+            status=PartnerRelationship.Status.ACTIVE, expires_at__gt=now or timezone.now()
+        )
+
+    def involving(self, tenant):
+        """Return the relationships in which ``tenant`` is the partner or the customer."""
+        if tenant is None:
+            return self.none()
+        return self.filter(models.Q(partner=tenant) | models.Q(customer=tenant))
+
+
+class PartnerRelationship(models.Model):
+    """A partner organization's access to a customer's admin center, with the roles granted.
+
+    The partner's Global admin asks (``pending``); the customer's Global admin
+    approves (``active`` until ``expires_at``) or declines; the customer ends it at
+    any time (``ended``). Only ``in_force()`` relationships let anyone act.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        ACTIVE = "active", _("Active")
+        DECLINED = "declined", _("Declined")
+        ENDED = "ended", _("Ended")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    partner = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("partner")
+    )
+    customer = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("customer")
+    )
+    roles = models.JSONField(_("roles"), default=list)
+    days = models.PositiveSmallIntegerField(
+        _("duration (days)"), validators=[MinValueValidator(1), MaxValueValidator(730)]
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    requested_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved or declined by"),
+    )
+    decided_at = models.DateTimeField(_("approved or declined"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ended by"),
+    )
+    reminded_at = models.DateTimeField(_("expiry notice sent"), null=True, blank=True)
+
+    objects = PartnerRelationshipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("partner relationship")
+        verbose_name_plural = _("partner relationships")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # One open request or relationship per partner and customer: two at once
+            # would let the partner ask twice and have the customer approve both.
+            models.UniqueConstraint(
+                fields=["partner", "customer"],
+                condition=models.Q(status__in=["pending", "active"]),
+                name="accounts_partner_one_open_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(partner=models.F("customer")),
+                name="accounts_partner_not_self",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "status"], name="accounts_partner_customer"),
+            models.Index(fields=["partner", "status"], name="accounts_partner_partner"),
+        ]
+
+    def __str__(self):
+        return f"{self.partner} -> {self.customer}"
+
+    def is_in_force(self, now=None):
+        return (
+            self.status == self.Status.ACTIVE
+            and self.expires_at is not None
+            and self.expires_at > (now or timezone.now())
+        )
+
+
+class PartnerAccess(models.Model):
+    """Which of the partner's admins act in the customer's admin center, with which roles.
+
+    ``roles`` is a subset of the relationship's granted roles, chosen by the
+    partner's Global admin.
+    """
+
+    relationship = models.ForeignKey(
+        PartnerRelationship,
+        on_delete=models.CASCADE,
+        related_name="accesses",
+        verbose_name=_("partner relationship"),
+    )
+    user = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.CASCADE,
+        related_name="partner_accesses",
+        verbose_name=_("partner admin"),
+    )
+    roles = models.JSONField(_("roles"), default=list)
+    granted_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("granted by"),
+    )
+    granted_at = models.DateTimeField(_("granted"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("partner admin's access")
+        verbose_name_plural = _("partner admins' access")
+        ordering = ["relationship", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["relationship", "user"], name="accounts_partner_access_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.relationship.customer}"
+
+    @property
+    def role_names(self):
+        """The names of the roles this admin acts with: granted to them and to the partner."""
+        granted = set(self.roles) & set(self.relationship.roles)
+        return ", ".join(str(role.name) for code, role in ROLES.items() if code in granted)
 
 
 # Every signed-in request reads its user's roles: compiled once per process.

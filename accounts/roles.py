@@ -51,6 +51,10 @@ _SUPPORT = frozenset({OPEN_SUPPORT_REQUESTS, VIEW_SUPPORT_REQUESTS})
 VIEW_API_CLIENTS = "api.view_apiclient"
 CHANGE_API_CLIENTS = "api.change_apiclient"
 
+# Partner relationships (accounts' models): who outside the organization may act in it.
+VIEW_PARTNERS = "accounts.view_partnerrelationship"
+CHANGE_PARTNERS = "accounts.change_partnerrelationship"
+
 # The Security center's sign-in log (the security_center app's model).
 VIEW_SIGNINS = "security_center.view_signin"
 
@@ -118,6 +122,8 @@ _GLOBAL_ADMIN_PERMISSIONS = (
         VIEW_API_CLIENTS,
         CHANGE_API_CLIENTS,
         VIEW_SIGNINS,
+        VIEW_PARTNERS,
+        CHANGE_PARTNERS,
     }
     | _CHANGE_BILLING
     | _MANAGE_GROUPS
@@ -236,6 +242,8 @@ PERMISSION_LABELS = {
     VIEW_SETUP: _("See all of Setup: every step, the recommended actions and admin access"),
     VIEW_API_CLIENTS: _("See API clients"),
     CHANGE_API_CLIENTS: _("Add, rotate and revoke API clients"),
+    VIEW_PARTNERS: _("See partner relationships"),
+    CHANGE_PARTNERS: _("Ask for, approve and end partner access, and choose who acts"),
     VIEW_RESOURCES: _("See rooms and equipment"),
     VIEW_SIGNINS: _("Read the sign-in log and the Security center"),
     CHANGE_RESOURCES: _("Add, change and delete rooms and equipment"),

@@ -3,6 +3,7 @@ import json
 from datetime import timedelta
 from importlib import import_module
 
+from django import forms
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -26,8 +27,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import DetailView, FormView, TemplateView
 
-from accounts import lockout, selectors, services, signin
-from accounts.audit import ACTION_LABELS, action_label
+from accounts import lockout, partners, selectors, services, signin
+from accounts.audit import ACTION_LABELS, action_label, audit_record
 from accounts.forms import (
     CodeSendForm,
     LanguageForm,
@@ -459,3 +460,49 @@ class AuditEventExportView(TenantScopedMixin, View):
 
 def _json(values):
     return json.dumps(values, ensure_ascii=False, sort_keys=True) if values else ""
+
+
+class ActInForm(forms.Form):
+    """The customer switcher: the relationship to act in."""
+
+    relationship = forms.IntegerField(min_value=1)
+
+
+class ActInView(LoginRequiredMixin, View):
+    """The customer switcher: act in a customer's admin center with the roles granted."""
+
+    def post(self, request):
+        form = ActInForm(request.POST)
+        access = None
+        if form.is_valid() and request.user.is_admin:
+            access = partners.acting_access(request.user, form.cleaned_data["relationship"])
+        if access is None:
+            # Not granted, ended, expired or another's: one answer for all of them.
+            messages.error(request, _("You cannot act in that organization."))
+            return redirect("accounts:home")
+        request.session[partners.ACTING_SESSION_KEY] = access.relationship_id
+        audit_record(
+            action="partner.act",
+            tenant=access.relationship.customer,
+            actor=partners.PartnerActor(request.user, access),
+            request=request,
+            target_type="accounts.partnerrelationship",
+            target_id=access.relationship_id,
+            target_label=access.relationship.partner.name,
+            new={"roles": sorted(access.roles)},
+        )
+        return redirect("accounts:home")
+
+
+class ActStopView(LoginRequiredMixin, View):
+    """Back from a customer to the partner admin's own organization."""
+
+    def post(self, request):
+        request.session.pop(partners.ACTING_SESSION_KEY, None)
+        messages.info(
+            request,
+            _("You are back in %(name)s.") % {"name": request.user.tenant.name}
+            if request.user.tenant_id
+            else _("You are back in your own organization."),
+        )
+        return redirect("accounts:home")

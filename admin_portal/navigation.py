@@ -88,6 +88,12 @@ MENU = (
                 _("Release preferences"), "org_settings:releases", "settings", roles.VIEW_TENANT
             ),
             MenuItem(_("API access"), "api:apiclient_list", "key", roles.VIEW_API_CLIENTS),
+            MenuItem(
+                _("Partner relationships"),
+                "org_settings:partner_list",
+                "building",
+                roles.VIEW_PARTNERS,
+            ),
         ),
     ),
     MenuGroup(

@@ -146,6 +146,7 @@ MIDDLEWARE = [
     "accounts.middleware.TenantTimeZoneMiddleware",
     "accounts.middleware.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.PartnerMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -305,6 +306,12 @@ CELERY_BEAT_SCHEDULE = {
     "purge-signins": {
         "task": "security_center.tasks.purge_signins",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Expiry ends a relationship by itself (nobody acts past it); this marks it ended
+    # and tells both sides a week before.
+    "expire-partner-relationships": {
+        "task": "accounts.tasks.expire_partner_relationships",
+        "schedule": crontab(minute=5),
     },
 }
 # --- end of background jobs ---------------------------------------------------

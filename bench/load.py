@@ -404,7 +404,9 @@ def run(args):
                 ids = [
                     row[0]
                     for row in connection.execute(
+                        # Contoso's people (the demo's partner has its own).
                         "SELECT id FROM accounts_user WHERE deleted_at IS NULL "
+                        "AND username LIKE '%%@contoso.example' "
                         "AND username NOT LIKE 'admin@%%' ORDER BY id"
                     )
                 ]

@@ -166,7 +166,8 @@ def _lookup(tenant_id: int, scope: str, key: str) -> tuple[str | None, Any]:
 def _page_key(request: HttpRequest) -> str:
     parts = (
         str(request.tenant.pk),
-        str(request.user.pk),
+        # Who sees it: the person, or a party acting with roles of its own (a partner's admin).
+        str(getattr(request.user, "page_cache_identity", request.user.pk)),
         request.session.session_key or "",
         request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""),
         request.get_full_path(),

@@ -28,7 +28,7 @@ _COUNTS = PreparedQuery(
 
 
 def card(request):
-    if not request.user.has_perm(ADMIN_CENTER):
-        return None
+    if not request.user.has_perm(ADMIN_CENTER) or request.user.pk is None:
+        return None  # no admin center, or a party acting with roles (a partner's admin)
     counts = _COUNTS(user=request.user.pk)[0]
     return {"template": "health/home_card.html", **counts}

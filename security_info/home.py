@@ -17,6 +17,8 @@ _FLAGS = PreparedQuery(
 
 
 def card(request):
+    if request.user.pk is None:
+        return None  # a party acting with roles (a partner's admin): no security info here
     flags = _FLAGS(user=request.user.pk)[0]
     return {
         "template": "security_info/home_card.html",

@@ -225,7 +225,13 @@ def user_ids_by_alternate_email(
 
 
 def verified_contact(*, user: User) -> tuple[str, str]:
-    """Return ``(phone in E.164 or "", alternate email or "")`` from ``user``'s verified methods."""
+    """Return ``(phone in E.164 or "", alternate email or "")`` from ``user``'s verified methods.
+
+    A party acting with roles that is no person of the organization (a partner's
+    admin) has none here.
+    """
+    if not isinstance(user, User):
+        return ("", "")
     phone = PhoneDevice.objects.filter(user=user, confirmed=True).first()
     email = AltEmailDevice.all_objects.filter(user=user, confirmed=True).first()
     return (phone.number if phone else "", email.email if email else "")

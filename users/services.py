@@ -946,6 +946,9 @@ def user_export_start(
     """
     from users.tasks import export_users  # noqa: PLC0415 - cycle users.services -> users.tasks -> users.services
 
+    if acting_person(acting_user) is None:
+        # The file is kept for the person who asked, among the organization's people.
+        raise Forbidden(_("Only the organization's own admins export its users."))
     total = exports.selection(tenant, _export_query(params)).count()
     with transaction.atomic():
         job = ExportJob.objects.create(

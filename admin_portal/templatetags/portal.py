@@ -35,7 +35,16 @@ def portal_nav(context):
 
 TOPBAR_TEMPLATE = "inc/topbar.html"
 _SLOT = re.compile("\ue000(\\w+)\ue001")
-_PER_REQUEST = ("tenant_name", "search_q", "display_name", "initials", "username", "next")
+_PER_REQUEST = (
+    "tenant_name",
+    "search_q",
+    "display_name",
+    "initials",
+    "username",
+    "next",
+    "switcher",
+)
+SWITCHER_TEMPLATE = "inc/partner_switcher.html"
 
 
 def _slot(name):
@@ -72,7 +81,20 @@ def topbar_values(context):
         "tenant_name": tenant.name if tenant else "",
         "search_q": request.GET.get("q", "") if match and match.url_name == "search" else "",
         "next": request.get_full_path(),
+        "switcher": "",
     }
+    accesses = getattr(request, "partner_accesses", ())
+    if accesses:
+        # A partner's admin: the customers they act in (accounts.middleware.PartnerMiddleware).
+        acting = getattr(request, "acting", None)
+        values["switcher"] = render_to_string(
+            SWITCHER_TEMPLATE,
+            {
+                "accesses": accesses,
+                "acting_id": acting.relationship_id if acting else None,
+                "csrf_token": context.get("csrf_token"),
+            },
+        )
     if user.is_authenticated:
         token = context.get("csrf_token")
         values.update(

@@ -423,7 +423,7 @@ def test_deleting_the_demo_organization_removes_everything_it_owns(operator_clie
     from admin_portal.operators import _owned_relations, tenant_data_counts
 
     call_command("seed_demo", users=20, stdout=__import__("io").StringIO())
-    demo = Tenant.objects.get()
+    demo = Tenant.objects.get(domain__name="contoso.example")
     counts = tenant_data_counts(demo)
     assert len(counts) >= 8, counts  # users, domains, roles, billing, groups, support, ...
     other = make_tenant()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.management.commands.seed_demo import DEMO_ACCOUNTS, demo_user_fields
 from accounts.models import AuditEvent, Domain, RoleAssignment, Tenant, User
+from accounts.partners import accesses_in_force
 from accounts.roles import GLOBAL_ADMIN, REPORTS_READER, ROLES
 from tests.factories import PASSWORD, make_tenant, make_user
 from tests.helpers import sign_in
@@ -283,8 +284,19 @@ def test_seed_demo_twice_changes_nothing(debug):
 
     assert row_counts() == before
     assert dict(User.objects.values_list("username", "password")) == hashes
-    assert AuditEvent.objects.filter(action="tenant.create").count() == 1
+    # Contoso and its partner, Fabrikam Partners, each made once.
+    assert AuditEvent.objects.filter(action="tenant.create").count() == 2
     assert "added 0 users" in out
+
+
+def test_seed_demo_gives_contoso_a_partner_whose_helpdesk_acts_in_it(debug):
+    out = run("seed_demo", "--users", "5")
+    assert "partnerdesk@fabrikam.example" in out
+    desk = User.objects.get(username="partnerdesk@fabrikam.example")
+    assert desk.tenant.is_partner
+    [access] = accesses_in_force(desk)
+    assert access.relationship.customer.name == "Contoso"
+    assert access.roles == ["helpdesk_admin"]
 
 
 def test_seed_demo_with_more_users_adds_only_the_missing_ones(debug):

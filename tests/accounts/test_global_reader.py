@@ -98,6 +98,12 @@ WRITES_BY_NATURE = {
     "api:apiclient_add": "adds an API client and shows its secret",
     "api:apiclient_rotate": "gives an API client a new secret",
     "api:apiclient_revoke": "revokes an API client",
+    "org_settings:partner_request": "asks a customer for partner access",
+    "org_settings:partner_approve": "approves a partner's request (POST only)",
+    "org_settings:partner_decline": "declines a partner's request (POST only)",
+    "org_settings:partner_withdraw": "withdraws a request to a customer (POST only)",
+    "org_settings:partner_end": "ends a partner relationship",
+    "org_settings:partner_access": "chooses which partner admins act for a customer (POST only)",
 }
 
 # Pages where anyone signed in may POST: their own account, security info and

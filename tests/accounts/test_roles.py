@@ -230,8 +230,10 @@ EXPECTED_PERMISSIONS = {
         roles.ASSIGN_ROLES,
         roles.CHANGE_TENANT,
         roles.CHANGE_DOMAINS,
+        roles.VIEW_PARTNERS,
+        roles.CHANGE_PARTNERS,
     },
-    GLOBAL_READER: READ_ALL,
+    GLOBAL_READER: READ_ALL | {roles.VIEW_PARTNERS},
     USER_ADMIN: {
         roles.ADMIN_CENTER,
         roles.VIEW_USERS,

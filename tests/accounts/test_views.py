@@ -710,6 +710,8 @@ def test_every_accounts_url_is_covered_here():
         "auditevent_list",
         "auditevent_export",
         "auditevent_detail",
+        "act_in",  # tested in test_partners.py and test_partner_sweep.py
+        "act_stop",  # tested in test_partners.py
     }
     assert reverse("accounts:auditevent_detail", args=[1]) == "/audit/1/"
 

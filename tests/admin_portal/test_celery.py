@@ -24,7 +24,7 @@ def test_every_scheduled_job_names_a_registered_task():
     app.loader.import_default_modules()
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert scheduled <= set(app.tasks), scheduled - set(app.tasks)
-    assert len(scheduled) == 9
+    assert len(scheduled) == 10
 
 
 def test_tasks_speak_json_only_and_are_acknowledged_when_done():
@@ -93,8 +93,13 @@ def test_the_tasks_are_registered_under_their_names():
 
 def test_the_daily_jobs_run_at_night():
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
-        # Hourly, hourly, each minute.
-        if name not in {"expire-temporary-passes", "expire-user-exports", "retry-due-messages"}:
+        # Hourly, hourly, each minute, hourly.
+        if name not in {
+            "expire-temporary-passes",
+            "expire-user-exports",
+            "retry-due-messages",
+            "expire-partner-relationships",
+        }:
             assert entry["schedule"].hour <= {1, 2, 3, 4, 5}, name
 
 

@@ -77,6 +77,12 @@ NOT_PAGES = {
     "passkeys:options": "JSON for passkeys.js (POST only)",
     "passkeys:signin": "a form action (POST only)",
     "passkeys:second_step": "a form action (POST only)",
+    "accounts:act_in": "the customer switcher's form action (POST only)",
+    "accounts:act_stop": "a form action of the acting banner (POST only)",
+    "org_settings:partner_approve": "a form action (POST only)",
+    "org_settings:partner_decline": "a form action (POST only)",
+    "org_settings:partner_withdraw": "a form action (POST only)",
+    "org_settings:partner_access": "a form action on a relationship's page (POST only)",
 }
 
 _axe = Axe()

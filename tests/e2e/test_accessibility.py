@@ -33,6 +33,7 @@ DEMO_PASSWORD = "Contoso-Demo-2026-a11y"
 NEW_PASSWORD = "Accessible-Again-2026"
 ADMIN = "admin@contoso.example"
 USER = "user@contoso.example"
+PARTNER_ADMIN = "partner@fabrikam.example"
 
 
 @pytest.fixture
@@ -292,6 +293,16 @@ def _groups_pages(walk):
     walk.open(f"/groups/delete/?ids={Group.objects.filter(deleted_at=None).first().pk}")
 
 
+def _partner_pages(walk):
+    """The demo partner's Global admin: its customers, and a request sent back with errors."""
+    Tenant.objects.filter(is_partner=True).update(require_mfa_for_admins=False)
+    _sign_in(walk, PARTNER_ADMIN, DEMO_PASSWORD)
+    walk.crawl("/settings/partners/")
+    walk.open("/settings/partners/request/")
+    walk.submit("[data-testid=partner-request-form]")
+    walk.check()
+
+
 def _other_forms(walk):
     walk.open("/")
     walk.page.locator("#id_top_search").fill("ad")
@@ -362,6 +373,9 @@ def test_every_page_has_no_serious_axe_violations(
     _users_pages(walk, tmp_path)
     _groups_pages(walk)
     _other_forms(walk)
+
+    page.context.clear_cookies()
+    _partner_pages(walk)
 
     page.context.clear_cookies()
     _sign_in(walk, USER, DEMO_PASSWORD)

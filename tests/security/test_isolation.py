@@ -15,7 +15,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
-from accounts.models import AuditEvent, Domain, RoleAssignment, User
+from accounts.models import AuditEvent, Domain, PartnerRelationship, RoleAssignment, User
+from accounts.partners import partner_request
 from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN, USER_ADMIN
 from api.models import ApiClient
 from api.services import api_client_create
@@ -86,6 +87,25 @@ def _make_role_assignment(tenant, admin):
     )
 
 
+def _make_partner_relationship(tenant, admin):
+    # The organization is the customer of a partner's request, waiting for its decision.
+    partner = make_tenant(is_partner=True)
+    return partner_request(
+        actor=make_user(partner, roles=[GLOBAL_ADMIN]),
+        domain=tenant.domain_set.get(is_default=True).name,
+        roles=[USER_ADMIN],
+        days=30,
+    )
+
+
+# Actions whose owner (the factory's organization, admin_b) is refused for its side of
+# the object, not for the object: they answer the owner 403. Each says why.
+REFUSED_TO_THE_OWNERS_SIDE = {
+    "org_settings:partner_withdraw": "only the partner withdraws a request; the factory's "
+    "organization is its customer (tests/org_settings/test_partner_views.py covers both)",
+}
+
+
 # model -> callable(tenant, that tenant's Global admin) returning an object of the tenant.
 FACTORIES = {
     ApiClient: lambda tenant, admin: api_client_create(
@@ -116,6 +136,7 @@ FACTORIES = {
         tenant=tenant, created_by=admin, total=0, status="done"
     ),
     Domain: _make_domain,
+    PartnerRelationship: _make_partner_relationship,
     RoleAssignment: _make_role_assignment,
     TOTPDevice: lambda tenant, admin: TOTPDevice.objects.create(
         user=admin, name="Phone", confirmed=True
@@ -237,6 +258,9 @@ def test_other_tenants_object_is_not_found(client, two_tenants, name, params, mo
     client.logout()
     sign_in(client, two_tenants["admin_b"])
     own = send(url)
+    if post_only and name in REFUSED_TO_THE_OWNERS_SIDE:
+        assert own.status_code == 403, own
+        return
     if post_only:
         # The owner's action is taken up (done, or refused for its input), not hidden.
         assert own.status_code not in (403, 404, 405), own

@@ -45,6 +45,7 @@ from django.db import models
 from django.urls import get_resolver, reverse
 
 from accounts.models import AuditEvent, Domain, Tenant, User
+from accounts.partners import partner_decide, partner_request
 from accounts.roles import GLOBAL_ADMIN, HELPDESK_ADMIN
 from billing import services as billing_services
 from billing.forms import IdListField
@@ -403,6 +404,30 @@ def _user_add_license(w):
     )
 
 
+def _partner_access(w):
+    # The organization is a partner with an active relationship; the admin it names is
+    # the other organization's.
+    for tenant in {w.tenant, w.admin.tenant}:
+        tenant.is_partner = True
+    w.tenant.save(update_fields=["is_partner"])
+    customer = make_tenant()
+    relationship = partner_decide(
+        actor=make_user(customer, roles=[GLOBAL_ADMIN]),
+        relationship=partner_request(
+            actor=w.admin,
+            domain=customer.domain_set.get().name,
+            roles=[HELPDESK_ADMIN],
+            days=30,
+        ),
+        approve=True,
+    )
+    theirs = make_user(w.other, roles=[HELPDESK_ADMIN])
+    return Post(
+        reverse("org_settings:partner_access", args=[relationship.pk]),
+        lambda ref: {"user": ref(theirs), "roles": [HELPDESK_ADMIN]},
+    )
+
+
 def _releases(part):
     def build(w):
         ours = make_user(w.tenant, early_release=part == "remove")
@@ -551,6 +576,7 @@ CASES = {
     "users:user_groups_leave": Case(_user_groups("user_groups_leave", member=True), ["groups"]),
     # Settings: the users who get early releases.
     "org_settings:releases": Case(_releases("add"), ["add"]),
+    "org_settings:partner_access": Case(_partner_access, ["user"]),
     # Billing: the payment method that pays, the users who get a license.
     "billing:subscription_buy": Case(
         _buy("subscription_buy"),

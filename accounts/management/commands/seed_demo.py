@@ -10,6 +10,7 @@ demo accounts back in a state where the printed password signs them in.
 import os
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import import_module
 from itertools import islice
 from operator import itemgetter
@@ -24,7 +25,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
 
-from accounts.models import Domain, User
+from accounts.models import Domain, PartnerAccess, PartnerRelationship, User
 from accounts.roles import (
     BILLING_ADMIN,
     GLOBAL_ADMIN,
@@ -40,6 +41,10 @@ from accounts.services import role_assign, tenant_create
 
 TENANT_NAME = "Contoso"
 DOMAIN = "contoso.example"
+# A partner that runs Contoso's helpdesk: its admins act in Contoso's admin center.
+PARTNER_NAME = "Fabrikam Partners"
+PARTNER_DOMAIN = "fabrikam.example"
+PARTNER_ROLES = [USER_ADMIN, HELPDESK_ADMIN]
 PASSWORD_ENV = "PORTAL_DEMO_PASSWORD"  # noqa: S105 (the variable\'s name)
 DEFAULT_PASSWORD = "Contoso-Demo-2026"  # noqa: S105 (printed on purpose; refused without DEBUG)
 BATCH_SIZE = 5000
@@ -229,6 +234,7 @@ class Command(BaseCommand):
                 )
                 added = self.add_users(tenant, count)
                 self.seed_areas(tenant)
+                self.ensure_partner(tenant, password)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         self.report(tenant, created, added, password, kept)
@@ -251,6 +257,57 @@ class Command(BaseCommand):
                             f"Left the demo data of {app_config.verbose_name} as it is: {exc}"
                         )
                     )
+
+    def ensure_partner(self, customer, password):
+        """Make Fabrikam Partners, a partner with access to ``customer`` (once).
+
+        partner@ is its Global admin; partnerdesk@ acts in Contoso as Helpdesk admin.
+        Rows are written as they are, without the services: seeding tells nobody.
+        """
+        if Domain.objects.filter(name=PARTNER_DOMAIN).exists():
+            return
+        partner = tenant_create(
+            name=PARTNER_NAME,
+            domain=PARTNER_DOMAIN,
+            admin_username=f"partner@{PARTNER_DOMAIN}",
+            admin_password=password,
+            country=settings.PORTAL_DEFAULT_COUNTRY,
+            admin_display_name="Nina Patel",
+        )
+        partner.is_partner = True
+        partner.require_mfa_for_admins = customer.require_mfa_for_admins
+        partner.save(update_fields=["is_partner", "require_mfa_for_admins"])
+        boss = User.objects.get(username=f"partner@{PARTNER_DOMAIN}")
+        desk = User(
+            tenant=partner,
+            username=f"partnerdesk@{PARTNER_DOMAIN}",
+            first_name="Ravi",
+            last_name="Kumar",
+            display_name="Ravi Kumar",
+            job_title="Partner support engineer",
+            department="Managed services",
+        )
+        desk.set_new_password(password)
+        desk.full_clean()
+        desk.save()
+        role_assign(tenant=partner, user=desk, role=HELPDESK_ADMIN, acting_user=None)
+        now = timezone.now()
+        owner = User.objects.filter(username=DEMO_ACCOUNTS[0].username).first()
+        relationship = PartnerRelationship.objects.create(
+            partner=partner,
+            customer=customer,
+            roles=PARTNER_ROLES,
+            days=365,
+            status=PartnerRelationship.Status.ACTIVE,
+            requested_by=boss,
+            requested_at=now,
+            decided_by=owner,
+            decided_at=now,
+            expires_at=now + timedelta(days=365),
+        )
+        PartnerAccess.objects.create(
+            relationship=relationship, user=desk, roles=[HELPDESK_ADMIN], granted_by=boss
+        )
 
     def ensure_tenant(self, password):
         """Return the demo tenant and whether it was made now (with admin@ as Global admin)."""
@@ -396,6 +453,11 @@ class Command(BaseCommand):
             )
         total = User.objects.for_tenant(tenant).active().count()
         self.stdout.write(f"Users in {tenant.name}: {total:,}")
+        self.stdout.write(
+            f"Partner {PARTNER_NAME}: partner@{PARTNER_DOMAIN} (Global admin) and "
+            f"partnerdesk@{PARTNER_DOMAIN} (acts in {tenant.name} as Helpdesk admin), "
+            "same password."
+        )
 
     @staticmethod
     def password_shown(user, password):
