@@ -49,6 +49,7 @@ def test_global_admin_signs_in_sees_home_opens_audit_log_and_signs_out(
         "Support",
         "Health",
         "Audit log",
+        "Admin centers",
     ]
     expect(page.locator('nav.sidebar a[aria-current="page"]')).to_have_text("Home")
     shot("global-admin-home")
@@ -79,7 +80,15 @@ def test_helpdesk_admin_sees_fewer_nav_items_and_gets_403_on_audit_log(
     sign_in(helpdesk.username, PASSWORD)
 
     expect(page.get_by_role("heading", name="Home")).to_be_visible()
-    assert nav_labels(page) == ["Home", "Users", "Groups", "Setup", "Support", "Health"]
+    assert nav_labels(page) == [
+        "Home",
+        "Users",
+        "Groups",
+        "Setup",
+        "Support",
+        "Health",
+        "Admin centers",
+    ]
     shot("helpdesk-admin-home")
 
     response = page.goto(f"{live_server.url}/audit/")

@@ -26,7 +26,7 @@ def test_admin_opens_each_report(page, live_server, sign_in, shot, admin):
     page.get_by_role("link", name="Reports").click()
     for title in ["Active users", "License usage", "Security info registration", "Groups"]:
         page.get_by_test_id("report-list").get_by_role("link", name=title).click()
-        expect(page.get_by_role("heading", name=title)).to_be_visible()
+        expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
         expect(page.get_by_test_id("report-chart").locator("svg")).to_be_visible()
         shot(f"report-{title.lower().replace(' ', '-')}")
         page.get_by_role("link", name="All reports").click()
