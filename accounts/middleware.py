@@ -97,12 +97,17 @@ class TenantMiddleware:
 
 
 def _operator_may_open(path):
+    return _path_in(path, OPERATOR_NAMESPACES, OPERATOR_PAGES)
+
+
+def _path_in(path, namespaces, pages):
+    """Return whether ``path`` is a page of ``namespaces`` or one of ``pages`` (or a 404)."""
     try:
         match = resolve(path)
     except Resolver404:
         return True  # the 404 page
     namespace = match.namespaces[0] if match.namespaces else ""
-    return namespace in OPERATOR_NAMESPACES or match.view_name in OPERATOR_PAGES
+    return namespace in namespaces or match.view_name in pages
 
 
 def _signin_paths():
@@ -323,9 +328,4 @@ class _LazyAccesses:
 
 
 def _is_personal(path):
-    try:
-        match = resolve(path)
-    except Resolver404:
-        return True
-    namespace = match.namespaces[0] if match.namespaces else ""
-    return namespace in PERSONAL_NAMESPACES or match.view_name in PERSONAL_PAGES
+    return _path_in(path, PERSONAL_NAMESPACES, PERSONAL_PAGES)

@@ -24,7 +24,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from accounts.roles import ROLE_CHOICES, ROLES
+from accounts.roles import ROLE_CHOICES, role_names
 from core import l10n
 from core.aggregates import TextList, split_text_list
 from core.prepared import PreparedQuery
@@ -871,8 +871,7 @@ class PartnerAccess(models.Model):
     @property
     def role_names(self):
         """The names of the roles this admin acts with: granted to them and to the partner."""
-        granted = set(self.roles) & set(self.relationship.roles)
-        return ", ".join(str(role.name) for code, role in ROLES.items() if code in granted)
+        return role_names(set(self.roles) & set(self.relationship.roles))
 
 
 # Every signed-in request reads its user's roles: compiled once per process.

@@ -36,7 +36,14 @@ from accounts.models import (
     acting_person,
     normalize_domain,
 )
-from accounts.roles import CHANGE_PARTNERS, GLOBAL_ADMIN, ROLES, permissions_for_roles
+from accounts.roles import (
+    CHANGE_PARTNERS,
+    GLOBAL_ADMIN,
+    ROLES,
+    permissions_for_roles,
+    role_names,
+)
+from accounts.selectors import global_admin_addresses
 from core import outbox
 from core.exceptions import Forbidden
 
@@ -53,12 +60,6 @@ Status = PartnerRelationship.Status
 def grantable_roles() -> list[str]:
     """Return the role codes a partner may ask for: every role but Global admin."""
     return [code for code in ROLES if code != GLOBAL_ADMIN]
-
-
-def role_names(codes: Iterable[str]) -> str:
-    """Return the names of the roles ``codes``, in the role table's order, joined."""
-    chosen = set(codes)
-    return ", ".join(str(role.name) for code, role in ROLES.items() if code in chosen)
 
 
 def _clean_roles(roles: Iterable[str], allowed: Iterable[str]) -> list[str]:
@@ -81,18 +82,9 @@ def _global_admin_of(actor: object, tenant: Tenant, message: str) -> User:
     return person
 
 
-def _global_admin_addresses(tenant: Tenant) -> list[str]:
-    return sorted(
-        User.objects.for_tenant(tenant)
-        .active()
-        .filter(role_assignments__role=GLOBAL_ADMIN, is_sign_in_blocked=False)
-        .values_list("username", flat=True)
-    )
-
-
 def _notify(tenant: Tenant, subject: str, text: str) -> None:
     """Email ``tenant``'s Global admins, in the organization's language, once committed."""
-    addresses = _global_admin_addresses(tenant)
+    addresses = global_admin_addresses(tenant)
     if not addresses:
         return
     with override(tenant.preferred_language):

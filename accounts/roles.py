@@ -261,6 +261,12 @@ _RESETTABLE_BY = {
 _ONLY_GLOBAL_ADMIN = {GLOBAL_ADMIN}
 
 
+def role_names(codes):
+    """Return the names of the roles ``codes``, in the role table's order, joined."""
+    chosen = set(codes)
+    return ", ".join(str(role.name) for code, role in ROLES.items() if code in chosen)
+
+
 def permissions_for_roles(role_codes):
     """Return the union of the permissions granted by ``role_codes``."""
     perms = set()

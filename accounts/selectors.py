@@ -14,6 +14,7 @@ from django_filters.constants import EMPTY_VALUES
 
 from accounts.audit import ACTION_LABELS
 from accounts.models import AuditEvent, Domain, RoleAssignment, Tenant, User
+from accounts.roles import GLOBAL_ADMIN
 from core.access import object_or_404
 from core.filters import KeptFormClassMixin
 from core.form_renderer import KeptChoices
@@ -234,6 +235,19 @@ class _PreparedEvents:
         # A whole page is read (the last one may be shorter): one query per offset.
         rows = _prepared_rows(self.shape, bounds.start, self.per_page)(**self.values)
         return rows[: bounds.stop - bounds.start]
+
+
+def global_admin_addresses(tenant: Tenant) -> list[str]:
+    """Return the sign-in names of ``tenant``'s Global admins who can sign in, sorted.
+
+    Whom changes that only a Global admin may undo are told to.
+    """
+    return sorted(
+        User.objects.for_tenant(tenant)
+        .active()
+        .filter(role_assignments__role=GLOBAL_ADMIN, is_sign_in_blocked=False)
+        .values_list("username", flat=True)
+    )
 
 
 def domains_reachable(actor: User) -> QuerySet[Domain]:

@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record
 from accounts.models import Tenant, User
-from accounts.roles import CHANGE_API_CLIENTS, GLOBAL_ADMIN, ROLES
+from accounts.roles import CHANGE_API_CLIENTS, GLOBAL_ADMIN, ROLES, role_names
+from accounts.selectors import global_admin_addresses
 from api.models import ApiClient
 from core import outbox
 from core.exceptions import Forbidden
@@ -88,12 +89,7 @@ def clean_roles(roles: Iterable[str], *, global_admin_confirmed: bool) -> list[s
 
 
 def _notify_global_admins(tenant: Tenant, subject: str, text: str) -> None:
-    addresses = sorted(
-        User.objects.for_tenant(tenant)
-        .active()
-        .filter(role_assignments__role=GLOBAL_ADMIN, is_sign_in_blocked=False)
-        .values_list("username", flat=True)
-    )
+    addresses = global_admin_addresses(tenant)
     if not addresses:
         return
     body = "\n\n".join(
@@ -182,7 +178,7 @@ def api_client_create(
         % {
             "name": name,
             "who": _by_whom(acting_user),
-            "roles": ", ".join(str(ROLES[code].name) for code in roles),
+            "roles": role_names(roles),
             "expires": client.expires_at.date().isoformat(),
         },
     )
