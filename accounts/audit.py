@@ -175,6 +175,14 @@ ACTION_LABELS = {
     "partner.expire": _("Partner relationship expired"),
     "partner.access": _("Partner admin's access changed"),
     "partner.act": _("Partner admin started acting in the organization"),
+    "sso.provider_add": _("Identity provider added"),
+    "sso.provider_change": _("Identity provider changed"),
+    "sso.provider_on": _("Single sign-on switched on"),
+    "sso.provider_off": _("Single sign-on switched off"),
+    "sso.provider_remove": _("Identity provider removed"),
+    "sso.provider_test": _("Identity provider tested"),
+    "sso.refused": _("Single sign-on refused"),
+    "sso.break_glass": _("Global admin signed in around single sign-on"),
 }
 
 

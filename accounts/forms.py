@@ -18,10 +18,17 @@ class SignInForm(forms.Form):
         ),
         help_text=_("For example anna@contoso.example."),
     )
+    # Not needed for a name whose organization signs in with its own identity
+    # provider: the view asks for it when the name's domain is not federated.
     password = forms.CharField(
         label=_("Password"),
         strip=False,
+        required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_(
+            "If your organization signs in with its own identity provider, leave this empty: "
+            "you'll be sent there."
+        ),
     )
     # Where to go after signing in; checked against the host when it is used.
     next = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)

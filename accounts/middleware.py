@@ -122,6 +122,8 @@ def _second_factor_missing(request):
         and tenant.require_mfa_for_admins
         and user.is_admin
         and not user.is_verified()
+        # A trusted identity provider's second factor (accounts.signin.FEDERATED_MFA).
+        and not request.session.get("portal_federated_mfa")
     )
 
 

@@ -55,6 +55,10 @@ CHANGE_API_CLIENTS = "api.change_apiclient"
 VIEW_PARTNERS = "accounts.view_partnerrelationship"
 CHANGE_PARTNERS = "accounts.change_partnerrelationship"
 
+# Single sign-on (the sso app's model): the organization's own identity providers.
+VIEW_SSO = "sso.view_identityprovider"
+CHANGE_SSO = "sso.change_identityprovider"
+
 # The Security center's sign-in log (the security_center app's model).
 VIEW_SIGNINS = "security_center.view_signin"
 
@@ -124,6 +128,8 @@ _GLOBAL_ADMIN_PERMISSIONS = (
         VIEW_SIGNINS,
         VIEW_PARTNERS,
         CHANGE_PARTNERS,
+        VIEW_SSO,
+        CHANGE_SSO,
     }
     | _CHANGE_BILLING
     | _MANAGE_GROUPS
@@ -244,6 +250,8 @@ PERMISSION_LABELS = {
     CHANGE_API_CLIENTS: _("Add, rotate and revoke API clients"),
     VIEW_PARTNERS: _("See partner relationships"),
     CHANGE_PARTNERS: _("Ask for, approve and end partner access, and choose who acts"),
+    VIEW_SSO: _("See single sign-on settings"),
+    CHANGE_SSO: _("Add, test, switch on and remove identity providers"),
     VIEW_RESOURCES: _("See rooms and equipment"),
     VIEW_SIGNINS: _("Read the sign-in log and the Security center"),
     CHANGE_RESOURCES: _("Add, change and delete rooms and equipment"),

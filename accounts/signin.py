@@ -58,6 +58,21 @@ class Refusal:
 # The areas that keep a record of sign-ins listen: accounts imports no area.
 signin_attempt = Signal()
 
+# Sent when a name is typed on the sign-in page, before any password is looked at,
+# with ``request``, ``username`` (as typed) and ``next_url``. A receiver that signs
+# the name in elsewhere (an organization's own identity provider, by the name's
+# domain) answers with the response that sends the person there; the first answer
+# wins. Nothing is told about whether the name exists: only its domain decides.
+realm_discovery = Signal()
+
+# Sent before a person signs out, with ``request`` (still signed in). A receiver may
+# answer with the address to go to afterwards (an identity provider's sign-out).
+signing_out = Signal()
+
+# Set in the session when an identity provider's own second factor, which the
+# organization trusts, counted as this sign-in's second step.
+FEDERATED_MFA = "portal_federated_mfa"
+
 
 def _tell(request, *, user, username, reason="", device=None, passkey=False):
     signin_attempt.send(
@@ -327,12 +342,20 @@ def landing_url(request, user):
     return reverse("accounts:home")
 
 
-def signin_complete(request, user):
-    """Log ``user`` in (with ``user.otp_device`` if the second step was passed)."""
+def signin_complete(request, user, *, federation=None):
+    """Log ``user`` in (with ``user.otp_device`` if the second step was passed).
+
+    ``federation`` is how an identity provider signed them in, for the audit
+    event (``provider``, ``provider_mfa``); a trusted provider's second factor
+    counts as this session's second step.
+    """
     request.session.pop(PENDING, None)
     login(request, user)  # a new session key; django-otp records the device
     start_session_clock(request)
     request.session[AUTHENTICATED_AT] = int(time.time())
+    provider_mfa = bool(federation and federation.get("provider_mfa"))
+    if provider_mfa:
+        request.session[FEDERATED_MFA] = True
     lockout.clear(request, user.username)
     device = getattr(user, "otp_device", None)
     audit_record(
@@ -340,13 +363,28 @@ def signin_complete(request, user):
         actor=user,
         request=request,
         target=user,
-        new={"second_factor": bool(device)},
+        new={"second_factor": bool(device) or provider_mfa, **(federation or {})},
     )
     _tell(request, user=user, username=user.username, device=device)
 
 
+def discovered_realm(request, username, next_url=""):
+    """Return the response that sends ``username`` to its identity provider, or None."""
+    for _receiver, response in realm_discovery.send(
+        sender=User, request=request, username=username, next_url=next_url
+    ):
+        if response is not None:
+            return response
+    return None
+
+
 def signout(request):
+    """Sign the request's user out; return where to go next (a provider's sign-out), or ""."""
     user = request.user
+    after = ""
     if user.is_authenticated:
+        for _receiver, url in signing_out.send(sender=User, request=request):
+            after = after or url or ""
         audit_record(action="signout", actor=user, request=request, target=user)
     logout(request)
+    return after

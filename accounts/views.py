@@ -59,7 +59,19 @@ class SignInView(FormView):
         kwargs.setdefault("next", self.request.GET.get("next", ""))
         return super().get_context_data(**kwargs)
 
+    # Names of a federated domain go to their organization's identity provider.
+    discovers_realm = True
+
     def form_valid(self, form):
+        if self.discovers_realm and (
+            response := signin.discovered_realm(
+                self.request, form.cleaned_data["username"], form.cleaned_data["next"]
+            )
+        ):
+            return response
+        if not form.cleaned_data["password"]:
+            form.add_error("password", _("Enter your password."))
+            return self.form_invalid(form)
         try:
             user = signin.signin_password(
                 self.request,
@@ -71,6 +83,9 @@ class SignInView(FormView):
         except signin.SignInError as error:
             form.add_error(None, error.message)
             return self.form_invalid(form)
+        return self.password_accepted(form, user)
+
+    def password_accepted(self, form, user):
         if signin.needs_second_step(user):
             signin.signin_begin_second_step(self.request, user)
             return redirect(signin.with_next("accounts:signin_verify", form.cleaned_data["next"]))
@@ -185,9 +200,9 @@ class SignOutView(View):
     http_method_names = ["post"]
 
     def post(self, request):
-        signin.signout(request)
+        after = signin.signout(request)
         messages.success(request, _("You have signed out."))
-        return redirect("accounts:signin")
+        return redirect(after or "accounts:signin")
 
 
 class HomeView(TenantScopedMixin, CachedPageMixin, TemplateView):

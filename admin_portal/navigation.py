@@ -88,6 +88,7 @@ MENU = (
                 _("Release preferences"), "org_settings:releases", "settings", roles.VIEW_TENANT
             ),
             MenuItem(_("API access"), "api:apiclient_list", "key", roles.VIEW_API_CLIENTS),
+            MenuItem(_("Single sign-on"), "sso:provider_list", "shield", roles.VIEW_SSO),
             MenuItem(
                 _("Partner relationships"),
                 "org_settings:partner_list",

@@ -73,6 +73,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://localhost:8000").rstrip("/")
 PORTAL_DEFAULT_COUNTRY = env("PORTAL_DEFAULT_COUNTRY", "NL")
 PORTAL_PRODUCT_NAME = env("PORTAL_PRODUCT_NAME", "Admin center")
+# Single sign-on: an identity provider's addresses (OpenID Connect discovery, SAML
+# metadata) must use https, except when PORTAL_SSO_ALLOW_HTTP is true (a test
+# provider on this machine, or DEBUG); PORTAL_SSO_TIMEOUT bounds each call to one.
+PORTAL_SSO_ALLOW_HTTP = env_bool("PORTAL_SSO_ALLOW_HTTP", DEBUG)
+PORTAL_SSO_TIMEOUT = float(env("PORTAL_SSO_TIMEOUT", "10"))
 # Domain verification: which name servers answer TXT lookups (empty: the system's).
 PORTAL_DNS_NAMESERVERS = env("PORTAL_DNS_NAMESERVERS", "")
 PORTAL_DNS_PORT = env_int("PORTAL_DNS_PORT", 53)
@@ -122,6 +127,7 @@ INSTALLED_APPS = [
     "ninja",  # the API docs' static files, served from here (no CDN)
     "reports",
     "security_center",
+    "sso",
     "django_countries",
     "django_filters",
     "formtools",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("security-info/", include("security_info.urls")),
     path("users/", include("users.urls")),
     path("settings/api/", include("api.urls")),
+    path("", include("sso.urls")),
     path("settings/", include("org_settings.urls")),
     path("billing/", include("billing.urls")),
     path("groups/", include("groups.urls")),

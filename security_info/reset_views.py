@@ -16,6 +16,7 @@ from accounts.views import throttled_response
 from security_info import reset
 from security_info.forms import CodeForm
 from security_info.validators import EMAIL_MAX_INPUT_LENGTH, PHONE_MAX_INPUT_LENGTH
+from sso import selectors as sso_selectors
 
 # A reset ended by too many wrong codes can be started again after this long.
 RESTART_SECONDS = 60
@@ -116,6 +117,18 @@ class ResetStartView(View):
     def post(self, request):
         form = ResetStartForm(request.POST)
         if not form.is_valid():
+            return render(request, self.template_name, {"form": form})
+        # Decided by the name's domain alone, as the sign-in page's discovery is:
+        # nothing is learned about whether the account exists.
+        if provider := sso_selectors.federated_provider_name(form.cleaned_data["username"]):
+            form.add_error(
+                "username",
+                _(
+                    "Your organization signs you in at %(provider)s, which keeps your "
+                    "password. Reset it there, or ask your administrator."
+                )
+                % {"provider": provider},
+            )
             return render(request, self.template_name, {"form": form})
         reset.start(request, username=form.cleaned_data["username"])
         return redirect("password_reset:method")

@@ -35,6 +35,7 @@ AREAS = (
     "resources",
     "setup",
     "security_center",
+    "sso",
 )
 OURS = (PROJECT, LIBRARY, SHARED_MODEL, *AREAS)
 PUBLIC = ("services", "selectors")
