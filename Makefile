@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 FUZZ_EXAMPLES ?= 2000
 
 .PHONY: run test venv migrate demo lint format clean screenshots serve-prod worker beat system load \
-	lock fuzz audit tools system-packages
+	lock fuzz audit tools system-packages idp-packages
 
 venv: $(STAMP)
 
@@ -66,10 +66,19 @@ demo: migrate
 run: demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# Derandomized hypothesis (a fixed seed per test); needs Chromium and gettext, which
-# .ci/system-packages installs when missing (as root) or names.
-test: venv system-packages
+# Derandomized hypothesis (a fixed seed per test); needs Chromium, gettext and xmlsec1,
+# which .ci/system-packages installs when missing (as root) or names, and Node.js.
+test: venv system-packages idp-packages
 	$(VENV)/bin/pytest -n auto $(PYTEST_ARGS)
+
+# oidc-provider, the OpenID Connect provider the single sign-on tests sign in at, exactly
+# as tests/sso/idp/oidc/package-lock.json pins it (into that folder, not globally).
+IDP_OIDC := tests/sso/idp/oidc
+idp-packages: $(IDP_OIDC)/node_modules
+
+$(IDP_OIDC)/node_modules: $(IDP_OIDC)/package-lock.json
+	npm ci --prefix $(IDP_OIDC) --no-audit --no-fund
+	touch $@
 
 # Explore new inputs: the hypothesis tests alone, FUZZ_EXAMPLES examples each, a new seed
 # every run; failing examples are kept under .hypothesis/ and tried first the next time.

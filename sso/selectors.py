@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import Tenant, User
+from core.access import object_or_404
 from sso.models import IdentityProvider
 
 
@@ -48,17 +49,16 @@ def federated_provider_name(username: str) -> str:
     return provider.name if provider is not None else ""
 
 
-def providers_of(tenant: Tenant) -> QuerySet[IdentityProvider]:
-    """Return ``tenant``'s identity providers with their domains, by name."""
-    return IdentityProvider.objects.for_tenant(tenant).prefetch_related("federated_domains__domain")
+def providers_of(tenant_id: int | None) -> QuerySet[IdentityProvider]:
+    """Return the identity providers of organization ``tenant_id`` with their domains."""
+    return IdentityProvider.objects.filter(tenant_id=tenant_id).prefetch_related(
+        "federated_domains__domain"
+    )
 
 
-def access_provider_by_id(tenant: Tenant, pk: int) -> IdentityProvider:
-    """Return ``tenant``'s provider ``pk``, or raise Http404 (another's looks missing)."""
-    provider = providers_of(tenant).filter(pk=pk).first()
-    if provider is None:
-        raise Http404
-    return provider
+def access_provider_by_id(actor: User, provider_id: object) -> IdentityProvider:
+    """Return the provider ``provider_id`` of ``actor``'s organization, or raise Http404."""
+    return object_or_404(providers_of(actor.tenant_id), provider_id)
 
 
 def provider_by_public_id(public_id: uuid.UUID | str) -> IdentityProvider:

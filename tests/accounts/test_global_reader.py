@@ -37,6 +37,15 @@ pytestmark = pytest.mark.django_db
 SKIPPED_NAMESPACES = {"admin", "password_reset", "passkeys", "scim"}
 SKIPPED_ROUTES = {"accounts:signin", "accounts:signin_verify", "accounts:signout"}
 SKIPPED_ROUTES |= {"healthz", "readyz"}
+# Single sign-on's sign-in pages and the addresses an identity provider calls (tests/sso).
+SKIPPED_ROUTES |= {
+    "sso:break_glass",
+    "sso:oidc_callback",
+    "sso:saml_metadata",
+    "sso:saml_acs",
+    "sso:saml_finish",
+    "sso:saml_sls",
+}
 
 # Pages whose only purpose is a change: the Global reader gets 403 on them.
 WRITES_BY_NATURE = {
@@ -104,6 +113,12 @@ WRITES_BY_NATURE = {
     "org_settings:partner_withdraw": "withdraws a request to a customer (POST only)",
     "org_settings:partner_end": "ends a partner relationship",
     "org_settings:partner_access": "chooses which partner admins act for a customer (POST only)",
+    "sso:provider_add": "adds an identity provider",
+    "sso:provider_change": "changes an identity provider",
+    "sso:provider_test": "starts a test sign-in at an identity provider (POST only)",
+    "sso:provider_on": "switches single sign-on on (POST only)",
+    "sso:provider_off": "switches single sign-on off (POST only)",
+    "sso:provider_remove": "removes an identity provider",
 }
 
 # Pages where anyone signed in may POST: their own account, security info and
@@ -127,7 +142,11 @@ READ_OR_REFUSAL_EVENTS = {
 # Objects a person owns: each viewer opens their own, never the other's.
 OWNED_BY_THE_VIEWER = {ExportJob, ImportJob, PasskeyDevice, TOTPDevice}
 # Values of routes' other parameters.
-SLUGS = {"groups:group_add": {"step": STEP_NAMES}, "reports:report": {"slug": list(REPORTS)}}
+SLUGS = {
+    "groups:group_add": {"step": STEP_NAMES},
+    "reports:report": {"slug": list(REPORTS)},
+    "sso:provider_add": {"protocol": ["oidc", "saml"]},
+}
 
 
 def _incident(tenant, admin):

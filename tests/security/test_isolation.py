@@ -24,6 +24,7 @@ from billing.models import Invoice, PaymentMethod, Subscription
 from groups.models import DeletedGroup, Group
 from resources.models import Resource
 from security_info.models import PasskeyDevice
+from sso.models import FederatedDomain, IdentityProvider
 from support.models import ServiceRequest
 from tests.billing.factories import make_invoice_method, make_subscription
 from tests.factories import make_tenant, make_user
@@ -46,12 +47,35 @@ ALLOWED_WITHOUT_MODEL = {
     # "area:route_name": "why it is safe",
     "health:incident_detail": "service health is the platform's, the same for every tenant",
     "health:message_detail": "announcements are the platform's, the same for every tenant",
+    # An identity provider's own addresses name it by its public id: they answer every
+    # browser by design, and sign in only people of that provider's organization
+    # (tests/sso).
+    "sso:oidc_callback": "an identity provider's redirect URI, public by design",
+    "sso:saml_metadata": "a service provider's metadata, public by design",
+    "sso:saml_acs": "a SAML assertion consumer, public by design",
+    "sso:saml_finish": "the second half of the assertion consumer, public by design",
+    "sso:saml_sls": "a SAML single logout address, public by design",
 }
 
 
 def _make_domain(tenant, admin):
     n = Domain.objects.count() + 1
     return Domain.objects.create(tenant=tenant, name=f"isolation{n}-{tenant.pk}.example")
+
+
+def _make_identity_provider(tenant, admin):
+    from sso.oidc import seal_client_secret
+
+    provider = IdentityProvider.objects.create(
+        tenant=tenant,
+        name="Entra",
+        protocol=IdentityProvider.Protocol.OIDC,
+        issuer="https://login.example/tenant",
+        client_id="portal",
+        client_secret_sealed=seal_client_secret("secret"),
+    )
+    FederatedDomain.objects.create(provider=provider, domain=tenant.domain_set.get(is_default=True))
+    return provider
 
 
 def _make_deleted_user(tenant, admin):
@@ -138,6 +162,7 @@ FACTORIES = {
     Domain: _make_domain,
     PartnerRelationship: _make_partner_relationship,
     RoleAssignment: _make_role_assignment,
+    IdentityProvider: _make_identity_provider,
     TOTPDevice: lambda tenant, admin: TOTPDevice.objects.create(
         user=admin, name="Phone", confirmed=True
     ),

@@ -1,0 +1,1 @@
+"""Identity providers we did not write, run for the single sign-on tests."""
