@@ -48,6 +48,10 @@ class Refusal:
     SECOND_STEP_FAILED = "second_step_failed"  # a wrong code, or a passkey that did not verify
     TEMPORARY_PASS_EXPIRED = "temporary_pass_expired"  # noqa: S105 - used or expired
     PASSKEY_FAILED = "passkey_failed"  # signing in with a passkey alone did not verify
+    # An organization's identity provider signed in somebody with no account here (or a
+    # name outside the provider's domains), or answered with something that did not verify.
+    NO_ACCOUNT_HERE = "no_account_here"
+    PROVIDER_ANSWER = "provider_answer"
 
 
 # Sent once for every sign-in attempt that ends, signed in or refused, with
@@ -366,6 +370,11 @@ def signin_complete(request, user, *, federation=None):
         new={"second_factor": bool(device) or provider_mfa, **(federation or {})},
     )
     _tell(request, user=user, username=user.username, device=device)
+
+
+def federated_refused(request, *, user, username, reason):
+    """Tell that an identity provider's sign-in of ``username`` was refused here."""
+    _tell(request, user=user, username=username, reason=reason)
 
 
 def discovered_realm(request, username, next_url=""):

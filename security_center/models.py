@@ -36,6 +36,11 @@ class SignIn(models.Model):
             _("Temporary access pass expired or used"),
         )
         PASSKEY_FAILED = Refusal.PASSKEY_FAILED, _("Passkey not accepted")
+        NO_ACCOUNT_HERE = (
+            Refusal.NO_ACCOUNT_HERE,
+            _("Identity provider signed in somebody with no account here"),
+        )
+        PROVIDER_ANSWER = Refusal.PROVIDER_ANSWER, _("Identity provider's answer refused")
 
     class Method(models.TextChoices):
         NONE = "", _("No second step")

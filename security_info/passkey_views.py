@@ -32,6 +32,7 @@ from security_info.forms import (
 )
 from security_info.models import PasskeyDevice, TemporaryPassDevice
 from security_info.views import REAUTH_AT, RecentAuthMixin
+from sso import selectors as sso_selectors
 
 
 def _next_url(request, default):
@@ -249,6 +250,18 @@ class PasskeySignInView(View):
             signin.signin_ready(request, user, device)
         except signin.SignInError as error:
             messages.error(request, error.message)
+            return redirect(back)
+        if provider := sso_selectors.federated_provider_name(user.username):
+            # A passkey proves who it is, but the organization decides at its own
+            # identity provider who may sign in (and may have removed this person there).
+            messages.error(
+                request,
+                _(
+                    "Your organization signs you in at %(provider)s. Type your sign-in name "
+                    "to go there."
+                )
+                % {"provider": provider},
+            )
             return redirect(back)
         user.otp_device = device  # django-otp records it at login: the session is verified
         signin.signin_complete(request, user)

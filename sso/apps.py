@@ -8,4 +8,4 @@ class SsoConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from sso import receivers  # noqa: F401, PLC0415 - realm discovery, sign-out, break-glass
+        from sso import checks, receivers  # noqa: F401, PLC0415 - checks; discovery, sign-out, break-glass

@@ -41,10 +41,11 @@ SAML_FIELDS = (
 class SignInRefused(Exception):
     """A provider vouched for somebody the portal does not let in; ``code`` says why."""
 
-    def __init__(self, code: str, username: str = "") -> None:
+    def __init__(self, code: str, username: str = "", user: User | None = None) -> None:
         super().__init__(code)
         self.code = code
         self.username = username
+        self.user = user
 
 
 def _check_manager(acting_user: User, tenant: Tenant, provider: IdentityProvider | None = None):
@@ -481,9 +482,9 @@ def federated_user(
             raise SignInRefused("unknown", username) from None
         user.tenant = provider.tenant
     if user.is_sign_in_blocked:
-        raise SignInRefused("blocked", username)
+        raise SignInRefused("blocked", username, user)
     if not user.can_sign_in:
-        raise SignInRefused("disabled", username)
+        raise SignInRefused("disabled", username, user)
     return user
 
 

@@ -45,8 +45,20 @@ def _problem(request, provider, message, *, status=400):
     )
 
 
+REFUSAL_REASONS = {
+    "other_domain": signin.Refusal.NO_ACCOUNT_HERE,
+    "unknown": signin.Refusal.NO_ACCOUNT_HERE,
+    "blocked": signin.Refusal.BLOCKED,
+    "disabled": signin.Refusal.ACCOUNT_DISABLED,
+}
+
+
 def _failed(request, provider, state, error):
     """Answer a provider's answer that did not validate (audited, never signs anybody in)."""
+    if state.get("purpose") != flow.TEST:
+        signin.federated_refused(
+            request, user=None, username="", reason=signin.Refusal.PROVIDER_ANSWER
+        )
     audit_record(
         action="sso.refused",
         tenant=provider.tenant,
@@ -93,6 +105,13 @@ def _signed_in(request, provider, state, *, username, profile, provider_mfa, ses
     try:
         user = services.federated_user(provider, username, profile, request=request)
     except services.SignInRefused as refusal:
+        known = refusal.user
+        signin.federated_refused(
+            request,
+            user=known,
+            username=refusal.username,
+            reason=REFUSAL_REASONS[refusal.code],
+        )
         audit_record(
             action="sso.refused",
             tenant=provider.tenant,

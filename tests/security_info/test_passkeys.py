@@ -21,6 +21,7 @@ from accounts.roles import HELPDESK_ADMIN
 from security_info import passkeys, services
 from security_info.models import PasskeyDevice
 from security_info.views import REAUTH_AT
+from sso.models import FederatedDomain, IdentityProvider
 from tests.factories import PASSWORD, make_tenant, make_user
 from tests.helpers import (
     assert_not_found,
@@ -688,3 +689,22 @@ def test_no_options_for_someone_without_a_passkey(client, admin):
 def test_passkey_options_refuse_a_missing_unknown_or_overlong_purpose(client, purpose):
     response = client.post("/signin/passkey/options/", {"purpose": purpose})
     assert response.status_code == 400
+
+
+def test_a_federated_person_does_not_sign_in_with_a_passkey_alone(client, admin, authenticator):
+    _with_passkey(client, admin, authenticator)
+    provider = IdentityProvider.objects.create(
+        tenant=admin.tenant,
+        name="Contoso Entra",
+        protocol=IdentityProvider.Protocol.OIDC,
+        issuer="https://login.example/contoso",
+        client_id="portal",
+        is_enabled=True,
+    )
+    FederatedDomain.objects.create(provider=provider, domain=admin.tenant.domain_set.get())
+
+    response = _passwordless(client, authenticator)
+
+    assert response["Location"] == "/signin/"
+    assert "_auth_user_id" not in client.session
+    assert any("Contoso Entra" in message for message in _messages(client.get("/signin/")))

@@ -18,6 +18,7 @@ from django_otp.oath import TOTP
 
 from accounts.models import AuditEvent, Domain, User
 from accounts.roles import GLOBAL_ADMIN
+from security_center.models import SignIn
 from sso import oidc, urls_for
 from sso.models import FederatedDomain, IdentityProvider
 from tests.factories import PASSWORD, make_tenant, make_user
@@ -96,6 +97,7 @@ def test_a_federated_name_signs_in_at_its_provider(client, oidc_idp):
     assert int(client.session["_auth_user_id"]) == user.pk
     event = AuditEvent.objects.filter(action="signin.success", target_id=str(user.pk)).get()
     assert event.new_values["provider"] == provider.name
+    assert SignIn.objects.filter(user=user, result="success").exists()
     assert event.new_values["provider_mfa"] is False
 
 
@@ -187,6 +189,8 @@ def test_a_blocked_or_deleted_person_is_refused(client, oidc_idp, state):
     )
     assert response.status_code == 403
     assert "_auth_user_id" not in client.session
+    reason = "blocked" if state == "blocked" else "account_disabled"
+    assert SignIn.objects.filter(user=user, tenant=tenant, reason=reason).exists()
 
 
 def test_untrusted_provider_mfa_still_gets_our_second_step(client, oidc_idp):
