@@ -76,8 +76,12 @@ class TenantMiddleware:
                 request.session[LAST_SEEN] = now
             request.tenant = user.tenant
             if (
-                user.must_change_password or user.password_expired
-            ) and request.path not in _password_change_paths():
+                (user.must_change_password or user.password_expired)
+                # An identity provider signed them in (accounts.signin.FEDERATED):
+                # their password lives there.
+                and not request.session.get("portal_federated")
+                and request.path not in _password_change_paths()
+            ):
                 return redirect("accounts:password_change")
             if user.tenant_id is None and not _operator_may_open(request.path_info):
                 # No organization, no tenant page: every one of them reads

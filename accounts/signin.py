@@ -76,6 +76,9 @@ signing_out = Signal()
 # Set in the session when an identity provider's own second factor, which the
 # organization trusts, counted as this sign-in's second step.
 FEDERATED_MFA = "portal_federated_mfa"
+# Set in the session (to the provider's name) when an identity provider signed the
+# person in: their password lives there, so this portal never asks to change it.
+FEDERATED = "portal_federated"
 
 
 def _tell(request, *, user, username, reason="", device=None, passkey=False):
@@ -180,13 +183,17 @@ def needs_second_step(user):
     return user_has_device(user, confirmed=True)
 
 
-def signin_begin_second_step(request, user):
-    """Remember who passed the password step, for the second step only."""
+def signin_begin_second_step(request, user, *, federation=None):
+    """Remember who passed the first step, for the second step only.
+
+    ``federation`` is how an identity provider signed them in, when one did.
+    """
     request.session.cycle_key()
     request.session[PENDING] = {
         "user": user.pk,
         "backend": user.backend,
         "at": int(time.time()),
+        "federation": federation,
     }
 
 
@@ -353,13 +360,17 @@ def signin_complete(request, user, *, federation=None):
     event (``provider``, ``provider_mfa``); a trusted provider's second factor
     counts as this session's second step.
     """
-    request.session.pop(PENDING, None)
+    pending = request.session.pop(PENDING, None) or {}
+    if federation is None:
+        federation = pending.get("federation")
     login(request, user)  # a new session key; django-otp records the device
     start_session_clock(request)
     request.session[AUTHENTICATED_AT] = int(time.time())
     provider_mfa = bool(federation and federation.get("provider_mfa"))
     if provider_mfa:
         request.session[FEDERATED_MFA] = True
+    if federation:
+        request.session[FEDERATED] = federation.get("provider", "")
     lockout.clear(request, user.username)
     device = getattr(user, "otp_device", None)
     audit_record(

@@ -126,13 +126,12 @@ def _signed_in(request, provider, state, *, username, profile, provider_mfa, ses
     user.backend = signin.BACKEND
     trusted = bool(provider.trust_mfa and provider_mfa)
     next_url = state.get("next", "")
+    federation = {"provider": provider.name, "provider_mfa": trusted}
     if not trusted and signin.needs_second_step(user):
-        signin.signin_begin_second_step(request, user)
+        signin.signin_begin_second_step(request, user, federation=federation)
         request.session[flow.SIGNED_IN] = session
         return redirect(signin.with_next("accounts:signin_verify", next_url))
-    signin.signin_complete(
-        request, user, federation={"provider": provider.name, "provider_mfa": trusted}
-    )
+    signin.signin_complete(request, user, federation=federation)
     request.session[flow.SIGNED_IN] = session
     return HttpResponseRedirect(next_url or signin.landing_url(request, user))
 

@@ -310,3 +310,33 @@ def test_self_service_reset_is_refused_for_a_federated_name(client, oidc_idp):
         response = client.post(reverse("password_reset:start"), {"username": name})
         assert response.status_code == 200
         assert provider.name in response.content.decode()
+
+
+def test_a_federated_person_is_never_asked_to_change_the_password_here(client, oidc_idp):
+    tenant = make_tenant()
+    user = make_user(tenant, must_change_password=True)
+    _provider(oidc_idp, tenant)
+    oidc_idp.add_account(user.username, _claims(user))
+    _callback(client, drive_oidc_login(_begin(client, user.username), login=user.username))
+    assert client.get(reverse("accounts:my_account")).status_code == 200
+
+
+def test_our_second_step_after_the_provider_keeps_the_provider_in_the_audit(client, oidc_idp):
+    tenant = make_tenant()
+    user = make_user(tenant)
+    device = user.totpdevice_set.create(name="app", confirmed=True)
+    provider = _provider(oidc_idp, tenant)
+    oidc_idp.add_account(user.username, _claims(user))
+    _callback(client, drive_oidc_login(_begin(client, user.username), login=user.username))
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    response = client.post(
+        reverse("accounts:signin_verify"),
+        {"otp_device": device.persistent_id, "otp_token": f"{totp.token():06d}"},
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.filter(action="signin.success").latest("pk")
+    assert event.new_values == {
+        "second_factor": True,
+        "provider": provider.name,
+        "provider_mfa": False,
+    }

@@ -245,3 +245,28 @@ def test_expiry_is_checked_against_the_clock_not_the_cache(idp, person):
     )
     with pytest.raises(saml.SamlError):
         saml.parse_response(provider, answer, "id-1")
+
+
+def test_sign_out_sends_a_signed_logout_request_the_idp_accepts(client, idp, person):
+    provider = _provider(idp, person.tenant)
+    request_id = _begin(client, provider, person.username)
+    _answer(client, provider, _response(idp, provider, request_id, person))
+    assert _signed_in(client)
+    response = client.post(reverse("accounts:signout"))
+    assert not _signed_in(client)
+    location = urlsplit(response["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == f"{idp.base_url}/slo/redirect"
+    query = {key: values[0] for key, values in parse_qs(location.query).items()}
+    assert {"SAMLRequest", "Signature", "SigAlg"} <= set(query)
+    # The IdP checks the request's signature against the portal's metadata and answers
+    # at the portal's single logout address, which ends at the sign-in page.
+    back = urlsplit(
+        idp.logout(
+            query["SAMLRequest"],
+            query.get("RelayState"),
+            signature=query["Signature"],
+            sigalg=query["SigAlg"],
+        )
+    )
+    assert back.path == reverse("sso:saml_sls", args=[provider.public_id])
+    assert client.get(back.path, parse_qs(back.query))["Location"] == reverse("accounts:signin")

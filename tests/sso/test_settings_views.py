@@ -290,3 +290,24 @@ def _client_secret(provider):
     from sso.oidc import client_secret
 
     return client_secret(provider)
+
+
+def test_the_list_and_a_provider_page_read_a_fixed_number_of_queries(
+    client, org, django_assert_max_num_queries
+):
+    from tests.security.test_isolation import _make_identity_provider
+
+    sign_in(client, org["admin"])
+    provider = _make_identity_provider(org["tenant"], org["admin"])
+    for n in range(5):
+        extra = Domain.objects.create(
+            tenant=org["tenant"], name=f"extra{n}-{secrets.token_hex(3)}.example", is_verified=True
+        )
+        other = IdentityProvider.objects.create(
+            tenant=org["tenant"], name=f"P{n}", protocol="oidc", issuer="https://x.example"
+        )
+        other.federated_domains.create(domain=extra)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("sso:provider_list")).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("sso:provider_detail", args=[provider.pk])).status_code == 200
