@@ -22,7 +22,17 @@ METADATA_SECONDS = 60
 # What an ID token's ``amr`` holds when the person used more than a password
 # (RFC 8176), and what ``acr`` values say so.
 MFA_AMR = frozenset({"mfa", "otp", "hwk", "swk", "sms", "fpt", "face", "pop", "sc", "tel"})
-MFA_ACR_WORDS = ("mfa", "multi", "2fa", "phr", "phrh", "silver", "gold")
+MFA_ACR = frozenset(
+    {
+        "http://schemas.openid.net/pape/policies/2007/06/multi-factor",
+        "http://schemas.openid.net/pape/policies/2007/06/multi-factor-physical",
+        "https://refeds.org/profile/mfa",
+        "phr",
+        "phrh",
+        "urn:okta:loa:2fa:any",
+        "urn:okta:loa:2fa:any:ifpossible",
+    }
+)
 
 
 class OidcError(Exception):
@@ -72,9 +82,14 @@ def fetch_metadata(issuer: str, *, fresh: bool = False) -> dict:
 
 
 def client_secret(provider) -> str:
+    """Return the provider's client secret, or raise OidcError when no key reads it."""
     if not provider.client_secret_sealed:
         return ""
-    return sealing.unseal(provider.client_secret_sealed, purpose=SECRET_PURPOSE, max_age=None)
+    try:
+        return sealing.unseal(provider.client_secret_sealed, purpose=SECRET_PURPOSE, max_age=None)
+    except sealing.SealBroken:
+        # Sealed under a SECRET_KEY that is no longer configured: enter it again.
+        raise OidcError("secret_unreadable") from None
 
 
 def seal_client_secret(secret: str) -> str:
@@ -94,7 +109,7 @@ def _app(provider, metadata=None) -> DjangoOAuth2App:
         client_kwargs={
             "scope": provider.scopes,
             "code_challenge_method": "S256",
-            "timeout": settings.PORTAL_SSO_TIMEOUT,
+            "default_timeout": settings.PORTAL_SSO_TIMEOUT,
         },
         **metadata,
     )
@@ -148,8 +163,7 @@ def used_mfa(claims: dict) -> bool:
         amr = [amr]
     if MFA_AMR.intersection(str(value).lower() for value in amr):
         return True
-    acr = str(claims.get("acr") or "").lower()
-    return any(word in acr for word in MFA_ACR_WORDS)
+    return str(claims.get("acr") or "") in MFA_ACR
 
 
 def logout_url(provider, id_token: str) -> str:
@@ -160,7 +174,10 @@ def logout_url(provider, id_token: str) -> str:
         return ""
     if not metadata.get("end_session_endpoint"):
         return ""
-    app = _app(provider, metadata)
+    try:
+        app = _app(provider, metadata)
+    except OidcError:
+        return ""
     result = app.create_logout_url(
         post_logout_redirect_uri=urls_for.after_signout_url(),
         id_token_hint=id_token or None,

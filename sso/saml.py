@@ -24,6 +24,7 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.cache import cache
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2 import request as saml_request
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.mdstore import MetadataStore
@@ -124,16 +125,38 @@ def idp_entity_id(metadata_xml: str) -> str:
     return idps[0]
 
 
+def key_readable(provider) -> bool:
+    """Return whether a configured key still reads the provider's sealed private key."""
+    try:
+        sealing.unseal(provider.sp_private_key_sealed, purpose=KEY_PURPOSE, max_age=None)
+    except sealing.SealBroken:
+        return False
+    return True
+
+
+def reseal_key(provider) -> str:
+    """Return the provider's private key sealed with the current key; raise SamlError."""
+    try:
+        key = sealing.unseal(provider.sp_private_key_sealed, purpose=KEY_PURPOSE, max_age=None)
+    except sealing.SealBroken:
+        raise SamlError("key_unreadable") from None
+    return sealing.seal(key, purpose=KEY_PURPOSE)
+
+
 @contextlib.contextmanager
 def _key_files(provider):
+    try:
+        key = sealing.unseal(provider.sp_private_key_sealed, purpose=KEY_PURPOSE, max_age=None)
+    except sealing.SealBroken:
+        # Sealed under a SECRET_KEY that is no longer configured: change the provider
+        # to make a new key pair.
+        raise SamlError("key_unreadable") from None
     with tempfile.TemporaryDirectory(prefix="portal-sso-") as folder:
         key_path = os.path.join(folder, "sp.key")
         certificate_path = os.path.join(folder, "sp.crt")
         descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as key_file:
-            key_file.write(
-                sealing.unseal(provider.sp_private_key_sealed, purpose=KEY_PURPOSE, max_age=None)
-            )
+            key_file.write(key)
         with open(certificate_path, "w") as certificate_file:
             certificate_file.write(provider.sp_certificate)
         yield key_path, certificate_path
@@ -267,8 +290,22 @@ def _remember_once(provider, assertion) -> None:
         raise SamlError("replayed", assertion.id)
 
 
+# The attributes in which Microsoft Entra ID (and ADFS) name a person.
+CLAIM_GIVEN_NAME = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"
+CLAIM_SURNAME = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname"
+CLAIM_DISPLAY_NAME = "http://schemas.microsoft.com/identity/claims/displayname"
+
+# The attribute in which Microsoft Entra ID names the methods used (its class
+# reference stays PasswordProtectedTransport even after a second factor).
+METHODS_ATTRIBUTE = "http://schemas.microsoft.com/claims/authnmethodsreferences"
+
+
 def used_mfa(parsed: dict) -> bool:
-    return parsed.get("class_ref", "") in MFA_CLASSES
+    """Return whether the assertion says the person used more than a password."""
+    if parsed.get("class_ref", "") in MFA_CLASSES:
+        return True
+    methods = (parsed.get("attributes") or {}).get(METHODS_ATTRIBUTE) or []
+    return any(str(method) in MFA_CLASSES for method in methods)
 
 
 def logout_redirect(provider, name_id: str, name_id_format: str, session_index: str) -> str:
@@ -299,3 +336,60 @@ def logout_redirect(provider, name_id: str, name_id_format: str, session_index: 
             sigalg=SIG_RSA_SHA256,
         )
     return dict(info["headers"])["Location"]
+
+
+def logout_requested(provider, message: str, relay_state: str, signature: dict) -> tuple[str, str]:
+    """Check the provider's signed LogoutRequest; return (its NameID, the answer's address).
+
+    The answer is a signed LogoutResponse to the provider's single logout service.
+    Raises SamlError for a request that is unsigned, signed by another key, or of
+    another issuer.
+    """
+    if not signature.get("Signature") or not signature.get("SigAlg"):
+        raise SamlError("invalid_logout", "unsigned")
+    with client(provider) as sp:
+        # pysaml2's parse_logout_request checks a redirect's signature only where an
+        # IdP's configuration asks for signed requests; an SP's cannot. The same
+        # steps, with the signature required.
+        request = saml_request.LogoutRequest(
+            sp.sec,
+            sp.config.endpoint("single_logout_service", BINDING_HTTP_REDIRECT, "sp"),
+            sp.config.attribute_converters,
+            timeslack=CLOCK_SKEW,
+        )
+        try:
+            xml = sp.unravel(message, BINDING_HTTP_REDIRECT, saml_request.LogoutRequest.msgtype)
+            request = request.loads(
+                xml,
+                BINDING_HTTP_REDIRECT,
+                origdoc=message,
+                must=True,
+                relay_state=relay_state or None,
+                sigalg=signature["SigAlg"],
+                signature=signature["Signature"],
+            )
+            request.verify()
+        except Exception as error:
+            raise SamlError("invalid_logout", f"{type(error).__name__}: {error}") from None
+        if request is None or request.message is None:
+            raise SamlError("invalid_logout", "unreadable")
+        issuer = request.message.issuer.text if request.message.issuer is not None else ""
+        if issuer != provider.idp_entity_id:
+            raise SamlError("wrong_issuer", issuer or "")
+        name_id = request.message.name_id.text if request.message.name_id is not None else ""
+        response = sp.create_logout_response(request.message, [BINDING_HTTP_REDIRECT])
+        destination = sp.metadata.single_logout_service(
+            provider.idp_entity_id, BINDING_HTTP_REDIRECT, "idpsso"
+        )
+        if not destination:
+            raise SamlError("invalid_logout", "no single logout service")
+        info = sp.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(response),
+            destination[0]["location"],
+            relay_state or "",
+            response=True,
+            sign=True,
+            sigalg=SIG_RSA_SHA256,
+        )
+    return name_id, dict(info["headers"])["Location"]

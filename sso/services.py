@@ -130,6 +130,19 @@ def _load_protocol(provider: IdentityProvider, data: dict[str, Any]) -> None:
             raise ValidationError(
                 {"client_secret": [ValidationError(_("Enter the client secret."))]}
             )
+        else:
+            try:
+                oidc.client_secret(provider)
+            except oidc.OidcError:
+                raise ValidationError(
+                    {
+                        "client_secret": [
+                            ValidationError(
+                                _("The stored secret can no longer be read: enter it again.")
+                            )
+                        ]
+                    }
+                ) from None
         if "openid" not in provider.scopes.split():
             provider.scopes = f"openid {provider.scopes}".strip()
         try:
@@ -177,7 +190,9 @@ def _load_protocol(provider: IdentityProvider, data: dict[str, Any]) -> None:
                 }
             ) from None
         provider.metadata_xml = metadata_xml
-    if not provider.sp_private_key_sealed:
+    # A key sealed under a SECRET_KEY no longer configured is replaced: the new
+    # certificate is in the metadata the identity provider reads.
+    if not provider.sp_private_key_sealed or not saml.key_readable(provider):
         provider.sp_private_key_sealed, provider.sp_certificate = saml.new_key_pair(
             f"{provider.tenant.name} {provider.name}"
         )
@@ -447,6 +462,8 @@ def federated_user(
     username: str,
     profile: dict[str, str],
     request: HttpRequest | None = None,
+    *,
+    verified: bool = True,
 ) -> User:
     """Return the account of ``provider``'s organization that ``username`` names.
 
@@ -454,18 +471,33 @@ def federated_user(
     domains (never another organization's account), ``unknown`` when nobody has
     the name and just-in-time creation is off, ``blocked`` or ``disabled`` for an
     account that may not sign in. ``profile`` (first, last and display name)
-    fills a person created just in time.
+    fills a person created just in time. ``verified`` False (the provider says it
+    has not verified the address it vouches for) refuses as ``unverified``; a
+    person deleted here (restorable) is refused as ``disabled``, never made anew.
     """
     username = User.objects.normalize_username(str(username or "").strip())
     domains = {d.domain.name for d in provider.federated_domains.all()}
     if not username or domain_of(username) not in domains:
         raise SignInRefused("other_domain", username)
+    if not verified:
+        raise SignInRefused("unverified", username)
     user = (
         User.objects.filter(tenant_id=provider.tenant_id, username=username)
         .select_related("tenant")
         .first()
     )
     if user is None:
+        deleted = (
+            User.objects.filter(
+                tenant_id=provider.tenant_id,
+                deleted_username=username,
+                deleted_at__isnull=False,
+            )
+            .select_related("tenant")
+            .first()
+        )
+        if deleted is not None:
+            raise SignInRefused("disabled", username, deleted)
         if not provider.jit_create:
             raise SignInRefused("unknown", username)
         try:
@@ -515,3 +547,28 @@ def break_glass_signed_in(request: HttpRequest, user: User) -> None:
         to=others,
     )
     transaction.on_commit(lambda: outbox.send_email(message, kind="Break-glass sign-in notice"))
+
+
+def providers_reseal() -> tuple[int, list[IdentityProvider]]:
+    """Seal every provider's secrets anew with the current SECRET_KEY.
+
+    Run after a rotation, while the old key is still in SECRET_KEY_FALLBACKS.
+    Return how many providers were sealed anew and those no configured key reads
+    (their client secret must be typed again, or their key pair made anew under
+    Change).
+    """
+    done, unreadable = 0, []
+    for provider in IdentityProvider.objects.select_related("tenant"):
+        try:
+            if provider.client_secret_sealed:
+                provider.client_secret_sealed = oidc.seal_client_secret(
+                    oidc.client_secret(provider)
+                )
+            if provider.sp_private_key_sealed:
+                provider.sp_private_key_sealed = saml.reseal_key(provider)
+        except (oidc.OidcError, saml.SamlError):
+            unreadable.append(provider)
+            continue
+        provider.save(update_fields=["client_secret_sealed", "sp_private_key_sealed"])
+        done += 1
+    return done, unreadable

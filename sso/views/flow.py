@@ -31,6 +31,11 @@ def refusal_message(code: str, provider: IdentityProvider, username: str) -> str
             "Your identity provider signed you in as %(name)s, but %(organization)s has no "
             "account with that name here. Ask your administrator to add you."
         ) % {"name": username, "organization": organization}
+    if code == "unverified":
+        return _(
+            "Your identity provider has not verified the address %(name)s, so it can't sign "
+            "you in here. Ask your administrator."
+        ) % {"name": username}
     if code == "blocked":
         return signin.BLOCKED
     return _("This account can't sign in here. Ask your administrator.")
@@ -40,13 +45,14 @@ def _problem(request, provider, message, *, status=400):
     return render(
         request,
         "sso/refused.html",
-        {"message": message, "provider": provider, "break_glass": True},
+        {"message": message, "provider": provider},
         status=status,
     )
 
 
 REFUSAL_REASONS = {
     "other_domain": signin.Refusal.NO_ACCOUNT_HERE,
+    "unverified": signin.Refusal.NO_ACCOUNT_HERE,
     "unknown": signin.Refusal.NO_ACCOUNT_HERE,
     "blocked": signin.Refusal.BLOCKED,
     "disabled": signin.Refusal.ACCOUNT_DISABLED,
@@ -100,10 +106,12 @@ def _test_done(request, provider, state, claims):
     return redirect("sso:provider_detail", provider.pk)
 
 
-def _signed_in(request, provider, state, *, username, profile, provider_mfa, session):
+def _signed_in(request, provider, state, *, username, profile, provider_mfa, session, verified):
     """Sign in whom ``provider`` vouched for, or answer why not."""
     try:
-        user = services.federated_user(provider, username, profile, request=request)
+        user = services.federated_user(
+            provider, username, profile, request=request, verified=verified
+        )
     except services.SignInRefused as refusal:
         known = refusal.user
         signin.federated_refused(
@@ -138,7 +146,7 @@ def _signed_in(request, provider, state, *, username, profile, provider_mfa, ses
 
 def _finish(request, provider, state, answer):
     """Sign in or record a test from the validated ``answer`` of either protocol."""
-    username, profile, provider_mfa, claims, session = answer
+    username, profile, provider_mfa, claims, session, verified = answer
     if state["purpose"] == flow.TEST:
         claims = {
             **claims,
@@ -153,6 +161,7 @@ def _finish(request, provider, state, answer):
         profile=profile,
         provider_mfa=provider_mfa,
         session=session,
+        verified=verified,
     )
 
 
@@ -186,7 +195,12 @@ class OidcCallbackView(View):
             "display_name": str(claims.get("name") or ""),
         }
         session = {"provider": provider.pk, "id_token": id_token}
-        answer = (username, profile, oidc.used_mfa(claims), claims, session)
+        # A provider that says it has not verified the address it vouches for is not
+        # believed about it (a claim that is absent proves nothing either way).
+        verified = not (
+            provider.username_claim == "email" and claims.get("email_verified") is False
+        )
+        answer = (username, profile, oidc.used_mfa(claims), claims, session, verified)
         return _finish(request, provider, state, answer)
 
 
@@ -244,9 +258,9 @@ class SamlFinishView(View):
         username = first(provider.username_attribute) if provider.username_attribute else ""
         username = username or parsed["name_id"]
         profile = {
-            "first_name": first("givenName", "given_name"),
-            "last_name": first("sn", "surname", "family_name"),
-            "display_name": first("displayName", "display_name", "name"),
+            "first_name": first("givenName", "given_name", saml.CLAIM_GIVEN_NAME),
+            "last_name": first("sn", "surname", "family_name", saml.CLAIM_SURNAME),
+            "display_name": first("displayName", "display_name", "name", saml.CLAIM_DISPLAY_NAME),
         }
         claims = {
             "NameID": parsed["name_id"],
@@ -259,9 +273,8 @@ class SamlFinishView(View):
             "name_id_format": parsed["name_id_format"],
             "session_index": parsed["session_index"],
         }
-        return _finish(
-            request, provider, state, (username, profile, saml.used_mfa(parsed), claims, session)
-        )
+        answer = (username, profile, saml.used_mfa(parsed), claims, session, True)
+        return _finish(request, provider, state, answer)
 
 
 class SamlMetadataView(View):
@@ -287,10 +300,33 @@ class SamlMetadataView(View):
 
 @method_decorator(never_cache, name="dispatch")
 class SamlLogoutView(View):
-    """Where the provider answers our LogoutRequest: the session here has already ended."""
+    """Single logout: the provider's answer to our LogoutRequest, or its own request.
+
+    A LogoutRequest of the provider (the person signed out there) ends this
+    browser's session when the provider signed it in and names the same person;
+    the provider gets a signed LogoutResponse either way, as the profile asks.
+    """
 
     http_method_names = ["get"]
 
     def get(self, request, public_id):
-        provider_by_public_id(public_id)
-        return redirect("accounts:signin")
+        provider = provider_by_public_id(public_id)
+        message = request.GET.get("SAMLRequest", "")
+        if provider.protocol != IdentityProvider.Protocol.SAML or not message:
+            return redirect("accounts:signin")
+        signature = {key: request.GET[key] for key in ("SigAlg", "Signature") if key in request.GET}
+        try:
+            name_id, answer = saml.logout_requested(
+                provider, message, request.GET.get("RelayState", ""), signature
+            )
+        except saml.SamlError:
+            return redirect("accounts:signin")
+        signed_in = request.session.get(flow.SIGNED_IN) or {}
+        if (
+            request.user.is_authenticated
+            and signed_in.get("provider") == provider.pk
+            and signed_in.get("name_id") == name_id
+        ):
+            request.session.pop(flow.SIGNED_IN, None)  # no LogoutRequest back
+            signin.signout(request)
+        return HttpResponseRedirect(answer)

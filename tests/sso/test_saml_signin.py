@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Domain
-from sso import flow, saml
+from sso import flow, saml, urls_for
 from sso.models import FederatedDomain, IdentityProvider
 from tests.factories import make_tenant, make_user
 from tests.sso.idp.saml_idp import MFA_CLASS, SamlIdP
@@ -138,7 +138,7 @@ def test_an_assertion_of_another_identity_provider_signs_nobody_in(client, idp, 
     # Signed by a key the organization never gave, naming the trusted issuer or its own.
     for issuer in (idp.entity_id, None):
         answer = _response(stranger, provider, request_id, person, issuer=issuer)
-        assert _answer(client, provider, answer).status_code in (302, 400)
+        assert _answer(client, provider, answer).status_code == 400
         assert not _signed_in(client)
         request_id = _begin(client, provider, person.username)
 
@@ -270,3 +270,44 @@ def test_sign_out_sends_a_signed_logout_request_the_idp_accepts(client, idp, per
     )
     assert back.path == reverse("sso:saml_sls", args=[provider.public_id])
     assert client.get(back.path, parse_qs(back.query))["Location"] == reverse("accounts:signin")
+
+
+def _idp_logout_request(idp, provider, name_id, *, tamper=False):
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
+
+    destination = urls_for.saml_sls_url(provider)
+    _request_id, request = idp.server.create_logout_request(
+        destination,
+        urls_for.saml_metadata_url(provider),
+        name_id=NameID(text=name_id, format=NAMEID_FORMAT_EMAILADDRESS),
+        sign=False,
+    )
+    info = idp.server.apply_binding(
+        BINDING_HTTP_REDIRECT, str(request), destination, relay_state="r", sign=True
+    )
+    location = urlsplit(dict(info["headers"])["Location"])
+    query = {key: values[0] for key, values in parse_qs(location.query).items()}
+    if tamper:
+        query["Signature"] = query["Signature"][:-8] + "AAAAAAA="
+    return location.path, query
+
+
+@pytest.mark.parametrize("tamper", [False, True], ids=["signed", "tampered"])
+def test_a_logout_the_provider_starts_ends_the_session_only_when_signed(
+    client, idp, person, tamper
+):
+    provider = _provider(idp, person.tenant)
+    request_id = _begin(client, provider, person.username)
+    _answer(client, provider, _response(idp, provider, request_id, person))
+    assert _signed_in(client)
+    path, query = _idp_logout_request(idp, provider, person.username, tamper=tamper)
+    response = client.get(path, query)
+    if tamper:
+        assert _signed_in(client)
+        assert response["Location"] == reverse("accounts:signin")
+    else:
+        assert not _signed_in(client)
+        answer = urlsplit(response["Location"])
+        assert f"{answer.scheme}://{answer.netloc}{answer.path}" == f"{idp.base_url}/slo/redirect"
+        assert {"SAMLResponse", "Signature"} <= set(parse_qs(answer.query))
