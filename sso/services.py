@@ -113,9 +113,23 @@ def _clean_domains(
 def _set_domains(provider: IdentityProvider, domains: list[Domain]) -> None:
     FederatedDomain.objects.filter(provider=provider).exclude(domain__in=domains).delete()
     have = set(provider.federated_domains.values_list("domain_id", flat=True))
-    FederatedDomain.objects.bulk_create(
-        [FederatedDomain(provider=provider, domain=d) for d in domains if d.pk not in have]
-    )
+    try:
+        with transaction.atomic():
+            FederatedDomain.objects.bulk_create(
+                [FederatedDomain(provider=provider, domain=d) for d in domains if d.pk not in have]
+            )
+    except IntegrityError:
+        # Another provider took one of the domains since they were checked.
+        raise ValidationError(
+            {
+                "domains": [
+                    ValidationError(
+                        _("One of these domains was just given to another provider."),
+                        code="taken",
+                    )
+                ]
+            }
+        ) from None
 
 
 def _load_protocol(provider: IdentityProvider, data: dict[str, Any]) -> None:
@@ -329,26 +343,31 @@ def provider_switch(
     Switching on needs a domain and a test sign-in that succeeded after the last change.
     """
     _check_manager(acting_user, tenant, provider)
-    if on and not provider.federated_domains.exists():
-        raise ValidationError(_("Choose at least one domain first."), code="no_domain")
-    if on and not provider.tested_since_change:
-        raise ValidationError(
-            _("Run a test sign-in that succeeds before switching the provider on."),
-            code="untested",
+    with transaction.atomic():
+        # The row as it is now, held until this switch is recorded: parallel requests
+        # switch (and audit, and tell) once.
+        locked = IdentityProvider.objects.select_for_update().get(pk=provider.pk)
+        if on and not locked.federated_domains.exists():
+            raise ValidationError(_("Choose at least one domain first."), code="no_domain")
+        if on and not locked.tested_since_change:
+            raise ValidationError(
+                _("Run a test sign-in that succeeds before switching the provider on."),
+                code="untested",
+            )
+        provider.is_enabled = locked.is_enabled
+        if locked.is_enabled == on:
+            return provider
+        provider.is_enabled = on
+        provider.save(update_fields=["is_enabled"])
+        audit_record(
+            action="sso.provider_on" if on else "sso.provider_off",
+            tenant=tenant,
+            actor=acting_user,
+            request=request,
+            target=provider,
+            old={"is_enabled": not on},
+            new={"is_enabled": on},
         )
-    if provider.is_enabled == on:
-        return provider
-    provider.is_enabled = on
-    provider.save(update_fields=["is_enabled"])
-    audit_record(
-        action="sso.provider_on" if on else "sso.provider_off",
-        tenant=tenant,
-        actor=acting_user,
-        request=request,
-        target=provider,
-        old={"is_enabled": not on},
-        new={"is_enabled": on},
-    )
     domains = ", ".join(sorted(d.domain.name for d in provider.federated_domains.all()))
     _notify_global_admins(
         tenant,
