@@ -20,6 +20,13 @@ class BreakGlassSignInView(SignInView):
     template_name = "sso/break_glass.html"
     discovers_realm = False
 
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        # Here the password is always asked for: no provider takes over.
+        form.fields["password"].help_text = ""
+        form.fields["password"].required = True
+        return form
+
     def password_accepted(self, form, user):
         self.request.session.pop(BREAK_GLASS, None)
         if selectors.is_federated(user):
