@@ -178,6 +178,16 @@ class SignInSendCodeView(_SecondStepView):
         return self.render(form)
 
 
+def continue_elsewhere(request, url, *, heading):
+    """Answer a form's POST that must end on another site (an identity provider).
+
+    The portal's pages may post forms only to the portal (CSP form-action 'self'),
+    which browsers hold against every redirect a form's answer makes: the answer
+    is a page of the portal that goes on by itself, or by its link.
+    """
+    return render(request, "registration/continue.html", {"continue_url": url, "heading": heading})
+
+
 def throttled_response(request, throttled):
     """Answer an attempt refused by a limit: 429, Retry-After, and when to try again.
 
@@ -202,7 +212,11 @@ class SignOutView(View):
     def post(self, request):
         after = signin.signout(request)
         messages.success(request, _("You have signed out."))
-        return redirect(after or "accounts:signin")
+        if after:
+            return continue_elsewhere(
+                request, after, heading=_("Signing you out at your identity provider")
+            )
+        return redirect("accounts:signin")
 
 
 class HomeView(TenantScopedMixin, CachedPageMixin, TemplateView):

@@ -9,9 +9,10 @@ import secrets
 import time
 
 from django.core.cache import cache
-from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
+from accounts.views import continue_elsewhere
 from sso import oidc, saml
 from sso.models import IdentityProvider
 
@@ -46,15 +47,20 @@ def begin(request, provider: IdentityProvider, *, purpose: str, next_url: str = 
         "user": request.user.pk if purpose == TEST else None,
     }
     if provider.protocol == IdentityProvider.Protocol.OIDC:
-        response = oidc.authorize_redirect(request, provider, login_hint=login_hint)
+        location = oidc.authorize_redirect(request, provider, login_hint=login_hint)["Location"]
     else:
         request_id, location = saml.authn_redirect(provider, relay_state=provider.public_id.hex)
         state["request_id"] = request_id
-        response = redirect(location)
     flows = request.session.get(FLOW, {})
     flows[provider.public_id.hex] = state
     request.session[FLOW] = flows
-    return response
+    # Begun by a form's POST (the sign-in page, the test button): a redirect to
+    # another site would break the pages' form-action policy.
+    return continue_elsewhere(
+        request,
+        location,
+        heading=_("Signing in at %(provider)s") % {"provider": provider.name},
+    )
 
 
 def take(request, provider: IdentityProvider) -> dict:

@@ -231,3 +231,13 @@ def run_together(*works):
         thread.join(timeout=600)
     assert not any(thread.is_alive() for thread in threads), "a parallel request hangs"
     return results
+
+
+def left_for(response):
+    """Return where an answer sends the browser: a redirect's Location, or the address a
+    "continue elsewhere" page (accounts.views.continue_elsewhere) goes on to."""
+    if 300 <= response.status_code < 400:
+        return response["Location"]
+    assert response.status_code == 200, response.status_code
+    assert response.templates[0].name == "registration/continue.html", response.templates
+    return response.context["continue_url"]

@@ -1,5 +1,7 @@
 """Settings > Single sign-on: the organization's identity providers (Global admin)."""
 
+import json
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -21,6 +23,17 @@ FORMS = {
     IdentityProvider.Protocol.OIDC: OidcProviderForm,
     IdentityProvider.Protocol.SAML: SamlProviderForm,
 }
+
+
+def _claim_text(value):
+    """Return a claim's value as a person reads it: lists joined, yes and no in words."""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list | tuple):
+        return ", ".join(_claim_text(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
 
 
 def _service_data(form):
@@ -100,7 +113,7 @@ class ProviderDetailView(TenantScopedMixin, ObjectView):
         context = self.get_context_data(
             can_change=request.user.has_perm(CHANGE_SSO),
             domains=sorted(d.domain.name for d in provider.federated_domains.all()),
-            claims=sorted(claims.items()),
+            claims=[(name, _claim_text(value)) for name, value in sorted(claims.items())],
             summary=summary,
         )
         if provider.protocol == IdentityProvider.Protocol.OIDC:

@@ -83,6 +83,20 @@ NOT_PAGES = {
     "org_settings:partner_decline": "a form action (POST only)",
     "org_settings:partner_withdraw": "a form action (POST only)",
     "org_settings:partner_access": "a form action on a relationship's page (POST only)",
+    "sso:provider_test": "a form action on a provider's page (POST only); starts a test sign-in",
+    "sso:provider_on": "a form action on a provider's page (POST only)",
+    "sso:provider_off": "a form action on a provider's page (POST only)",
+    "sso:saml_metadata": "the service provider's metadata, an XML file",
+    "sso:saml_acs": "the identity provider's answer (POST only), sent on to saml_finish",
+    "sso:oidc_callback": (
+        "where an identity provider sends the person back: its pages (refused, test failed) "
+        "need a provider's answer and are checked in tests/e2e/test_sso.py"
+    ),
+    "sso:saml_finish": (
+        "where a SAML answer lands: its pages (refused, test failed) need a provider's "
+        "answer and are checked in tests/e2e/test_sso.py"
+    ),
+    "sso:saml_sls": "the identity provider's answer to a sign-out: a redirect to sign-in",
 }
 
 _axe = Axe()

@@ -15,15 +15,18 @@ import re
 import pytest
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from django_otp.oath import totp
 from playwright.sync_api import expect
 
-from accounts.models import Tenant, User
+from accounts.models import Domain, Tenant, User
 from api.models import ApiClient
 from billing.models import Subscription
 from groups.models import DeletedGroup, Group
 from security_info.models import PasskeyDevice
+from sso.models import FederatedDomain, IdentityProvider
 from tests.e2e.a11y import NOT_PAGES, axe_violations, crawl, route_name
+from tests.factories import make_tenant
 from tests.helpers import last_file_code, make_alt_email, make_phone
 from users.models import DeletedUser
 
@@ -125,6 +128,33 @@ def _signed_out_pages(walk, outboxes):
     page.locator("#id_new_password2").fill(NEW_PASSWORD)
     walk.submit("main form")
     walk.check()  # back at sign-in, with a toast
+
+
+def _single_sign_on_signed_out_pages(walk):
+    """The break-glass sign-in, and the page of a provider that does not answer.
+
+    The pages a provider's answer leads to are checked in tests/e2e/test_sso.py,
+    against real providers.
+    """
+    walk.open("/signin/break-glass/")
+    walk.submit("main form")
+    walk.check()  # sent back empty
+    northwind = make_tenant("Northwind", "northwind.example")
+    provider = IdentityProvider.objects.create(
+        tenant=northwind,
+        name="Northwind Okta",
+        protocol=IdentityProvider.Protocol.OIDC,
+        issuer="http://127.0.0.1:9",  # nothing listens there: refused at once
+        client_id="portal",
+        is_enabled=True,
+    )
+    FederatedDomain.objects.create(provider=provider, domain=northwind.domain_set.get())
+    walk.open("/signin/")
+    walk.page.locator("#id_username").fill("anyone@northwind.example")
+    walk.submit("main form")
+    expect(walk.page.get_by_test_id("sso-unreachable")).to_be_visible()
+    walk.check()  # the provider can't be reached
+    provider.delete()
 
 
 def _sign_in_with_phone(walk, outboxes):
@@ -340,6 +370,43 @@ def _other_forms(walk):
     walk.check()
 
 
+def _single_sign_on_pages(walk):
+    """Settings > Single sign-on with a provider of each protocol, and its forms sent back."""
+    for protocol in ("oidc", "saml"):
+        walk.open(f"/settings/sso/add/{protocol}/")
+        walk.submit("[data-testid=sso-provider-form]")
+        walk.check()  # sent back: no name, no issuer or metadata
+    domain = Domain.objects.get(name="contoso.example")
+    tested = IdentityProvider.objects.create(
+        tenant=domain.tenant,
+        name="Contoso Entra ID",
+        protocol=IdentityProvider.Protocol.OIDC,
+        issuer="https://login.contoso.example/v2.0",
+        client_id="portal",
+        tested_at=timezone.now(),
+        test_claims={
+            "email": ADMIN,
+            "amr": ["pwd", "mfa"],
+            "_portal": {"sign_in_name": ADMIN, "second_factor": True},
+        },
+    )
+    FederatedDomain.objects.create(provider=tested, domain=domain)
+    saml = IdentityProvider.objects.create(
+        tenant=domain.tenant,
+        name="Contoso ADFS",
+        protocol=IdentityProvider.Protocol.SAML,
+        metadata_url="https://adfs.contoso.example/FederationMetadata.xml",
+        idp_entity_id="http://adfs.contoso.example/adfs/services/trust",
+    )
+    walk.open("/settings/sso/")  # listed
+    for provider in (tested, saml):
+        walk.open(f"/settings/sso/{provider.pk}/")
+        walk.open(f"/settings/sso/{provider.pk}/change/")
+        walk.open(f"/settings/sso/{provider.pk}/remove/")
+    tested.delete()
+    saml.delete()
+
+
 def _page_routes():
     def walk(resolver, namespace=None):
         for pattern in resolver.url_patterns:
@@ -367,12 +434,14 @@ def test_every_page_has_no_serious_axe_violations(
 
     _signed_out_pages(walk, outboxes)
     assert page.locator("html").get_attribute("lang") == language
+    _single_sign_on_signed_out_pages(walk)
     _sign_in_with_phone(walk, outboxes)
     _security_info_pages(walk, outboxes)
     walk.crawl("/")
     _users_pages(walk, tmp_path)
     _groups_pages(walk)
     _other_forms(walk)
+    _single_sign_on_pages(walk)
 
     page.context.clear_cookies()
     _partner_pages(walk)

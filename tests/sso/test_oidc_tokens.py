@@ -19,6 +19,7 @@ from accounts.models import AuditEvent
 from sso import oidc, urls_for
 from sso.models import FederatedDomain, IdentityProvider
 from tests.factories import make_tenant, make_user
+from tests.helpers import left_for
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,7 @@ def person():
 
 def _begin(client, user):
     response = client.post(reverse("accounts:signin"), {"username": user.username})
-    query = parse_qs(urlsplit(response["Location"]).query)
+    query = parse_qs(urlsplit(left_for(response)).query)
     state = query["state"][0]
     assert query["code_challenge_method"] == ["S256"]
     assert query["redirect_uri"] == [

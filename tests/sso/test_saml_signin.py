@@ -16,6 +16,7 @@ from accounts.models import AuditEvent, Domain
 from sso import flow, saml, urls_for
 from sso.models import FederatedDomain, IdentityProvider
 from tests.factories import make_tenant, make_user
+from tests.helpers import left_for
 from tests.sso.idp.saml_idp import MFA_CLASS, SamlIdP
 
 pytestmark = pytest.mark.django_db
@@ -62,8 +63,7 @@ def _provider(idp, tenant, *, trust_mfa=False):
 
 def _begin(client, provider, username):
     response = client.post(reverse("accounts:signin"), {"username": username, "password": ""})
-    assert response.status_code == 302
-    location = response["Location"]
+    location = left_for(response)
     query = parse_qs(urlsplit(location).query)
     assert {"SAMLRequest", "Signature", "SigAlg"} <= set(query)
     return client.session[flow.FLOW][provider.public_id.hex]["request_id"]
@@ -254,7 +254,7 @@ def test_sign_out_sends_a_signed_logout_request_the_idp_accepts(client, idp, per
     assert _signed_in(client)
     response = client.post(reverse("accounts:signout"))
     assert not _signed_in(client)
-    location = urlsplit(response["Location"])
+    location = urlsplit(left_for(response))
     assert f"{location.scheme}://{location.netloc}{location.path}" == f"{idp.base_url}/slo/redirect"
     query = {key: values[0] for key, values in parse_qs(location.query).items()}
     assert {"SAMLRequest", "Signature", "SigAlg"} <= set(query)
