@@ -307,6 +307,11 @@ class PasswordChangeView(LoginRequiredMixin, FormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
+    def get_context_data(self, **kwargs):
+        # Signed in by an identity provider, whose password is the everyday one.
+        provider = self.request.session.get(signin.FEDERATED)
+        return {**super().get_context_data(**kwargs), "federated_provider": provider}
+
     def form_valid(self, form):
         services.password_change_ending_other_sessions(
             user=self.request.user,

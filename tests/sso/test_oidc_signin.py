@@ -338,3 +338,13 @@ def test_our_second_step_after_the_provider_keeps_the_provider_in_the_audit(clie
         "provider": provider.name,
         "provider_mfa": False,
     }
+
+
+def test_the_password_page_says_where_the_everyday_password_lives(client, oidc_idp):
+    tenant = make_tenant()
+    user = make_user(tenant)
+    provider = _provider(oidc_idp, tenant)
+    oidc_idp.add_account(user.username, _claims(user))
+    _callback(client, drive_oidc_login(_begin(client, user.username), login=user.username))
+    page = client.get(reverse("accounts:password_change")).content.decode()
+    assert 'data-testid="federated-password"' in page and provider.name in page
