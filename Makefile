@@ -38,10 +38,13 @@ $(STAMP): $(VENV)/.locked pyproject.toml
 # the CI tools (.ci/tools.in into .ci/tools.lock). Run it after changing dependencies in
 # pyproject.toml and commit the lock; pins that still fit are kept, `make lock UPGRADE=1`
 # moves every pin to the newest release that fits.
-COMPILE = $(TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+# The tools' lock keeps the extras a pin was asked for (pip-audit wants
+# CacheControl[filecache]): pip installs a wheel found on disk for a bare pin and then
+# refuses the same package asked for with an extra as unpinned.
+COMPILE = $(TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
 	--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
 lock: tools
-	$(COMPILE) --extra dev --build-deps-for editable --output-file $(LOCK) pyproject.toml
+	$(COMPILE) --strip-extras --extra dev --build-deps-for editable --output-file $(LOCK) pyproject.toml
 	$(COMPILE) --output-file .ci/tools.lock .ci/tools.in
 
 # pip-compile and pip-audit, in a venv of their own under .ci/.tools (not in git).
