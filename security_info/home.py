@@ -2,6 +2,7 @@
 
 from django.db.models import Exists, OuterRef
 
+from accounts import signin
 from accounts.models import User
 from core.prepared import PreparedQuery
 from security_info.models import AltEmailDevice, PhoneDevice
@@ -19,6 +20,9 @@ _FLAGS = PreparedQuery(
 def card(request):
     if request.user.pk is None:
         return None  # a party acting with roles (a partner's admin): no security info here
+    if provider := request.session.get(signin.FEDERATED):
+        # Signed in by the organization's identity provider, which resets the password.
+        return {"template": "security_info/home_card.html", "provider": provider, "ready": True}
     flags = _FLAGS(user=request.user.pk)[0]
     return {
         "template": "security_info/home_card.html",

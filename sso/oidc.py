@@ -19,6 +19,7 @@ from sso import urls_for
 
 SECRET_PURPOSE = "sso.oidc.client_secret"  # noqa: S105 (a sealing purpose)
 METADATA_SECONDS = 60
+KEYS_SECONDS = 5 * 60
 # What an ID token's ``amr`` holds when the person used more than a password
 # (RFC 8176), and what ``acr`` values say so.
 MFA_AMR = frozenset({"mfa", "otp", "hwk", "swk", "sms", "fpt", "face", "pop", "sc", "tel"})
@@ -133,6 +134,11 @@ def complete(request, provider) -> tuple[dict, str]:
     code exchange, no ID token, or an ID token that does not validate.
     """
     metadata = fetch_metadata(provider.issuer)
+    # The provider's keys, kept in the shared cache like its discovery document; a
+    # token signed by a key not among them makes Authlib fetch them afresh.
+    keys_key = f"sso:oidc:jwks:{metadata['jwks_uri']}"
+    if keys := cache.get(keys_key):
+        metadata = {**metadata, "jwks": keys}
     app = _app(provider, metadata)
     try:
         token = app.authorize_access_token(
@@ -153,6 +159,8 @@ def complete(request, provider) -> tuple[dict, str]:
     claims = token.get("userinfo")
     if not claims:
         raise OidcError("no_id_token")
+    if app.server_metadata.get("jwks"):
+        cache.set(keys_key, app.server_metadata["jwks"], KEYS_SECONDS)
     return dict(claims), token.get("id_token", "")
 
 

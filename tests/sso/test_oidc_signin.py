@@ -348,3 +348,37 @@ def test_the_password_page_says_where_the_everyday_password_lives(client, oidc_i
     _callback(client, drive_oidc_login(_begin(client, user.username), login=user.username))
     page = client.get(reverse("accounts:password_change")).content.decode()
     assert 'data-testid="federated-password"' in page and provider.name in page
+
+
+def test_home_says_the_provider_resets_the_password(client, oidc_idp):
+    tenant = make_tenant()
+    admin = make_user(tenant, roles=[GLOBAL_ADMIN])
+    provider = _provider(oidc_idp, tenant)
+    oidc_idp.add_account(admin.username, _claims(admin))
+    _callback(client, drive_oidc_login(_begin(client, admin.username), login=admin.username))
+    page = client.get(reverse("accounts:home")).content.decode()
+    assert f"You sign in at {provider.name}, which resets your password" in page
+    assert "Add a verified mobile phone" not in page
+
+
+def test_the_providers_keys_are_kept_between_sign_ins(client, oidc_idp, monkeypatch):
+    from authlib.integrations.django_client import DjangoOAuth2App
+
+    tenant = make_tenant()
+    user = make_user(tenant)
+    _provider(oidc_idp, tenant)
+    oidc_idp.add_account(user.username, _claims(user))
+    fetched = []
+    original = DjangoOAuth2App.fetch_jwk_set
+
+    def counting(self, force=False):
+        if force or not self.server_metadata.get("jwks"):
+            fetched.append(force)
+        return original(self, force=force)
+
+    monkeypatch.setattr(DjangoOAuth2App, "fetch_jwk_set", counting)
+    for _ in range(3):
+        _callback(client, drive_oidc_login(_begin(client, user.username), login=user.username))
+        assert int(client.session["_auth_user_id"]) == user.pk
+        client.logout()
+    assert fetched == [False]
