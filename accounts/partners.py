@@ -18,7 +18,6 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
@@ -43,8 +42,7 @@ from accounts.roles import (
     permissions_for_roles,
     role_names,
 )
-from accounts.selectors import global_admin_addresses
-from core import outbox
+from accounts.services import global_admins_notify
 from core.exceptions import Forbidden
 
 MAX_DAYS = 730
@@ -84,19 +82,15 @@ def _global_admin_of(actor: object, tenant: Tenant, message: str) -> User:
 
 def _notify(tenant: Tenant, subject: str, text: str) -> None:
     """Email ``tenant``'s Global admins, in the organization's language, once committed."""
-    addresses = global_admin_addresses(tenant)
-    if not addresses:
-        return
     with override(tenant.preferred_language):
-        body = "\n\n".join(
-            [
-                str(text),
-                _("See the organization's partner relationships in the admin center: %(url)s")
-                % {"url": f"{settings.PORTAL_BASE_URL}/settings/partners/"},
-            ]
+        global_admins_notify(
+            tenant,
+            subject,
+            text,
+            see=_("See the organization's partner relationships in the admin center: %(url)s")
+            % {"url": f"{settings.PORTAL_BASE_URL}/settings/partners/"},
+            kind="Partner relationship notice",
         )
-        message = EmailMessage(str(subject), body, to=addresses)
-    transaction.on_commit(lambda: outbox.send_email(message, kind="Partner relationship notice"))
 
 
 def _audit_both(

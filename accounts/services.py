@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -23,6 +24,8 @@ from accounts.models import (
     normalize_domain,
 )
 from accounts.roles import GLOBAL_ADMIN, ROLES, can_assign_role, can_reset_password
+from accounts.selectors import global_admin_addresses
+from core import outbox
 from core.exceptions import Forbidden
 
 
@@ -395,3 +398,16 @@ def user_language_set(*, user: User, language: str, request: HttpRequest | None 
         old={"language": old},
         new={"language": language},
     )
+
+
+def global_admins_notify(tenant: Tenant, subject: str, text: str, *, see: str, kind: str) -> None:
+    """Email ``tenant``'s Global admins ``text`` and then ``see`` (where to look), once committed.
+
+    Changes that only a Global admin may undo (API clients, single sign-on, partner
+    access) are told this way; nothing is sent when the transaction rolls back.
+    """
+    addresses = global_admin_addresses(tenant)
+    if not addresses:
+        return
+    message = EmailMessage(str(subject), "\n\n".join([str(text), str(see)]), to=addresses)
+    transaction.on_commit(lambda: outbox.send_email(message, kind=kind))

@@ -15,18 +15,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import services as account_services
 from accounts.audit import audit_record
 from accounts.models import Tenant, User
 from accounts.roles import CHANGE_API_CLIENTS, GLOBAL_ADMIN, ROLES, role_names
-from accounts.selectors import global_admin_addresses
 from api.models import ApiClient
-from core import outbox
 from core.exceptions import Forbidden
 from core.prepared import PreparedQuery
 
@@ -89,18 +87,14 @@ def clean_roles(roles: Iterable[str], *, global_admin_confirmed: bool) -> list[s
 
 
 def _notify_global_admins(tenant: Tenant, subject: str, text: str) -> None:
-    addresses = global_admin_addresses(tenant)
-    if not addresses:
-        return
-    body = "\n\n".join(
-        [
-            text,
-            _("See the organization's API clients in the admin center: %(url)s")
-            % {"url": f"{settings.PORTAL_BASE_URL}/settings/api/"},
-        ]
+    account_services.global_admins_notify(
+        tenant,
+        subject,
+        text,
+        see=_("See the organization's API clients in the admin center: %(url)s")
+        % {"url": f"{settings.PORTAL_BASE_URL}/settings/api/"},
+        kind="API client notice",
     )
-    message = EmailMessage(subject, body, to=addresses)
-    transaction.on_commit(lambda: outbox.send_email(message, kind="API client notice"))
 
 
 def _by_whom(acting_user: User | None) -> str:

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import services as account_services
 from accounts.audit import audit_record
 from accounts.models import Domain, Tenant, User
 from accounts.roles import ADD_USERS, CHANGE_SSO
@@ -55,18 +56,14 @@ def _check_manager(acting_user: User, tenant: Tenant, provider: IdentityProvider
 
 
 def _notify_global_admins(tenant: Tenant, subject: str, text: str) -> None:
-    addresses = global_admin_addresses(tenant)
-    if not addresses:
-        return
-    body = "\n\n".join(
-        [
-            text,
-            _("See the organization's single sign-on settings in the admin center: %(url)s")
-            % {"url": f"{settings.PORTAL_BASE_URL}/settings/sso/"},
-        ]
+    account_services.global_admins_notify(
+        tenant,
+        subject,
+        text,
+        see=_("See the organization's single sign-on settings in the admin center: %(url)s")
+        % {"url": f"{settings.PORTAL_BASE_URL}/settings/sso/"},
+        kind="Single sign-on notice",
     )
-    message = EmailMessage(subject, body, to=addresses)
-    transaction.on_commit(lambda: outbox.send_email(message, kind="Single sign-on notice"))
 
 
 def _check_address(url: str, field: str) -> None:
